@@ -1,0 +1,76 @@
+# The front door: `make run` serves Trellis, `make test` is everything CI checks.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests default to the local PostgreSQL and Redis services (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/trellis
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run serve worker test test-python test-frontend test-e2e lint format bench install install-dev frontend migrate bootstrap clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/.vite/manifest.json: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+	cd frontend && npm run build
+
+frontend: frontend/dist/.vite/manifest.json
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+bootstrap: migrate
+	$(PY) manage.py bootstrap
+
+# Default mode: SQLite, in-memory channel layer, in-process executor, one process.
+run: install frontend bootstrap
+	$(PY) -m uvicorn trellis.asgi:application --host $(HOST) --port $(PORT) --workers 1 --log-level info
+
+serve:
+	$(PY) -m uvicorn trellis.asgi:application --host $(HOST) --port $(PORT) --workers 1 --log-level info
+
+# Queue mode: needs REDIS_URL (and usually DATABASE_URL) in the environment.
+worker: install
+	$(VENV)/bin/celery -A trellis worker --loglevel=info --concurrency=$${WORKER_CONCURRENCY:-4}
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test-python: install-dev frontend
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m "not e2e" -q
+
+test-frontend: frontend/node_modules/.installed
+	cd frontend && npm run typecheck && npm test
+
+test-e2e: install-dev frontend
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m e2e -q -p no:randomly
+
+test: lint test-python test-frontend test-e2e
+
+bench: install-dev frontend
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist var

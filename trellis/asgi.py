@@ -1,0 +1,23 @@
+"""One ASGI app for HTTP (Django) and WebSockets (Channels), served by uvicorn."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trellis.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from accounts.websocket import TokenOrSessionAuthMiddleware  # noqa: E402
+from trellis.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Origin first (a foreign page can't ride the user's cookie), then who is calling.
+        "websocket": AllowedHostsOriginValidator(TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

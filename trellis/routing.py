@@ -1,0 +1,5 @@
+"""WebSocket routes. Each app contributes its own `websocket_urlpatterns`."""
+
+from runs.routing import websocket_urlpatterns as runs_ws
+
+websocket_urlpatterns = [*runs_ws]

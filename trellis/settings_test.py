@@ -1,0 +1,16 @@
+"""Test override: PostgreSQL and Redis by default (the real services), fast password hashing."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijkl")
+os.environ.setdefault("TRELLIS_ENCRYPTION_KEY", "ZmRlZmF1bHQtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=")
+
+from trellis.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests choose the executor explicitly; inline keeps most of them in one process.
+TRELLIS_EXECUTOR = os.environ.get("TRELLIS_EXECUTOR", "inline")
