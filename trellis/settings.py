@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "builder",
     "runs",
+    "runs.triggers",
 ]
 
 MIDDLEWARE = [

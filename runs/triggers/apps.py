@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TriggersConfig(AppConfig):
+    """Webhook and schedule triggers, outbound callbacks and the OpenAI-compatible endpoint.
+    A sub-app of runs/ so that its tables and migrations evolve independently of the engine's."""
+
+    name = "runs.triggers"
+    label = "triggers"
+    default_auto_field = "django.db.models.BigAutoField"
