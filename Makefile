@@ -70,7 +70,7 @@ test-e2e: install-dev frontend
 test: lint test-python test-frontend test-e2e
 
 bench: install-dev frontend
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var
