@@ -118,3 +118,35 @@ class Secret(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_secret_name")]
+
+
+class ApiStyle(models.TextChoices):
+    RESPONSES = "responses", "Responses API"
+    CHAT_COMPLETIONS = "chat_completions", "Chat Completions API"
+
+
+class ModelProvider(models.Model):
+    """An OpenAI-compatible endpoint a workspace's agent nodes can call.
+
+    The API key lives in a workspace Secret named by `api_key_secret`; this row never holds it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="model_providers")
+    name = models.CharField(max_length=100)
+    base_url = models.URLField(max_length=500, blank=True)  # blank = OpenAI's own endpoint
+    api_style = models.CharField(max_length=20, choices=ApiStyle.choices, default=ApiStyle.RESPONSES)
+    api_key_secret = models.CharField(max_length=100, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Declared last: from here on, `models` in this class body is the field, not django.db.models.
+    models = models.JSONField(default=list, blank=True)  # model names offered for this provider
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_provider_name"),
+            models.UniqueConstraint(
+                fields=["workspace"], condition=models.Q(is_default=True), name="one_default_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
