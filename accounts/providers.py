@@ -1,0 +1,199 @@
+"""Model providers: writes, the credentials an agent node uses, and the "test connection" call.
+
+A provider's API key is a workspace Secret (named `provider:<id>` when given through the API), so it is
+encrypted at rest and never returned; the provider row only names it."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+
+from accounts.models import ApiStyle, ModelProvider, Secret, User, Workspace
+from accounts.services import secret_set, secret_value
+from trellis.errors import ApplicationError
+
+TEST_TIMEOUT_S = 5.0
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class ProviderCredentials:
+    base_url: str | None  # None = OpenAI's own endpoint
+    api_key: str  # "" when the provider needs none (a local server)
+    api_style: str
+
+
+def _provider_secret_name(provider: ModelProvider) -> str:
+    return f"provider:{provider.pk}"
+
+
+def _clean(*, name=_UNSET, base_url=_UNSET, api_style=_UNSET, models=_UNSET) -> dict:
+    fields: dict = {}
+    if name is not _UNSET:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise ApplicationError(
+                "validation_error", "A provider needs a name (at most 100 characters).", [{"field": "name"}]
+            )
+        fields["name"] = name
+    if base_url is not _UNSET:
+        base_url = (base_url or "").strip().rstrip("/")
+        if base_url:
+            try:
+                URLValidator(schemes=["http", "https"])(base_url)
+            except ValidationError:
+                raise ApplicationError(
+                    "validation_error", "The base URL must be an http(s) URL.", [{"field": "base_url"}]
+                )
+        fields["base_url"] = base_url
+    if api_style is not _UNSET:
+        if api_style not in ApiStyle.values:
+            raise ApplicationError(
+                "validation_error", f"api_style must be one of {ApiStyle.values}.", [{"field": "api_style"}]
+            )
+        fields["api_style"] = api_style
+    if models is not _UNSET:
+        if not isinstance(models, list) or not all(isinstance(m, str) and m.strip() for m in models):
+            raise ApplicationError("validation_error", "models must be a list of model names.", [{"field": "models"}])
+        fields["models"] = list(dict.fromkeys(m.strip() for m in models))
+    return fields
+
+
+def _check_secret_exists(workspace_id, name: str) -> None:
+    if name and not Secret.objects.filter(workspace_id=workspace_id, name=name).exists():
+        raise ApplicationError(
+            "validation_error", f"No secret named {name!r} in this workspace.", [{"field": "api_key_secret"}]
+        )
+
+
+def _make_default(provider: ModelProvider) -> None:
+    ModelProvider.objects.filter(workspace_id=provider.workspace_id, is_default=True).exclude(pk=provider.pk).update(
+        is_default=False
+    )
+
+
+@transaction.atomic
+def provider_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    base_url: str = "",
+    api_style: str = ApiStyle.RESPONSES,
+    models: list[str] | None = None,
+    api_key: str | None = None,
+    api_key_secret: str = "",
+    is_default: bool = False,
+    by: User | None = None,
+) -> ModelProvider:
+    fields = _clean(name=name, base_url=base_url, api_style=api_style, models=models or [])
+    if ModelProvider.objects.filter(workspace=workspace, name=fields["name"]).exists():
+        raise ApplicationError("provider_exists", f"A provider named {fields['name']!r} already exists.", status=409)
+    if not ModelProvider.objects.filter(workspace=workspace).exists():
+        is_default = True  # the first provider is the one agent nodes use unless told otherwise
+    if api_key is None:
+        _check_secret_exists(workspace.pk, api_key_secret or "")
+    provider = ModelProvider(workspace=workspace, api_key_secret=api_key_secret or "", is_default=False, **fields)
+    provider.save()
+    if api_key:
+        provider.api_key_secret = _provider_secret_name(provider)
+        secret_set(workspace=workspace, name=provider.api_key_secret, value=api_key, by=by)
+    if is_default:
+        _make_default(provider)
+        provider.is_default = True
+    provider.save(update_fields=["api_key_secret", "is_default"])
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, provider: ModelProvider, by: User | None = None, **changes) -> ModelProvider:
+    """`changes` may hold name, base_url, api_style, models, api_key (set; "" removes), api_key_secret, is_default."""
+    allowed = {"name", "base_url", "api_style", "models", "api_key", "api_key_secret", "is_default"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError("validation_error", f"Unknown fields: {sorted(unknown)}.")
+    fields = _clean(**{k: v for k, v in changes.items() if k in {"name", "base_url", "api_style", "models"}})
+    if "name" in fields and fields["name"] != provider.name:
+        if ModelProvider.objects.filter(workspace_id=provider.workspace_id, name=fields["name"]).exists():
+            raise ApplicationError(
+                "provider_exists", f"A provider named {fields['name']!r} already exists.", status=409
+            )
+    for key, value in fields.items():
+        setattr(provider, key, value)
+    own_secret = _provider_secret_name(provider)
+    if "api_key_secret" in changes:
+        _check_secret_exists(provider.workspace_id, changes["api_key_secret"] or "")
+        provider.api_key_secret = changes["api_key_secret"] or ""
+    if "api_key" in changes:
+        if changes["api_key"]:
+            secret_set(workspace=provider.workspace, name=own_secret, value=changes["api_key"], by=by)
+            provider.api_key_secret = own_secret
+        else:
+            Secret.objects.filter(workspace_id=provider.workspace_id, name=own_secret).delete()
+            if provider.api_key_secret == own_secret:
+                provider.api_key_secret = ""
+    if changes.get("is_default") is True:
+        _make_default(provider)
+        provider.is_default = True
+    elif changes.get("is_default") is False:
+        provider.is_default = False
+    try:
+        provider.save()
+    except IntegrityError:
+        raise ApplicationError("conflict", "The provider could not be saved; try again.", status=409)
+    return provider
+
+
+@transaction.atomic
+def provider_delete(*, provider: ModelProvider) -> None:
+    Secret.objects.filter(workspace_id=provider.workspace_id, name=_provider_secret_name(provider)).delete()
+    provider.delete()
+
+
+def provider_credentials(*, provider: ModelProvider) -> ProviderCredentials:
+    """What the `openai` SDK needs to call this provider. A provider on OpenAI's endpoint without a key
+    of its own falls back to settings.OPENAI_API_KEY."""
+    api_key = (
+        secret_value(workspace_id=provider.workspace_id, name=provider.api_key_secret)
+        if (provider.api_key_secret)
+        else ""
+    )
+    if not api_key and not provider.base_url:
+        api_key = settings.OPENAI_API_KEY
+    return ProviderCredentials(base_url=provider.base_url or None, api_key=api_key, api_style=provider.api_style)
+
+
+def provider_test(*, provider: ModelProvider) -> dict:
+    """Lists the provider's models with a short timeout: {"ok", "message", "models"}; never raises."""
+    import openai
+
+    try:
+        creds = provider_credentials(provider=provider)
+    except (ApplicationError, ValueError) as exc:
+        return {"ok": False, "message": f"The API key secret cannot be read: {exc}", "models": []}
+    if not creds.api_key and not creds.base_url:
+        return {
+            "ok": False,
+            "message": "No API key: add one to this provider (or set OPENAI_API_KEY on the server).",
+            "models": [],
+        }
+    client = openai.OpenAI(
+        api_key=creds.api_key or "not-needed",  # local servers ignore it, but the SDK insists on one
+        base_url=creds.base_url,
+        timeout=TEST_TIMEOUT_S,
+        max_retries=0,
+    )
+    try:
+        names = sorted(m.id for m in client.models.list())
+    except openai.AuthenticationError:
+        return {"ok": False, "message": "The provider refused the API key (401).", "models": []}
+    except openai.APIStatusError as exc:
+        return {"ok": False, "message": f"The provider answered HTTP {exc.status_code}.", "models": []}
+    except openai.APITimeoutError:
+        return {"ok": False, "message": f"No answer within {TEST_TIMEOUT_S:g} seconds.", "models": []}
+    except openai.APIConnectionError as exc:
+        return {"ok": False, "message": f"Cannot connect to {creds.base_url or 'OpenAI'}: {exc}", "models": []}
+    except Exception as exc:  # a malformed answer must still produce a readable result
+        return {"ok": False, "message": f"Unexpected answer: {type(exc).__name__}: {exc}", "models": []}
+    return {"ok": True, "message": f"Connected: {len(names)} models available.", "models": names}

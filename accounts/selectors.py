@@ -1,0 +1,51 @@
+"""Reads for accounts. Every list is already scoped to one workspace the caller was checked against."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import ApiToken, Invitation, Membership, ModelProvider, Secret, User, Workspace
+
+
+def user_memberships(*, user: User, workspace_ids=None) -> QuerySet[Membership]:
+    qs = Membership.objects.select_related("workspace").filter(user=user).order_by("created_at")
+    if workspace_ids is not None:
+        qs = qs.filter(workspace_id__in=workspace_ids)
+    return qs
+
+
+def member_list(*, workspace: Workspace) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").filter(workspace=workspace).order_by("created_at")
+
+
+def invitation_list(*, workspace: Workspace) -> QuerySet[Invitation]:
+    """Pending invitations: not accepted, not revoked, not expired."""
+    return (
+        Invitation.objects.select_related("invited_by")
+        .filter(workspace=workspace, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+    )
+
+
+def api_token_list(*, workspace: Workspace, user: User | None = None) -> QuerySet[ApiToken]:
+    """Active tokens of the workspace; only `user`'s own when given."""
+    qs = ApiToken.objects.select_related("user").filter(workspace=workspace, revoked_at__isnull=True)
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.order_by("-created_at")
+
+
+def secret_list(*, workspace: Workspace) -> QuerySet[Secret]:
+    return Secret.objects.filter(workspace=workspace).defer("ciphertext").order_by("name")
+
+
+def provider_list(*, workspace: Workspace) -> QuerySet[ModelProvider]:
+    return ModelProvider.objects.filter(workspace=workspace).order_by("-is_default", "name")
+
+
+def provider_default(*, workspace_id) -> ModelProvider | None:
+    """The provider an agent node uses when it names none."""
+    return ModelProvider.objects.filter(workspace_id=workspace_id).order_by("-is_default", "created_at").first()
+
+
+def provider_by_name(*, workspace_id, name: str) -> ModelProvider | None:
+    return ModelProvider.objects.filter(workspace_id=workspace_id, name=name).first()
