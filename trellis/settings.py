@@ -122,6 +122,9 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SIGNUP_MODE = env_choice("TRELLIS_SIGNUP", "open", {"open", "invite"})
 INVITATION_TTL_HOURS = env_int("TRELLIS_INVITATION_TTL_HOURS", 72, minimum=1)
+# Failed sign-ins per client IP + email before that pair is locked out for LOGIN_LOCKOUT_S seconds.
+LOGIN_MAX_FAILURES = env_int("TRELLIS_LOGIN_MAX_FAILURES", 10, minimum=1)
+LOGIN_LOCKOUT_S = env_int("TRELLIS_LOGIN_LOCKOUT_S", 15 * 60, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -182,7 +185,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "trellis.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("TRELLIS_LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trellis API",
