@@ -1,3 +1,9 @@
-"""URL routes (filled in by the app)."""
+"""REST routes for the builder, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from builder import apis
+
+urlpatterns = [
+    path("node-types", apis.NodeTypeListApi.as_view(), name="node-type-list"),
+]

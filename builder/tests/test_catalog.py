@@ -1,0 +1,82 @@
+from jsonschema import Draft202012Validator
+
+from builder.catalog import NODE_TYPES, ports_for
+
+DESIGN_TYPES = {
+    "start": "core",
+    "agent": "core",
+    "end": "core",
+    "note": "core",
+    "http_request": "tools",
+    "guardrails": "tools",
+    "file_search": "tools",
+    "mcp": "tools",
+    "if_else": "logic",
+    "while": "logic",
+    "user_approval": "logic",
+    "transform": "data",
+    "set_state": "data",
+}
+
+
+def test_every_design_node_type_is_registered_once_in_its_group():
+    assert {t: nt.group for t, nt in NODE_TYPES.items()} == DESIGN_TYPES
+
+
+def test_defaults_of_every_type_satisfy_its_schema():
+    for node_type in NODE_TYPES.values():
+        Draft202012Validator.check_schema(node_type.config_schema)
+        errors = list(node_type.validator.iter_errors(node_type.full_defaults()))
+        assert errors == [], node_type.type
+
+
+def test_schemas_reject_unknown_fields():
+    for node_type in NODE_TYPES.values():
+        assert not node_type.validator.is_valid({**node_type.full_defaults(), "surprise": 1}), node_type.type
+
+
+def test_only_note_is_not_executable_and_only_file_search_and_mcp_are_unavailable():
+    assert [t for t, nt in NODE_TYPES.items() if not nt.executable] == ["note"]
+    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["file_search", "mcp"]
+    assert NODE_TYPES["mcp"].unavailable_reason
+
+
+def test_ports_are_derived_from_type_and_config():
+    cases = [{"port": "refund", "condition": "true"}, {"port": "other", "condition": "false"}]
+    assert ports_for({"type": "if_else", "config": {"cases": cases}}) == ["refund", "other", "else"]
+    assert ports_for({"type": "while", "config": {}}) == ["loop", "exit"]
+    assert ports_for({"type": "user_approval", "config": {}}) == ["approved", "rejected"]
+    assert ports_for({"type": "guardrails", "config": {"on_error": "route"}}) == ["pass", "fail", "error"]
+    assert ports_for({"type": "agent", "config": {}}) == ["out"]
+    assert ports_for({"type": "end", "config": {}}) == []
+    assert ports_for({"type": "note", "config": {"on_error": "route"}}) == []
+
+
+def test_node_types_api_lists_the_catalog(client_for, viewer, workspace):
+    response = client_for(viewer, workspace).get("/api/v1/node-types")
+    assert response.status_code == 200
+    by_type = {item["type"]: item for item in response.json()}
+    assert set(by_type) == set(DESIGN_TYPES)
+    assert by_type["if_else"]["dynamic_ports"] is True
+    assert by_type["if_else"]["ports"] == ["else"]
+    assert by_type["agent"]["config_schema"]["additionalProperties"] is False
+    assert by_type["agent"]["defaults"]["model"] == "gpt-4.1-mini"
+    assert by_type["file_search"]["available"] is False
+    assert set(by_type["agent"]) == {
+        "type",
+        "group",
+        "label",
+        "description",
+        "icon",
+        "config_schema",
+        "defaults",
+        "ports",
+        "dynamic_ports",
+        "executable",
+        "available",
+        "unavailable_reason",
+    }
+
+
+def test_node_types_api_needs_a_login(client):
+    assert client.get("/api/v1/node-types").status_code in (401, 403)
