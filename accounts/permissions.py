@@ -59,9 +59,12 @@ def current_workspace(request, role: str = Role.VIEWER) -> Membership:
     """The workspace a request acts in: the token's, else the X-Trellis-Workspace header or
     ?workspace= (slug or id), else the caller's oldest membership."""
     token = _token(request)
-    if token is not None:
-        return require_role(request, token.workspace_id, role)
     wanted = request.META.get(WORKSPACE_HEADER) or request.GET.get("workspace")
+    if token is not None:
+        # Naming another workspace than the token's is an error, not something to silently ignore.
+        if wanted and wanted not in (token.workspace.slug, str(token.workspace_id)):
+            raise Http404
+        return require_role(request, token.workspace_id, role)
     memberships = Membership.objects.select_related("workspace").filter(user=request.user)
     if wanted:
         field = "workspace__slug" if not _looks_like_uuid(wanted) else "workspace_id"

@@ -81,12 +81,38 @@ def api_exception_handler(exc, context):
     return response
 
 
+_JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
+
+
+def _wants_json(request) -> bool:
+    """API paths always answer JSON; pages answer HTML unless the client asked for JSON only."""
+    if request.path.startswith(_JSON_PREFIXES):
+        return True
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _html(request, template: str, status: int):
+    from django.http import HttpResponse
+    from django.template import loader
+
+    try:
+        body = loader.get_template(template).render({}, request if status != 500 else None)
+    except Exception:  # an error page must never fail itself
+        body = "<!doctype html><title>Trellis</title><h1>Error</h1>"
+    return HttpResponse(body, status=status)
+
+
 def handler404(request, exception=None):
-    return error_response("not_found", "Not found.", status=status.HTTP_404_NOT_FOUND)
+    if _wants_json(request):
+        return error_response("not_found", "Not found.", status=status.HTTP_404_NOT_FOUND)
+    return _html(request, "404.html", 404)
 
 
 def handler500(request):
-    return error_response("server_error", "Something went wrong on our side.", status=500)
+    if _wants_json(request):
+        return error_response("server_error", "Something went wrong on our side.", status=500)
+    return _html(request, "500.html", 500)
 
 
 def handler403(request, exception=None):
