@@ -7,6 +7,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import membership_add, user_create, workspace_create
 
+pytest_plugins = ["runs.testing.fixtures"]
+
 PASSWORD = "correct-Horse-battery-9"
 _seq = itertools.count(1)
 

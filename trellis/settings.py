@@ -212,6 +212,9 @@ HTTP_MAX_RESPONSE_BYTES = env_int("TRELLIS_HTTP_MAX_RESPONSE_BYTES", 5 * 1024 * 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
 LLM_REQUEST_TIMEOUT_S = env_float("TRELLIS_LLM_TIMEOUT_S", 120.0)
+# JSON merged over the built-in price table (runs/llm/prices.py), USD per 1M tokens:
+# '{"my-model": {"input": 0.5, "output": 1.5}}'. Parsed (and checked) by runs.llm.prices.
+MODEL_PRICES_JSON = env_str("TRELLIS_MODEL_PRICES", "")
 
 # --- Webhooks ---------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)

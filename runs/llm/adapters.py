@@ -1,0 +1,387 @@
+"""One conversation with a model, over either the Responses API or Chat Completions.
+
+Both adapters keep the whole conversation client-side (no stored responses), stream text deltas to a
+callback, stop as soon as the run is cancelled, and turn SDK errors into NodeError (retryable for
+429/5xx/timeouts/connection errors, final otherwise)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import openai
+from django.conf import settings
+
+from runs import net
+from runs.executors.base import NodeError, RunCancelled
+from runs.llm.providers import CHAT_COMPLETIONS, Provider
+
+
+@dataclass
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: str  # JSON text as the model produced it
+
+
+@dataclass
+class Turn:
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model: str | None = None
+    items: list[dict] = field(default_factory=list)  # Responses output items, replayed on the next turn
+
+
+@dataclass
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict
+
+
+@contextmanager
+def openai_client(provider: Provider, *, timeout_s: float, cancel_event: threading.Event) -> Iterator[openai.OpenAI]:
+    """An OpenAI client whose HTTP connections obey the SSRF guard (per provider) and die on cancel."""
+    guarded = net.guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=provider.guard)
+    with guarded as http_client:
+        # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
+        yield openai.OpenAI(
+            api_key=provider.api_key,
+            base_url=provider.base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=timeout_s,
+        )
+
+
+def strict_compatible(schema: Any) -> bool:
+    """Whether OpenAI's strict structured-output mode accepts `schema` (closed objects, all keys required)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object" or "properties" in schema:
+            props = schema.get("properties") or {}
+            if schema.get("additionalProperties") is not False or set(schema.get("required") or []) != set(props):
+                return False
+        return all(strict_compatible(v) for v in schema.values() if isinstance(v, dict | list))
+    if isinstance(schema, list):
+        return all(strict_compatible(v) for v in schema)
+    return True
+
+
+def map_error(exc: BaseException, cancel_event: threading.Event | None, provider: Provider) -> BaseException:
+    """The NodeError (or RunCancelled) an SDK/transport exception stands for."""
+    if cancel_event is not None and cancel_event.is_set():
+        return RunCancelled()
+    cause = exc.__cause__ or exc.__context__
+    for err in (exc, cause):
+        if isinstance(err, net.BlockedURLError):
+            return NodeError(f"Model provider {provider.name!r}: {err}", code="blocked_url")
+        if isinstance(err, net.RequestDeadlineError):
+            return NodeError("The model call timed out.", retryable=True, code="timeout")
+    where = f"Model provider {provider.name!r}"
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return NodeError(f"{where} timed out.", retryable=True, code="timeout")
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return NodeError(f"{where} could not be reached: {cause or exc}", retryable=True, code="connection_error")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        message = _error_message(exc)
+        details = {"status": status}
+        retry_after = exc.response.headers.get("retry-after") if exc.response is not None else None
+        if retry_after:
+            details["retry_after"] = retry_after
+        if status == 401:
+            return NodeError(
+                f"{where} rejected the API key (401): {message}. Check the key in Settings → Model providers.",
+                code="provider_auth",
+                details=details,
+            )
+        if status == 429:
+            return NodeError(
+                f"{where} is rate limiting (429): {message}", retryable=True, code="rate_limited", details=details
+            )
+        if status >= 500:
+            return NodeError(
+                f"{where} failed ({status}): {message}", retryable=True, code="provider_error", details=details
+            )
+        return NodeError(f"{where} refused the request ({status}): {message}", code="provider_error", details=details)
+    if isinstance(exc, openai.APIError):
+        return NodeError(f"{where}: {exc}", retryable=True, code="provider_error")
+    return exc
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return exc.message
+
+
+class Conversation:
+    """Shared state and the call wrapper; subclasses speak one API style."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        provider: Provider,
+        *,
+        model: str,
+        instructions: str | None,
+        messages: list[dict],
+        tools: list[ToolSpec] | None = None,
+        schema: dict | None = None,
+        temperature: float | None = None,
+        max_output_tokens: int | None = None,
+        reasoning_effort: str | None = None,
+        cancel_event: threading.Event | None = None,
+    ):
+        self.client = client
+        self.provider = provider
+        self.model = model
+        self.instructions = instructions or None
+        self.tools = tools or []
+        self.schema = schema
+        self.temperature = temperature
+        self.max_output_tokens = max_output_tokens
+        self.reasoning_effort = reasoning_effort
+        self.cancel_event = cancel_event or threading.Event()
+        self.history: list[dict] = []
+        for message in messages:
+            self.add_message(message["role"], message["content"])
+
+    def call(self, *, stream: bool = True, on_delta: Callable[[str], None] | None = None) -> Turn:
+        if self.cancel_event.is_set():
+            raise RunCancelled()
+        try:
+            return self._call(stream=stream, on_delta=on_delta or (lambda text: None))
+        except (NodeError, RunCancelled):
+            raise
+        except Exception as exc:
+            mapped = map_error(exc, self.cancel_event, self.provider)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def _check_cancel(self, stream: Any) -> None:
+        if self.cancel_event.is_set():
+            stream.close()
+            raise RunCancelled()
+
+    # implemented per API style
+    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+        raise NotImplementedError
+
+    def add_message(self, role: str, content: str) -> None:
+        raise NotImplementedError
+
+    def add_turn(self, turn: Turn) -> None:
+        raise NotImplementedError
+
+    def add_tool_results(self, results: list[tuple[str, str]]) -> None:
+        raise NotImplementedError
+
+
+class ResponsesConversation(Conversation):
+    def add_message(self, role: str, content: str) -> None:
+        self.history.append({"role": role, "content": content})
+
+    def add_turn(self, turn: Turn) -> None:
+        self.history.extend(turn.items)
+
+    def add_tool_results(self, results: list[tuple[str, str]]) -> None:
+        for call_id, output in results:
+            self.history.append({"type": "function_call_output", "call_id": call_id, "output": output})
+
+    def _params(self) -> dict:
+        params: dict[str, Any] = {"model": self.model, "input": list(self.history)}
+        if self.instructions:
+            params["instructions"] = self.instructions
+        if self.tools:
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                    "strict": strict_compatible(t.parameters),
+                }
+                for t in self.tools
+            ]
+        if self.schema is not None:
+            params["text"] = {
+                "format": {
+                    "type": "json_schema",
+                    "name": "output",
+                    "schema": self.schema,
+                    "strict": strict_compatible(self.schema),
+                }
+            }
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.max_output_tokens:
+            params["max_output_tokens"] = self.max_output_tokens
+        if self.reasoning_effort:
+            params["reasoning"] = {"effort": self.reasoning_effort}
+        return params
+
+    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+        params = self._params()
+        if not stream:
+            return self._turn(self.client.responses.create(**params))
+        final = None
+        events = self.client.responses.create(**params, stream=True)
+        try:
+            for event in events:
+                self._check_cancel(events)
+                if event.type == "response.output_text.delta":
+                    on_delta(event.delta)
+                elif event.type in ("response.completed", "response.incomplete"):
+                    final = event.response
+                elif event.type == "response.failed":
+                    error = getattr(event.response, "error", None)
+                    message = getattr(error, "message", None) or "the model failed"
+                    raise NodeError(f"Model provider {self.provider.name!r}: {message}", retryable=True)
+                elif event.type == "error":
+                    raise NodeError(f"Model provider {self.provider.name!r}: {event.message}", retryable=True)
+        finally:
+            events.close()
+        self._check_cancel(events)
+        if final is None:
+            raise NodeError(f"Model provider {self.provider.name!r} ended the stream early.", retryable=True)
+        return self._turn(final)
+
+    def _turn(self, response: Any) -> Turn:
+        turn = Turn(model=getattr(response, "model", None) or self.model)
+        texts = []
+        for item in response.output or []:
+            if item.type == "function_call":
+                turn.tool_calls.append(ToolCall(call_id=item.call_id, name=item.name, arguments=item.arguments))
+            elif item.type == "message":
+                texts.extend(part.text for part in item.content if getattr(part, "type", "") == "output_text")
+            turn.items.append(item.model_dump(exclude_none=True, mode="json"))
+        turn.text = "".join(texts)
+        if response.usage is not None:
+            turn.input_tokens = response.usage.input_tokens or 0
+            turn.output_tokens = response.usage.output_tokens or 0
+        return turn
+
+
+class ChatConversation(Conversation):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instructions:
+            self.history.insert(0, {"role": "system", "content": self.instructions})
+
+    def add_message(self, role: str, content: str) -> None:
+        self.history.append({"role": role, "content": content})
+
+    def add_turn(self, turn: Turn) -> None:
+        message: dict[str, Any] = {"role": "assistant", "content": turn.text or None}
+        if turn.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in turn.tool_calls
+            ]
+        self.history.append(message)
+
+    def add_tool_results(self, results: list[tuple[str, str]]) -> None:
+        for call_id, output in results:
+            self.history.append({"role": "tool", "tool_call_id": call_id, "content": output})
+
+    def _params(self) -> dict:
+        params: dict[str, Any] = {"model": self.model, "messages": list(self.history)}
+        if self.tools:
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in self.tools
+            ]
+        if self.schema is not None:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": self.schema, "strict": strict_compatible(self.schema)},
+            }
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.max_output_tokens:
+            # `max_tokens` is what OpenAI-compatible servers (Ollama, vLLM, LM Studio) understand.
+            params["max_tokens"] = self.max_output_tokens
+        if self.reasoning_effort:
+            params["reasoning_effort"] = self.reasoning_effort
+        return params
+
+    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+        params = self._params()
+        turn = Turn(model=self.model)
+        if not stream:
+            completion = self.client.chat.completions.create(**params)
+            turn.model = completion.model or self.model
+            message = completion.choices[0].message if completion.choices else None
+            if message is not None:
+                turn.text = message.content or ""
+                for call in message.tool_calls or []:
+                    turn.tool_calls.append(ToolCall(call.id, call.function.name, call.function.arguments or ""))
+            if completion.usage:
+                turn.input_tokens = completion.usage.prompt_tokens or 0
+                turn.output_tokens = completion.usage.completion_tokens or 0
+            return turn
+        chunks = self.client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+        texts: list[str] = []
+        calls: dict[int, dict] = {}
+        try:
+            for chunk in chunks:
+                self._check_cancel(chunks)
+                turn.model = chunk.model or turn.model
+                if chunk.usage:
+                    turn.input_tokens = chunk.usage.prompt_tokens or 0
+                    turn.output_tokens = chunk.usage.completion_tokens or 0
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta.content:
+                        texts.append(delta.content)
+                        on_delta(delta.content)
+                    for call in delta.tool_calls or []:
+                        slot = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                        if call.id:
+                            slot["id"] = call.id
+                        if call.function and call.function.name:
+                            slot["name"] = call.function.name
+                        if call.function and call.function.arguments:
+                            slot["arguments"] += call.function.arguments
+        finally:
+            chunks.close()
+        self._check_cancel(chunks)
+        turn.text = "".join(texts)
+        turn.tool_calls = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+        return turn
+
+
+def conversation_for(provider: Provider, client: openai.OpenAI, **kwargs: Any) -> Conversation:
+    cls = ChatConversation if provider.api_style == CHAT_COMPLETIONS else ResponsesConversation
+    return cls(client, provider, **kwargs)
+
+
+def llm_timeout(ctx_remaining: Callable[[float], float]) -> float:
+    return ctx_remaining(settings.LLM_REQUEST_TIMEOUT_S)
+
+
+def parse_json_text(text: str) -> Any:
+    """The JSON value in a model's reply (tolerating a ```json fence some compatible servers add)."""
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.strip("`")
+        if stripped.lower().startswith("json"):
+            stripped = stripped[4:]
+    return json.loads(stripped)

@@ -1,0 +1,94 @@
+"""Which OpenAI-compatible endpoint an LLM node talks to, and with which key.
+
+Order: the node's `provider` (by name, in the run's workspace) → the workspace's default provider →
+the environment default (OPENAI_API_KEY / OPENAI_BASE_URL, Responses API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from runs.executors.base import NodeContext, NodeError
+
+RESPONSES = "responses"
+CHAT_COMPLETIONS = "chat_completions"
+ENVIRONMENT_PROVIDER = "environment"
+HOW_TO_ADD_KEY = (
+    "An admin can add one in Settings → Model providers (the key is kept as a workspace secret), "
+    "or the operator can set OPENAI_API_KEY for the default provider."
+)
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    base_url: str | None  # None: OpenAI's own endpoint
+    api_style: str
+    api_key: str = field(repr=False)
+    models: tuple[str, ...] = ()
+    # Workspace providers are user-configured URLs, so they pass the SSRF guard; the environment default
+    # is set by the operator and may point anywhere (e.g. a model server on the same host).
+    guard: bool = True
+
+    def default_model(self, fallback: str = "gpt-4.1-mini") -> str:
+        return self.models[0] if self.models else fallback
+
+
+def resolve_provider(ctx: NodeContext, name: str | None = None) -> Provider:
+    """The provider for this node (raises NodeError when it is unknown or has no API key)."""
+    name = (name or "").strip() or None
+    row = _workspace_provider(ctx.workspace_id, name)
+    if row is None and name and name != ENVIRONMENT_PROVIDER:
+        raise NodeError(
+            f"No model provider named {name!r} in this workspace. Add it in Settings → Model providers "
+            "or pick another provider on the node.",
+            code="provider_not_found",
+        )
+    if row is None:
+        if not settings.OPENAI_API_KEY:
+            raise NodeError(f"The default model provider has no API key. {HOW_TO_ADD_KEY}", code="provider_missing_key")
+        return Provider(
+            name=ENVIRONMENT_PROVIDER,
+            base_url=settings.OPENAI_BASE_URL or None,
+            api_style=RESPONSES,
+            api_key=settings.OPENAI_API_KEY,
+            guard=False,
+        )
+    if not row.api_key_secret:
+        raise NodeError(f"Model provider {row.name!r} has no API key. {HOW_TO_ADD_KEY}", code="provider_missing_key")
+    try:
+        key = ctx.resolve_secret(row.api_key_secret)
+    except NodeError:
+        raise
+    except Exception as exc:  # the secret was deleted or cannot be decrypted
+        raise NodeError(
+            f"Model provider {row.name!r} uses the secret {row.api_key_secret!r}, which could not be read "
+            f"({getattr(exc, 'message', exc)}). {HOW_TO_ADD_KEY}",
+            code="provider_missing_key",
+        ) from None
+    if not key:
+        raise NodeError(
+            f"Model provider {row.name!r}: its secret {row.api_key_secret!r} is empty. {HOW_TO_ADD_KEY}",
+            code="provider_missing_key",
+        )
+    return Provider(
+        name=row.name,
+        base_url=row.base_url or None,
+        api_style=row.api_style if row.api_style in (RESPONSES, CHAT_COMPLETIONS) else RESPONSES,
+        api_key=key,
+        models=tuple(str(m) for m in (row.models or [])),
+        guard=True,
+    )
+
+
+def _workspace_provider(workspace_id: str, name: str | None):
+    # Imported here so that executors stay importable without the accounts app being ready.
+    from accounts.models import ModelProvider
+
+    if not workspace_id:
+        return None
+    providers = ModelProvider.objects.filter(workspace_id=workspace_id)
+    if name:
+        return providers.filter(name=name).first()
+    return providers.filter(is_default=True).first()
