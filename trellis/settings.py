@@ -219,6 +219,22 @@ MODEL_PRICES_JSON = env_str("TRELLIS_MODEL_PRICES", "")
 # --- Webhooks ---------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
 WEBHOOK_TOLERANCE_S = env_int("TRELLIS_WEBHOOK_TOLERANCE_S", 300, minimum=1)
+WEBHOOK_RATE_LIMIT_PER_MIN = env_int("TRELLIS_WEBHOOK_RATE_LIMIT", 600, minimum=0)  # per trigger; 0 = unlimited
+WEBHOOK_MAX_WAIT_S = env_int("TRELLIS_WEBHOOK_MAX_WAIT_S", 300, minimum=1)  # cap for ?wait= and sync triggers
+WEBHOOK_SECRET_GRACE_S = env_int("TRELLIS_WEBHOOK_SECRET_GRACE_S", 86400, minimum=0)  # old secret after rotation
+DELIVERY_RETENTION_DAYS = env_int("TRELLIS_DELIVERY_RETENTION_DAYS", 30, minimum=1)
+# Schedules: fires missed while nothing was running are skipped, or fired once on start-up (catch_up).
+SCHEDULE_MISSED = env_choice("TRELLIS_SCHEDULE_MISSED", "skip", {"skip", "catch_up"})
+SCHEDULE_TICK_S = env_float("TRELLIS_SCHEDULE_TICK_S", 5.0)
+# auto: an in-process scheduler thread in the web server when the executor is inline; beat does it in queue mode.
+SCHEDULER = env_choice("TRELLIS_SCHEDULER", "auto", {"auto", "off"})
+CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", ["10", "60", "300", "1800", "7200"])]
+CALLBACK_TIMEOUT_S = env_float("TRELLIS_CALLBACK_TIMEOUT_S", 10.0)
+OPENAI_COMPAT_TIMEOUT_S = env_int("TRELLIS_OPENAI_TIMEOUT_S", 300, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},
+    "trigger-delivery-purge": {"task": "triggers.delivery_purge", "schedule": 3600.0},
+}
 
 LOGGING = {
     "version": 1,

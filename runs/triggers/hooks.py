@@ -1,0 +1,85 @@
+"""HTTP views for `POST /hooks/<key>` and `POST /hooks/test/<key>`.
+
+Async views so that a caller waiting for a sync result holds no worker thread of the ASGI server's
+single sync thread; the blocking work runs in a thread pool with its own database connections."""
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from runs.triggers.webhooks import InboundRequest, webhook_receive
+from trellis.errors import ApplicationError, error_response
+
+
+def _in_thread(fn):
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+def _content_length(request) -> int | None:
+    raw = request.META.get("CONTENT_LENGTH")
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def inbound_request(request, key: str, *, test: bool) -> InboundRequest:
+    query: dict = {}
+    for name in request.GET:
+        values = request.GET.getlist(name)
+        query[name] = values[0] if len(values) == 1 else values
+    return InboundRequest(
+        key=key,
+        test=test,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query=query,
+        content_type=request.content_type.lower() if request.META.get("CONTENT_TYPE") else "",
+        content_length=_content_length(request),
+        read_body=request.read,
+        wait=request.GET.get("wait"),
+    )
+
+
+def run_urls(run_id) -> dict:
+    base = settings.PUBLIC_URL
+    ws_base = "ws" + base.removeprefix("http")
+    return {"status_url": f"{base}/api/v1/runs/{run_id}", "events_url": f"{ws_base}/ws/runs/{run_id}/"}
+
+
+def _error(exc: ApplicationError) -> JsonResponse:
+    response = error_response(exc.code, exc.message, exc.details, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+async def _handle(request, key: str, *, test: bool):
+    if request.method != "POST":
+        response = error_response("method_not_allowed", "Webhooks are called with POST.", status=405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        accepted = await _in_thread(webhook_receive)(inbound_request(request, key, test=test))
+    except ApplicationError as exc:
+        return _error(exc)
+    run = accepted.run
+    headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
+    if accepted.wait_s:
+        from runs.services import run_wait
+
+        run = await _in_thread(run_wait)(run_id=run.pk, timeout_s=accepted.wait_s)
+        body = {"run_id": str(run.pk), "status": run.status, "output": run.output, "error": run.error}
+        return JsonResponse(body, status=200, headers=headers)
+    body = {"run_id": str(run.pk), "status": run.status, **run_urls(run.pk)}
+    return JsonResponse(body, status=202, headers=headers)
+
+
+@csrf_exempt
+async def hook(request, key: str):
+    return await _handle(request, key, test=False)
+
+
+@csrf_exempt
+async def hook_test(request, key: str):
+    return await _handle(request, key, test=True)

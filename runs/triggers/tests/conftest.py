@@ -1,0 +1,147 @@
+"""Fixtures for trigger tests: a published non-LLM workflow, triggers, and a live ASGI server (uvicorn
+in a thread of the test process, so it serves the test database)."""
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from runs.triggers.services import trigger_create
+
+# start → transform → end: echoes the input and shows what expressions see of the trigger.
+GRAPH = {
+    "format": "trellis.graph/1",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "start",
+            "name": "Start",
+            "position": {"x": 0, "y": 0},
+            "config": {
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}, "count": {"type": "integer"}},
+                    "required": ["message"],
+                },
+                "state": {},
+            },
+        },
+        {
+            "id": "shape",
+            "type": "transform",
+            "name": "Shape",
+            "position": {"x": 200, "y": 0},
+            "config": {
+                "output": {
+                    "echo": "workflow.input.message",
+                    "trigger_type": "trigger.type",
+                    "order": '"x-order" in trigger.headers ? trigger.headers["x-order"] : ""',
+                    "source": '"source" in trigger.query ? trigger.query.source : ""',
+                }
+            },
+        },
+        {
+            "id": "done",
+            "type": "end",
+            "name": "Done",
+            "position": {"x": 400, "y": 0},
+            "config": {
+                "output": {
+                    "reply": "nodes.shape.output.echo",
+                    "trigger_type": "nodes.shape.output.trigger_type",
+                    "order": "nodes.shape.output.order",
+                    "source": "nodes.shape.output.source",
+                }
+            },
+        },
+    ],
+    "edges": [
+        {"id": "e1", "source": "start", "target": "shape"},
+        {"id": "e2", "source": "shape", "target": "done"},
+    ],
+}
+
+
+def make_graph(reply_expression: str = "nodes.shape.output.echo") -> dict:
+    import copy
+
+    graph = copy.deepcopy(GRAPH)
+    graph["nodes"][2]["config"]["output"]["reply"] = reply_expression
+    return graph
+
+
+@pytest.fixture
+def make_workflow(workspace, owner):
+    """make_workflow(published=True, graph=GRAPH, draft_graph=None) -> Workflow."""
+    from builder.models import Workflow, WorkflowVersion
+
+    def make(*, published: bool = True, graph: dict | None = None, draft_graph: dict | None = None, name="Echo"):
+        graph = graph or GRAPH
+        workflow = Workflow.objects.create(
+            workspace=workspace, name=name, draft_graph=draft_graph or graph, created_by=owner
+        )
+        if published:
+            version = WorkflowVersion.objects.create(
+                workflow=workflow, number=1, graph=graph, checksum="0" * 64, created_by=owner
+            )
+            workflow.published_version = version
+            workflow.save(update_fields=["published_version"])
+        return workflow
+
+    return make
+
+
+@pytest.fixture
+def workflow(make_workflow):
+    return make_workflow()
+
+
+@pytest.fixture
+def make_trigger(workflow, owner):
+    """make_trigger(**options) -> (trigger, secret)."""
+
+    def make(wf=None, **options):
+        options.setdefault("rate_limit_per_minute", 0)
+        return trigger_create(workflow=wf or workflow, by=owner, **options)
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def _live_server(django_db_setup, django_db_blocker):
+    import uvicorn
+
+    from trellis.asgi import application
+
+    port = _free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_url(_live_server, transactional_db, settings):
+    settings.PUBLIC_URL = _live_server
+    return _live_server
+
+
+@pytest.fixture
+def http(live_url):
+    with httpx.Client(base_url=live_url, timeout=30) as client:
+        yield client

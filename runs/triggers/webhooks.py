@@ -1,0 +1,270 @@
+"""Inbound webhooks (DESIGN §7): find the trigger, check size, type and authentication, rate-limit, turn
+the body into the run input and start the run, logging every outcome in the delivery log.
+
+Checks run from cheapest to dearest and nothing is written for a request that fails one, except
+its line in the delivery log."""
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+
+from runs.triggers import ratelimit, signing
+from runs.triggers.models import AuthMode, Outcome, ResponseMode, Trigger, TriggerKind
+from runs.triggers.services import delivery_record, trigger_secrets
+from trellis.errors import ApplicationError
+
+# Never exposed to expressions or stored with the run: they carry credentials.
+AUTH_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "webhook-signature", "x-api-key", "x-trellis-workspace"}
+)
+
+
+@dataclass
+class InboundRequest:
+    """What the view hands over: nothing Django-specific, so the service is easy to drive in tests."""
+
+    key: str
+    test: bool
+    headers: dict[str, str]  # lower-case names
+    query: dict
+    content_type: str  # lower-case, without parameters
+    content_length: int | None
+    read_body: object  # callable(max_bytes) -> bytes
+    wait: str | None = None  # the ?wait= value, unparsed
+
+
+@dataclass
+class Accepted:
+    trigger_id: uuid.UUID
+    run: object
+    wait_s: float | None
+    status_code: int
+    duplicate: bool
+    headers: dict = field(default_factory=dict)
+
+
+def _reject(trigger: Trigger | None, request: InboundRequest, error: ApplicationError, started: float) -> None:
+    if trigger is not None:
+        delivery_record(
+            trigger_id=trigger.pk,
+            outcome=Outcome.REJECTED,
+            status_code=error.status,
+            reason=error.code,
+            message=error.message,
+            test=request.test,
+            message_id=_message_id(request.headers),
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+
+def _message_id(headers: dict) -> str:
+    return headers.get("webhook-id") or headers.get("idempotency-key") or ""
+
+
+def webhook_receive(request: InboundRequest) -> Accepted:
+    """Accept one webhook call or raise ApplicationError (already logged)."""
+    started = time.monotonic()
+    trigger = (
+        Trigger.objects.select_related("workflow")
+        .filter(key=request.key, kind=TriggerKind.WEBHOOK)
+        .only(
+            "id",
+            "workspace_id",
+            "enabled",
+            "auth_mode",
+            "secret_ciphertext",
+            "previous_secret_ciphertext",
+            "previous_secret_expires_at",
+            "response_mode",
+            "sync_timeout_s",
+            "rate_limit_per_minute",
+            "workflow",
+        )
+        .first()
+    )
+    if trigger is None:
+        raise ApplicationError("not_found", "No such webhook.", status=404)
+    try:
+        return _receive(trigger, request, started)
+    except ApplicationError as error:
+        _reject(trigger, request, error, started)
+        raise
+
+
+def _receive(trigger: Trigger, request: InboundRequest, started: float) -> Accepted:
+    if not trigger.enabled or getattr(trigger.workflow, "archived_at", None) is not None:
+        raise ApplicationError("not_found", "No such webhook.", status=404)
+    wait_s = _wait_seconds(trigger, request.wait)
+    body = _read_limited(request)
+    _authenticate(trigger, request, body)
+    _rate_limit(trigger)
+    run_input = parse_body(request.content_type, body)
+
+    message_id = _message_id(request.headers)
+    if len(message_id) > 255:
+        raise ApplicationError("bad_request", "webhook-id / Idempotency-Key is longer than 255 characters.")
+    request_id = uuid.uuid4().hex
+    trigger_info = {
+        "type": "webhook",
+        "trigger_id": str(trigger.pk),
+        "headers": {k: v for k, v in request.headers.items() if k not in AUTH_HEADERS},
+        "query": request.query,
+        "request_id": request_id,
+    }
+    if request.test:
+        trigger_info["test"] = True
+
+    from runs.services import run_start
+
+    run = run_start(
+        workflow=trigger.workflow,
+        version="draft" if request.test else "published",
+        input=run_input,
+        trigger=trigger_info,
+        by=None,
+        idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
+    )
+    duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
+    status_code = 200 if wait_s else 202
+    delivery_record(
+        trigger_id=trigger.pk,
+        outcome=Outcome.DUPLICATE if duplicate else Outcome.ACCEPTED,
+        status_code=status_code,
+        run_id=run.pk,
+        test=request.test,
+        message_id=message_id,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    return Accepted(trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=status_code, duplicate=duplicate)
+
+
+def idempotency_key(trigger_id, message_id: str, *, test: bool = False) -> str:
+    """Scoped to the trigger (two senders may both use "1"), and short whatever the sender sends."""
+    prefix = f"{'hooktest' if test else 'hook'}:{uuid.UUID(str(trigger_id)).hex}:"
+    if len(message_id) <= 60:
+        return prefix + message_id
+    return prefix + "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
+
+
+def _wait_seconds(trigger: Trigger, raw: str | None) -> float | None:
+    if raw is not None and raw != "":
+        try:
+            wait = float(raw)
+        except ValueError:
+            raise ApplicationError(
+                "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "not a number"}]
+            )
+        if wait < 0:
+            raise ApplicationError("validation_error", "wait must not be negative.", [{"field": "wait"}])
+    elif trigger.response_mode == ResponseMode.SYNC:
+        wait = float(trigger.sync_timeout_s)
+    else:
+        wait = 0.0
+    return min(wait, float(settings.WEBHOOK_MAX_WAIT_S)) or None
+
+
+SUPPORTED_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+
+
+def _supported(content_type: str) -> bool:
+    return content_type in SUPPORTED_TYPES or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def _read_limited(request: InboundRequest) -> bytes:
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    too_big = ApplicationError(
+        "payload_too_large", f"The body is larger than the {limit}-byte limit.", [{"limit": limit}], status=413
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_big
+    if request.content_length == 0:
+        return b""
+    if request.content_type and not _supported(request.content_type):
+        raise ApplicationError(
+            "unsupported_media_type",
+            f"Content type {request.content_type!r} is not accepted; send JSON, a form or plain text.",
+            [{"accepted": list(SUPPORTED_TYPES)}],
+            status=415,
+        )
+    body = request.read_body(limit + 1)
+    if len(body) > limit:
+        raise too_big
+    if body and not request.content_type:
+        raise ApplicationError("unsupported_media_type", "Send a Content-Type: JSON, a form or plain text.", status=415)
+    return body
+
+
+def _authenticate(trigger: Trigger, request: InboundRequest, body: bytes) -> None:
+    if trigger.auth_mode == AuthMode.NONE:
+        return
+    secrets_ = trigger_secrets(trigger)
+    if trigger.auth_mode == AuthMode.BEARER:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        # Compare against every valid secret (no early exit) so timing says nothing about which matched.
+        matches = [hmac.compare_digest(token.strip().encode(), s.encode()) for s in secrets_]
+        if scheme.lower() != "bearer" or not any(matches):
+            raise ApplicationError(
+                "not_authenticated", "Send this trigger's secret as 'Authorization: Bearer whsec_…'.", status=401
+            )
+        return
+    try:
+        signing.verify(secrets_, request.headers, body, tolerance_s=settings.WEBHOOK_TOLERANCE_S)
+    except signing.SignatureError as exc:
+        raise ApplicationError(exc.code, exc.message, status=401)
+
+
+def _rate_limit(trigger: Trigger) -> None:
+    limit = trigger.rate_limit_per_minute
+    if limit is None:
+        limit = settings.WEBHOOK_RATE_LIMIT_PER_MIN
+    if not limit:
+        return
+    retry_after = ratelimit.hit(f"trigger:{trigger.pk}", limit=limit, window_s=60)
+    if retry_after is not None:
+        raise ApplicationError(
+            "rate_limited",
+            f"This trigger accepts {limit} calls per minute; try again in {retry_after} s.",
+            [{"limit": limit, "retry_after": retry_after}],
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def parse_body(content_type: str, body: bytes) -> dict:
+    """JSON objects as they are, forms as objects (repeated fields become lists), text as {"text": …}."""
+    if not body.strip():
+        return {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApplicationError("bad_request", "The body is not valid UTF-8.")
+    if content_type == "application/x-www-form-urlencoded":
+        out: dict = {}
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            if name in out:
+                out[name] = (out[name] if isinstance(out[name], list) else [out[name]]) + [value]
+            else:
+                out[name] = value
+        return out
+    if content_type == "text/plain":
+        return {"text": text}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ApplicationError("bad_request", f"The body is not valid JSON: {exc}.")
+    if not isinstance(value, dict):
+        raise ApplicationError(
+            "invalid_input",
+            "The JSON body must be an object: its fields become the run input.",
+            [{"path": "", "message": f"expected an object, got {type(value).__name__}"}],
+            status=422,
+        )
+    return value
