@@ -1,0 +1,138 @@
+"""The one helper that publishes run events: persist (with the next `seq`), then broadcast after commit.
+
+Broadcasting happens on a long-lived event loop (a daemon thread for Redis; the consumers' own loop
+for the in-memory layer, whose queues are bound to it), through one ordered queue per loop, so the
+engine never blocks on the channel layer and listeners see events in `seq` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from runs.models import Run, RunEvent
+
+log = logging.getLogger("trellis.events")
+
+DELTA = "step.delta"
+
+
+def run_group(run_id) -> str:
+    return f"run_{uuid.UUID(str(run_id)).hex}"
+
+
+def message(*, seq: int | None, type: str, run_id, node_id: str | None, ts, data: dict) -> dict:  # noqa: A002
+    return {
+        "seq": seq,
+        "type": type,
+        "run_id": str(run_id),
+        "node_id": node_id,
+        "ts": ts.isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
+
+
+def reserve_seqs(run_id, count: int) -> int:
+    """Allocate `count` sequence numbers under the run row's lock; returns the last one."""
+    Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + count)
+    return Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
+
+
+def publish_event(*, run_id, type: str, node_id: str | None = None, data: dict | None = None) -> dict:  # noqa: A002
+    """Persist a run event (except step.delta) and broadcast it to the run's group after commit."""
+    data = data or {}
+    ts = timezone.now()
+    if type == DELTA:
+        msg = message(seq=None, type=type, run_id=run_id, node_id=node_id, ts=ts, data=data)
+        broadcast(run_id, [msg])
+        return msg
+    with transaction.atomic():
+        seq = reserve_seqs(run_id, 1)
+        RunEvent.objects.create(run_id=run_id, seq=seq, type=type, node_id=node_id, data=data, ts=ts)
+        msg = message(seq=seq, type=type, run_id=run_id, node_id=node_id, ts=ts, data=data)
+        transaction.on_commit(lambda: broadcast(run_id, [msg]))
+    return msg
+
+
+# --- broadcasting --------------------------------------------------------------------------------
+
+_consumer_loop: asyncio.AbstractEventLoop | None = None
+
+
+def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Consumers call this: with the in-memory layer, messages must be sent on their loop."""
+    global _consumer_loop
+    _consumer_loop = loop
+
+
+class _LoopSender:
+    """Sends messages in submission order on one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queue: asyncio.Queue | None = None
+
+    def submit(self, layer, group: str, messages: list[dict]) -> None:
+        self.loop.call_soon_threadsafe(self._enqueue, layer, group, messages)
+
+    def _enqueue(self, layer, group, messages) -> None:
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.loop.create_task(self._drain())
+        self.queue.put_nowait((layer, group, messages))
+
+    async def _drain(self) -> None:
+        assert self.queue is not None
+        while True:
+            layer, group, messages = await self.queue.get()
+            for msg in messages:
+                try:
+                    await layer.group_send(group, {"type": "run.event", "event": msg})
+                except Exception:
+                    log.exception("could not broadcast a run event")
+
+
+_senders: dict[int, _LoopSender] = {}
+_own_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _own_loop
+    with _lock:
+        if _own_loop is None or _own_loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="run-events", daemon=True).start()
+            _own_loop = loop
+        return _own_loop
+
+
+def _sender_for(loop: asyncio.AbstractEventLoop) -> _LoopSender:
+    with _lock:
+        sender = _senders.get(id(loop))
+        if sender is None or sender.loop is not loop:
+            sender = _senders[id(loop)] = _LoopSender(loop)
+        return sender
+
+
+def broadcast(run_id, messages: list[dict]) -> None:
+    """Hand messages to the channel layer without waiting. Safe from any thread."""
+    if not messages:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        loop = _consumer_loop
+        if loop is None or loop.is_closed():
+            return  # nobody in this process has ever listened
+    else:
+        loop = _background_loop()
+    _sender_for(loop).submit(layer, run_group(run_id), messages)

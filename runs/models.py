@@ -1,0 +1,145 @@
+"""Runs, their steps (one execution of one node) and their append-only event log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT})
+
+
+class StepStatus(models.TextChoices):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+def _empty_usage() -> dict:
+    return {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+
+
+class Run(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="runs")
+    workflow = models.ForeignKey("builder.Workflow", on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(
+        "builder.WorkflowVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    # The graph the run executes, copied at start so later edits never change a run in flight.
+    graph = models.JSONField()
+    is_draft = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    input = models.JSONField(default=dict)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)  # {code, message, node_id}
+    trigger = models.JSONField(default=dict)  # {type: api|webhook|schedule|openai|manual|rerun, ...}
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict)  # {active_ms}: time spent executing, waiting excluded
+    usage = models.JSONField(default=_empty_usage)
+    cancel_requested = models.BooleanField(default=False)
+    # The worker advancing the run holds the lease and renews it; an expired lease is reaped.
+    lease_owner = models.CharField(max_length=100, null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a waiting run must be looked at again (the earliest approval timeout).
+    wake_at = models.DateTimeField(null=True, blank=True)
+    # Counters owned by the run row so that every writer allocates under the same row lock.
+    last_seq = models.IntegerField(default=0)
+    step_counter = models.IntegerField(default=0)
+    # For "rerun from a step": the run whose earlier steps were copied into this one.
+    parent_run = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="run_unique_idempotency_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at", "-id"], name="run_workspace_created"),
+            models.Index(fields=["workflow", "status", "-created_at"], name="run_workflow_status"),
+            models.Index(fields=["status", "lease_expires_at"], name="run_status_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class Step(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    node_id = models.CharField(max_length=64)
+    node_type = models.CharField(max_length=40)
+    attempt = models.IntegerField(default=1)
+    iteration = models.IntegerField(default=0)
+    status = models.CharField(max_length=10, choices=StepStatus.choices)
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    # The output port the step fired (branching nodes), applied when the engine replays the log.
+    port = models.CharField(max_length=64, null=True, blank=True)
+    state_updates = models.JSONField(default=dict)
+    wait = models.JSONField(null=True, blank=True)  # user_approval: {message, approvers, timeout_at}
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.IntegerField(null=True, blank=True)
+    usage = models.JSONField(null=True, blank=True)
+    # Position in the run's log of finished steps; the engine replays the log in this order.
+    order = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "order"], name="step_run_order")]
+
+    def __str__(self) -> str:
+        return f"step {self.node_id}#{self.iteration}.{self.attempt} ({self.status})"
+
+
+class RunEvent(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.IntegerField()
+    type = models.CharField(max_length=30)
+    node_id = models.CharField(max_length=64, null=True, blank=True)
+    data = models.JSONField(default=dict)
+    ts = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="run_event_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.seq}"
+
+    def as_message(self) -> dict:
+        return {
+            "seq": self.seq,
+            "type": self.type,
+            "run_id": str(self.run_id),
+            "node_id": self.node_id,
+            "ts": self.ts.isoformat().replace("+00:00", "Z"),
+            "data": self.data,
+        }

@@ -1,0 +1,336 @@
+"""Writes for runs: start, wait, cancel, approve, rerun. The engine itself lives in runs/engine/."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import jsonschema
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import role_at_least
+from runs import events
+from runs.dispatch import dispatch_run
+from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
+from trellis.errors import ApplicationError
+
+log = logging.getLogger("trellis.runs")
+
+# Called with the fresh Run after the transaction that made it terminal commits.
+RUN_FINISHED_LISTENERS: list[Callable[[Run], None]] = []
+
+
+def notify_finished(run_id) -> None:
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        return
+    for listener in list(RUN_FINISHED_LISTENERS):
+        try:
+            listener(run)
+        except Exception:
+            log.exception("run-finished listener %r failed for run %s", listener, run_id)
+
+
+def _start_node(graph: dict) -> dict | None:
+    for node in graph.get("nodes", []):
+        if node.get("type") == "start":
+            return node
+    return None
+
+
+def _path(parts) -> str:
+    return "/" + "/".join(str(p) for p in parts) if parts else ""
+
+
+def input_errors(graph: dict, data) -> list[dict]:
+    """Problems of `data` against the start node's input_schema, as [{path, message}]."""
+    start = _start_node(graph)
+    schema = ((start or {}).get("config") or {}).get("input_schema")
+    if not schema:
+        return [] if isinstance(data, dict) else [{"path": "", "message": "The input must be a JSON object."}]
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = validator_cls(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    return [{"path": _path(e.absolute_path), "message": e.message} for e in errors]
+
+
+def _resolve_version(workflow, version) -> tuple[dict, object | None, bool]:
+    from builder.models import WorkflowVersion
+
+    if version in (None, "draft"):
+        return workflow.draft_graph, None, True
+    if version == "published":
+        published = workflow.published_version
+        if published is None:
+            raise ApplicationError(
+                "not_published", "This workflow has no published version yet: publish it first.", status=422
+            )
+        return published.graph, published, False
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        raise ApplicationError(
+            "validation_error",
+            'version must be "draft", "published" or a version number.',
+            [{"field": "version", "message": "Not a version."}],
+        ) from None
+    found = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
+    if found is None:
+        raise ApplicationError("version_not_found", f"This workflow has no version {number}.", status=404)
+    return found.graph, found, False
+
+
+def _graph_errors(graph: dict) -> list[dict]:
+    try:
+        from builder.services.validation import validate_graph
+    except ImportError:  # pragma: no cover - the builder app always ships it
+        return []
+    return [dict(issue) for issue in validate_graph(graph) if issue.get("severity") == "error"]
+
+
+def run_start(
+    *,
+    workflow,
+    version="draft",
+    input: dict,  # noqa: A002
+    trigger: dict | None = None,
+    by=None,
+    idempotency_key: str | None = None,
+) -> Run:
+    """Create a queued run of the draft, the published version or version N and dispatch it on commit."""
+    if idempotency_key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if getattr(workflow, "archived_at", None) is not None:
+        raise ApplicationError("workflow_archived", "This workflow is archived.", status=422)
+    graph, pinned, is_draft = _resolve_version(workflow, version)
+    if is_draft:
+        problems = _graph_errors(graph)
+        if problems:
+            raise ApplicationError(
+                "invalid_graph", "The draft has errors; fix them before running it.", problems, status=422
+            )
+    if input is None:
+        input = {}  # noqa: A001
+    problems = input_errors(graph, input)
+    if problems:
+        raise ApplicationError("invalid_input", "The input does not match the start node's schema.", problems, 422)
+    trigger = trigger or {"type": "api"}
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                workspace_id=workflow.workspace_id,
+                workflow=workflow,
+                version=pinned,
+                graph=graph,
+                is_draft=is_draft,
+                input=input,
+                trigger=trigger,
+                idempotency_key=idempotency_key or None,
+                created_by=by if getattr(by, "is_authenticated", False) else None,
+                last_seq=1,
+            )
+            RunEvent.objects.create(
+                run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=run.created_at
+            )
+            transaction.on_commit(lambda: dispatch_run(run.pk))
+    except IntegrityError:
+        if idempotency_key:
+            existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return run
+
+
+def run_wait(*, run_id, timeout_s: float) -> Run:
+    """The run once it is terminal or waiting, or as it is when `timeout_s` has passed."""
+    deadline = time.monotonic() + max(0.0, float(timeout_s))
+    pause = 0.01
+    while True:
+        run = Run.objects.get(pk=run_id)
+        if run.status in TERMINAL_STATUSES or run.status == RunStatus.WAITING:
+            return run
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return run
+        time.sleep(min(pause, left))
+        pause = min(pause * 1.5, 0.25)
+
+
+def _lease_live(run: Run) -> bool:
+    return bool(run.lease_owner) and run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
+
+
+def run_cancel(*, run: Run, by=None) -> Run:
+    """Cancel now if no worker holds the run; else flag it and the worker stops (in-flight calls abort)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.is_terminal:
+            return run
+        if _lease_live(run):
+            Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+            run.cancel_requested = True
+            from runs.engine.core import ACTIVE_RUNS
+
+            event = ACTIVE_RUNS.get(str(run.pk))
+            if event is not None:
+                event.set()
+            return run
+        now = timezone.now()
+        error = {"code": "cancelled", "message": "The run was cancelled.", "node_id": None}
+        for step in Step.objects.filter(run=run, status__in=[StepStatus.WAITING, StepStatus.RUNNING]):
+            step.status, step.finished_at = StepStatus.CANCELLED, now
+            step.save(update_fields=["status", "finished_at"])
+            events.publish_event(
+                run_id=run.pk,
+                type="step.finished",
+                node_id=step.node_id,
+                data={"step_id": str(step.id), "node_type": step.node_type, "status": StepStatus.CANCELLED},
+            )
+        Run.objects.filter(pk=run.pk).update(
+            status=RunStatus.CANCELLED,
+            cancel_requested=True,
+            error=error,
+            finished_at=now,
+            wake_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        events.publish_event(
+            run_id=run.pk, type="run.finished", data={"status": RunStatus.CANCELLED, "output": None, "error": error}
+        )
+        transaction.on_commit(lambda: notify_finished(run.pk))
+    return Run.objects.get(pk=run.pk)
+
+
+def approval_role(step: Step, run: Run) -> str:
+    """The role needed to decide an approval: the node's `approvers` role, editor by default."""
+    for node in run.graph.get("nodes", []):
+        if node.get("id") == step.node_id:
+            role = ((node.get("config") or {}).get("approvers")) or "editor"
+            return role if role in ("viewer", "editor", "admin", "owner") else "editor"
+    return "editor"
+
+
+def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None, role: str | None = None) -> Run:
+    """Decide a waiting user_approval step; the run resumes on the `approved` or `rejected` port."""
+    if decision not in ("approved", "rejected"):
+        raise ApplicationError(
+            "validation_error",
+            'decision must be "approved" or "rejected".',
+            [{"field": "decision", "message": "Not a decision."}],
+        )
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        step = Step.objects.filter(run=run, pk=step_id).first() if _is_uuid(step_id) else None
+        if step is None:
+            raise ApplicationError("step_not_found", "This run has no such step.", status=404)
+        if role is not None and not role_at_least(role, approval_role(step, run)):
+            raise ApplicationError(
+                "permission_denied", f"Deciding this approval needs the {approval_role(step, run)} role.", status=403
+            )
+        if step.status != StepStatus.WAITING or run.is_terminal:
+            raise ApplicationError("not_waiting", "This step is not waiting for a decision.", status=409)
+        now = timezone.now()
+        step.status = StepStatus.SUCCEEDED
+        step.port = decision
+        step.output = {"decision": decision, "comment": comment or "", "by": getattr(by, "email", None)}
+        step.finished_at = now
+        if step.started_at:
+            step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
+        step.save(update_fields=["status", "port", "output", "finished_at", "duration_ms"])
+        if run.status == RunStatus.WAITING:
+            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None)
+            events.publish_event(run_id=run.pk, type="run.status", data={"status": RunStatus.QUEUED})
+            transaction.on_commit(lambda: dispatch_run(run.pk))
+    return Run.objects.get(pk=run.pk)
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
+    """Run again with the same input: the same version (or draft snapshot), or — from a step — the
+    current draft, keeping the steps that finished before that step's node."""
+    if from_step_id is None:
+        version = run.version.number if run.version_id else "draft"
+        if run.is_draft:
+            # A draft run reruns the graph it ran, not whatever the draft is now.
+            return _start_copy(run, graph=run.graph, by=by, trigger={"type": "rerun", "run_id": str(run.pk)})
+        return run_start(
+            workflow=run.workflow,
+            version=version,
+            input=run.input,
+            trigger={"type": "rerun", "run_id": str(run.pk)},
+            by=by,
+        )
+    step = Step.objects.filter(run=run, pk=from_step_id).first() if _is_uuid(from_step_id) else None
+    if step is None or step.order is None:
+        raise ApplicationError("step_not_found", "This run has no finished step with that id.", status=404)
+    graph = run.workflow.draft_graph
+    problems = _graph_errors(graph)
+    if problems:
+        raise ApplicationError("invalid_graph", "The draft has errors; fix them before running it.", problems, 422)
+    node_ids = {n.get("id") for n in graph.get("nodes", [])}
+    keep = [
+        s
+        for s in run.steps.filter(order__lt=step.order).order_by("order")
+        if s.node_id in node_ids and s.status in (StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED)
+    ]
+    trigger = {"type": "rerun", "run_id": str(run.pk), "from_step": str(step.pk), "node_id": step.node_id}
+    return _start_copy(run, graph=graph, by=by, trigger=trigger, keep=keep)
+
+
+def _start_copy(run: Run, *, graph: dict, by, trigger: dict, keep: list[Step] | None = None) -> Run:
+    keep = keep or []
+    with transaction.atomic():
+        new = Run.objects.create(
+            workspace_id=run.workspace_id,
+            workflow_id=run.workflow_id,
+            version=None,
+            graph=graph,
+            is_draft=True,
+            input=run.input,
+            trigger=trigger,
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+            last_seq=1,
+            step_counter=max((s.order or 0 for s in keep), default=0),
+            parent_run=run,
+        )
+        RunEvent.objects.create(run=new, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=new.created_at)
+        Step.objects.bulk_create(
+            [
+                Step(
+                    run=new,
+                    node_id=s.node_id,
+                    node_type=s.node_type,
+                    attempt=s.attempt,
+                    iteration=s.iteration,
+                    status=s.status,
+                    input=s.input,
+                    output=s.output,
+                    error=s.error,
+                    port=s.port,
+                    state_updates=s.state_updates,
+                    started_at=s.started_at,
+                    finished_at=s.finished_at,
+                    duration_ms=s.duration_ms,
+                    usage=s.usage,
+                    order=s.order,
+                )
+                for s in keep
+            ]
+        )
+        transaction.on_commit(lambda: dispatch_run(new.pk))
+    return new

@@ -1,0 +1,46 @@
+"""Fixtures for the runs tests: workflows built from small graphs, and a synchronous engine."""
+
+import itertools
+
+import pytest
+
+from builder.models import Workflow, WorkflowVersion
+from runs.engine.core import Engine, Limits
+from runs.models import Run
+from runs.store import DjangoStore
+from runs.tests import helpers  # noqa: F401 - registers the test-only node types
+
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def make_workflow(workspace, owner):
+    def make(graph: dict, *, publish: bool = False, name: str | None = None) -> Workflow:
+        wf = Workflow.objects.create(
+            workspace=workspace, name=name or f"Flow {next(_n)}", draft_graph=graph, created_by=owner
+        )
+        if publish:
+            version = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
+            wf.published_version = version
+            wf.save(update_fields=["published_version"])
+        return wf
+
+    return make
+
+
+@pytest.fixture
+def limits():
+    # A long heartbeat: in `db` tests the rows are invisible to the heartbeat thread's connection.
+    return Limits(lease_s=30, heartbeat_s=3600)
+
+
+@pytest.fixture
+def advance(limits):
+    """advance(run) -> the fresh Run after the engine advanced it synchronously in this thread."""
+
+    def go(run, **overrides) -> Run:
+        lim = Limits(**{**limits.__dict__, **overrides})
+        Engine(DjangoStore(), lim).advance(str(run.pk))
+        return Run.objects.get(pk=run.pk)
+
+    return go
