@@ -350,13 +350,16 @@ def guarded_request(
 
     Raises BlockedURLError, ResponseTooLargeError, RequestCancelledError, or httpx errors
     (httpx.TimeoutException, httpx.TransportError, httpx.TooManyRedirects)."""
+    if params:
+        # httpx would replace a query string already in the URL; merge instead.
+        url = str(httpx.URL(url).copy_merge_params(params))
     if guard:
         check_url(url)
     gc = guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=guard)
     redirects: list[str] = []
     try:
         with gc as client:
-            request = client.build_request(method, url, headers=headers, params=params, content=content, json=json)
+            request = client.build_request(method, url, headers=headers, content=content, json=json)
             while True:
                 response = client.send(request, stream=True)
                 try:

@@ -52,13 +52,29 @@ def openai_client(provider: Provider, *, timeout_s: float, cancel_event: threadi
     guarded = net.guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=provider.guard)
     with guarded as http_client:
         # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
-        yield openai.OpenAI(
+        client = openai.OpenAI(
             api_key=provider.api_key,
             base_url=provider.base_url,
             http_client=http_client,
             max_retries=0,
             timeout=timeout_s,
         )
+        try:
+            yield client
+        except RunCancelled:
+            raise
+        except Exception as exc:
+            # A watchdog abort surfaces as a connection error; say what really happened.
+            transport_failure = not isinstance(exc, NodeError) or exc.code in ("connection_error", "provider_error")
+            if guarded.watchdog.reason == "cancelled":
+                raise RunCancelled() from exc
+            if guarded.watchdog.reason == "deadline" and transport_failure:
+                raise NodeError(
+                    f"Model provider {provider.name!r} did not answer within the node's timeout ({timeout_s:g} s).",
+                    retryable=True,
+                    code="timeout",
+                ) from exc
+            raise
 
 
 def strict_compatible(schema: Any) -> bool:

@@ -1,0 +1,244 @@
+"""The `agent` node: one LLM conversation with a tool loop, through the real `openai` SDK.
+
+Text output is the reply string; `json_schema` output is the parsed object, validated against the
+schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded) or other
+workflows (through the engine's `run_workflow_tool` service)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from runs import net
+from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, Usage, register
+from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
+from runs.llm.prices import cost_usd
+from runs.llm.providers import resolve_provider
+
+DEFAULT_MODEL = "gpt-4.1-mini"
+DEFAULT_MAX_TURNS = 10
+TOOL_OUTPUT_MAX_CHARS = 20_000
+TOOL_NAME_RE = re.compile(r"[^A-Za-z0-9_-]")
+PATH_PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+REPAIR_PROMPT = (
+    "Your previous reply did not match the required JSON schema: {error}. "
+    "Reply again with only a JSON value that matches the schema."
+)
+
+
+@register
+class AgentExecutor(NodeExecutor):
+    type = "agent"
+
+    def run(self, ctx: NodeContext) -> NodeResult:
+        cfg = ctx.config
+        provider = resolve_provider(ctx, cfg.get("provider"))
+        model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
+        schema = _output_schema(cfg.get("output"))
+        tools = _tools(cfg.get("tools") or [])
+        instructions = ctx.render(cfg.get("instructions") or "")
+        messages = _messages(ctx, cfg.get("messages") or [])
+        if not messages:
+            # With no conversation configured, the instructions are the prompt itself.
+            messages, instructions = [{"role": "user", "content": instructions or "Hello"}], ""
+        max_turns = int(cfg.get("max_turns") or DEFAULT_MAX_TURNS)
+        usage = Usage(model=model)
+
+        timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
+        with openai_client(provider, timeout_s=timeout_s, cancel_event=ctx.cancel_event) as client:
+            conv = conversation_for(
+                provider,
+                client,
+                model=model,
+                instructions=instructions,
+                messages=messages,
+                tools=[t["spec"] for t in tools.values()],
+                schema=schema,
+                temperature=cfg.get("temperature"),
+                max_output_tokens=cfg.get("max_output_tokens"),
+                reasoning_effort=cfg.get("reasoning_effort"),
+                cancel_event=ctx.cancel_event,
+            )
+            text = _tool_loop(ctx, conv, tools, max_turns, usage)
+            output: Any = text
+            if schema is not None:
+                output = _structured(ctx, conv, schema, text, usage)
+        usage.cost_usd = cost_usd(usage.model, usage.input_tokens, usage.output_tokens)
+        return NodeResult(output=output, usage=usage)
+
+
+def _tool_loop(ctx: NodeContext, conv: Conversation, tools: dict, max_turns: int, usage: Usage) -> str:
+    for turn_number in range(1, max_turns + 1):
+        turn = conv.call(stream=True, on_delta=ctx.emit_delta)
+        _add_usage(usage, turn)
+        if not turn.tool_calls:
+            conv.add_turn(turn)
+            return turn.text
+        conv.add_turn(turn)
+        results = []
+        for index, call in enumerate(turn.tool_calls):
+            ctx.check_cancelled()
+            results.append((call.call_id, _run_tool(ctx, tools, call, f"{turn_number}.{index}")))
+        conv.add_tool_results(results)
+    raise NodeError(
+        f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",
+        code="max_turns_exceeded",
+    )
+
+
+def _structured(ctx: NodeContext, conv: Conversation, schema: dict, text: str, usage: Usage) -> Any:
+    validator = Draft202012Validator(schema)
+    error = _validation_error(validator, text)
+    if error is None:
+        return parse_json_text(text)
+    # One repair turn: tell the model what was wrong and ask again (no tools this time).
+    conv.tools = []
+    conv.add_message("user", REPAIR_PROMPT.format(error=error))
+    turn = conv.call(stream=True, on_delta=ctx.emit_delta)
+    _add_usage(usage, turn)
+    second = _validation_error(validator, turn.text)
+    if second is None:
+        return parse_json_text(turn.text)
+    raise NodeError(
+        f"The model's output did not match the JSON schema, even after one repair attempt: {second}",
+        code="invalid_output",
+        details={"output": turn.text[:2000]},
+    )
+
+
+def _validation_error(validator: Draft202012Validator, text: str) -> str | None:
+    try:
+        value = parse_json_text(text)
+    except ValueError as exc:
+        return f"not valid JSON ({exc})"
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    first = errors[0]
+    where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+    return f"at {where}: {first.message}"
+
+
+def _add_usage(usage: Usage, turn: Any) -> None:
+    usage.input_tokens += turn.input_tokens
+    usage.output_tokens += turn.output_tokens
+    usage.model = turn.model or usage.model
+
+
+def _output_schema(output: Any) -> dict | None:
+    if not isinstance(output, dict) or output.get("type", "text") == "text":
+        return None
+    if output.get("type") != "json_schema":
+        raise NodeError(f"Unknown output type {output.get('type')!r}; use 'text' or 'json_schema'.")
+    schema = output.get("schema")
+    if not isinstance(schema, dict):
+        raise NodeError("A json_schema output needs a `schema` object.")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise NodeError(f"The output schema is not a valid JSON Schema: {exc.message}") from None
+    return schema
+
+
+def _messages(ctx: NodeContext, items: list) -> list[dict]:
+    messages = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("role") not in ("system", "user", "assistant"):
+            raise NodeError("Each message needs a role (system, user or assistant) and content.")
+        messages.append({"role": item["role"], "content": ctx.render(str(item.get("content") or ""))})
+    return messages
+
+
+# --- tools --------------------------------------------------------------------------------------
+
+
+def _tools(items: list) -> dict[str, dict]:
+    tools: dict[str, dict] = {}
+    for item in items:
+        kind = item.get("type")
+        name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
+        if not name:
+            raise NodeError("Every tool needs a name.")
+        if name in tools:
+            raise NodeError(f"Two tools are named {name!r}.")
+        if kind == "http":
+            params = item.get("body_schema") or {"type": "object", "properties": {}}
+        elif kind == "workflow":
+            params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
+        else:
+            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http' or 'workflow').")
+        description = str(item.get("description") or f"Calls {name}.")
+        tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
+    return tools
+
+
+def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: str) -> str:
+    tool = tools.get(call.name)
+    if tool is None:
+        return f"Error: there is no tool named {call.name!r}."
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError:
+        return f"Error: the arguments were not valid JSON: {call.arguments[:200]}"
+    if not isinstance(arguments, dict):
+        arguments = {"value": arguments}
+    config = tool["config"]
+    if config["type"] == "workflow":
+        runner = ctx.services.get("run_workflow_tool")
+        if runner is None:
+            raise NodeError(
+                f"Tool {call.name!r} runs another workflow, but workflow tools are not available here.",
+                code="workflow_tools_unavailable",
+            )
+        result = runner(config.get("workflow_id"), arguments)
+        return _clip(result if isinstance(result, str) else json.dumps(result, default=str))
+    return _run_http_tool(ctx, config, arguments, key_suffix)
+
+
+def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:
+    from runs.executors.http_request import auth_headers
+
+    method = str(config.get("method") or "GET").upper()
+    url = ctx.render(str(config.get("url") or ""))
+    arguments = dict(arguments)
+
+    def fill(match: re.Match) -> str:
+        # `{name}` path parameters come from the model's arguments.
+        return quote(str(arguments.pop(match.group(1), "")), safe="")
+
+    url = PATH_PARAM_RE.sub(fill, url)
+    headers = {str(k): ctx.render(str(v)) for k, v in (config.get("headers") or {}).items()}
+    headers.update(auth_headers(ctx, config.get("auth")))
+    params, body = (arguments or None, None) if method in ("GET", "DELETE", "HEAD") else (None, arguments)
+    if method not in ("GET", "HEAD") and ctx.idempotency_key:
+        headers.setdefault("Idempotency-Key", f"{ctx.idempotency_key}:{key_suffix}")
+    try:
+        response = net.guarded_request(
+            method,
+            url,
+            headers=headers,
+            params=params,
+            json=body,
+            timeout_s=ctx.remaining_s(30.0),
+            max_bytes=settings.HTTP_MAX_RESPONSE_BYTES,
+            cancel_event=ctx.cancel_event,
+        )
+    except net.BlockedURLError as exc:
+        raise NodeError(f"Tool URL refused: {exc}", code="blocked_url") from None
+    except net.RequestCancelledError:
+        raise RunCancelled() from None
+    except (httpx.HTTPError, net.ResponseTooLargeError) as exc:
+        return f"Error: the request failed: {exc}"
+    prefix = "" if response.is_success else f"HTTP {response.status_code}: "
+    return _clip(prefix + response.text)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= TOOL_OUTPUT_MAX_CHARS else text[:TOOL_OUTPUT_MAX_CHARS] + "…(truncated)"

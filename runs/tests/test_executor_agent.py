@@ -1,0 +1,398 @@
+"""The agent executor against the local model server through the real openai SDK."""
+
+import json
+import threading
+import time
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts.models import ModelProvider
+from accounts.services import secret_set
+from runs.executors.agent import AgentExecutor
+from runs.executors.base import NodeError, RunCancelled
+from runs.llm import prices
+from runs.testing.context import make_node_context
+
+TRIAGE_SCHEMA = {
+    "type": "object",
+    "properties": {"intent": {"type": "string"}},
+    "required": ["intent"],
+    "additionalProperties": False,
+}
+SCOPE = {"workflow": {"input": {"message": "I want a refund for order 42"}}, "input": {}, "nodes": {}, "state": {}}
+
+
+@pytest.fixture
+def env_provider(settings, model_server):
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_BASE_URL = model_server.base_url
+    return model_server
+
+
+def run_agent(config, **kwargs):
+    ctx, recorder = make_node_context("agent", config, scope=kwargs.pop("scope", SCOPE), **kwargs)
+    return AgentExecutor().run(ctx), recorder
+
+
+def test_text_reply_streams_deltas_and_reports_usage_and_cost(env_provider):
+    result, recorder = run_agent({"model": "gpt-4.1-mini", "instructions": "Answer: {{ workflow.input.message }}"})
+
+    assert result.output == "You said: Answer: I want a refund for order 42"
+    assert "".join(recorder.deltas) == result.output
+    assert len(recorder.deltas) == 10
+    assert result.usage.input_tokens == 9  # the local server counts characters / 4, rounded up
+    assert result.usage.output_tokens == 12
+    assert result.usage.model == "gpt-4.1-mini"
+    assert result.usage.cost_usd == pytest.approx((9 * 0.40 + 12 * 1.60) / 1_000_000)
+    sent = env_provider.requests[0]
+    assert sent["path"] == "/v1/responses"
+    assert sent["body"]["stream"] is True
+    assert sent["headers"]["Authorization"] == "Bearer test-key"
+
+
+def test_instructions_become_the_system_prompt_when_messages_are_given(env_provider):
+    result, _ = run_agent(
+        {
+            "model": "gpt-4.1-mini",
+            "instructions": "You are terse.",
+            "messages": [{"role": "user", "content": "Hi, {{ workflow.input.message }}"}],
+            "temperature": 0.2,
+            "max_output_tokens": 300,
+            "reasoning_effort": "low",
+        }
+    )
+
+    body = env_provider.requests[0]["body"]
+    assert result.output == "You said: Hi, I want a refund for order 42"
+    assert body["instructions"] == "You are terse."
+    assert body["input"] == [{"role": "user", "content": "Hi, I want a refund for order 42"}]
+    assert (body["temperature"], body["max_output_tokens"], body["reasoning"]) == (0.2, 300, {"effort": "low"})
+
+
+def test_structured_output_is_parsed_and_validated(env_provider):
+    result, _ = run_agent(
+        {
+            "model": "gpt-4.1-mini",
+            "instructions": "Classify this message: {{ workflow.input.message }}",
+            "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+        }
+    )
+
+    assert result.output == {"intent": "refund"}
+    text_format = env_provider.requests[0]["body"]["text"]["format"]
+    assert text_format == {"type": "json_schema", "name": "output", "schema": TRIAGE_SCHEMA, "strict": True}
+
+
+def test_an_invalid_structured_reply_gets_one_repair_turn(env_provider):
+    result, _ = run_agent(
+        {
+            "model": "gpt-4.1-mini",
+            "instructions": "[[invalid-json]] Classify: my invoice is wrong",
+            "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+        }
+    )
+
+    assert result.output == {"intent": "billing"}
+    assert len(env_provider.requests) == 2
+    repair = env_provider.requests[1]["body"]["input"][-1]
+    assert repair["role"] == "user"
+    assert repair["content"].startswith("Your previous reply did not match the required JSON schema: at (root):")
+    # Both turns are counted: 12 + 58 input tokens, 5 + 6 output tokens.
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (70, 11)
+
+
+def test_structured_output_that_stays_invalid_fails_clearly(env_provider):
+    with pytest.raises(NodeError) as failed:
+        run_agent(
+            {
+                "model": "gpt-4.1-mini",
+                "instructions": "[[always-invalid-json]] Classify",
+                "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+            }
+        )
+
+    assert failed.value.code == "invalid_output"
+    assert failed.value.retryable is False
+    assert "even after one repair attempt" in failed.value.message
+    assert len(env_provider.requests) == 2
+
+
+def test_http_tool_loop_calls_the_api_through_the_guard_and_answers_with_the_result(
+    env_provider, echo_server, allow_loopback
+):
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "Use lookup_order to find the order in: {{ workflow.input.message }}",
+        "tools": [
+            {
+                "type": "http",
+                "name": "lookup_order",
+                "description": "Looks up an order",
+                "method": "POST",
+                "url": echo_server.base_url + "/echo",
+                "headers": {"X-Customer": "{{ workflow.input.message }}"},
+                "auth": {"type": "bearer", "secret": "ORDERS_TOKEN"},
+                "body_schema": {
+                    "type": "object",
+                    "properties": {"order_id": {"type": "string"}},
+                    "required": ["order_id"],
+                    "additionalProperties": False,
+                },
+            }
+        ],
+    }
+
+    result, recorder = run_agent(config, secrets={"ORDERS_TOKEN": "s3cret-token"})
+
+    [call] = echo_server.requests
+    assert call["method"] == "POST"
+    assert json.loads(call["body"]) == {
+        "order_id": "Use lookup_order to find the order in: I want a refund for order 42"
+    }
+    assert call["headers"]["authorization"] == "Bearer s3cret-token"
+    assert call["headers"]["x-customer"] == "I want a refund for order 42"
+    assert call["headers"]["idempotency-key"] == "run-1:node-1:0:1.0"
+    assert result.output.startswith("The lookup_order tool returned: {")
+    assert recorder.secrets_used == ["ORDERS_TOKEN"]
+    second_input = env_provider.requests[1]["body"]["input"]
+    assert [item.get("type", "message") for item in second_input] == [
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
+
+
+def test_http_tool_to_a_blocked_address_fails_the_node(env_provider):
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "call metadata now",
+        "tools": [{"type": "http", "name": "metadata", "method": "GET", "url": "http://169.254.169.254/latest"}],
+    }
+
+    with pytest.raises(NodeError) as failed:
+        run_agent(config)
+
+    assert failed.value.code == "blocked_url"
+    assert "link-local" in failed.value.message
+
+
+def test_workflow_tool_runs_through_the_engine_service(env_provider):
+    calls = []
+
+    def run_workflow_tool(workflow_id, tool_input):
+        calls.append((workflow_id, tool_input))
+        return {"status": "shipped"}
+
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "Ask order_status about it",
+        "tools": [{"type": "workflow", "workflow_id": "3f0c…", "name": "order_status", "description": "Status"}],
+    }
+
+    result, _ = run_agent(config, services={"run_workflow_tool": run_workflow_tool})
+
+    assert calls == [("3f0c…", {})]
+    assert result.output == 'The order_status tool returned: {"status": "shipped"}'
+
+
+def test_workflow_tool_without_the_engine_service_is_a_clear_error(env_provider):
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "Ask order_status",
+        "tools": [{"type": "workflow", "workflow_id": "x", "name": "order_status"}],
+    }
+
+    with pytest.raises(NodeError, match="workflow tools are not available here"):
+        run_agent(config)
+
+
+def test_the_tool_loop_stops_at_max_turns(env_provider, echo_server, allow_loopback):
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "use ping",
+        "max_turns": 1,
+        "tools": [{"type": "http", "name": "ping", "method": "GET", "url": echo_server.base_url + "/echo"}],
+    }
+
+    with pytest.raises(NodeError) as failed:
+        run_agent(config)
+
+    assert failed.value.code == "max_turns_exceeded"
+    assert len(echo_server.requests) == 1
+
+
+def test_chat_completions_provider_from_the_workspace(db, workspace, owner, settings, model_server, allow_loopback):
+    settings.OPENAI_API_KEY = ""
+    secret_set(workspace=workspace, name="LOCAL_KEY", value="ws-key", by=owner)
+    ModelProvider.objects.create(
+        workspace=workspace,
+        name="local",
+        base_url=model_server.base_url,
+        api_style="chat_completions",
+        api_key_secret="LOCAL_KEY",
+        models=["gpt-4o-mini"],
+        is_default=True,
+    )
+    from accounts.services import secret_value
+
+    result, recorder = run_agent(
+        {"model": "", "instructions": "hello chat"},
+        workspace_id=str(workspace.id),
+        secrets={"LOCAL_KEY": secret_value(workspace_id=workspace.id, name="LOCAL_KEY")},
+    )
+
+    [sent] = model_server.requests
+    assert sent["path"] == "/v1/chat/completions"
+    assert sent["headers"]["Authorization"] == "Bearer ws-key"
+    assert sent["body"]["model"] == "gpt-4o-mini"
+    assert sent["body"]["stream_options"] == {"include_usage": True}
+    assert result.output == "You said: hello chat"
+    assert "".join(recorder.deltas) == "You said: hello chat"
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (3, 5)
+    assert result.usage.cost_usd == pytest.approx((3 * 0.15 + 5 * 0.60) / 1_000_000)
+
+
+def test_chat_completions_tool_loop_and_structured_output(db, workspace, settings, model_server, allow_loopback):
+    ModelProvider.objects.create(
+        workspace=workspace,
+        name="chatty",
+        base_url=model_server.base_url,
+        api_style="chat_completions",
+        api_key_secret="K",
+    )
+    calls = []
+    config = {
+        "model": "gpt-4o-mini",
+        "provider": "chatty",
+        "instructions": "Use check_stock, then classify: the app crashes",
+        "tools": [{"type": "workflow", "workflow_id": "w", "name": "check_stock"}],
+        "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+    }
+
+    result, _ = run_agent(
+        config,
+        workspace_id=str(workspace.id),
+        secrets={"K": "k"},
+        services={"run_workflow_tool": lambda wid, args: calls.append(wid) or "in stock"},
+    )
+
+    assert calls == ["w"]
+    assert result.output == {"intent": "bug"}
+    roles = [m["role"] for m in model_server.requests[1]["body"]["messages"]]
+    assert roles == ["user", "assistant", "tool"]
+
+
+def test_a_workspace_provider_on_a_private_address_is_refused_by_the_ssrf_guard(db, workspace, model_server):
+    ModelProvider.objects.create(
+        workspace=workspace, name="local", base_url=model_server.base_url, api_key_secret="K", is_default=True
+    )
+
+    with pytest.raises(NodeError) as failed:
+        run_agent({"model": "m", "instructions": "hi"}, workspace_id=str(workspace.id), secrets={"K": "k"})
+
+    assert failed.value.code == "blocked_url"
+    assert model_server.requests == []
+
+
+def test_missing_api_key_says_how_to_add_one(db, workspace, settings):
+    settings.OPENAI_API_KEY = ""
+
+    with pytest.raises(NodeError) as no_env_key:
+        run_agent({"model": "gpt-4.1-mini", "instructions": "hi"}, workspace_id=str(workspace.id))
+    ModelProvider.objects.create(workspace=workspace, name="nokey", base_url="https://api.example.com/v1")
+    with pytest.raises(NodeError) as no_provider_key:
+        run_agent({"model": "m", "provider": "nokey", "instructions": "hi"}, workspace_id=str(workspace.id))
+
+    assert no_env_key.value.code == "provider_missing_key"
+    assert no_env_key.value.message == (
+        "The default model provider has no API key. An admin can add one in Settings → Model providers "
+        "(the key is kept as a workspace secret), or the operator can set OPENAI_API_KEY for the default provider."
+    )
+    assert no_provider_key.value.message.startswith("Model provider 'nokey' has no API key. An admin can add one")
+    assert no_env_key.value.retryable is False
+
+
+def test_unknown_provider_name_is_a_clear_error(db, workspace, env_provider):
+    with pytest.raises(NodeError, match="No model provider named 'nope' in this workspace"):
+        run_agent({"model": "m", "provider": "nope", "instructions": "hi"}, workspace_id=str(workspace.id))
+
+
+@pytest.mark.parametrize(
+    ("phrase", "code", "retryable"),
+    [
+        ("[[fail:429]]", "rate_limited", True),
+        ("[[fail:500]]", "provider_error", True),
+        ("[[fail:503]]", "provider_error", True),
+    ],
+)
+def test_provider_failures_are_retryable(env_provider, phrase, code, retryable):
+    with pytest.raises(NodeError) as failed:
+        run_agent({"model": "m", "instructions": phrase})
+
+    assert (failed.value.code, failed.value.retryable) == (code, retryable)
+    if code == "rate_limited":
+        assert failed.value.details == {"status": 429, "retry_after": "1"}
+
+
+def test_a_rejected_key_is_not_retryable(settings, model_server):
+    settings.OPENAI_API_KEY = "bad-key"
+    settings.OPENAI_BASE_URL = model_server.base_url
+
+    with pytest.raises(NodeError) as failed:
+        run_agent({"model": "m", "instructions": "hi"})
+
+    assert failed.value.code == "provider_auth"
+    assert failed.value.retryable is False
+
+
+def test_cancelling_closes_an_in_flight_stream(env_provider):
+    cancel = threading.Event()
+
+    def on_delta(text):
+        if len(seen) == 2:
+            cancel.set()
+        seen.append(text)
+
+    seen = []
+    with pytest.raises(RunCancelled):
+        run_agent({"model": "m", "instructions": "[[slow]] go"}, cancel_event=cancel, on_delta=on_delta)
+
+    # The server notices the closed connection when it writes the next chunk.
+    for _ in range(100):
+        if env_provider.stats.get("disconnects"):
+            break
+        time.sleep(0.05)
+    assert env_provider.stats["disconnects"] == 1
+    assert len(seen) == 3
+
+
+def test_cancelling_interrupts_a_call_waiting_for_the_first_byte(env_provider):
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+
+    with pytest.raises(RunCancelled):
+        run_agent({"model": "m", "instructions": "[[hang]]"}, cancel_event=cancel)
+
+
+def test_the_node_deadline_bounds_a_hanging_call(env_provider):
+    with pytest.raises(NodeError) as failed:
+        run_agent({"model": "m", "instructions": "[[hang]]"}, timeout_s=0.5)
+
+    assert failed.value.code == "timeout"
+    assert failed.value.retryable is True
+
+
+def test_price_table_overrides_and_dated_snapshots(settings):
+    settings.MODEL_PRICES_JSON = '{"my-model": {"input": 1, "output": 2}, "gpt-4o": [5, 15]}'
+
+    assert prices.cost_usd("my-model", 1_000_000, 500_000) == 2.0
+    assert prices.cost_usd("gpt-4o", 1000, 1000) == pytest.approx(0.02)
+    assert prices.cost_usd("gpt-4.1-mini-2025-04-14", 1_000_000, 0) == pytest.approx(0.40)
+    assert prices.cost_usd("unknown-model", 1000, 1000) == 0.0
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '{"m": {"input": -1, "output": 1}}', '{"m": "cheap"}'])
+def test_bad_price_settings_fail_loudly(raw):
+    with pytest.raises(ImproperlyConfigured, match="TRELLIS_MODEL_PRICES"):
+        prices.parse_prices(raw)
