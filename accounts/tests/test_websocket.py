@@ -1,0 +1,152 @@
+"""The /ws/ stack: anonymous and foreign-origin sockets are refused; a session (same origin) or an API
+token is accepted. A tiny test-only consumer sits behind exactly the stack trellis.asgi uses.
+
+The socket is driven with asgiref's ApplicationCommunicator (what channels' WebsocketCommunicator wraps):
+importing channels.testing pulls in daphne, a server we do not otherwise need."""
+
+import json
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.routing import URLRouter
+from django.conf import settings
+from django.test import Client
+from django.urls import path
+
+from accounts.services import api_token_create, api_token_revoke
+from accounts.websocket import websocket_application
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+class WhoAmI(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+        token = self.scope["api_token"]
+        await self.send_json({"email": self.scope["user"].email, "token": token.name if token else None})
+
+
+app = websocket_application(URLRouter([path("ws/whoami/", WhoAmI.as_asgi())]))
+
+
+def _session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+async def _connect(path="/ws/whoami/", headers=(), application=app):
+    """(accepted?, first JSON message) for one socket."""
+    raw_path, _, query = path.partition("?")
+    scope = {
+        "type": "websocket",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
+        "subprotocols": [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "websocket.connect"})
+    first = await communicator.receive_output(timeout=5)
+    if first["type"] != "websocket.accept":
+        assert first["type"] == "websocket.close"
+        await communicator.send_input({"type": "websocket.disconnect", "code": first.get("code", 1000)})
+        await communicator.wait(timeout=5)
+        return False, None
+    message = await communicator.receive_output(timeout=5)
+    await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
+    await communicator.wait(timeout=5)
+    return True, json.loads(message["text"])
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_an_anonymous_socket_is_refused():
+    connected, _ = await _connect(headers=[ORIGIN])
+
+    assert connected is False
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_session_from_our_origin_is_accepted(owner):
+    cookie = await database_sync_to_async(_session_cookie)(owner)
+
+    connected, body = await _connect(headers=[ORIGIN, (b"cookie", cookie)])
+
+    assert connected is True
+    assert body == {"email": owner.email, "token": None}
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_session_from_a_foreign_origin_is_refused(owner):
+    cookie = await database_sync_to_async(_session_cookie)(owner)
+
+    connected, _ = await _connect(headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)])
+
+    assert connected is False
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_session_cookie_without_any_origin_is_refused(owner):
+    cookie = await database_sync_to_async(_session_cookie)(owner)
+
+    connected, _ = await _connect(headers=[(b"cookie", cookie)])
+
+    assert connected is False
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_an_api_token_is_accepted_in_the_query_or_the_header(workspace, owner):
+    _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
+
+    by_query = await _connect(path=f"/ws/whoami/?token={raw}")
+    by_header = await _connect(headers=[(b"authorization", f"Bearer {raw}".encode())])
+
+    assert by_query == (True, {"email": owner.email, "token": "ws"})
+    assert by_header == (True, {"email": owner.email, "token": "ws"})
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_token_from_a_foreign_origin_is_refused(workspace, owner):
+    _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
+
+    connected, _ = await _connect(path=f"/ws/whoami/?token={raw}", headers=[(b"origin", b"https://evil.example")])
+
+    assert connected is False
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_revoked_or_unknown_token_is_refused(workspace, owner):
+    token, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
+    await database_sync_to_async(api_token_revoke)(token=token)
+
+    revoked = await _connect(path=f"/ws/whoami/?token={raw}")
+    unknown = await _connect(path="/ws/whoami/?token=trl_nope")
+
+    assert (revoked[0], unknown[0]) == (False, False)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_project_asgi_app_refuses_anonymous_and_foreign_sockets(owner):
+    from trellis.asgi import application
+
+    cookie = await database_sync_to_async(_session_cookie)(owner)
+
+    anonymous = await _connect(path="/ws/runs/x/", headers=[ORIGIN], application=application)
+    foreign = await _connect(
+        path="/ws/runs/x/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)], application=application
+    )
+
+    assert (anonymous[0], foreign[0]) == (False, False)
