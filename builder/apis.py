@@ -1,11 +1,314 @@
-"""REST API for the builder: node catalog, workflows, drafts, validation, versions, templates."""
+"""REST API for the builder: node catalog, workflows, drafts, validation, versions, import/export,
+templates. Views are thin: check the role with accounts.permissions, call one service, shape the JSON.
 
+Roles: viewers read (and may validate); editors create, edit, publish, restore and archive;
+admins delete for good (`DELETE /workflows/<id>?permanent=true`)."""
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
+from accounts.permissions import current_workspace, get_in_workspace, require_role
+from builder import selectors
 from builder.catalog import node_type_list
+from builder.models import Workflow, WorkflowVersion
+from builder.services import publish as publish_services
+from builder.services import workflows as workflow_services
+from builder.services.templates import TEMPLATES, template_get
+from builder.services.transfer import workflow_export, workflow_import
+from builder.services.validation import validate_graph
+from trellis.errors import ApplicationError
+
+# Room for the JSON around a graph (revision, export metadata) on top of the graph limit.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def _body_size(request) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) or None
+    except ValueError:
+        return None
+
+
+def _refuse_oversized(request) -> None:
+    """Answer 413 from the Content-Length alone, before parsing a body that is too large anyway."""
+    size = _body_size(request)
+    limit = settings.GRAPH_MAX_BYTES + ENVELOPE_BYTES
+    if size is not None and size > limit:
+        raise ApplicationError("payload_too_large", f"The request is {size} bytes; the limit is {limit}.", status=413)
+
+
+def _data(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ApplicationError("bad_request", "The body must be a JSON object.")
+    return request.data
+
+
+def workflow_out(workflow: Workflow) -> dict:
+    latest = getattr(workflow, "latest_version", None)
+    if latest is None and not hasattr(workflow, "latest_version"):
+        latest = workflow.versions.order_by("-number").values_list("number", flat=True).first()
+    return {
+        "id": str(workflow.pk),
+        "name": workflow.name,
+        "description": workflow.description,
+        "published_version": workflow.published_version.number if workflow.published_version_id else None,
+        "latest_version": latest,
+        "draft_revision": workflow.draft_revision,
+        "archived": workflow.archived,
+        "created_at": workflow.created_at,
+        "updated_at": workflow.updated_at,
+    }
+
+
+def draft_out(workflow: Workflow) -> dict:
+    return {"graph": workflow.draft_graph, "revision": workflow.draft_revision, "updated_at": workflow.updated_at}
+
+
+def version_out(version: WorkflowVersion, *, with_graph: bool = False, published_id=None) -> dict:
+    out = {
+        "number": version.number,
+        "note": version.note,
+        "checksum": version.checksum,
+        "created_by": version.created_by.email if version.created_by_id and version.created_by else None,
+        "created_at": version.created_at,
+        "published": published_id is not None and version.pk == published_id,
+    }
+    if with_graph:
+        out["graph"] = version.graph
+    return out
+
+
+def _workflow(request, workflow_id, role: str = Role.VIEWER) -> Workflow:
+    return get_in_workspace(request, selectors.workflow_queryset(), role, pk=workflow_id)
+
+
+def _version_number(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404
 
 
 class NodeTypeListApi(APIView):
+    @extend_schema(summary="The node catalog: config schemas, ports, defaults, display metadata")
     def get(self, request):
         return Response(node_type_list())
+
+
+class TemplateListApi(APIView):
+    @extend_schema(summary="Shipped workflow templates")
+    def get(self, request):
+        return Response([template.as_dict() for template in TEMPLATES.values()])
+
+
+class WorkflowListApi(APIView):
+    def get(self, request):
+        membership = current_workspace(request, Role.VIEWER)
+        archived_param = request.query_params.get("archived", "false").lower()
+        archived = {"true": True, "false": False, "all": None}.get(archived_param, False)
+        workflows = selectors.workflow_list(
+            workspace_id=membership.workspace_id, archived=archived, query=request.query_params.get("q", "")
+        )
+        return Response([workflow_out(w) for w in workflows])
+
+    def post(self, request):
+        _refuse_oversized(request)
+        membership = current_workspace(request, Role.EDITOR)
+        data = _data(request)
+        unknown = sorted(set(data) - {"name", "description", "graph", "template"})
+        if unknown:
+            raise ApplicationError(
+                "validation_error", f"Unknown field '{unknown[0]}'.", [{"field": unknown[0], "message": "Unknown."}]
+            )
+        graph = data.get("graph")
+        name = data.get("name")
+        description = data.get("description", "")
+        if data.get("template") is not None:
+            template = template_get(data["template"])
+            graph = template.graph()
+            name = name or template.name
+            description = description or template.description
+        workflow = workflow_services.workflow_create(
+            workspace=membership.workspace, by=request.user, name=name, description=description, graph=graph
+        )
+        return Response(workflow_out(_workflow(request, workflow.pk)), status=201)
+
+
+class WorkflowDetailApi(APIView):
+    def get(self, request, workflow_id):
+        return Response(workflow_out(_workflow(request, workflow_id)))
+
+    def patch(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        data = _data(request)
+        unknown = sorted(set(data) - {"name", "description", "archived"})
+        if unknown:
+            raise ApplicationError(
+                "validation_error", f"Unknown field '{unknown[0]}'.", [{"field": unknown[0], "message": "Unknown."}]
+            )
+        archived = data.get("archived")
+        if archived is not None and not isinstance(archived, bool):
+            raise ApplicationError(
+                "validation_error", "'archived' is a boolean.", [{"field": "archived", "message": "A boolean."}]
+            )
+        workflow_services.workflow_update(
+            workflow=workflow,
+            by=request.user,
+            name=data.get("name"),
+            description=data.get("description"),
+            archived=archived,
+        )
+        return Response(workflow_out(_workflow(request, workflow_id)))
+
+    def delete(self, request, workflow_id):
+        if request.query_params.get("permanent", "").lower() in ("1", "true", "yes"):
+            workflow = _workflow(request, workflow_id, Role.ADMIN)
+            workflow_services.workflow_delete(workflow=workflow, by=request.user)
+        else:
+            workflow = _workflow(request, workflow_id, Role.EDITOR)
+            workflow_services.workflow_archive(workflow=workflow, by=request.user)
+        return Response(status=204)
+
+
+class DraftApi(APIView):
+    def get(self, request, workflow_id):
+        return Response(draft_out(_workflow(request, workflow_id)))
+
+    def put(self, request, workflow_id):
+        _refuse_oversized(request)
+        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        data = _data(request)
+        unknown = sorted(set(data) - {"graph", "revision"})
+        if unknown:
+            raise ApplicationError(
+                "validation_error", f"Unknown field '{unknown[0]}'.", [{"field": unknown[0], "message": "Unknown."}]
+            )
+        if "graph" not in data:
+            raise ApplicationError(
+                "validation_error", "'graph' is required.", [{"field": "graph", "message": "Required."}]
+            )
+        saved = workflow_services.draft_save(
+            workflow=workflow, by=request.user, graph=data["graph"], revision=data.get("revision")
+        )
+        return Response(draft_out(saved))
+
+
+class ValidateApi(APIView):
+    @extend_schema(summary="Validate the draft (or a graph sent in the body) and list its issues")
+    def post(self, request, workflow_id):
+        _refuse_oversized(request)
+        workflow = _workflow(request, workflow_id, Role.VIEWER)
+        data = request.data if isinstance(request.data, dict) else {}
+        graph = data["graph"] if "graph" in data else workflow.draft_graph
+        return Response(validate_graph(graph, workspace_id=workflow.workspace_id))
+
+
+class PublishApi(APIView):
+    def post(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        data = request.data if isinstance(request.data, dict) else {}
+        version = publish_services.workflow_publish(workflow=workflow, by=request.user, note=data.get("note") or "")
+        return Response(version_out(version, with_graph=True, published_id=version.pk), status=201)
+
+
+class VersionListApi(APIView):
+    def get(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id)
+        return Response(
+            [
+                version_out(v, published_id=workflow.published_version_id)
+                for v in selectors.version_list(workflow=workflow)
+            ]
+        )
+
+
+class VersionDetailApi(APIView):
+    def get(self, request, workflow_id, number):
+        workflow = _workflow(request, workflow_id)
+        version = selectors.version_get(workflow=workflow, number=number)
+        return Response(version_out(version, with_graph=True, published_id=workflow.published_version_id))
+
+
+class VersionDiffApi(APIView):
+    @extend_schema(summary="Diff two versions (`draft` names the current draft)")
+    def get(self, request, workflow_id, a, b):
+        workflow = _workflow(request, workflow_id)
+
+        def graph_of(ref: str) -> dict:
+            if ref == "draft":
+                return workflow.draft_graph
+            return selectors.version_get(workflow=workflow, number=_version_number(ref)).graph
+
+        diff = publish_services.graph_diff(graph_of(a), graph_of(b))
+        return Response({"from": a if a == "draft" else int(a), "to": b if b == "draft" else int(b), **diff})
+
+
+class VersionRestoreApi(APIView):
+    @extend_schema(summary="Copy a version into the draft")
+    def post(self, request, workflow_id, number):
+        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        version = selectors.version_get(workflow=workflow, number=number)
+        return Response(
+            draft_out(publish_services.version_restore(workflow=workflow, version=version, by=request.user))
+        )
+
+
+class VersionPublishApi(APIView):
+    @extend_schema(summary="Make an existing version the published one (roll back or forward)")
+    def post(self, request, workflow_id, number):
+        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        version = selectors.version_get(workflow=workflow, number=number)
+        publish_services.version_make_published(workflow=workflow, version=version, by=request.user)
+        return Response(workflow_out(_workflow(request, workflow_id)))
+
+
+class ExportApi(APIView):
+    @extend_schema(summary="Export the draft (or `?version=<n>`) as a JSON document")
+    def get(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id)
+        version = None
+        if request.query_params.get("version"):
+            version = selectors.version_get(workflow=workflow, number=_version_number(request.query_params["version"]))
+        document = workflow_export(workflow=workflow, version=version)
+        filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in workflow.name.lower())[:60] or "workflow"
+        return Response(document, headers={"Content-Disposition": f'attachment; filename="{filename}.trellis.json"'})
+
+
+class ImportApi(APIView):
+    @extend_schema(summary="Import an exported workflow as a new workflow in the current workspace")
+    def post(self, request):
+        _refuse_oversized(request)
+        membership = current_workspace(request, Role.EDITOR)
+        workflow = workflow_import(workspace=membership.workspace, by=request.user, document=request.data)
+        return Response(workflow_out(_workflow(request, workflow.pk)), status=201)
+
+
+class DuplicateApi(APIView):
+    def post(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id, Role.VIEWER)
+        require_role(request, workflow.workspace_id, Role.EDITOR)
+        data = request.data if isinstance(request.data, dict) else {}
+        copy = workflow_services.workflow_duplicate(workflow=workflow, by=request.user, name=data.get("name"))
+        return Response(workflow_out(_workflow(request, copy.pk)), status=201)
+
+
+class AuditListApi(APIView):
+    @extend_schema(summary="The audit trail of a workflow")
+    def get(self, request, workflow_id):
+        workflow = _workflow(request, workflow_id)
+        events = selectors.audit_list(workspace_id=workflow.workspace_id, target_type="workflow", target_id=workflow.pk)
+        return Response(
+            [
+                {
+                    "action": e.action,
+                    "actor": e.actor.email if e.actor else None,
+                    "data": e.data,
+                    "created_at": e.created_at,
+                }
+                for e in events[:200]
+            ]
+        )

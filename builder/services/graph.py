@@ -1,0 +1,329 @@
+"""The `trellis.graph/1` format (DESIGN §3): the shape check every draft save runs, and graph helpers
+(ports, edges, upstream sets) shared by validation and the engine.
+
+The shape check rejects anything malformed — unknown fields, wrong types, unknown node types,
+bad or duplicate ids, sizes over the limits — and leaves semantic problems (a cycle, a broken
+expression, a missing end) to `validation.validate_graph`, which blocks publishing, not saving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+
+from builder.catalog import DEFAULT_PORT, NODE_TYPES, ports_for
+from trellis.errors import ApplicationError
+
+GRAPH_FORMAT = "trellis.graph/1"
+NODE_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+EDGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+PORT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+GRAPH_KEYS = {"format", "nodes", "edges", "viewport"}
+NODE_KEYS = {"id", "type", "name", "position", "config"}
+EDGE_KEYS = {"id", "source", "target", "source_port"}
+MAX_NAME_LENGTH = 200
+MAX_ERRORS = 50
+
+
+def max_depth() -> int:
+    return getattr(settings, "GRAPH_MAX_DEPTH", 32)
+
+
+def max_edges() -> int:
+    return settings.GRAPH_MAX_NODES * 4
+
+
+def empty_graph() -> dict:
+    return {"format": GRAPH_FORMAT, "nodes": [], "edges": []}
+
+
+def canonical_json(graph: dict) -> str:
+    return json.dumps(graph, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def graph_checksum(graph: dict) -> str:
+    return hashlib.sha256(canonical_json(graph).encode()).hexdigest()
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a JSON value, iteratively (a hostile document must not blow the stack)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+class ShapeErrors:
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def add(self, field: str, message: str, node_id: str | None = None) -> None:
+        if len(self.items) < MAX_ERRORS:
+            self.items.append({"node_id": node_id, "field": field, "message": message})
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def shape_errors(graph: Any, *, size: int | None = None) -> list[dict]:
+    """Everything malformed about `graph` as [{node_id, field, message}]; empty when well formed.
+
+    `size` is the byte length of the graph as received, when the caller knows it."""
+    errors = ShapeErrors()
+    if not isinstance(graph, dict):
+        errors.add("graph", "The graph must be a JSON object.")
+        return errors.items
+    if size is None:
+        size = len(canonical_json(graph).encode())
+    if size > settings.GRAPH_MAX_BYTES:
+        errors.add("graph", f"The graph is {size} bytes; the limit is {settings.GRAPH_MAX_BYTES}.")
+        return errors.items
+    depth = json_depth(graph)
+    if depth > max_depth():
+        errors.add("graph", f"The graph is nested {depth} levels deep; the limit is {max_depth()}.")
+        return errors.items
+    for key in sorted(set(graph) - GRAPH_KEYS):
+        errors.add(key, f"Unknown field '{key}'.")
+    if graph.get("format") != GRAPH_FORMAT:
+        errors.add("format", f"The format must be '{GRAPH_FORMAT}'.")
+    nodes, edges = graph.get("nodes"), graph.get("edges")
+    if not isinstance(nodes, list):
+        errors.add("nodes", "'nodes' must be a list.")
+        nodes = []
+    if not isinstance(edges, list):
+        errors.add("edges", "'edges' must be a list.")
+        edges = []
+    if len(nodes) > settings.GRAPH_MAX_NODES:
+        errors.add("nodes", f"The graph has {len(nodes)} nodes; the limit is {settings.GRAPH_MAX_NODES}.")
+        return errors.items
+    if len(edges) > max_edges():
+        errors.add("edges", f"The graph has {len(edges)} edges; the limit is {max_edges()}.")
+        return errors.items
+    viewport = graph.get("viewport")
+    if viewport is not None and not (
+        isinstance(viewport, dict)
+        and set(viewport) <= {"x", "y", "zoom"}
+        and all(_is_number(v) for v in viewport.values())
+    ):
+        errors.add("viewport", "'viewport' must be {x, y, zoom} numbers.")
+
+    seen_nodes: set[str] = set()
+    for i, node in enumerate(nodes):
+        where = f"nodes[{i}]"
+        if not isinstance(node, dict):
+            errors.add(where, "A node must be an object.")
+            continue
+        node_id = node.get("id")
+        ref = node_id if isinstance(node_id, str) else None
+        for key in sorted(set(node) - NODE_KEYS):
+            errors.add(f"{where}.{key}", f"Unknown field '{key}'.", ref)
+        if not isinstance(node_id, str) or not NODE_ID_RE.match(node_id):
+            errors.add(f"{where}.id", "A node id must match [a-z][a-z0-9_]{0,63}.", ref)
+        elif node_id in seen_nodes:
+            errors.add(f"{where}.id", f"Duplicate node id '{node_id}'.", ref)
+        else:
+            seen_nodes.add(node_id)
+        if node.get("type") not in NODE_TYPES:
+            errors.add(f"{where}.type", f"Unknown node type {json.dumps(node.get('type'))}.", ref)
+        name = node.get("name")
+        if name is not None and not (isinstance(name, str) and len(name) <= MAX_NAME_LENGTH):
+            errors.add(f"{where}.name", f"A name must be a string of at most {MAX_NAME_LENGTH} characters.", ref)
+        position = node.get("position")
+        if position is not None and not (
+            isinstance(position, dict) and set(position) == {"x", "y"} and all(_is_number(v) for v in position.values())
+        ):
+            errors.add(f"{where}.position", "A position must be {x, y} numbers.", ref)
+        config = node.get("config")
+        if config is not None and not isinstance(config, dict):
+            errors.add(f"{where}.config", "A config must be an object.", ref)
+
+    seen_edges: set[str] = set()
+    for i, edge in enumerate(edges):
+        where = f"edges[{i}]"
+        if not isinstance(edge, dict):
+            errors.add(where, "An edge must be an object.")
+            continue
+        for key in sorted(set(edge) - EDGE_KEYS):
+            errors.add(f"{where}.{key}", f"Unknown field '{key}'.")
+        edge_id = edge.get("id")
+        if not isinstance(edge_id, str) or not EDGE_ID_RE.match(edge_id):
+            errors.add(f"{where}.id", "An edge id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+        elif edge_id in seen_edges:
+            errors.add(f"{where}.id", f"Duplicate edge id '{edge_id}'.")
+        else:
+            seen_edges.add(edge_id)
+        for key in ("source", "target"):
+            if not isinstance(edge.get(key), str) or not NODE_ID_RE.match(edge[key]):
+                errors.add(f"{where}.{key}", f"'{key}' must be a node id.")
+        port = edge.get("source_port")
+        if port is not None and (not isinstance(port, str) or not PORT_RE.match(port)):
+            errors.add(f"{where}.source_port", "'source_port' must match [a-z][a-z0-9_]{0,63}.")
+    return errors.items
+
+
+def check_shape(graph: Any, *, size: int | None = None) -> dict:
+    """Raise ApplicationError (400, or 413 when too large) unless `graph` is well formed; return it."""
+    errors = shape_errors(graph, size=size)
+    if errors:
+        too_large = errors[0]["field"] in ("graph", "nodes", "edges") and "the limit is" in errors[0]["message"]
+        raise ApplicationError(
+            "payload_too_large" if too_large else "invalid_graph",
+            errors[0]["message"] if too_large else "The graph is malformed.",
+            errors,
+            status=413 if too_large else 400,
+        )
+    return graph
+
+
+# --- Helpers over a well-formed graph -----------------------------------------------------------
+
+
+def node_map(graph: dict) -> dict[str, dict]:
+    return {node["id"]: node for node in graph.get("nodes", [])}
+
+
+def edge_port(edge: dict) -> str:
+    return edge.get("source_port") or DEFAULT_PORT
+
+
+def start_node(graph: dict) -> dict | None:
+    """The graph's start node (the first one, if a broken draft has several)."""
+    for node in graph.get("nodes", []):
+        if node.get("type") == "start":
+            return node
+    return None
+
+
+def outgoing(graph: dict) -> dict[str, list[dict]]:
+    """node id -> its outgoing edges (in graph order)."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for edge in graph.get("edges", []):
+        out[edge["source"]].append(edge)
+    return out
+
+
+def incoming(graph: dict) -> dict[str, list[dict]]:
+    """node id -> its incoming edges (in graph order)."""
+    into: dict[str, list[dict]] = defaultdict(list)
+    for edge in graph.get("edges", []):
+        into[edge["target"]].append(edge)
+    return into
+
+
+def node_ports(graph: dict) -> dict[str, list[str]]:
+    return {node["id"]: ports_for(node) for node in graph.get("nodes", [])}
+
+
+def reachable_from(graph: dict, start_id: str, *, skip_edge=None) -> set[str]:
+    out = outgoing(graph)
+    seen = {start_id}
+    stack = [start_id]
+    while stack:
+        current = stack.pop()
+        for edge in out.get(current, ()):
+            if skip_edge is not None and skip_edge(edge):
+                continue
+            if edge["target"] not in seen:
+                seen.add(edge["target"])
+                stack.append(edge["target"])
+    return seen
+
+
+def strongly_connected(node_ids: list[str], successors: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's SCCs, iteratively; components come out in reverse topological order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for root in node_ids:
+        if root in index:
+            continue
+        work = [(root, iter(successors.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            current, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors.get(child, ()))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[current] = min(low[current], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[current])
+            if low[current] == index[current]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == current:
+                        break
+                components.append(component)
+    return components
+
+
+def graph_upstream(graph: dict) -> dict[str, set[str]]:
+    """node id -> ids of every node with a path to it (loops included: a loop body sees itself)."""
+    bit, masks = upstream_masks(graph)
+    return {node_id: {other for other, b in bit.items() if mask & b} for node_id, mask in masks.items()}
+
+
+def upstream_masks(graph: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """(node id -> bit, node id -> bit mask of its ancestors): graph_upstream's cheap form."""
+    ids = [node["id"] for node in graph.get("nodes", [])]
+    known = set(ids)
+    succ: dict[str, list[str]] = defaultdict(list)
+    pred: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.get("edges", []):
+        if edge["source"] in known and edge["target"] in known:
+            succ[edge["source"]].append(edge["target"])
+            pred[edge["target"]].append(edge["source"])
+    components = strongly_connected(ids, succ)
+    # Bit sets over the condensation in topological order: one pass, fast for large graphs.
+    bit = {node_id: 1 << i for i, node_id in enumerate(ids)}
+    comp_of = {member: c for c, members in enumerate(components) for member in members}
+    ancestors = [0] * len(components)
+    for c in range(len(components) - 1, -1, -1):
+        members = components[c]
+        mask = 0
+        for member in members:
+            for parent in pred.get(member, ()):
+                pc = comp_of.get(parent)
+                if pc is not None and pc != c:
+                    mask |= ancestors[pc] | bit[parent]
+        if len(members) > 1 or any(m in succ.get(m, ()) for m in members):
+            for member in members:
+                mask |= bit[member]
+        ancestors[c] = mask
+    return bit, {node_id: ancestors[comp_of[node_id]] for node_id in ids}

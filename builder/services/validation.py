@@ -1,0 +1,363 @@
+"""Semantic validation of a graph: the issues the editor marks and that block publishing.
+
+`validate_graph(graph)` returns issues `{severity, node_id, field, message}` in a stable order.
+`field` is a path the editor can point at: `config.cases[0].condition` on a node, `edges.<edge id>.target`
+for an edge, or `nodes`/`graph` for the whole graph.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+from builder import expressions
+from builder.catalog import NODE_TYPES, ports_for
+from builder.services.graph import edge_port, shape_errors, strongly_connected, upstream_masks
+
+ERROR = "error"
+WARNING = "warning"
+
+
+class Issue(dict):
+    """A validation issue: a plain dict (JSON-ready) that also reads as attributes."""
+
+    def __init__(self, severity: str, node_id: str | None, field: str | None, message: str):
+        super().__init__(severity=severity, node_id=node_id, field=field, message=message)
+
+    severity = property(lambda self: self["severity"])
+    node_id = property(lambda self: self["node_id"])
+    field = property(lambda self: self["field"])
+    message = property(lambda self: self["message"])
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    return any(issue["severity"] == ERROR for issue in issues)
+
+
+def _path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _schema_issues(node: dict, config: dict) -> list[Issue]:
+    node_type = NODE_TYPES[node["type"]]
+    issues = []
+    for error in sorted(node_type.validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        if error.context:
+            error = best_match(error.context) or error
+        parts = ["config", *error.absolute_path]
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            for key in sorted(k for k in error.instance if k not in known):
+                issues.append(Issue(ERROR, node["id"], _path([*parts, key]), f"Unknown field '{key}'."))
+            continue
+        issues.append(Issue(ERROR, node["id"], _path(parts), error.message))
+    return sorted(issues, key=lambda i: i["field"])
+
+
+def _json_schema_issue(node_id: str, field: str, schema: Any) -> Issue | None:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return Issue(ERROR, node_id, field, f"Not a valid JSON Schema: {exc.message}")
+    return None
+
+
+class _Validator:
+    def __init__(self, graph: dict, workspace_id=None):
+        self.graph = graph
+        self.workspace_id = workspace_id
+        self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
+        self.issues: list[Issue] = []
+        self.nodes = graph["nodes"]
+        self.edges = graph["edges"]
+        self.by_id = {node["id"]: node for node in self.nodes}
+
+    def add(self, severity: str, node_id: str | None, field: str | None, message: str) -> None:
+        self.issues.append(Issue(severity, node_id, field, message))
+
+    def run(self) -> list[Issue]:
+        self.check_start_and_end()
+        self.check_edges()
+        self.check_cycles()
+        self.check_connections()
+        self.check_nodes()
+        self.check_workflow_tools()
+        return self.issues
+
+    def check_workflow_tools(self) -> None:
+        """A workflow tool may only call a live workflow of the same workspace (imports carry foreign ids)."""
+        if not self.workflow_tools or self.workspace_id is None:
+            return
+        import uuid
+
+        from builder.models import Workflow
+
+        wanted = set()
+        for _, _, workflow_id in self.workflow_tools:
+            try:
+                wanted.add(uuid.UUID(workflow_id))
+            except ValueError:
+                pass
+        found = {
+            str(pk)
+            for pk in Workflow.objects.filter(
+                workspace_id=self.workspace_id, pk__in=wanted, archived_at__isnull=True
+            ).values_list("pk", flat=True)
+        }
+        for node_id, field, workflow_id in self.workflow_tools:
+            if workflow_id.lower() not in found:
+                self.add(ERROR, node_id, field, f"Workflow {workflow_id} is not a workflow of this workspace.")
+
+    # --- structure --------------------------------------------------------------------------
+
+    def check_start_and_end(self) -> None:
+        starts = [node for node in self.nodes if node["type"] == "start"]
+        if not starts:
+            self.add(ERROR, None, "nodes", "The workflow needs a Start node.")
+        for extra in starts[1:]:
+            self.add(ERROR, extra["id"], "type", "A workflow has exactly one Start node; remove this one.")
+        self.start = starts[0] if starts else None
+        ends = [node for node in self.nodes if node["type"] == "end"]
+        if not ends:
+            self.add(ERROR, None, "nodes", "The workflow needs an End node.")
+
+    def check_edges(self) -> None:
+        self.ports = {node["id"]: ports_for(node) for node in self.nodes}
+        seen: set[tuple[str, str, str]] = set()
+        self.valid_edges: list[dict] = []
+        for edge in self.edges:
+            where = f"edges.{edge['id']}"
+            source, target, port = edge["source"], edge["target"], edge_port(edge)
+            ok = True
+            if source not in self.by_id:
+                self.add(ERROR, None, f"{where}.source", f"Edge {edge['id']} starts at unknown node '{source}'.")
+                ok = False
+            if target not in self.by_id:
+                self.add(ERROR, None, f"{where}.target", f"Edge {edge['id']} ends at unknown node '{target}'.")
+                ok = False
+            if not ok:
+                continue
+            source_type, target_type = self.by_id[source]["type"], self.by_id[target]["type"]
+            if port not in self.ports[source]:
+                if not self.ports[source]:
+                    message = f"{NODE_TYPES[source_type].label} nodes have no output ports."
+                else:
+                    message = f"'{source}' has no port '{port}' (ports: {', '.join(self.ports[source])})."
+                self.add(ERROR, source, f"{where}.source_port", message)
+                continue
+            if target_type == "start":
+                self.add(ERROR, target, f"{where}.target", "Start cannot have incoming edges.")
+                continue
+            if target_type == "note":
+                self.add(ERROR, target, f"{where}.target", "Notes cannot be connected.")
+                continue
+            key = (source, port, target)
+            if key in seen:
+                self.add(ERROR, source, f"{where}", f"Duplicate edge from '{source}' ({port}) to '{target}'.")
+                continue
+            seen.add(key)
+            self.valid_edges.append(edge)
+        self.flow = {**self.graph, "edges": self.valid_edges}
+
+    def check_cycles(self) -> None:
+        # A cycle is allowed only through a while node's `loop` port: without those edges, no cycles.
+        succ: dict[str, list[str]] = defaultdict(list)
+        for edge in self.valid_edges:
+            if self.by_id[edge["source"]]["type"] == "while" and edge_port(edge) == "loop":
+                continue
+            succ[edge["source"]].append(edge["target"])
+        ids = [node["id"] for node in self.nodes]
+        order = {node_id: i for i, node_id in enumerate(ids)}
+        components = strongly_connected(ids, succ)
+        for members in sorted(components, key=lambda c: min(order[m] for m in c)):
+            if len(members) == 1 and members[0] not in succ.get(members[0], ()):
+                continue
+            members = sorted(members, key=order.get)
+            path = " → ".join([*members, members[0]])
+            self.add(
+                ERROR,
+                members[0],
+                None,
+                f"Cycle {path} does not go through a While node's loop port.",
+            )
+
+    def check_connections(self) -> None:
+        into: dict[str, int] = defaultdict(int)
+        out: dict[str, int] = defaultdict(int)
+        succ: dict[str, list[str]] = defaultdict(list)
+        for edge in self.valid_edges:
+            into[edge["target"]] += 1
+            out[edge["source"]] += 1
+            succ[edge["source"]].append(edge["target"])
+        reached: set[str] = set()
+        if self.start is not None:
+            reached = {self.start["id"]}
+            stack = [self.start["id"]]
+            while stack:
+                for child in succ.get(stack.pop(), ()):
+                    if child not in reached:
+                        reached.add(child)
+                        stack.append(child)
+            ends = [node["id"] for node in self.nodes if node["type"] == "end"]
+            if ends and not any(end in reached for end in ends):
+                self.add(ERROR, None, "nodes", "No End node can be reached from Start.")
+        for node in self.nodes:
+            node_id, node_type = node["id"], NODE_TYPES[node["type"]]
+            if not node_type.executable:
+                continue
+            if node["type"] == "start":
+                if not out[node_id]:
+                    self.add(WARNING, node_id, None, "Start is not connected to anything.")
+            elif not into[node_id] and not out[node_id]:
+                self.add(WARNING, node_id, None, f"'{node_id}' is not connected and will never run.")
+            elif not into[node_id]:
+                self.add(WARNING, node_id, None, f"'{node_id}' has no incoming edge and will never run.")
+            elif self.start is not None and node_id not in reached:
+                self.add(WARNING, node_id, None, f"'{node_id}' cannot be reached from Start and will never run.")
+
+    # --- nodes: config, expressions, references -----------------------------------------------
+
+    def loop_bodies(self) -> dict[str, set[str]]:
+        """while id -> the nodes of its body (reachable from its loop port and leading back to it)."""
+        succ: dict[str, list[str]] = defaultdict(list)
+        pred: dict[str, list[str]] = defaultdict(list)
+        for edge in self.valid_edges:
+            succ[edge["source"]].append((edge["target"], edge_port(edge)))
+            pred[edge["target"]].append(edge["source"])
+        bodies = {}
+        for node in self.nodes:
+            if node["type"] != "while":
+                continue
+            w = node["id"]
+            forward: set[str] = set()
+            stack = [t for t, port in succ.get(w, ()) if port == "loop" and t != w]
+            while stack:
+                current = stack.pop()
+                if current in forward or current == w:
+                    continue
+                forward.add(current)
+                stack.extend(t for t, _ in succ.get(current, ()))
+            backward: set[str] = set()
+            stack = list(pred.get(w, ()))
+            while stack:
+                current = stack.pop()
+                if current in backward or current == w:
+                    continue
+                backward.add(current)
+                stack.extend(pred.get(current, ()))
+            bodies[w] = forward & backward
+        return bodies
+
+    def check_nodes(self) -> None:
+        declared_state = set()
+        if self.start is not None and isinstance((self.start.get("config") or {}).get("state"), dict):
+            declared_state = set(self.start["config"]["state"])
+        bit, ancestors = upstream_masks(self.flow)
+        in_loop: set[str] = set()
+        for w, body in self.loop_bodies().items():
+            in_loop |= body | {w}
+        for node in self.nodes:
+            node_id = node["id"]
+            node_type = NODE_TYPES[node["type"]]
+            config = node.get("config") or {}
+            if not node_type.available:
+                self.add(ERROR, node_id, "type", f"{node_type.label}: {node_type.unavailable_reason}")
+            self.issues.extend(_schema_issues(node, config))
+            self.check_node_specifics(node, config, declared_state)
+            for field, source, kind in node_type.fields(config):
+                self.check_source(node_id, field, source, kind, declared_state, bit, ancestors, in_loop)
+
+    def check_node_specifics(self, node: dict, config: dict, declared_state: set[str]) -> None:
+        node_id, node_type = node["id"], node["type"]
+        if node_type == "start" and "input_schema" in config:
+            issue = _json_schema_issue(node_id, "config.input_schema", config["input_schema"])
+            if issue:
+                self.issues.append(issue)
+        elif node_type == "agent":
+            output = config.get("output")
+            if isinstance(output, dict) and output.get("type") == "json_schema" and "schema" in output:
+                issue = _json_schema_issue(node_id, "config.output.schema", output["schema"])
+                if issue:
+                    self.issues.append(issue)
+            tools = config.get("tools")
+            if isinstance(tools, list):
+                names = [t.get("name") for t in tools if isinstance(t, dict)]
+                for i, name in enumerate(names):
+                    if name is not None and name in names[:i]:
+                        self.add(ERROR, node_id, f"config.tools[{i}].name", f"Duplicate tool name '{name}'.")
+                for i, tool in enumerate(tools):
+                    if (
+                        isinstance(tool, dict)
+                        and tool.get("type") == "workflow"
+                        and isinstance(tool.get("workflow_id"), str)
+                    ):
+                        self.workflow_tools.append((node_id, f"config.tools[{i}].workflow_id", tool["workflow_id"]))
+                    if isinstance(tool, dict) and "body_schema" in tool:
+                        issue = _json_schema_issue(node_id, f"config.tools[{i}].body_schema", tool["body_schema"])
+                        if issue:
+                            self.issues.append(issue)
+        elif node_type == "if_else":
+            cases = config.get("cases")
+            if isinstance(cases, list):
+                ports = [c.get("port") for c in cases if isinstance(c, dict)]
+                for i, port in enumerate(ports):
+                    if port is not None and port in ports[:i]:
+                        self.add(ERROR, node_id, f"config.cases[{i}].port", f"Duplicate case port '{port}'.")
+        elif node_type == "set_state":
+            assignments = config.get("assignments")
+            if isinstance(assignments, list):
+                for i, item in enumerate(assignments):
+                    variable = item.get("variable") if isinstance(item, dict) else None
+                    if isinstance(variable, str) and variable not in declared_state:
+                        self.add(
+                            ERROR,
+                            node_id,
+                            f"config.assignments[{i}].variable",
+                            f"State variable '{variable}' is not declared on Start.",
+                        )
+
+    def check_source(self, node_id, field, source, kind, declared_state, bit, ancestors, in_loop) -> None:
+        if kind == "template":
+            errors = expressions.check_template(source)
+            if errors:
+                for error in errors:
+                    self.add(ERROR, node_id, field, error.message)
+                return
+            sources = [s for s, _ in expressions.template_expressions(source)]
+        else:
+            try:
+                expressions.compile_expression(source)
+            except expressions.ExpressionError as exc:
+                self.add(ERROR, node_id, field, exc.message)
+                return
+            sources = [source]
+        for text in sources:
+            info = expressions.analyze(text)
+            for root in sorted(info.roots - expressions.SCOPE_ROOTS):
+                self.add(ERROR, node_id, field, f"Unknown name '{root}'.")
+            for ref in sorted(info.nodes):
+                if ref not in self.by_id:
+                    self.add(ERROR, node_id, field, f"Node '{ref}' does not exist.")
+                elif not ancestors.get(node_id, 0) & bit[ref]:
+                    self.add(ERROR, node_id, field, f"Node '{ref}' is not upstream of '{node_id}'.")
+            for var in sorted(info.state):
+                if var not in declared_state:
+                    self.add(ERROR, node_id, field, f"State variable '{var}' is not declared on Start.")
+            if "loop" in info.roots and node_id not in in_loop:
+                self.add(ERROR, node_id, field, "'loop' is only available inside a While loop.")
+
+
+def validate_graph(graph: Any, *, workspace_id=None) -> list[Issue]:
+    """Every problem with `graph`, errors and warnings; empty means publishable and clean.
+
+    With `workspace_id`, references to other workflows (agent workflow tools) are checked too."""
+    malformed = shape_errors(graph)
+    if malformed:
+        return [Issue(ERROR, e["node_id"], e["field"], e["message"]) for e in malformed]
+    return _Validator(graph, workspace_id).run()
