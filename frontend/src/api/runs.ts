@@ -1,0 +1,50 @@
+/** Runs API and the run-events WebSocket. */
+import { api } from "./client";
+import type { RunEvent } from "./events";
+import type { Run } from "./types";
+
+export const startRun = (workflowId: string, input: unknown, version: number | "published" | "draft" = "draft") =>
+  api<Run>("POST", `workflows/${workflowId}/runs`, { input, version });
+export const getRun = (id: string) => api<Run>("GET", `runs/${id}`);
+export const cancelRun = (id: string) => api<Run>("POST", `runs/${id}/cancel`, {});
+export const decideApproval = (runId: string, stepId: string, decision: "approve" | "reject", comment = "") =>
+  api<unknown>("POST", `runs/${runId}/approvals`, { step_id: stepId, decision, comment });
+
+/**
+ * Follows a run's events; reconnects with `after=<last seq>` so that nothing is missed or repeated.
+ * Returns a function that stops following.
+ */
+export function followRun(
+  runId: string,
+  lastSeq: () => number,
+  onEvent: (e: RunEvent) => void,
+  isDone: () => boolean,
+): () => void {
+  let socket: WebSocket | null = null;
+  let stopped = false;
+  let retry = 0;
+  const open = () => {
+    if (stopped) return;
+    const proto = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${proto}://${window.location.host}/ws/runs/${runId}/?after=${lastSeq()}`);
+    socket.onmessage = (m) => {
+      retry = 0;
+      try {
+        const data = JSON.parse(m.data as string) as RunEvent | RunEvent[];
+        for (const e of Array.isArray(data) ? data : [data]) onEvent(e);
+      } catch {
+        /* ignore a malformed frame */
+      }
+    };
+    socket.onclose = () => {
+      if (stopped || isDone()) return;
+      retry = Math.min(retry + 1, 6);
+      window.setTimeout(open, 250 * 2 ** retry);
+    };
+  };
+  open();
+  return () => {
+    stopped = true;
+    socket?.close();
+  };
+}

@@ -1,0 +1,101 @@
+/** Shapes of the REST resources the front end reads (DESIGN §7); fields beyond these are ignored. */
+import type { Graph, NodeGroup, NodeType } from "../graph/format";
+import type { JsonSchema } from "../nodes/common";
+import type { RunStatus } from "./events";
+
+export type Role = "viewer" | "editor" | "admin" | "owner";
+
+export interface Workspace {
+  id: string;
+  name: string;
+  slug: string;
+  role?: Role;
+}
+
+export interface Me {
+  id: number | string;
+  email: string;
+  name?: string;
+  workspaces?: Workspace[];
+}
+
+export interface Member {
+  id?: number | string;
+  user_id?: number | string;
+  email: string;
+  name?: string;
+  role: Role;
+}
+
+export interface ApiToken {
+  id: number | string;
+  name: string;
+  prefix?: string;
+  created_at?: string;
+  last_used_at?: string | null;
+  token?: string;
+}
+
+export interface SecretInfo {
+  name: string;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  created_at?: string;
+  updated_at?: string;
+  published_version?: number | null;
+  latest_version?: number | null;
+}
+
+export interface Draft {
+  graph: Graph;
+  revision: number;
+  updated_at?: string;
+}
+
+export interface ValidationIssue {
+  severity: "error" | "warning";
+  node_id: string | null;
+  field: string | null;
+  message: string;
+  code?: string;
+}
+
+export interface NodeTypeInfo {
+  type: NodeType;
+  group?: NodeGroup;
+  label?: string;
+  name?: string;
+  description?: string;
+  config_schema?: JsonSchema;
+  ports?: string[];
+}
+
+export interface Template {
+  id: string;
+  slug?: string;
+  name: string;
+  description?: string;
+  graph?: Graph;
+}
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  workflow?: string;
+  version?: number | string | null;
+  output?: unknown;
+  error?: unknown;
+  created_at?: string;
+}
+
+export interface WorkflowVersion {
+  number: number;
+  note?: string;
+  created_at?: string;
+}

@@ -1,0 +1,24 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BrowserRouter } from "react-router-dom";
+import { AppRoutes } from "./routes";
+import { WorkspaceProvider } from "./shell/workspace";
+import "@xyflow/react/dist/style.css";
+import "./styles.css";
+
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 10_000 } },
+});
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <WorkspaceProvider>
+          <AppRoutes />
+        </WorkspaceProvider>
+      </BrowserRouter>
+    </QueryClientProvider>
+  </StrictMode>,
+);

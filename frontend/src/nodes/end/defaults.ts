@@ -1,0 +1,3 @@
+import type { EndConfig } from "./types";
+
+export const endDefaults = (): EndConfig => ({ output: { result: "input" } });

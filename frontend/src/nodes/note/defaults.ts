@@ -1,0 +1,3 @@
+import type { NoteConfig } from "./types";
+
+export const noteDefaults = (): NoteConfig => ({ text: "Write a note…" });

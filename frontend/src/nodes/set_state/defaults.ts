@@ -1,0 +1,3 @@
+import type { SetStateConfig } from "./types";
+
+export const setStateDefaults = (): SetStateConfig => ({ assignments: [] });

@@ -1,0 +1,3 @@
+import type { TransformConfig } from "./types";
+
+export const transformDefaults = (): TransformConfig => ({ output: { value: "input" } });

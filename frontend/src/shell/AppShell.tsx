@@ -1,0 +1,56 @@
+/** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
+import { NavLink, Outlet } from "react-router-dom";
+import { csrfToken } from "../api/client";
+import { ErrorState, Loading } from "../components/States";
+import { NAV_ITEMS } from "../routes";
+import { useWorkspace } from "./workspace";
+
+export function WorkspaceSwitcher() {
+  const { workspaces, current, select } = useWorkspace();
+  if (!workspaces.length) return null;
+  return (
+    <label className="ws-switcher">
+      <span className="sr-only">Workspace</span>
+      <select aria-label="Workspace" value={current?.slug ?? ""} onChange={(e) => select(e.target.value)}>
+        {workspaces.map((w) => (
+          <option key={w.slug} value={w.slug}>
+            {w.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function AppShell() {
+  const { me, loading, error, current } = useWorkspace();
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <a className="brand" href="/workflows">
+          <span aria-hidden>⧉</span> Trellis
+        </a>
+        <nav aria-label="Main" className="mainnav">
+          {NAV_ITEMS.map((item) => (
+            <NavLink key={item.to} to={item.to} className={({ isActive }) => (isActive ? "active" : "")}>
+              {item.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="topbar-right">
+          <WorkspaceSwitcher />
+          {me && <span className="user" title={me.email}>{me.email}</span>}
+          <form method="post" action="/accounts/logout/">
+            <input type="hidden" name="csrfmiddlewaretoken" value={csrfToken()} />
+            <button type="submit" className="link-btn">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </header>
+      <main className="page">
+        {loading ? <Loading label="Loading your workspace" /> : error ? <ErrorState error={error} /> : current ? <Outlet /> : <Outlet />}
+      </main>
+    </div>
+  );
+}
