@@ -70,7 +70,8 @@ class AgentExecutor(NodeExecutor):
             output: Any = text
             if schema is not None:
                 output = _structured(ctx, conv, schema, text, usage)
-        usage.cost_usd = cost_usd(usage.model, usage.input_tokens, usage.output_tokens)
+        if provider.priced:
+            usage.cost_usd = cost_usd(usage.model, usage.input_tokens, usage.output_tokens)
         return NodeResult(output=output, usage=usage)
 
 

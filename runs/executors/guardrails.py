@@ -134,7 +134,8 @@ class GuardrailsExecutor(NodeExecutor):
         passed = all(r["passed"] for r in results)
         usage = None
         if state.usage.input_tokens or state.usage.output_tokens:
-            state.usage.cost_usd = cost_usd(state.usage.model, state.usage.input_tokens, state.usage.output_tokens)
+            if state.provider.priced:
+                state.usage.cost_usd = cost_usd(state.usage.model, state.usage.input_tokens, state.usage.output_tokens)
             usage = state.usage
         return NodeResult(
             output={"passed": passed, "text": state.text, "checks": results},

@@ -5,6 +5,7 @@ the environment default (OPENAI_API_KEY / OPENAI_BASE_URL, Responses API)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from runs.executors.base import NodeContext, NodeError
 RESPONSES = "responses"
 CHAT_COMPLETIONS = "chat_completions"
 ENVIRONMENT_PROVIDER = "environment"
+LOCAL_TEST_PROVIDER = "local test model"
 HOW_TO_ADD_KEY = (
     "An admin can add one in Settings → Model providers (the key is kept as a workspace secret), "
     "or the operator can set OPENAI_API_KEY for the default provider."
@@ -30,6 +32,7 @@ class Provider:
     # Workspace providers are user-configured URLs, so they pass the SSRF guard; the environment default
     # is set by the operator and may point anywhere (e.g. a model server on the same host).
     guard: bool = True
+    priced: bool = True  # the local test model costs nothing
 
     def default_model(self, fallback: str = "gpt-4.1-mini") -> str:
         return self.models[0] if self.models else fallback
@@ -46,6 +49,8 @@ def resolve_provider(ctx: NodeContext, name: str | None = None) -> Provider:
             code="provider_not_found",
         )
     if row is None:
+        if not settings.OPENAI_API_KEY and getattr(settings, "LOCAL_TEST_MODEL", False):
+            return _local_test_provider()
         if not settings.OPENAI_API_KEY:
             raise NodeError(f"The default model provider has no API key. {HOW_TO_ADD_KEY}", code="provider_missing_key")
         return Provider(
@@ -79,6 +84,28 @@ def resolve_provider(ctx: NodeContext, name: str | None = None) -> Provider:
         api_key=key,
         models=tuple(str(m) for m in (row.models or [])),
         guard=True,
+    )
+
+
+_local_server = None
+_local_lock = threading.Lock()
+
+
+def _local_test_provider() -> Provider:
+    """The deterministic local model server, started once per process on first use (TRELLIS_LOCAL_TEST_MODEL)."""
+    global _local_server
+    with _local_lock:
+        if _local_server is None:
+            from runs.testing.model_server import ModelServer
+
+            _local_server = ModelServer().start()
+    return Provider(
+        name=LOCAL_TEST_PROVIDER,
+        base_url=_local_server.base_url,
+        api_style=RESPONSES,
+        api_key="local-test-model",
+        guard=False,
+        priced=False,
     )
 
 

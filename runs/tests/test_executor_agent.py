@@ -396,3 +396,21 @@ def test_price_table_overrides_and_dated_snapshots(settings):
 def test_bad_price_settings_fail_loudly(raw):
     with pytest.raises(ImproperlyConfigured, match="TRELLIS_MODEL_PRICES"):
         prices.parse_prices(raw)
+
+
+def test_the_local_test_model_runs_without_a_key_when_enabled_and_costs_nothing(settings):
+    settings.OPENAI_API_KEY = ""
+    settings.LOCAL_TEST_MODEL = True
+
+    result, recorder = run_agent(
+        {
+            "model": "gpt-4.1-mini",
+            "instructions": "Classify this message: {{ workflow.input.message }}",
+            "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+        }
+    )
+
+    assert result.output == {"intent": "refund"}
+    assert "".join(recorder.deltas) == '{"intent": "refund"}'
+    assert result.usage.output_tokens == 5
+    assert result.usage.cost_usd == 0.0
