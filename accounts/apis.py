@@ -213,7 +213,7 @@ class WorkspaceLeaveApi(APIView):
 
 
 class MemberRoleIn(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 @extend_schema(parameters=[WORKSPACE_PARAM])
@@ -253,7 +253,7 @@ class MemberDetailApi(APIView):
 
 class InvitationIn(serializers.Serializer):
     email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=Role.values, default=Role.VIEWER)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
 
 class InvitationCreatedOut(InvitationOut):
@@ -400,7 +400,7 @@ class SecretDetailApi(APIView):
 class ProviderIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     base_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    api_style = serializers.ChoiceField(choices=ApiStyle.values, required=False)
+    api_style = serializers.ChoiceField(choices=ApiStyle.choices, required=False)
     models = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=500)
     api_key = serializers.CharField(required=False, allow_blank=True, write_only=True, trim_whitespace=True)
     api_key_secret = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -84,7 +84,7 @@ def api_exception_handler(exc, context):
 _JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
     """API paths always answer JSON; pages answer HTML unless the client asked for JSON only."""
     if request.path.startswith(_JSON_PREFIXES):
         return True
@@ -104,13 +104,13 @@ def _html(request, template: str, status: int):
 
 
 def handler404(request, exception=None):
-    if _wants_json(request):
+    if wants_json(request):
         return error_response("not_found", "Not found.", status=status.HTTP_404_NOT_FOUND)
     return _html(request, "404.html", 404)
 
 
 def handler500(request):
-    if _wants_json(request):
+    if wants_json(request):
         return error_response("server_error", "Something went wrong on our side.", status=500)
     return _html(request, "500.html", 500)
 

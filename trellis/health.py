@@ -1,11 +1,14 @@
 """Per-part health for /healthz: database, channel layer, broker, and (queue mode) a worker heartbeat."""
 
+import asyncio
 import time
 import uuid
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import connection
+
+PART_TIMEOUT_S = 2.0
 
 
 def _check(fn) -> dict:
@@ -27,12 +30,17 @@ def _channel_layer():
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    marker = uuid.uuid4().hex
-    async_to_sync(layer.send)(channel, {"type": "health.ping", "marker": marker})
-    message = async_to_sync(layer.receive)(channel)
-    if message.get("marker") != marker:
-        raise RuntimeError("channel layer returned the wrong message")
+
+    async def round_trip():
+        channel = await layer.new_channel()
+        marker = uuid.uuid4().hex
+        await layer.send(channel, {"type": "health.ping", "marker": marker})
+        # A wedged Redis must turn into an error within the probe's budget, not hang the request.
+        message = await asyncio.wait_for(layer.receive(channel), timeout=PART_TIMEOUT_S)
+        if message.get("marker") != marker:
+            raise RuntimeError("channel layer returned the wrong message")
+
+    async_to_sync(round_trip)()
     return {"backend": type(layer).__name__}
 
 
@@ -40,14 +48,14 @@ def _broker():
     from trellis.celery import app
 
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1)
+        conn.ensure_connection(max_retries=1, timeout=PART_TIMEOUT_S)
     return {"url": settings.CELERY_BROKER_URL.split("@")[-1]}
 
 
 def _workers():
     from trellis.celery import app
 
-    replies = app.control.ping(timeout=1.0) or []
+    replies = app.control.ping(timeout=1.0) or []  # workers answer over the broker: a live heartbeat
     if not replies:
         raise RuntimeError("no Celery worker answered")
     return {"count": len(replies)}

@@ -6,7 +6,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from trellis.errors import error_response
 from trellis.health import health_report
@@ -34,8 +35,11 @@ def spa(request):
     return render(request, "spa.html", {"assets": _entry_assets()})
 
 
-@require_GET
+@never_cache
+@require_safe
 def healthz(request):
+    """200 when every part is ok, else 503 — with each part's status, so a load balancer and a human
+    read the same answer. Unauthenticated by design: it reveals no data, only reachability."""
     report = health_report()
     return _json(report, status=200 if report["status"] == "ok" else 503)
 
