@@ -5,7 +5,6 @@ encrypted at rest and never returned; the provider row only names it."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -152,40 +151,42 @@ def provider_delete(*, provider: ModelProvider) -> None:
 
 
 def provider_credentials(*, provider: ModelProvider) -> ProviderCredentials:
-    """What the `openai` SDK needs to call this provider. A provider on OpenAI's endpoint without a key
-    of its own falls back to settings.OPENAI_API_KEY."""
-    api_key = (
-        secret_value(workspace_id=provider.workspace_id, name=provider.api_key_secret)
-        if (provider.api_key_secret)
-        else ""
-    )
-    if not api_key and not provider.base_url:
-        api_key = settings.OPENAI_API_KEY
+    """What the `openai` SDK needs to call this provider. Like the engine (runs/llm/providers.py), a
+    workspace provider needs a key of its own; a local server that ignores keys gets any placeholder."""
+    if not provider.api_key_secret:
+        raise ApplicationError(
+            "provider_missing_key",
+            "This provider has no API key: add one (for a local server that ignores keys, any text will do).",
+        )
+    api_key = secret_value(workspace_id=provider.workspace_id, name=provider.api_key_secret)
     return ProviderCredentials(base_url=provider.base_url or None, api_key=api_key, api_style=provider.api_style)
 
 
 def provider_test(*, provider: ModelProvider) -> dict:
-    """Lists the provider's models with a short timeout: {"ok", "message", "models"}; never raises."""
+    """Lists the provider's models with a short timeout: {"ok", "message", "models"}; never raises.
+
+    The call goes through the same SSRF-guarded HTTP client as the engine's model calls, so a passing test
+    means agent nodes can reach the provider too."""
     import openai
+
+    from runs.net import BlockedURLError, guarded_client
 
     try:
         creds = provider_credentials(provider=provider)
-    except (ApplicationError, ValueError) as exc:
+    except ApplicationError as exc:
+        return {"ok": False, "message": exc.message, "models": []}
+    except ValueError as exc:
         return {"ok": False, "message": f"The API key secret cannot be read: {exc}", "models": []}
-    if not creds.api_key and not creds.base_url:
-        return {
-            "ok": False,
-            "message": "No API key: add one to this provider (or set OPENAI_API_KEY on the server).",
-            "models": [],
-        }
-    client = openai.OpenAI(
-        api_key=creds.api_key or "not-needed",  # local servers ignore it, but the SDK insists on one
-        base_url=creds.base_url,
-        timeout=TEST_TIMEOUT_S,
-        max_retries=0,
-    )
     try:
-        names = sorted(m.id for m in client.models.list())
+        with guarded_client(timeout_s=TEST_TIMEOUT_S) as http_client:
+            client = openai.OpenAI(
+                api_key=creds.api_key,
+                base_url=creds.base_url,
+                http_client=http_client,
+                timeout=TEST_TIMEOUT_S,
+                max_retries=0,
+            )
+            names = sorted(m.id for m in client.models.list())
     except openai.AuthenticationError:
         return {"ok": False, "message": "The provider refused the API key (401).", "models": []}
     except openai.APIStatusError as exc:
@@ -193,7 +194,20 @@ def provider_test(*, provider: ModelProvider) -> dict:
     except openai.APITimeoutError:
         return {"ok": False, "message": f"No answer within {TEST_TIMEOUT_S:g} seconds.", "models": []}
     except openai.APIConnectionError as exc:
-        return {"ok": False, "message": f"Cannot connect to {creds.base_url or 'OpenAI'}: {exc}", "models": []}
+        blocked = _cause(exc, BlockedURLError)
+        if blocked is not None:
+            return {"ok": False, "message": str(blocked), "models": []}
+        return {"ok": False, "message": f"Cannot connect to {creds.base_url or 'OpenAI'}.", "models": []}
     except Exception as exc:  # a malformed answer must still produce a readable result
         return {"ok": False, "message": f"Unexpected answer: {type(exc).__name__}: {exc}", "models": []}
     return {"ok": True, "message": f"Connected: {len(names)} models available.", "models": names}
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

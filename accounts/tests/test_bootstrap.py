@@ -62,3 +62,4 @@ def test_bootstrap_adds_the_labelled_local_test_model_when_configured(monkeypatc
     assert provider.name == "Local test model (demo, not a real LLM)"
     assert (provider.base_url, provider.is_default) == ("http://127.0.0.1:8765/v1", True)
     assert provider.workspace.slug == "demo"
+    assert provider.api_key_secret == f"provider:{provider.pk}"

@@ -35,7 +35,8 @@ class _ModelsHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def models_server():
+def models_server(settings):
+    settings.HTTP_ALLOWLIST = ["127.0.0.1"]  # provider calls go through the SSRF guard, like the engine's
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ModelsHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -144,20 +145,42 @@ def test_connection_test_reports_a_refused_key(workspace, owner, client_for, mod
 
 
 @pytest.mark.django_db
-def test_connection_test_reports_an_unreachable_server(workspace, owner, client_for):
-    provider = provider_create(workspace=workspace, name="Nowhere", base_url="http://127.0.0.1:9/v1")
+def test_connection_test_reports_an_unreachable_server(workspace, owner, client_for, settings):
+    settings.HTTP_ALLOWLIST = ["127.0.0.1"]
+    provider = provider_create(workspace=workspace, name="Nowhere", base_url="http://127.0.0.1:9/v1", api_key="k")
+
+    body = client_for(owner, workspace).post(f"/api/v1/providers/{provider.pk}/test").json()
+
+    assert body == {"ok": False, "message": "Cannot connect to http://127.0.0.1:9/v1.", "models": []}
+
+
+@pytest.mark.django_db
+def test_connection_test_refuses_a_private_address_like_the_engine_does(
+    workspace, owner, client_for, models_server, settings
+):
+    settings.HTTP_ALLOWLIST = []
+    provider = provider_create(workspace=workspace, name="Internal", base_url=models_server, api_key="sk-good")
 
     body = client_for(owner, workspace).post(f"/api/v1/providers/{provider.pk}/test").json()
 
     assert body["ok"] is False
-    assert body["message"].startswith("Cannot connect to http://127.0.0.1:9/v1")
+    assert "TRELLIS_HTTP_ALLOWLIST" in body["message"]
 
 
 @pytest.mark.django_db
-def test_openai_provider_without_its_own_key_uses_the_server_key(workspace, settings):
-    settings.OPENAI_API_KEY = "sk-server"
-    provider = provider_create(workspace=workspace, name="OpenAI")
+def test_connection_test_says_a_key_is_missing(workspace, owner, client_for):
+    provider = provider_create(workspace=workspace, name="Keyless", base_url="http://127.0.0.1:9/v1")
+
+    body = client_for(owner, workspace).post(f"/api/v1/providers/{provider.pk}/test").json()
+
+    assert body["ok"] is False
+    assert body["message"].startswith("This provider has no API key")
+
+
+@pytest.mark.django_db
+def test_credentials_come_from_the_providers_secret(workspace):
+    provider = provider_create(workspace=workspace, name="OpenAI", api_key="sk-mine")
 
     creds = provider_credentials(provider=provider)
 
-    assert (creds.base_url, creds.api_key, creds.api_style) == (None, "sk-server", "responses")
+    assert (creds.base_url, creds.api_key, creds.api_style) == (None, "sk-mine", "responses")

@@ -51,9 +51,16 @@ class Command(BaseCommand):
                 base_url=model_url,
                 api_style=os.environ.get("TRELLIS_DEMO_MODEL_STYLE", "responses"),
                 models=[n.strip() for n in names.split(",") if n.strip()],
+                # The local server ignores the key, but agent nodes insist on a provider having one.
+                api_key=os.environ.get("TRELLIS_DEMO_MODEL_KEY", "local-test-model"),
                 is_default=not ModelProvider.objects.filter(workspace=workspace).exists(),
             )
             self.stdout.write(f"Added the provider {DEMO_PROVIDER_NAME!r} at {model_url}.")
+            if not settings.HTTP_ALLOWLIST:
+                self.stdout.write(
+                    "  Note: model calls to private addresses are blocked; if that URL is local, add its host "
+                    "to TRELLIS_HTTP_ALLOWLIST."
+                )
 
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Trellis is ready: open {settings.PUBLIC_URL}/accounts/login/"))
