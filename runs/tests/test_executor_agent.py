@@ -414,3 +414,67 @@ def test_the_local_test_model_runs_without_a_key_when_enabled_and_costs_nothing(
     assert "".join(recorder.deltas) == '{"intent": "refund"}'
     assert result.usage.output_tokens == 5
     assert result.usage.cost_usd == 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workflow_with_an_agent_runs_through_the_engine_and_never_stores_the_secret(
+    make_run, advance, workspace, owner, env_provider, echo_server, allow_loopback
+):
+    from runs.models import Run, RunEvent, Step
+    from runs.tests.helpers import edge, graph, node, start
+
+    # given: the tool API echoes its request, Authorization header included, back into the conversation
+    secret_set(workspace=workspace, name="ORDERS_TOKEN", value="tok-very-secret-123", by=owner)
+    schema = {
+        "type": "object",
+        "properties": {"intent": {"type": "string"}, "summary": {"type": "string"}},
+        "required": ["intent", "summary"],
+        "additionalProperties": False,
+    }
+    tool = {
+        "type": "http",
+        "name": "lookup_order",
+        "method": "GET",
+        "url": echo_server.base_url + "/echo",
+        "auth": {"type": "bearer", "secret": "ORDERS_TOKEN"},
+    }
+    g = graph(
+        [
+            start(),
+            node(
+                "triage",
+                "agent",
+                model="gpt-4.1-mini",
+                instructions="Use lookup_order, then classify: {{ workflow.input.message }}",
+                tools=[tool],
+                output={"type": "json_schema", "schema": schema},
+            ),
+            node("route", "if_else", cases=[{"port": "refund", "condition": "nodes.triage.output.intent == 'refund'"}]),
+            node(
+                "done", "end", output={"intent": "nodes.triage.output.intent", "summary": "nodes.triage.output.summary"}
+            ),
+        ],
+        [
+            edge("start", "triage"),
+            edge("triage", "route"),
+            edge("route", "done", "refund"),
+            edge("route", "done", "else"),
+        ],
+    )
+
+    # when
+    run = advance(make_run(g, {"message": "I want a refund"}))
+
+    # then
+    assert run.status == "succeeded", run.error
+    assert run.output["intent"] == "refund"
+    assert echo_server.requests[0]["headers"]["authorization"] == "Bearer tok-very-secret-123"
+    step = Step.objects.get(run=run, node_id="triage")
+    assert step.usage["model"] == "gpt-4.1-mini" and step.usage["cost_usd"] > 0
+    stored = [
+        *Step.objects.filter(run=run).values_list("input", "output", "error"),
+        *RunEvent.objects.filter(run=run).values_list("data", flat=True),
+        *Run.objects.filter(pk=run.pk).values_list("output", "error", "usage"),
+    ]
+    assert "tok-very-secret-123" not in json.dumps(stored, default=str)
+    assert "Bearer [redacted]" in run.output["summary"]  # it reached the model and came back, masked
