@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -109,7 +110,13 @@ class NodeType:
 
     @cached_property
     def validator(self) -> Draft202012Validator:
+        """Readable, complete errors (used once a config is known to be invalid)."""
         return Draft202012Validator(self.config_schema)
+
+    @cached_property
+    def fast_validator(self):
+        """The Rust validator: answers "is this config valid?" in microseconds."""
+        return jsonschema_rs.validator_for(self.config_schema)
 
     def full_defaults(self) -> dict:
         base = copy.deepcopy(COMMON_DEFAULTS) if self.executable else {}

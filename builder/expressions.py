@@ -331,15 +331,18 @@ def template_expressions(template: str) -> list[tuple[str, int]]:
     return [(source, offset) for source, offset, _, _ in _holes(template)]
 
 
-def _holes(template: str) -> list[tuple[str, int, int, int]]:
+@lru_cache(maxsize=4096)
+def _holes(template: str) -> tuple[tuple[str, int, int, int], ...]:
     """(source, source offset, hole start, hole end) for each hole."""
+    if "{{" not in template:
+        return ()
     holes: list[tuple[str, int, int, int]] = []
     pos = 0
     n = len(template)
     while True:
         start = template.find("{{", pos)
         if start < 0:
-            return holes
+            return tuple(holes)
         i = start + 2
         depth = 0
         quote: str | None = None

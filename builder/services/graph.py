@@ -50,19 +50,25 @@ def graph_checksum(graph: dict) -> str:
     return hashlib.sha256(canonical_json(graph).encode()).hexdigest()
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of a JSON value, iteratively (a hostile document must not blow the stack)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+def json_depth(value: Any, limit: int | None = None) -> int:
+    """Nesting depth of a JSON value; stops counting past `limit` (returns limit + 1 then).
+
+    Recursion is bounded by `limit`, so a hostile document cannot exhaust the stack."""
+    limit = limit if limit is not None else max_depth()
+
+    def depth(item: Any, level: int) -> int:
+        if level > limit:
+            return level
+        children = item.values() if isinstance(item, dict) else item
+        deepest = level
+        for child in children:
+            if isinstance(child, (dict, list)):
+                deepest = max(deepest, depth(child, level + 1))
+                if deepest > limit:
+                    break
+        return deepest
+
+    return depth(value, 1) if isinstance(value, (dict, list)) else 0
 
 
 class ShapeErrors:
@@ -90,13 +96,12 @@ def shape_errors(graph: Any, *, size: int | None = None) -> list[dict]:
         errors.add("graph", "The graph must be a JSON object.")
         return errors.items
     if size is None:
-        size = len(canonical_json(graph).encode())
+        size = len(json.dumps(graph, ensure_ascii=False, separators=(",", ":")).encode())
     if size > settings.GRAPH_MAX_BYTES:
         errors.add("graph", f"The graph is {size} bytes; the limit is {settings.GRAPH_MAX_BYTES}.")
         return errors.items
-    depth = json_depth(graph)
-    if depth > max_depth():
-        errors.add("graph", f"The graph is nested {depth} levels deep; the limit is {max_depth()}.")
+    if json_depth(graph) > max_depth():
+        errors.add("graph", f"The graph is nested more than {max_depth()} levels deep.")
         return errors.items
     for key in sorted(set(graph) - GRAPH_KEYS):
         errors.add(key, f"Unknown field '{key}'.")
@@ -181,7 +186,8 @@ def check_shape(graph: Any, *, size: int | None = None) -> dict:
     """Raise ApplicationError (400, or 413 when too large) unless `graph` is well formed; return it."""
     errors = shape_errors(graph, size=size)
     if errors:
-        too_large = errors[0]["field"] in ("graph", "nodes", "edges") and "the limit is" in errors[0]["message"]
+        first = errors[0]["message"]
+        too_large = any(f" {unit}; the limit is" in first for unit in ("bytes", "nodes", "edges"))
         raise ApplicationError(
             "payload_too_large" if too_large else "invalid_graph",
             errors[0]["message"] if too_large else "The graph is malformed.",

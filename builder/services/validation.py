@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
@@ -46,6 +47,8 @@ def _path(parts) -> str:
 
 def _schema_issues(node: dict, config: dict) -> list[Issue]:
     node_type = NODE_TYPES[node["type"]]
+    if node_type.fast_validator.is_valid(config):
+        return []
     issues = []
     for error in sorted(node_type.validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         if error.context:
@@ -61,6 +64,8 @@ def _schema_issues(node: dict, config: dict) -> list[Issue]:
 
 
 def _json_schema_issue(node_id: str, field: str, schema: Any) -> Issue | None:
+    if isinstance(schema, dict) and jsonschema_rs.meta.is_valid(schema):
+        return None
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -65,7 +65,7 @@ def test_deep_nesting_is_rejected():
         cursor = cursor["a"]
     g = graph([start(state=deep), end()], [])
     [error] = shape_errors(g)
-    assert error["message"] == "The graph is nested 55 levels deep; the limit is 32."
+    assert error["message"] == "The graph is nested more than 32 levels deep."
 
 
 def test_malformed_graph_raises_400_with_details():
