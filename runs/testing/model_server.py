@@ -39,6 +39,7 @@ INTENT_KEYWORDS = [
     ("refund", ("refund", "money back", "reimburse")),
     ("billing", ("invoice", "charge", "bill", "payment", "price")),
     ("bug", ("bug", "error", "crash", "broken", "doesn't work", "does not work")),
+    ("technical", ("bug", "error", "crash", "broken", "doesn't work", "does not work", "password", "login", "install")),
     ("cancel", ("cancel", "unsubscribe", "close my account")),
     ("greeting", ("hello", "hi ", "good morning")),
 ]
@@ -193,12 +194,13 @@ def classify_intent(text: str, choices: list | None = None) -> str:
     low = f" {text.lower()} "
     if choices:
         for choice in choices:
-            if str(choice).lower() in low:
+            if isinstance(choice, str) and re.search(rf"\b{re.escape(choice.lower())}\b", low):
                 return choice
         for intent, words in INTENT_KEYWORDS:
             if intent in choices and any(w in low for w in words):
                 return intent
-        return choices[-1] if any(str(c).lower() in ("other", "unknown") for c in choices[-1:]) else choices[0]
+        fallback = [c for c in choices if str(c).lower() in ("other", "unknown", "none", "general")]
+        return fallback[0] if fallback else choices[0]
     for intent, words in INTENT_KEYWORDS:
         if any(w in low for w in words):
             return intent
@@ -222,7 +224,7 @@ def sample(schema: Any, conv: Conversation, name: str = "", depth: int = 0) -> A
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
-        return classify_intent(conv.prompt, list(schema["enum"]))
+        return classify_intent("\n".join(conv.user) or conv.prompt, list(schema["enum"]))
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
             options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
@@ -249,8 +251,11 @@ def sample(schema: Any, conv: Conversation, name: str = "", depth: int = 0) -> A
             return jailbreak_score(_subject(conv)) >= 0.5
         return True
     if kind in ("number", "integer"):
-        if low in ("score", "probability", "confidence", "likelihood", "jailbreak_score", "risk"):
-            value: float = jailbreak_score(_subject(conv))
+        if "maximum" in schema and schema["maximum"] > 1:
+            # A rating on a wide scale (e.g. a lead score 0-100): the middle of the range.
+            value: float = (schema.get("minimum", 0) + schema["maximum"]) / 2
+        elif low in ("score", "probability", "confidence", "likelihood", "jailbreak_score", "risk"):
+            value = jailbreak_score(_subject(conv))
         else:
             value = schema.get("minimum", 1)
         if kind == "integer":
@@ -261,7 +266,7 @@ def sample(schema: Any, conv: Conversation, name: str = "", depth: int = 0) -> A
             value = max(value, schema["minimum"])
         return value
     if low in ("intent", "category", "label", "topic", "classification"):
-        return classify_intent(conv.prompt)
+        return classify_intent("\n".join(conv.user) or conv.prompt)
     if conv.tool_results:
         text = f"{conv.tool_results[-1][0]} returned {conv.tool_results[-1][1]}"
     elif low in ("reason", "explanation", "rationale"):

@@ -205,3 +205,22 @@ def test_the_server_runs_as_a_module(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_template_shaped_schemas_get_sensible_answers(client):
+    intent = {"type": "object", "properties": {"intent": {"enum": ["refund", "technical", "other"]}}}
+    lead = {
+        "type": "object",
+        "properties": {
+            "score": {"type": "integer", "minimum": 0, "maximum": 100},
+            "company_size": {"enum": ["small", "medium", "large", "unknown"]},
+        },
+    }
+
+    def ask(text, schema):
+        fmt = {"format": {"type": "json_schema", "name": "x", "schema": schema}}
+        return json.loads(client.responses.create(model="m", input=text, text=fmt).output_text)
+
+    assert ask("I cannot login, the app shows an error", intent) == {"intent": "technical"}
+    assert ask("What are your opening hours?", intent) == {"intent": "other"}
+    assert ask("Lead from a large bank", lead) == {"score": 50, "company_size": "large"}
