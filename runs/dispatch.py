@@ -30,7 +30,6 @@ def dispatch_run(run_id) -> None:
 
         run_advance.delay(str(run_id))
         return
-    ensure_inline_reaper()
     _inline_pool().submit(_inline_advance, str(run_id))
 
 
@@ -94,7 +93,7 @@ def start_reaper_thread(interval_s: float | None = None) -> threading.Thread:
 def ensure_inline_reaper() -> None:
     """Default mode: one reaper thread in the web process (also resumes runs left by a restart)."""
     global _reaper_started
-    if _reaper_started or settings.TRELLIS_EXECUTOR != "inline":
+    if _reaper_started or settings.TRELLIS_EXECUTOR != "inline" or settings.RUN_REAPER_INTERVAL_S <= 0:
         return
     with _pool_lock:
         if _reaper_started:

@@ -1,3 +1,9 @@
-"""WebSocket routes for runs (filled in by the runs app)."""
+"""WebSocket routes for runs."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from runs.consumers import RunEventsConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/runs/<str:run_id>/", RunEventsConsumer.as_asgi()),
+]

@@ -117,7 +117,9 @@ def run_start(
         input = {}  # noqa: A001
     problems = input_errors(graph, input)
     if problems:
-        raise ApplicationError("invalid_input", "The input does not match the start node's schema.", problems, 422)
+        raise ApplicationError(
+            "invalid_input", "The input does not match the start node's schema.", problems, status=422
+        )
     trigger = trigger or {"type": "api"}
     try:
         with transaction.atomic():
@@ -281,7 +283,9 @@ def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
     graph = run.workflow.draft_graph
     problems = _graph_errors(graph)
     if problems:
-        raise ApplicationError("invalid_graph", "The draft has errors; fix them before running it.", problems, 422)
+        raise ApplicationError(
+            "invalid_graph", "The draft has errors; fix them before running it.", problems, status=422
+        )
     node_ids = {n.get("id") for n in graph.get("nodes", [])}
     keep = [
         s

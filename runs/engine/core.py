@@ -504,6 +504,8 @@ class _Session:
                     if self.finished_status:
                         return
                 t = time.monotonic()
+                if t >= self.deadline:
+                    continue  # the run's own limit: handled at the top of the loop
                 for fut, item in list(self.inflight.items()):
                     if item.deadline is not None and t >= item.deadline:
                         del self.inflight[fut]

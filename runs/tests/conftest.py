@@ -44,3 +44,17 @@ def advance(limits):
         return Run.objects.get(pk=run.pk)
 
     return go
+
+
+@pytest.fixture
+def make_run(make_workflow):
+    """make_run(graph, input) -> a queued run of `graph`, not dispatched and not validated (engine tests
+    use test-only node types that the builder's validation does not know)."""
+
+    def make(graph: dict, input: dict | None = None, workflow=None) -> Run:  # noqa: A002
+        wf = workflow or make_workflow(graph)
+        return Run.objects.create(
+            workspace_id=wf.workspace_id, workflow=wf, graph=graph, is_draft=True, input=input or {}, last_seq=0
+        )
+
+    return make

@@ -1,0 +1,111 @@
+"""WebSocket /ws/runs/<id>/?after=<seq>: stored events after `seq`, then live ones — no gap, no duplicate.
+
+Order of operations: check permission, join the group (live events start buffering), replay from the
+database, then drain the buffer skipping what the replay already sent. A live event that arrives
+ahead of one not yet seen is preceded by a database read of the missing range. Read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from runs import events
+from runs.selectors import run_events
+
+REPLAY_PAGE = 1000
+
+
+@database_sync_to_async
+def _can_view(user, token, run_id) -> bool:
+    from accounts.models import Membership
+    from runs.models import Run
+
+    run = Run.objects.filter(pk=run_id).only("workspace_id").first()
+    if run is None or user is None or not user.is_authenticated:
+        return False
+    if token is not None and token.workspace_id != run.workspace_id:
+        return False
+    return Membership.objects.filter(workspace_id=run.workspace_id, user=user).exists()
+
+
+@database_sync_to_async
+def _stored(run_id, after: int, upto: int | None = None) -> list[dict]:
+    items = run_events(run_id=run_id, after=after, limit=REPLAY_PAGE)
+    if upto is not None:
+        items = [e for e in items if e["seq"] < upto]
+    return items
+
+
+class RunEventsConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        events.remember_loop(asyncio.get_running_loop())
+        self.group = None
+        self.last_seq = 0
+        self.replaying = True
+        self.buffer: list[dict] = []
+        try:
+            self.run_id = uuid.UUID(self.scope["url_route"]["kwargs"]["run_id"])
+        except (KeyError, ValueError):
+            await self.close(code=4404)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            self.last_seq = max(0, int((query.get("after") or ["0"])[0]))
+        except ValueError:
+            self.last_seq = 0
+        if not await _can_view(self.scope.get("user"), self.scope.get("api_token"), self.run_id):
+            # Unknown and foreign runs look the same.
+            await self.close(code=4404)
+            return
+        self.group = events.run_group(self.run_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        while True:
+            page = await _stored(self.run_id, self.last_seq)
+            for event in page:
+                await self._send(event)
+            if len(page) < REPLAY_PAGE:
+                break
+        buffered, self.buffer = self.buffer, []
+        self.replaying = False
+        for event in buffered:
+            await self._deliver(event)
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data == "ping":
+            await self.send(text_data="pong")
+
+    async def run_event(self, message):
+        event = message["event"]
+        if self.replaying:
+            self.buffer.append(event)
+            return
+        await self._deliver(event)
+
+    async def _deliver(self, event: dict) -> None:
+        seq = event.get("seq")
+        if seq is None:  # step.delta: live only, never stored
+            await self.send(text_data=json.dumps(event))
+            return
+        if seq <= self.last_seq:
+            return
+        if seq > self.last_seq + 1:
+            for missing in await _stored(self.run_id, self.last_seq, upto=seq):
+                await self._send(missing)
+        await self._send(event)
+
+    async def _send(self, event: dict) -> None:
+        if event["seq"] <= self.last_seq:
+            return
+        self.last_seq = event["seq"]
+        await self.send(text_data=json.dumps(event))

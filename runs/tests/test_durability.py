@@ -1,0 +1,69 @@
+"""Durability: a worker that dies mid-run loses only the step in flight; leases keep workers apart."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from runs.engine.core import Engine, Limits
+from runs.models import Run, Step
+from runs.store import DjangoStore
+from runs.tests.helpers import CALLS, line, node, start
+
+pytestmark = pytest.mark.django_db
+
+
+class WorkerDied(BaseException):
+    """Stands in for SIGKILL: not an Exception, so nothing in the engine catches it."""
+
+
+class DyingStore(DjangoStore):
+    def __init__(self, die_after_commits: int):
+        self.left = die_after_commits
+
+    def commit(self, *args, **kwargs):
+        if self.left == 0:
+            raise WorkerDied()
+        self.left -= 1
+        return super().commit(*args, **kwargs)
+
+
+def test_a_run_resumes_after_a_crash_without_repeating_finished_steps(make_run):
+    for key in ("a", "b", "c"):
+        CALLS.pop(key, None)
+    g = line(
+        start(),
+        node("a", "test_flaky"),
+        node("b", "test_flaky"),
+        node("c", "test_flaky"),
+        node("end", "end", output={"calls": "[nodes.a.output.calls, nodes.b.output.calls, nodes.c.output.calls]"}),
+    )
+    run = make_run(g, {})
+    limits = Limits(lease_s=30, heartbeat_s=3600)
+    # given a worker that dies while `b` is in flight (start and a are committed, b has a running row)
+    with pytest.raises(WorkerDied):
+        Engine(DyingStore(die_after_commits=3), limits, owner="w1").advance(str(run.pk))
+    run.refresh_from_db()
+    assert run.status == "running" and run.lease_owner == "w1"
+    assert CALLS == {"a": 1, "b": 1}
+    # a second worker cannot take the run while the lease is live
+    assert Engine(DjangoStore(), limits, owner="w2").advance(str(run.pk)) is None
+    # when the lease expires
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    status = Engine(DjangoStore(), limits, owner="w2").advance(str(run.pk))
+    # then
+    assert status == "succeeded"
+    run.refresh_from_db()
+    assert run.output == {"calls": [1, 2, 1]}
+    assert CALLS == {"a": 1, "b": 2, "c": 1}
+    b_steps = list(Step.objects.filter(run=run, node_id="b").order_by("started_at").values_list("status", "error"))
+    assert b_steps[0][0] == "cancelled" and b_steps[0][1]["code"] == "worker_lost"
+    assert b_steps[1][0] == "succeeded"
+    assert Step.objects.filter(run=run, node_id="a").count() == 1
+
+
+def test_a_finished_run_is_never_advanced_again(make_run, advance):
+    run = advance(make_run(line(start(), node("end", "end", output="1")), {}))
+    assert run.status == "succeeded"
+    assert Engine(DjangoStore(), Limits(heartbeat_s=3600)).advance(str(run.pk)) is None
+    assert Step.objects.filter(run=run).count() == 2
