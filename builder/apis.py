@@ -82,8 +82,10 @@ def version_out(version: WorkflowVersion, *, with_graph: bool = False, published
     return out
 
 
-def _workflow(request, workflow_id, role: str = Role.VIEWER) -> Workflow:
-    return get_in_workspace(request, selectors.workflow_queryset(), role, pk=workflow_id)
+def _workflow(request, workflow_id, role: str = Role.VIEWER, *, light: bool = False) -> Workflow:
+    """The workflow, checked for `role`; `light` skips the draft graph and version count."""
+    queryset = Workflow.objects.defer("draft_graph") if light else selectors.workflow_queryset()
+    return get_in_workspace(request, queryset, role, pk=workflow_id)
 
 
 def _version_number(value) -> int:
@@ -143,7 +145,7 @@ class WorkflowDetailApi(APIView):
         return Response(workflow_out(_workflow(request, workflow_id)))
 
     def patch(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         data = _data(request)
         unknown = sorted(set(data) - {"name", "description", "archived"})
         if unknown:
@@ -169,7 +171,7 @@ class WorkflowDetailApi(APIView):
             workflow = _workflow(request, workflow_id, Role.ADMIN)
             workflow_services.workflow_delete(workflow=workflow, by=request.user)
         else:
-            workflow = _workflow(request, workflow_id, Role.EDITOR)
+            workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
             workflow_services.workflow_archive(workflow=workflow, by=request.user)
         return Response(status=204)
 
@@ -180,7 +182,7 @@ class DraftApi(APIView):
 
     def put(self, request, workflow_id):
         _refuse_oversized(request)
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         data = _data(request)
         unknown = sorted(set(data) - {"graph", "revision"})
         if unknown:
@@ -209,7 +211,7 @@ class ValidateApi(APIView):
 
 class PublishApi(APIView):
     def post(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         data = request.data if isinstance(request.data, dict) else {}
         version = publish_services.workflow_publish(workflow=workflow, by=request.user, note=data.get("note") or "")
         return Response(version_out(version, with_graph=True, published_id=version.pk), status=201)
@@ -250,7 +252,7 @@ class VersionDiffApi(APIView):
 class VersionRestoreApi(APIView):
     @extend_schema(summary="Copy a version into the draft")
     def post(self, request, workflow_id, number):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         version = selectors.version_get(workflow=workflow, number=number)
         return Response(
             draft_out(publish_services.version_restore(workflow=workflow, version=version, by=request.user))
@@ -260,7 +262,7 @@ class VersionRestoreApi(APIView):
 class VersionPublishApi(APIView):
     @extend_schema(summary="Make an existing version the published one (roll back or forward)")
     def post(self, request, workflow_id, number):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
+        workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         version = selectors.version_get(workflow=workflow, number=number)
         publish_services.version_make_published(workflow=workflow, version=version, by=request.user)
         return Response(workflow_out(_workflow(request, workflow_id)))

@@ -148,7 +148,12 @@ def draft_save(*, workflow: Workflow, by: User, graph, revision, size: int | Non
         )
     check_shape(graph, size=size)  # before taking the row lock: it is the slow part
     with transaction.atomic():
-        current = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        # The stored draft is not needed (only replaced): decoding a large one costs more than the write.
+        current = (
+            Workflow.objects.select_for_update()
+            .only("id", "workspace_id", "draft_revision", "archived_at", "updated_at")
+            .get(pk=workflow.pk)
+        )
         if current.draft_revision != revision:
             raise ApplicationError(
                 "conflict",
