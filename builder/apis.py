@@ -6,7 +6,9 @@ admins delete for good (`DELETE /workflows/<id>?permanent=true`)."""
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +23,11 @@ from builder.services.templates import TEMPLATES, template_get
 from builder.services.transfer import workflow_export, workflow_import
 from builder.services.validation import validate_graph
 from trellis.errors import ApplicationError
+
+ARCHIVED_PARAM = OpenApiParameter("archived", str, enum=["false", "true", "all"], description="Default false.")
+QUERY_PARAM = OpenApiParameter("q", str, description="Filter by name.")
+PERMANENT_PARAM = OpenApiParameter("permanent", bool, description="Delete for good (admins).")
+VERSION_PARAM = OpenApiParameter("version", int, description="Export this version instead of the draft.")
 
 # Room for the JSON around a graph (revision, export metadata) on top of the graph limit.
 ENVELOPE_BYTES = 64 * 1024
@@ -45,6 +52,108 @@ def _data(request) -> dict:
     if not isinstance(request.data, dict):
         raise ApplicationError("bad_request", "The body must be a JSON object.")
     return request.data
+
+
+# --- Shapes, for the OpenAPI document (views build plain dicts) ------------------------------------
+
+
+class WorkflowOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    published_version = serializers.IntegerField(allow_null=True)
+    latest_version = serializers.IntegerField(allow_null=True)
+    draft_revision = serializers.IntegerField()
+    archived = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class WorkflowCreateIn(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    graph = serializers.JSONField(required=False, help_text="A trellis.graph/1 graph; default Start → End.")
+    template = serializers.CharField(required=False, help_text="Slug from GET /api/v1/templates.")
+
+
+class WorkflowPatchIn(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    archived = serializers.BooleanField(required=False)
+
+
+class DraftOut(serializers.Serializer):
+    graph = serializers.JSONField()
+    revision = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class DraftIn(serializers.Serializer):
+    graph = serializers.JSONField()
+    revision = serializers.IntegerField(help_text="The revision this edit started from; stale → 409.")
+
+
+class IssueOut(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=["error", "warning"])
+    node_id = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ValidateIn(serializers.Serializer):
+    graph = serializers.JSONField(required=False, help_text="Validate this graph instead of the stored draft.")
+
+
+class PublishIn(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class VersionOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    note = serializers.CharField()
+    checksum = serializers.CharField()
+    created_by = serializers.EmailField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    published = serializers.BooleanField()
+
+
+class VersionDetailOut(VersionOut):
+    graph = serializers.JSONField()
+
+
+class NodeTypeOut(serializers.Serializer):
+    type = serializers.CharField()
+    group = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    icon = serializers.CharField()
+    config_schema = serializers.JSONField()
+    defaults = serializers.JSONField()
+    ports = serializers.ListField(child=serializers.CharField())
+    dynamic_ports = serializers.BooleanField()
+    executable = serializers.BooleanField()
+    available = serializers.BooleanField()
+    unavailable_reason = serializers.CharField(allow_null=True)
+
+
+class TemplateOut(serializers.Serializer):
+    id = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    uses_llm = serializers.BooleanField()
+    graph = serializers.JSONField()
+
+
+class NameIn(serializers.Serializer):
+    name = serializers.CharField(required=False)
+
+
+class AuditOut(serializers.Serializer):
+    action = serializers.CharField()
+    actor = serializers.EmailField(allow_null=True)
+    data = serializers.JSONField()
+    created_at = serializers.DateTimeField()
 
 
 def workflow_out(workflow: Workflow) -> dict:
@@ -96,18 +205,25 @@ def _version_number(value) -> int:
 
 
 class NodeTypeListApi(APIView):
-    @extend_schema(summary="The node catalog: config schemas, ports, defaults, display metadata")
+    @extend_schema(
+        summary="The node catalog: config schemas, ports, defaults, display metadata", responses=NodeTypeOut(many=True)
+    )
     def get(self, request):
         return Response(node_type_list())
 
 
 class TemplateListApi(APIView):
-    @extend_schema(summary="Shipped workflow templates")
+    @extend_schema(summary="Shipped workflow templates", responses=TemplateOut(many=True))
     def get(self, request):
         return Response([template.as_dict() for template in TEMPLATES.values()])
 
 
 class WorkflowListApi(APIView):
+    @extend_schema(
+        summary="Workflows of the current workspace",
+        parameters=[ARCHIVED_PARAM, QUERY_PARAM],
+        responses=WorkflowOut(many=True),
+    )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
         archived_param = request.query_params.get("archived", "false").lower()
@@ -117,6 +233,11 @@ class WorkflowListApi(APIView):
         )
         return Response([workflow_out(w) for w in workflows])
 
+    @extend_schema(
+        summary="Create a workflow (blank, from a graph, or from a template)",
+        request=WorkflowCreateIn,
+        responses={201: WorkflowOut},
+    )
     def post(self, request):
         _refuse_oversized(request)
         membership = current_workspace(request, Role.EDITOR)
@@ -141,9 +262,11 @@ class WorkflowListApi(APIView):
 
 
 class WorkflowDetailApi(APIView):
+    @extend_schema(summary="A workflow", responses=WorkflowOut)
     def get(self, request, workflow_id):
         return Response(workflow_out(_workflow(request, workflow_id)))
 
+    @extend_schema(summary="Rename, describe, archive or unarchive", request=WorkflowPatchIn, responses=WorkflowOut)
     def patch(self, request, workflow_id):
         workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         data = _data(request)
@@ -166,6 +289,11 @@ class WorkflowDetailApi(APIView):
         )
         return Response(workflow_out(_workflow(request, workflow_id)))
 
+    @extend_schema(
+        summary="Archive (editors), or delete for good with ?permanent=true (admins)",
+        parameters=[PERMANENT_PARAM],
+        responses={204: None},
+    )
     def delete(self, request, workflow_id):
         if request.query_params.get("permanent", "").lower() in ("1", "true", "yes"):
             workflow = _workflow(request, workflow_id, Role.ADMIN)
@@ -177,9 +305,13 @@ class WorkflowDetailApi(APIView):
 
 
 class DraftApi(APIView):
+    @extend_schema(summary="The draft graph and its revision", responses=DraftOut)
     def get(self, request, workflow_id):
         return Response(draft_out(_workflow(request, workflow_id)))
 
+    @extend_schema(
+        summary="Replace the draft (needs the current revision, else 409)", request=DraftIn, responses=DraftOut
+    )
     def put(self, request, workflow_id):
         _refuse_oversized(request)
         workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
@@ -200,7 +332,11 @@ class DraftApi(APIView):
 
 
 class ValidateApi(APIView):
-    @extend_schema(summary="Validate the draft (or a graph sent in the body) and list its issues")
+    @extend_schema(
+        summary="Validate the draft (or a graph sent in the body) and list its issues",
+        request=ValidateIn,
+        responses=IssueOut(many=True),
+    )
     def post(self, request, workflow_id):
         _refuse_oversized(request)
         workflow = _workflow(request, workflow_id, Role.VIEWER)
@@ -210,6 +346,11 @@ class ValidateApi(APIView):
 
 
 class PublishApi(APIView):
+    @extend_schema(
+        summary="Publish the draft as a new immutable version (422 with the issues while errors exist)",
+        request=PublishIn,
+        responses={201: VersionDetailOut},
+    )
     def post(self, request, workflow_id):
         workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         data = request.data if isinstance(request.data, dict) else {}
@@ -218,6 +359,7 @@ class PublishApi(APIView):
 
 
 class VersionListApi(APIView):
+    @extend_schema(summary="Published versions, newest first", responses=VersionOut(many=True))
     def get(self, request, workflow_id):
         workflow = _workflow(request, workflow_id)
         return Response(
@@ -229,6 +371,7 @@ class VersionListApi(APIView):
 
 
 class VersionDetailApi(APIView):
+    @extend_schema(summary="One version with its graph", responses=VersionDetailOut)
     def get(self, request, workflow_id, number):
         workflow = _workflow(request, workflow_id)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -236,7 +379,7 @@ class VersionDetailApi(APIView):
 
 
 class VersionDiffApi(APIView):
-    @extend_schema(summary="Diff two versions (`draft` names the current draft)")
+    @extend_schema(summary="Diff two versions (`draft` names the current draft)", responses=OpenApiTypes.OBJECT)
     def get(self, request, workflow_id, a, b):
         workflow = _workflow(request, workflow_id)
 
@@ -250,7 +393,7 @@ class VersionDiffApi(APIView):
 
 
 class VersionRestoreApi(APIView):
-    @extend_schema(summary="Copy a version into the draft")
+    @extend_schema(summary="Copy a version into the draft", request=None, responses=DraftOut)
     def post(self, request, workflow_id, number):
         workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -260,7 +403,9 @@ class VersionRestoreApi(APIView):
 
 
 class VersionPublishApi(APIView):
-    @extend_schema(summary="Make an existing version the published one (roll back or forward)")
+    @extend_schema(
+        summary="Make an existing version the published one (roll back or forward)", request=None, responses=WorkflowOut
+    )
     def post(self, request, workflow_id, number):
         workflow = _workflow(request, workflow_id, Role.EDITOR, light=True)
         version = selectors.version_get(workflow=workflow, number=number)
@@ -269,7 +414,11 @@ class VersionPublishApi(APIView):
 
 
 class ExportApi(APIView):
-    @extend_schema(summary="Export the draft (or `?version=<n>`) as a JSON document")
+    @extend_schema(
+        summary="Export the draft (or `?version=<n>`) as a JSON document",
+        parameters=[VERSION_PARAM],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, workflow_id):
         workflow = _workflow(request, workflow_id)
         version = None
@@ -281,7 +430,11 @@ class ExportApi(APIView):
 
 
 class ImportApi(APIView):
-    @extend_schema(summary="Import an exported workflow as a new workflow in the current workspace")
+    @extend_schema(
+        summary="Import an exported workflow as a new workflow in the current workspace",
+        request=OpenApiTypes.OBJECT,
+        responses={201: WorkflowOut},
+    )
     def post(self, request):
         _refuse_oversized(request)
         membership = current_workspace(request, Role.EDITOR)
@@ -290,6 +443,7 @@ class ImportApi(APIView):
 
 
 class DuplicateApi(APIView):
+    @extend_schema(summary="Copy a workflow's draft into a new workflow", request=NameIn, responses={201: WorkflowOut})
     def post(self, request, workflow_id):
         workflow = _workflow(request, workflow_id, Role.VIEWER)
         require_role(request, workflow.workspace_id, Role.EDITOR)
@@ -299,7 +453,7 @@ class DuplicateApi(APIView):
 
 
 class AuditListApi(APIView):
-    @extend_schema(summary="The audit trail of a workflow")
+    @extend_schema(summary="The audit trail of a workflow", responses=AuditOut(many=True))
     def get(self, request, workflow_id):
         workflow = _workflow(request, workflow_id)
         events = selectors.audit_list(workspace_id=workflow.workspace_id, target_type="workflow", target_id=workflow.pk)
