@@ -45,7 +45,7 @@ def test_a_run_resumes_after_a_crash_without_repeating_finished_steps(make_run):
         Engine(DyingStore(die_after_commits=3), limits, owner="w1").advance(str(run.pk))
     run.refresh_from_db()
     assert run.status == "running" and run.lease_owner == "w1"
-    assert CALLS == {"a": 1, "b": 1}
+    assert {k: CALLS.get(k) for k in "abc"} == {"a": 1, "b": 1, "c": None}
     # a second worker cannot take the run while the lease is live
     assert Engine(DjangoStore(), limits, owner="w2").advance(str(run.pk)) is None
     # when the lease expires
@@ -55,7 +55,7 @@ def test_a_run_resumes_after_a_crash_without_repeating_finished_steps(make_run):
     assert status == "succeeded"
     run.refresh_from_db()
     assert run.output == {"calls": [1, 2, 1]}
-    assert CALLS == {"a": 1, "b": 2, "c": 1}
+    assert {k: CALLS.get(k) for k in "abc"} == {"a": 1, "b": 2, "c": 1}
     b_steps = list(Step.objects.filter(run=run, node_id="b").order_by("started_at").values_list("status", "error"))
     assert b_steps[0][0] == "cancelled" and b_steps[0][1]["code"] == "worker_lost"
     assert b_steps[1][0] == "succeeded"
