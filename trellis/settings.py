@@ -165,6 +165,7 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["security.W021"])
 # --- Static files and the built front end --------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 STORAGES = {
@@ -206,6 +207,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRELLIS_MAX_REQUEST_BYTES", 12 * 1024 * 1
 # --- Workflow limits (builder and engine) ---------------------------------------------------
 GRAPH_MAX_NODES = env_int("TRELLIS_GRAPH_MAX_NODES", 2000, minimum=1)
 GRAPH_MAX_BYTES = env_int("TRELLIS_GRAPH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+GRAPH_MAX_DEPTH = env_int("TRELLIS_GRAPH_MAX_DEPTH", 32, minimum=8)
 RUN_MAX_STEPS = env_int("TRELLIS_RUN_MAX_STEPS", 1000, minimum=1)
 RUN_MAX_DURATION_S = env_int("TRELLIS_RUN_MAX_DURATION_S", 3600, minimum=1)
 RUN_MAX_LOOP_ITERATIONS = env_int("TRELLIS_RUN_MAX_LOOP_ITERATIONS", 100, minimum=1)

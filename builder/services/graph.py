@@ -31,7 +31,7 @@ MAX_ERRORS = 50
 
 
 def max_depth() -> int:
-    return getattr(settings, "GRAPH_MAX_DEPTH", 32)
+    return settings.GRAPH_MAX_DEPTH
 
 
 def max_edges() -> int:
