@@ -150,3 +150,53 @@ async def test_the_project_asgi_app_refuses_anonymous_and_foreign_sockets(owner)
     )
 
     assert (anonymous[0], foreign[0]) == (False, False)
+
+
+def _make_run(workspace):
+    from builder.models import Workflow
+    from runs.models import Run
+
+    workflow = Workflow.objects.create(workspace=workspace, name="w", draft_graph={"format": "trellis.graph/1"})
+    return Run.objects.create(workspace=workspace, workflow=workflow, graph={"format": "trellis.graph/1"})
+
+
+async def _accepted(path, headers=()):
+    from trellis.asgi import application
+
+    raw_path, _, query = path.partition("?")
+    scope = {
+        "type": "websocket",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
+        "subprotocols": [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "websocket.connect"})
+    first = await communicator.receive_output(timeout=5)
+    await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
+    await communicator.wait(timeout=5)
+    return first["type"] == "websocket.accept"
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_run_events_socket_accepts_a_members_session_or_token_and_nobody_else(
+    workspace, owner, make_workspace
+):
+    run = await database_sync_to_async(_make_run)(workspace)
+    cookie = await database_sync_to_async(_session_cookie)(owner)
+    _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
+    outsider_ws = await database_sync_to_async(make_workspace)(name="Elsewhere")
+    outsider = await database_sync_to_async(lambda: outsider_ws.memberships.get().user)()
+    outsider_cookie = await database_sync_to_async(_session_cookie)(outsider)
+    path = f"/ws/runs/{run.pk}/"
+
+    assert await _accepted(path, [ORIGIN, (b"cookie", cookie)]) is True
+    assert await _accepted(f"{path}?token={raw}") is True
+    assert await _accepted(path, [ORIGIN]) is False
+    assert await _accepted(path, [(b"origin", b"https://evil.example"), (b"cookie", cookie)]) is False
+    assert await _accepted(path, [ORIGIN, (b"cookie", outsider_cookie)]) is False
