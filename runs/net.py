@@ -219,14 +219,25 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
+_ssl_lock = threading.Lock()
+_ssl_context_cache: list = []
+
+
+def _ssl_context():
+    # Building one loads the CA bundle (~60 ms); a context is safe to share between connections and threads.
+    with _ssl_lock:
+        if not _ssl_context_cache:
+            _ssl_context_cache.append(httpx.create_ssl_context())
+        return _ssl_context_cache[0]
+
+
 class _Transport(httpx.HTTPTransport):
-    def __init__(self, backend: _Backend, **kwargs: Any):
-        super().__init__(trust_env=False, **kwargs)
-        limits = httpx.Limits(max_connections=10, max_keepalive_connections=5)
+    def __init__(self, backend: _Backend):
+        # No super().__init__(): it would build a second SSL context and a pool we would throw away.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
+            ssl_context=_ssl_context(),
+            max_connections=10,
+            max_keepalive_connections=5,
             keepalive_expiry=5.0,
             network_backend=backend,
         )
