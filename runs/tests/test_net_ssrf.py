@@ -181,3 +181,74 @@ def test_a_cancel_event_interrupts_a_request_in_flight(echo_server, allow_loopba
 def test_the_overall_timeout_covers_a_slow_server(echo_server, allow_loopback):
     with pytest.raises(httpx.TimeoutException):
         net.guarded_request("GET", f"{echo_server.base_url}/slow?s=10", timeout_s=0.5, max_bytes=1000)
+
+
+def _certificate_for(hostname, tmp_path):
+    """A throwaway CA and a server certificate for `hostname` (PEM files)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, issuer, public_key, signing_key, *, ca, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build("Test CA", "Test CA", ca_key.public_key(), ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(hostname, "Test CA", key.public_key(), ca_key, ca=False, san=hostname)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+
+
+def test_tls_uses_the_hostname_for_sni_and_certificate_checks_while_connecting_to_the_checked_ip(
+    monkeypatch, tmp_path, allow_loopback
+):
+    import ssl
+
+    from runs.testing.echo_server import EchoServer
+
+    ca, cert, key = _certificate_for("api.internal.test", tmp_path)
+    server = EchoServer()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    seen_sni = []
+    server_context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    server.httpd.socket = server_context.wrap_socket(server.httpd.socket, server_side=True)
+    client_context = ssl.create_default_context(cafile=str(ca))
+    monkeypatch.setattr(net, "_ssl_context_cache", [client_context])
+    monkeypatch.setattr(net, "_getaddrinfo", fake_resolver({"api.internal.test": ["127.0.0.1"]}))
+    try:
+        response = net.guarded_request(
+            "GET", f"https://api.internal.test:{server.port}/echo", timeout_s=5, max_bytes=10_000
+        )
+        # The same server reached by IP fails certificate verification: the name is what is checked.
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|IP address mismatch"):
+            net.guarded_request("GET", f"https://127.0.0.1:{server.port}/echo", timeout_s=5, max_bytes=10_000)
+    finally:
+        server.stop()
+
+    assert response.status_code == 200
+    assert response.json()["headers"]["host"] == f"api.internal.test:{server.port}"
+    assert seen_sni[0] == "api.internal.test"
