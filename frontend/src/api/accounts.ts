@@ -6,14 +6,12 @@ export const getMe = () => api<Me>("GET", "me");
 export const listWorkspaces = async () => unwrapList(await api<Workspace[] | { results: Workspace[] }>("GET", "workspaces"));
 export const createWorkspace = (name: string) => api<Workspace>("POST", "workspaces", { name });
 
-export const listMembers = async (ws: string) =>
-  unwrapList(await api<Member[] | { results: Member[] }>("GET", `workspaces/${ws}/members`));
-export const changeMemberRole = (ws: string, memberId: string | number, role: Role) =>
-  api<Member>("PATCH", `workspaces/${ws}/members/${memberId}`, { role });
-export const removeMember = (ws: string, memberId: string | number) =>
-  api<void>("DELETE", `workspaces/${ws}/members/${memberId}`);
-export const createInvitation = (ws: string, email: string, role: Role) =>
-  api<{ url?: string; link?: string; token?: string }>("POST", `workspaces/${ws}/invitations`, { email, role });
+// Members, invitations, tokens and secrets belong to the selected workspace (the X-Trellis-Workspace header).
+export const listMembers = async () => unwrapList(await api<Member[] | { results: Member[] }>("GET", "members"));
+export const changeMemberRole = (memberId: string | number, role: Role) => api<Member>("PATCH", `members/${memberId}`, { role });
+export const removeMember = (memberId: string | number) => api<void>("DELETE", `members/${memberId}`);
+export const createInvitation = (email: string, role: Role) =>
+  api<{ link?: string; url?: string }>("POST", "invitations", { email, role });
 
 export const listTokens = async () => unwrapList(await api<ApiToken[] | { results: ApiToken[] }>("GET", "tokens"));
 export const createToken = (name: string) => api<ApiToken>("POST", "tokens", { name });
@@ -21,4 +19,5 @@ export const revokeToken = (id: string | number) => api<void>("DELETE", `tokens/
 
 export const listSecrets = async () => unwrapList(await api<SecretInfo[] | { results: SecretInfo[] }>("GET", "secrets"));
 export const setSecret = (name: string, value: string) => api<SecretInfo>("POST", "secrets", { name, value });
-export const deleteSecret = (name: string) => api<void>("DELETE", `secrets/${encodeURIComponent(name)}`);
+export const replaceSecret = (id: string, value: string) => api<SecretInfo>("PUT", `secrets/${id}`, { value });
+export const deleteSecret = (id: string) => api<void>("DELETE", `secrets/${id}`);

@@ -15,25 +15,41 @@ export interface Usage {
   input_tokens?: number;
   output_tokens?: number;
   total_tokens?: number;
-  cost?: number | string;
+  cost_usd?: number;
   [k: string]: unknown;
 }
 
 export type RunStatusEvent = EventBase<"run.status", { status: RunStatus }>;
+export type StepStatus = "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
+
+/** What step.finished / step.failed carry (runs/engine: `_finished_data`). */
+export interface StepData {
+  step_id?: string;
+  node_type?: string;
+  status?: StepStatus;
+  attempt?: number;
+  iteration?: number;
+  port?: string | null;
+  input?: unknown;
+  output?: unknown;
+  duration_ms?: number | null;
+  usage?: Usage | null;
+  error?: { code?: string; message?: string } | string | null;
+  wait?: { message?: string; approvers?: string; timeout_at?: string } | null;
+}
+
 export type StepStartedEvent = EventBase<
   "step.started",
-  { step_id?: string; attempt?: number; iteration?: number; input?: unknown }
+  { step_id?: string; node_type?: string; attempt?: number; iteration?: number; input?: unknown }
 >;
-export type StepDeltaEvent = EventBase<"step.delta", { step_id?: string; text: string }>;
-export type StepFinishedEvent = EventBase<
-  "step.finished",
-  { step_id?: string; output?: unknown; port?: string; status?: string; usage?: Usage; duration_ms?: number; cost?: number | string }
+/** Streamed text: coalesced and never persisted, so it has no seq. */
+export type StepDeltaEvent = Omit<EventBase<"step.delta", { step_id?: string; text: string }>, "seq"> & { seq: number | null };
+export type StepFinishedEvent = EventBase<"step.finished", StepData>;
+export type StepFailedEvent = EventBase<"step.failed", StepData>;
+export type RunWaitingEvent = EventBase<
+  "run.waiting",
+  { steps?: { step_id: string; node_id: string; wait?: StepData["wait"] }[] }
 >;
-export type StepFailedEvent = EventBase<
-  "step.failed",
-  { step_id?: string; error?: { code?: string; message?: string } | string; duration_ms?: number; will_retry?: boolean }
->;
-export type RunWaitingEvent = EventBase<"run.waiting", { step_id?: string; message?: string; [k: string]: unknown }>;
 export type RunFinishedEvent = EventBase<
   "run.finished",
   { status: RunStatus; output?: unknown; error?: { code?: string; message?: string } | string | null }

@@ -37,6 +37,7 @@ export interface ApiToken {
 }
 
 export interface SecretInfo {
+  id: string;
   name: string;
   created_at?: string;
   updated_at?: string;
@@ -73,7 +74,11 @@ export interface NodeTypeInfo {
   name?: string;
   description?: string;
   config_schema?: JsonSchema;
+  defaults?: Record<string, unknown>;
   ports?: string[];
+  executable?: boolean;
+  available?: boolean;
+  unavailable_reason?: string | null;
 }
 
 export interface Template {

@@ -4,12 +4,13 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { checkConnection } from "../graph/connect";
 import type { NodeType } from "../graph/format";
@@ -33,7 +34,16 @@ export function Canvas() {
       connect: s.connect,
     })),
   );
-  const { screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  // Fit once, after the cards have been measured (fitting before that centres on zero-size boxes).
+  const initialized = useNodesInitialized();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (initialized && !fitted.current) {
+      fitted.current = true;
+      void fitView({ padding: 0.15, maxZoom: 1 });
+    }
+  }, [initialized, fitView]);
   const [hint, setHint] = useState<string | null>(null);
   const hintTimer = useRef<number | undefined>(undefined);
   const showHint = (text: string) => {
@@ -95,8 +105,6 @@ export function Canvas() {
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         defaultEdgeOptions={{ type: "smoothstep" }}
-        fitView
-        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
         minZoom={0.05}
         maxZoom={2}
         onlyRenderVisibleElements
@@ -104,7 +112,7 @@ export function Canvas() {
         aria-label="Workflow canvas"
       >
         <Background gap={20} />
-        <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" />
+        <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" style={{ width: 160, height: 110 }} />
         <Controls showInteractive={false} />
       </ReactFlow>
       {nodes.length === 0 && (

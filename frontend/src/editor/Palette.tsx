@@ -2,6 +2,7 @@
 import { useMemo, useState } from "react";
 import type { NodeType } from "../graph/format";
 import { GROUPS, NODE_META } from "../nodes/catalog";
+import { useNodeTypeCatalog } from "./nodeTypesApi";
 import { useEditor } from "./store";
 
 export const DRAG_MIME = "application/x-trellis-node";
@@ -10,6 +11,7 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
   const [q, setQ] = useState("");
   const addNode = useEditor((s) => s.addNode);
   const inspectedId = useEditor((s) => s.inspectedId);
+  const catalog = useNodeTypeCatalog();
   const types = useMemo(() => {
     const query = q.trim().toLowerCase();
     return (Object.keys(NODE_META) as NodeType[]).filter(
@@ -32,14 +34,17 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
         return (
           <section key={g.id} className="palette-group" aria-label={g.label}>
             <h3>{g.label}</h3>
-            {inGroup.map((t) => (
+            {inGroup.map((t) => {
+              const unavailable = catalog[t]?.available === false ? (catalog[t]?.unavailable_reason ?? "Not available") : null;
+              return (
               <button
                 key={t}
                 type="button"
                 className={`palette-item group-${g.id}`}
-                draggable
+                draggable={!unavailable}
+                disabled={!!unavailable}
                 data-node-type={t}
-                title={`${NODE_META[t].description} — drag onto the canvas, or click to add${inspectedId ? " after the selected node" : ""}`}
+                title={unavailable ?? `${NODE_META[t].description} — drag onto the canvas, or click to add${inspectedId ? " after the selected node" : ""}`}
                 aria-label={`Add ${NODE_META[t].label}`}
                 onDragStart={(e) => {
                   e.dataTransfer.setData(DRAG_MIME, t);
@@ -52,10 +57,11 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
                 </span>
                 <span>
                   <span className="palette-label">{NODE_META[t].label}</span>
-                  <span className="palette-desc">{NODE_META[t].description}</span>
+                  <span className="palette-desc">{unavailable ?? NODE_META[t].description}</span>
                 </span>
               </button>
-            ))}
+              );
+            })}
           </section>
         );
       })}

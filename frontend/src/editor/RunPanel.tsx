@@ -95,11 +95,11 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
     }
   };
 
-  const decide = async (decision: "approve" | "reject") => {
-    if (!run.runId || !run.waiting) return;
+  const decide = async (stepId: string, decision: "approve" | "reject") => {
+    if (!run.runId) return;
     setError(null);
     try {
-      await decideApproval(run.runId, run.waiting.stepId, decision, comment);
+      await decideApproval(run.runId, stepId, decision, comment);
       setComment("");
     } catch (e) {
       setError(errorMessage(e));
@@ -176,23 +176,23 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
           <div className={`run-status run-status-${run.status}`} role="status" data-testid="run-status">
             {STATUS_TEXT[run.status ?? "queued"]}
           </div>
-          {run.waiting && (
-            <div className="approval" role="group" aria-label="Approval">
+          {run.waiting.map((w) => (
+            <div className="approval" role="group" aria-label={`Approval for ${w.nodeId}`} key={w.stepId}>
               <p>
-                <strong>Approval needed</strong> at <code>{run.waiting.nodeId}</code>
+                <strong>Approval needed</strong> at <code>{w.nodeId}</code>
               </p>
-              {run.waiting.message && <p className="approval-msg">{run.waiting.message}</p>}
+              {w.message && <p className="approval-msg">{w.message}</p>}
               <input aria-label="Comment" placeholder="Comment (optional)" value={comment} onChange={(e) => setComment(e.target.value)} />
               <div className="actions">
-                <button type="button" className="primary" onClick={() => void decide("approve")}>
+                <button type="button" className="primary" onClick={() => void decide(w.stepId, "approve")}>
                   Approve
                 </button>
-                <button type="button" className="danger" onClick={() => void decide("reject")}>
+                <button type="button" className="danger" onClick={() => void decide(w.stepId, "reject")}>
                   Reject
                 </button>
               </div>
             </div>
-          )}
+          ))}
           <ol className="steps">
             {run.steps.map((st, i) => (
               <StepItem key={`${st.stepId}-${i}`} step={st} />
@@ -213,7 +213,8 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
 
 function StepItem({ step }: { step: StepView }) {
   const name = useEditor((s) => s.nodes.find((n) => n.id === step.nodeId)?.data.name ?? step.nodeId);
-  const tokens = step.usage?.total_tokens ?? ((step.usage?.input_tokens ?? 0) + (step.usage?.output_tokens ?? 0) || undefined);
+  const tokens = step.usage ? step.usage.total_tokens ?? ((step.usage.input_tokens ?? 0) + (step.usage.output_tokens ?? 0) || undefined) : undefined;
+  const cost = step.usage?.cost_usd;
   return (
     <li className={`step step-${step.status}`}>
       <details open={step.status === "running" || !!step.text || step.status === "failed"}>
@@ -222,9 +223,10 @@ function StepItem({ step }: { step: StepView }) {
           <span className="step-name">{name}</span>
           <span className="muted small-text">
             {step.status}
-            {step.durationMs !== undefined && ` · ${(step.durationMs / 1000).toFixed(2)} s`}
+            {step.port && step.port !== "out" && ` → ${step.port}`}
+            {typeof step.durationMs === "number" && ` · ${(step.durationMs / 1000).toFixed(2)} s`}
             {tokens !== undefined && ` · ${tokens} tok`}
-            {step.cost !== undefined && ` · $${step.cost}`}
+            {cost ? ` · $${cost.toFixed(4)}` : ""}
           </span>
         </summary>
         {step.text && (

@@ -116,7 +116,7 @@ export default function WorkflowsPage() {
       <Dialog open={templatesOpen} title="Start from a template" onClose={() => setTemplatesOpen(false)} wide>
         <TemplatePicker
           onPick={(t) =>
-            create.mutate(t.graph ? { name: t.name, graph: t.graph } : { name: t.name, template: t.slug ?? t.id })
+            create.mutate(t.id === "starter" && t.graph ? { name: t.name, graph: t.graph } : { name: t.name, template: t.slug ?? t.id })
           }
           busy={create.isPending}
           error={create.error}

@@ -28,7 +28,7 @@ export function AppShell() {
     <div className="shell">
       <header className="topbar">
         <a className="brand" href="/workflows">
-          <span aria-hidden>⧉</span> Trellis
+          <span aria-hidden className="brand-mark">◆</span> Trellis
         </a>
         <nav aria-label="Main" className="mainnav">
           {NAV_ITEMS.map((item) => (

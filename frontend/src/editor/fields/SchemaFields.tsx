@@ -10,7 +10,7 @@ import { SecretPicker } from "./SecretPicker";
 const title = (key: string, s: JsonSchema) => s.title ?? key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 
 function widgetOf(key: string, s: JsonSchema): string {
-  const hint = String(s["x-widget"] ?? s["x-trellis-widget"] ?? s.format ?? "");
+  const hint = String(s["x-trellis"] ?? s["x-widget"] ?? s.format ?? "");
   if (/template/.test(hint)) return "template";
   if (/cel|expression/.test(hint)) return "cel";
   if (/secret/.test(hint) || key === "auth") return "secret";
@@ -50,7 +50,7 @@ export function SchemaFields({
             {widget === "cel" || widget === "template" ? (
               <ExpressionInput nodeId={nodeId} label={label} mode={widget} value={String(value ?? "")} onChange={(v) => onChange({ [key]: v })} />
             ) : widget === "secret" ? (
-              <SecretPicker label={label} value={value as { secret: string } | null} onChange={(v) => onChange({ [key]: v ?? undefined })} />
+              <SecretPicker label={label} value={(value as { secret?: string } | null)?.secret} onChange={(v) => onChange({ [key]: v ? { type: "bearer", secret: v } : null })} />
             ) : widget === "enum" ? (
               <select aria-label={label} value={String(value ?? s.default ?? "")} onChange={(e) => onChange({ [key]: e.target.value || undefined })}>
                 <option value="">—</option>

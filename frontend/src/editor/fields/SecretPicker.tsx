@@ -8,16 +8,16 @@ export function SecretPicker({
   onChange,
   label,
 }: {
-  value: { secret: string } | null | undefined;
-  onChange: (v: { secret: string } | null) => void;
+  value: string | null | undefined;
+  onChange: (name: string | null) => void;
   label: string;
 }) {
   const secrets = useQuery({ queryKey: ["secrets"], queryFn: listSecrets, retry: 0 });
   const names = secrets.data?.map((s) => s.name) ?? [];
-  const current = value?.secret ?? "";
+  const current = value ?? "";
   return (
     <div className="secret-picker">
-      <select aria-label={label} value={current} onChange={(e) => onChange(e.target.value ? { secret: e.target.value } : null)}>
+      <select aria-label={label} value={current} onChange={(e) => onChange(e.target.value || null)}>
         <option value="">— none —</option>
         {current && !names.includes(current) && <option value={current}>{current} (missing)</option>}
         {names.map((n) => (

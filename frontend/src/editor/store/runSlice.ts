@@ -1,23 +1,30 @@
 /** Run slice: the test run the editor follows — per-node status, streamed text and step details. */
-import { TERMINAL, type RunEvent, type RunStatus, type Usage } from "../../api/events";
+import { TERMINAL, type RunEvent, type RunStatus, type StepData, type Usage } from "../../api/events";
 import type { EditorSlice } from "./types";
 
-export type NodeRunStatus = "running" | "succeeded" | "failed" | "skipped" | "waiting";
+export type NodeRunStatus = "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
 
 export interface StepView {
   stepId: string;
   nodeId: string;
   status: NodeRunStatus;
   attempt?: number;
+  iteration?: number;
+  port?: string | null;
   input?: unknown;
   output?: unknown;
   error?: string;
   text: string;
   startedAt?: string;
   finishedAt?: string;
-  durationMs?: number;
-  usage?: Usage;
-  cost?: number | string;
+  durationMs?: number | null;
+  usage?: Usage | null;
+}
+
+export interface WaitingStep {
+  stepId: string;
+  nodeId: string;
+  message: string;
 }
 
 export interface RunSlice {
@@ -28,13 +35,13 @@ export interface RunSlice {
   lastSeq: number;
   nodeStatus: Record<string, NodeRunStatus>;
   steps: StepView[];
-  waiting: { stepId: string; nodeId: string; message: string } | null;
+  waiting: WaitingStep[];
   startRun: (runId: string) => void;
   applyEvent: (event: RunEvent) => void;
   clearRun: () => void;
 }
 
-const errorText = (e: unknown): string =>
+export const errorText = (e: unknown): string =>
   typeof e === "string" ? e : e && typeof e === "object" ? String((e as { message?: string }).message ?? JSON.stringify(e)) : "";
 
 const initial = {
@@ -45,8 +52,31 @@ const initial = {
   lastSeq: 0,
   nodeStatus: {},
   steps: [],
-  waiting: null,
+  waiting: [],
 };
+
+function upsert(steps: StepView[], stepId: string, nodeId: string, patch: Partial<StepView>): StepView[] {
+  const i = steps.findIndex((s) => s.stepId === stepId);
+  if (i < 0) return [...steps, { stepId, nodeId, status: "running", text: "", ...patch }];
+  const next = steps.slice();
+  next[i] = { ...next[i], ...patch };
+  return next;
+}
+
+function finishedPatch(d: StepData, ts: string): Partial<StepView> {
+  return {
+    status: (d.status as NodeRunStatus) ?? "succeeded",
+    attempt: d.attempt,
+    iteration: d.iteration,
+    port: d.port,
+    output: d.output,
+    usage: d.usage,
+    durationMs: d.duration_ms,
+    finishedAt: ts,
+    ...(d.input !== undefined ? { input: d.input } : {}),
+    ...(d.error ? { error: errorText(d.error) } : {}),
+  };
+}
 
 export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
   ...initial,
@@ -56,74 +86,63 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
 
   applyEvent: (ev) => {
     const s = get();
-    if (ev.run_id !== s.runId || ev.seq <= s.lastSeq) return;
-    const stepKey = (ev.data as { step_id?: string }).step_id ?? `${ev.node_id}`;
-    const updateStep = (patch: Partial<StepView>) => {
-      const steps = [...s.steps];
-      let i = -1;
-      for (let j = steps.length - 1; j >= 0; j--)
-        if (steps[j].stepId === stepKey) {
-          i = j;
-          break;
-        }
-      if (i < 0) steps.push({ stepId: stepKey, nodeId: ev.node_id ?? "", status: "running", text: "", ...patch });
-      else steps[i] = { ...steps[i], ...patch };
-      return steps;
-    };
-    const nodeStatus = (status: NodeRunStatus) => (ev.node_id ? { ...s.nodeStatus, [ev.node_id]: status } : s.nodeStatus);
+    if (ev.run_id !== s.runId) return;
+    if (ev.type === "step.delta") {
+      const stepId = ev.data.step_id ?? String(ev.node_id);
+      const prev = s.steps.find((x) => x.stepId === stepId);
+      set({ steps: upsert(s.steps, stepId, ev.node_id ?? "", { text: (prev?.text ?? "") + (ev.data.text ?? "") }) });
+      return;
+    }
+    // Persisted events carry a seq; a replay after reconnecting may repeat some.
+    if (ev.seq === null || ev.seq <= s.lastSeq) return;
+    const nodeId = ev.node_id ?? "";
+    const withNode = (status: NodeRunStatus) => (ev.node_id ? { ...s.nodeStatus, [ev.node_id]: status } : s.nodeStatus);
     switch (ev.type) {
       case "run.status":
-        set({ lastSeq: ev.seq, runStatus: ev.data.status, ...(ev.data.status === "running" ? { waiting: null } : {}) });
+        set({ lastSeq: ev.seq, runStatus: ev.data.status, ...(ev.data.status === "running" ? { waiting: [] } : {}) });
         break;
-      case "step.started":
+      case "step.started": {
+        const stepId = ev.data.step_id ?? nodeId;
+        const prev = s.steps.find((x) => x.stepId === stepId);
         set({
           lastSeq: ev.seq,
-          nodeStatus: nodeStatus("running"),
-          steps: updateStep({ status: "running", attempt: ev.data.attempt, input: ev.data.input, startedAt: ev.ts, text: "" }),
-        });
-        break;
-      case "step.delta": {
-        const steps = s.steps.map((st, idx, arr) =>
-          st.stepId === stepKey && idx === arr.map((x) => x.stepId).lastIndexOf(stepKey) ? { ...st, text: st.text + (ev.data.text ?? "") } : st,
-        );
-        set({ lastSeq: ev.seq, steps: steps.some((x) => x.stepId === stepKey) ? steps : updateStep({ text: ev.data.text ?? "" }) });
-        break;
-      }
-      case "step.finished": {
-        const status: NodeRunStatus = ev.data.status === "skipped" ? "skipped" : "succeeded";
-        set({
-          lastSeq: ev.seq,
-          nodeStatus: nodeStatus(status),
-          steps: updateStep({
-            status,
-            output: ev.data.output,
-            usage: ev.data.usage,
-            durationMs: ev.data.duration_ms,
-            cost: ev.data.cost ?? ev.data.usage?.cost,
-            finishedAt: ev.ts,
+          nodeStatus: withNode("running"),
+          steps: upsert(s.steps, stepId, nodeId, {
+            status: "running",
+            attempt: ev.data.attempt,
+            iteration: ev.data.iteration,
+            startedAt: ev.ts,
+            text: prev?.text ?? "",
           }),
         });
         break;
       }
-      case "step.failed":
-        set({
-          lastSeq: ev.seq,
-          nodeStatus: nodeStatus("failed"),
-          steps: updateStep({ status: "failed", error: errorText(ev.data.error), durationMs: ev.data.duration_ms, finishedAt: ev.ts }),
-        });
+      case "step.finished":
+      case "step.failed": {
+        const patch = finishedPatch(ev.data, ev.ts);
+        if (ev.type === "step.failed") patch.status = "failed";
+        const stepId = ev.data.step_id ?? nodeId;
+        const waiting =
+          patch.status === "waiting"
+            ? [...s.waiting.filter((w) => w.stepId !== stepId), { stepId, nodeId, message: String(ev.data.wait?.message ?? "") }]
+            : s.waiting.filter((w) => w.stepId !== stepId);
+        set({ lastSeq: ev.seq, nodeStatus: withNode(patch.status!), steps: upsert(s.steps, stepId, nodeId, patch), waiting });
         break;
-      case "run.waiting":
-        set({
-          lastSeq: ev.seq,
-          runStatus: "waiting",
-          nodeStatus: nodeStatus("waiting"),
-          steps: updateStep({ status: "waiting" }),
-          waiting: { stepId: stepKey, nodeId: ev.node_id ?? "", message: String(ev.data.message ?? "") },
-        });
+      }
+      case "run.waiting": {
+        const waiting = [...s.waiting];
+        const nodeStatus = { ...s.nodeStatus };
+        for (const w of ev.data.steps ?? []) {
+          if (!waiting.some((x) => x.stepId === w.step_id))
+            waiting.push({ stepId: w.step_id, nodeId: w.node_id, message: String(w.wait?.message ?? "") });
+          nodeStatus[w.node_id] = "waiting";
+        }
+        set({ lastSeq: ev.seq, runStatus: "waiting", waiting, nodeStatus });
         break;
+      }
       case "run.finished": {
         const ns = { ...s.nodeStatus };
-        for (const [id, st] of Object.entries(ns)) if (st === "running" || st === "waiting") ns[id] = "failed";
+        for (const [id, st] of Object.entries(ns)) if (st === "running" || st === "waiting") ns[id] = "cancelled";
         if (ev.data.status === "succeeded") for (const n of s.nodes) if (!ns[n.id] && n.type !== "note") ns[n.id] = "skipped";
         set({
           lastSeq: ev.seq,
@@ -131,7 +150,7 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
           runOutput: ev.data.output,
           runError: ev.data.error ? errorText(ev.data.error) : null,
           nodeStatus: ns,
-          waiting: null,
+          waiting: [],
         });
         break;
       }

@@ -220,23 +220,36 @@ describe("connection checks", () => {
 describe("run events", () => {
   it("lights nodes, streams text and marks the waiting step", () => {
     const store = loaded();
-    const s = store.getState();
-    s.startRun("r1");
-    const ev = (seq: number, type: string, node_id: string | null, data: Record<string, unknown>) =>
+    store.getState().startRun("r1");
+    const ev = (seq: number | null, type: string, node_id: string | null, data: Record<string, unknown>) =>
       store.getState().applyEvent({ seq, type, run_id: "r1", node_id, ts: "", data } as never);
     ev(1, "run.status", null, { status: "running" });
     ev(2, "step.started", "triage", { step_id: "s1" });
-    ev(3, "step.delta", "triage", { step_id: "s1", text: "Hel" });
-    ev(4, "step.delta", "triage", { step_id: "s1", text: "lo" });
-    ev(4, "step.delta", "triage", { step_id: "s1", text: "lo" });
+    ev(null, "step.delta", "triage", { step_id: "s1", text: "Hel" });
+    ev(null, "step.delta", "triage", { step_id: "s1", text: "lo" });
+    ev(2, "step.started", "triage", { step_id: "s1" });
     expect(store.getState().nodeStatus.triage).toBe("running");
     expect(store.getState().steps[0].text).toBe("Hello");
-    ev(5, "step.finished", "triage", { step_id: "s1", output: { intent: "x" } });
-    ev(6, "run.waiting", "route", { step_id: "s2", message: "ok?" });
+    ev(3, "step.finished", "triage", { step_id: "s1", status: "succeeded", output: { intent: "x" }, duration_ms: 12 });
+    ev(4, "step.finished", "route", { step_id: "s2", status: "waiting", wait: { message: "ok?" } });
+    ev(5, "run.waiting", null, { steps: [{ step_id: "s2", node_id: "route", wait: { message: "ok?" } }] });
     expect(store.getState().nodeStatus).toEqual({ triage: "succeeded", route: "waiting" });
-    expect(store.getState().waiting).toEqual({ stepId: "s2", nodeId: "route", message: "ok?" });
-    ev(7, "run.finished", null, { status: "succeeded", output: { a: 1 } });
+    expect(store.getState().runStatus).toBe("waiting");
+    expect(store.getState().waiting).toEqual([{ stepId: "s2", nodeId: "route", message: "ok?" }]);
+    expect(store.getState().steps[0]).toMatchObject({ status: "succeeded", output: { intent: "x" }, durationMs: 12, text: "Hello" });
+    ev(6, "run.status", null, { status: "running" });
+    ev(7, "step.finished", "route", { step_id: "s2", status: "succeeded", port: "approved" });
+    ev(8, "run.finished", null, { status: "succeeded", output: { a: 1 }, error: null });
     expect(store.getState().runStatus).toBe("succeeded");
+    expect(store.getState().runOutput).toEqual({ a: 1 });
+    expect(store.getState().waiting).toEqual([]);
     expect(store.getState().nodeStatus.done).toBe("skipped");
+  });
+
+  it("ignores events of another run", () => {
+    const store = loaded();
+    store.getState().startRun("r1");
+    store.getState().applyEvent({ seq: 1, type: "run.status", run_id: "r2", node_id: null, ts: "", data: { status: "failed" } });
+    expect(store.getState().runStatus).toBe("queued");
   });
 });

@@ -1,16 +1,20 @@
 import type { ExecConfig, TypedNode } from "../common";
 
-export interface SecretRef {
+/** Credentials from a workspace secret (builder/catalog.py AUTH). */
+export interface AuthRef {
+  type: "bearer" | "header" | "basic";
   secret: string;
+  header?: string;
+  username?: string;
 }
 
 export interface HttpRequestConfig extends ExecConfig {
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
   url: string;
   headers?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
-  auth?: { type: string; token?: SecretRef } | null;
+  auth?: AuthRef | null;
   expect?: "json" | "text";
 }
 export type HttpRequestNode = TypedNode<"http_request", HttpRequestConfig>;

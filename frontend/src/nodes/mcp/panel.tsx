@@ -1,7 +1,7 @@
 import { Field } from "../../editor/fields/Field";
 import { KeyValueExpressions } from "../../editor/fields/KeyValueExpressions";
 import { SecretPicker } from "../../editor/fields/SecretPicker";
-import type { SecretRef } from "../http_request/types";
+import type { AuthRef } from "../http_request/types";
 import type { PanelProps } from "../panelTypes";
 import type { McpNode } from "./types";
 
@@ -17,7 +17,11 @@ export function McpPanel({ node, update }: PanelProps<McpNode>) {
       </Field>
       <KeyValueExpressions nodeId={node.id} field="arguments" label="Arguments" value={c.arguments ?? {}} onChange={(a) => update({ arguments: a })} />
       <Field nodeId={node.id} field="auth" label="Auth (secret)">
-        <SecretPicker label="MCP auth secret" value={c.auth as SecretRef | undefined} onChange={(v) => update({ auth: v ?? undefined })} />
+        <SecretPicker
+          label="MCP auth secret"
+          value={(c.auth as AuthRef | null | undefined)?.secret}
+          onChange={(secret) => update({ auth: secret ? { type: "bearer", secret } : null })}
+        />
       </Field>
     </>
   );

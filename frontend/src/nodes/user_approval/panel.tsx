@@ -12,7 +12,6 @@ export function UserApprovalPanel({ node, update }: PanelProps<UserApprovalNode>
       </Field>
       <Field nodeId={node.id} field="approvers" label="Who may approve (minimum role)">
         <select aria-label="Approvers" value={c.approvers ?? "editor"} onChange={(e) => update({ approvers: e.target.value })}>
-          <option>viewer</option>
           <option>editor</option>
           <option>admin</option>
           <option>owner</option>

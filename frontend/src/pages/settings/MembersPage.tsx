@@ -14,13 +14,13 @@ export default function MembersPage() {
   const { current } = useWorkspace();
   const ws = current?.slug ?? "";
   const qc = useQueryClient();
-  const members = useQuery({ queryKey: ["members", ws], queryFn: () => listMembers(ws), enabled: !!ws });
+  const members = useQuery({ queryKey: ["members", ws], queryFn: listMembers, enabled: !!ws });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["members", ws] });
-  const role = useMutation({ mutationFn: (a: { m: Member; role: Role }) => changeMemberRole(ws, memberKey(a.m), a.role), onSettled: refresh });
-  const remove = useMutation({ mutationFn: (m: Member) => removeMember(ws, memberKey(m)), onSettled: refresh });
+  const role = useMutation({ mutationFn: (a: { m: Member; role: Role }) => changeMemberRole(memberKey(a.m), a.role), onSettled: refresh });
+  const remove = useMutation({ mutationFn: (m: Member) => removeMember(memberKey(m)), onSettled: refresh });
   const [email, setEmail] = useState("");
   const [inviteRole, setInviteRole] = useState<Role>("editor");
-  const invite = useMutation({ mutationFn: () => createInvitation(ws, email, inviteRole) });
+  const invite = useMutation({ mutationFn: () => createInvitation(email, inviteRole) });
   const canManage = current?.role === "owner" || current?.role === "admin" || !current?.role;
 
   const submit = (e: FormEvent) => {
@@ -91,7 +91,7 @@ export default function MembersPage() {
           {invite.isError && <p className="field-error">{errorMessage(invite.error)}</p>}
           {invite.data && (
             <p className="notice">
-              Send this link: <code>{invite.data.url ?? invite.data.link ?? invite.data.token}</code>
+              Send this link: <code>{invite.data.link ?? invite.data.url}</code>
             </p>
           )}
         </form>

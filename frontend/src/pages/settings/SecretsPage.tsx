@@ -63,7 +63,7 @@ export default function SecretsPage() {
                 <td><code>{s.name}</code></td>
                 <td className="muted">{s.updated_at ? new Date(s.updated_at).toLocaleString() : "—"}</td>
                 <td>
-                  <button type="button" className="danger-link" onClick={() => remove.mutate(s.name)} aria-label={`Delete ${s.name}`}>
+                  <button type="button" className="danger-link" onClick={() => remove.mutate(s.id)} aria-label={`Delete ${s.name}`}>
                     Delete
                   </button>
                 </td>

@@ -1,0 +1,198 @@
+/** Shapes the screens around the canvas read: run history, versions, triggers, team, usage, audit. */
+import type { Graph } from "../graph/format";
+import type { RunStatus, Usage } from "./events";
+import type { Role } from "./types";
+
+export interface RunTrigger {
+  type?: string;
+  trigger_id?: string;
+  run_id?: string;
+  from_step?: string;
+  node_id?: string;
+  [k: string]: unknown;
+}
+
+export interface RunError {
+  code?: string;
+  message?: string;
+  node_id?: string;
+  [k: string]: unknown;
+}
+
+export interface RunSummary {
+  id: string;
+  workflow: string;
+  version: number | null;
+  is_draft: boolean;
+  status: RunStatus;
+  input?: unknown;
+  output?: unknown;
+  error?: RunError | string | null;
+  trigger: RunTrigger;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  usage: { input_tokens: number; output_tokens: number; cost_usd: number };
+  last_seq: number;
+}
+
+export interface StepRecord {
+  id: string;
+  node_id: string;
+  node_type: string;
+  attempt: number;
+  iteration: number;
+  status: "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
+  input: unknown;
+  output: unknown;
+  error: RunError | string | null;
+  port: string | null;
+  wait: { message?: string; approvers?: string; timeout_at?: string } | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  usage: (Usage & { model?: string | null }) | null;
+}
+
+export interface RunDetail extends RunSummary {
+  steps: StepRecord[];
+  graph?: Graph;
+}
+
+export interface RunPage {
+  results: RunSummary[];
+  next_cursor: string | null;
+}
+
+export interface RunFilters {
+  workflow?: string;
+  status?: string;
+  version?: string;
+  trigger?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface VersionInfo {
+  number: number;
+  note: string;
+  checksum?: string;
+  created_by: string | null;
+  created_at: string;
+  published: boolean;
+  graph?: Graph;
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface GraphDiff {
+  from: number | "draft";
+  to: number | "draft";
+  nodes: { added: string[]; removed: string[]; changed: { id: string; changes: FieldChange[] }[] };
+  edges: {
+    added: { source: string; source_port: string; target: string }[];
+    removed: { source: string; source_port: string; target: string }[];
+  };
+}
+
+export type AuthMode = "signature" | "bearer" | "none";
+
+export interface TriggerInfo {
+  id: string;
+  workflow_id: string;
+  kind: "webhook" | "schedule";
+  name: string;
+  enabled: boolean;
+  auth_mode: AuthMode;
+  response_mode: "async" | "sync";
+  sync_timeout_s: number;
+  rate_limit_per_minute: number | null;
+  callback_url: string;
+  url: string | null;
+  test_url: string | null;
+  cron: string;
+  timezone: string;
+  last_fired_at: string | null;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  secret?: string;
+}
+
+export interface DeliveryInfo {
+  id: number;
+  created_at: string;
+  kind: string;
+  outcome: "accepted" | "duplicate" | "rejected" | "skipped" | "delivered" | "failed";
+  reason: string;
+  message: string;
+  status_code: number | null;
+  run_id: string | null;
+  test: boolean;
+  message_id: string;
+  attempt: number;
+  duration_ms: number | null;
+}
+
+export interface InvitationInfo {
+  id: string;
+  email: string;
+  role: Role;
+  invited_by: string | null;
+  created_at: string;
+  expires_at: string;
+  link?: string;
+}
+
+export interface ProviderInfo {
+  id: number;
+  name: string;
+  base_url: string;
+  api_style: string;
+  api_key_secret: string;
+  has_api_key: boolean;
+  models: string[];
+  is_default: boolean;
+  created_at: string;
+}
+
+export interface ProviderTestResult {
+  ok: boolean;
+  message: string;
+  models: string[];
+}
+
+export interface UsageRow {
+  key: string;
+  label?: string;
+  runs: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface UsageReport {
+  days: number;
+  /** Where the figures come from: the server's usage endpoint, or the latest runs read by the browser. */
+  source: "server" | "runs";
+  sampled_runs?: number;
+  per_day: UsageRow[];
+  per_workflow: UsageRow[];
+  per_model: UsageRow[];
+  /** day → status → count */
+  status_by_day: { day: string; counts: Record<string, number> }[];
+}
+
+export interface AuditEntry {
+  id?: number;
+  action: string;
+  actor: string | null;
+  target_type?: string;
+  target_id?: string;
+  target_name?: string;
+  data: Record<string, unknown>;
+  created_at: string;
+}

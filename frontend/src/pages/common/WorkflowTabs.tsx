@@ -1,0 +1,44 @@
+/** The header of every per-workflow screen: its name, a link into the editor, and tabs for runs/versions/triggers. */
+import { useQuery } from "@tanstack/react-query";
+import { Link, NavLink } from "react-router-dom";
+import { getWorkflow } from "../../api/workflows";
+import { useCan } from "./roles";
+
+export function WorkflowTabs({ workflowId }: { workflowId: string }) {
+  const wf = useQuery({ queryKey: ["workflow", workflowId], queryFn: () => getWorkflow(workflowId) });
+  const canEdit = useCan("editor");
+  const tabs = [
+    { to: `/workflows/${workflowId}/runs`, label: "Runs" },
+    { to: `/workflows/${workflowId}/versions`, label: "Versions" },
+    { to: `/workflows/${workflowId}/triggers`, label: "Triggers" },
+  ];
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <div className="crumbs">
+            <Link to="/workflows">Workflows</Link> /
+          </div>
+          <h1>{wf.data?.name ?? "Workflow"}</h1>
+          {wf.data && (
+            <span className="muted small-text">
+              {wf.data.published_version ? `Published: v${wf.data.published_version}` : "Not published yet"}
+            </span>
+          )}
+        </div>
+        <div className="actions">
+          <Link className="button-link" to={`/workflows/${workflowId}`}>
+            {canEdit ? "Open in editor" : "View canvas"}
+          </Link>
+        </div>
+      </div>
+      <nav className="tabs" aria-label="Workflow">
+        {tabs.map((t) => (
+          <NavLink key={t.to} to={t.to} className={({ isActive }) => (isActive ? "tab active" : "tab")}>
+            {t.label}
+          </NavLink>
+        ))}
+      </nav>
+    </>
+  );
+}

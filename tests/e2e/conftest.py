@@ -1,0 +1,197 @@
+"""End-to-end fixtures: a real Trellis server (uvicorn, inline executor, PostgreSQL) against a fresh
+database, the local OpenAI-compatible model server, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EMAIL = "demo@trellis.local"
+PASSWORD = "e2e-Password-123"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def e2e_database_url() -> str:
+    """A database of its own beside the one pytest uses (DATABASE_URL + `_e2e`), recreated each session."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        raise RuntimeError("The e2e tests need DATABASE_URL to point at PostgreSQL.")
+    name = f"{parsed.path.lstrip('/') or 'trellis'}_e2e"
+    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def frontend_built() -> None:
+    """Builds the front end when the build is missing or older than a source file."""
+    frontend = ROOT / "frontend"
+    manifest = frontend / "dist" / ".vite" / "manifest.json"
+    sources = [frontend / "index.html", frontend / "vite.config.ts", *(frontend / "src").rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        if not (frontend / "node_modules").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=frontend, check=True)
+        subprocess.run(["npm", "run", "build"], cwd=frontend, check=True)
+
+
+@pytest.fixture(scope="session")
+def model_server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runs.testing.model_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models", proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def trellis_server(frontend_built, model_server, tmp_path_factory):
+    """The server exactly as `make run` starts it (one uvicorn process, inline executor), on PostgreSQL."""
+    port = free_port()
+    var_dir = tmp_path_factory.mktemp("var")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL", "DEBUG"}
+    }
+    env.update(
+        DATABASE_URL=e2e_database_url(),
+        TRELLIS_EXECUTOR="inline",
+        TRELLIS_VAR_DIR=str(var_dir),
+        TRELLIS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        TRELLIS_DEMO_PASSWORD=PASSWORD,
+        OPENAI_BASE_URL=model_server,
+        OPENAI_API_KEY="test-key",
+        PYTHONUNBUFFERED="1",
+    )
+    python = str(ROOT / ".venv" / "bin" / "python")
+    if not Path(python).exists():
+        python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([python, "manage.py", "bootstrap"], cwd=ROOT, env=env, check=True, capture_output=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "e2e-server.log", "w")  # noqa: SIM115 — closed below
+    proc = subprocess.Popen(
+        [python, "-m", "uvicorn", "trellis.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def page(request, browser, trellis_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=trellis_server)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    console: list[str] = []
+    pg.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    pg.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    yield pg
+    if getattr(request.node, "e2e_failed", False):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"))
+        (ARTIFACTS / f"FAILED-{request.node.name}.console.txt").write_text("\n".join(console))
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    """shot(page, name): saves test-artifacts/screenshots/<name>.png (git-ignored) for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(pg, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        pg.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+def login(pg, email: str = EMAIL, password: str = PASSWORD) -> None:
+    pg.goto("/workflows")
+    pg.get_by_label("Email").fill(email)
+    pg.get_by_label("Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url("**/workflows")
