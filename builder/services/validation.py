@@ -307,6 +307,18 @@ class _Validator:
                         issue = _json_schema_issue(node_id, f"config.tools[{i}].body_schema", tool["body_schema"])
                         if issue:
                             self.issues.append(issue)
+        elif node_type == "while":
+            from django.conf import settings
+
+            limit = settings.RUN_MAX_LOOP_ITERATIONS
+            wanted = config.get("max_iterations")
+            if isinstance(wanted, int) and wanted > limit:
+                self.add(
+                    WARNING,
+                    node_id,
+                    "config.max_iterations",
+                    f"The server stops loops after {limit} iterations; {wanted} will not be reached.",
+                )
         elif node_type == "if_else":
             cases = config.get("cases")
             if isinstance(cases, list):

@@ -243,3 +243,19 @@ def test_duplicate_if_else_ports_are_errors():
 def test_size_limits_are_reported(settings):
     settings.GRAPH_MAX_NODES = 2
     assert validate_graph(linear()) == [issue("error", None, "nodes", "The graph has 3 nodes; the limit is 2.")]
+
+
+def test_a_loop_limit_above_the_server_limit_is_a_warning(settings):
+    settings.RUN_MAX_LOOP_ITERATIONS = 10
+    g = graph(
+        [start(), node("w", "while", condition="true", max_iterations=50), node("b", "transform", output={}), end()],
+        [edge("start", "w"), edge("w", "b", "loop"), edge("b", "w"), edge("w", "done", "exit")],
+    )
+    assert validate_graph(g) == [
+        issue(
+            "warning",
+            "w",
+            "config.max_iterations",
+            "The server stops loops after 10 iterations; 50 will not be reached.",
+        )
+    ]
