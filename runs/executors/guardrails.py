@@ -212,6 +212,12 @@ def _moderation(state: _State, check: dict) -> dict:
         mapped = map_error(exc, state.ctx.cancel_event, provider)
         if mapped is exc:
             raise
+        if isinstance(mapped, NodeError) and (mapped.details or {}).get("status") in (404, 405):
+            raise NodeError(
+                f"Model provider {provider.name!r} has no moderation endpoint (/moderations). Use a provider "
+                "that offers one, or a jailbreak or custom criterion check instead.",
+                code="moderation_unavailable",
+            ) from exc
         raise mapped from exc
     result = response.results[0]
     categories = result.categories.model_dump(by_alias=True, exclude_none=True)

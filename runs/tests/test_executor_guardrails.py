@@ -186,3 +186,14 @@ def test_provider_rate_limit_is_retryable(env_provider):
         run_guardrails("[[fail:429]]", [{"type": "moderation"}])
 
     assert failed.value.retryable is True
+
+
+def test_a_provider_without_a_moderation_endpoint_is_named_clearly(settings, model_server):
+    settings.OPENAI_API_KEY = "k"
+    settings.OPENAI_BASE_URL = model_server.base_url.removesuffix("/v1") + "/nothing-here"
+
+    with pytest.raises(NodeError) as failed:
+        run_guardrails("hello", [{"type": "moderation"}])
+
+    assert failed.value.code == "moderation_unavailable"
+    assert failed.value.retryable is False
