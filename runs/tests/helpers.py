@@ -1,5 +1,6 @@
 """Graph builders and test-only node types (I/O stand-ins that sleep, fail or stream)."""
 
+import logging
 import threading
 import time
 
@@ -85,6 +86,8 @@ if "test_sleep" not in EXECUTORS:
         def run(self, ctx: NodeContext) -> NodeResult:
             _count(ctx)
             secret = ctx.resolve_secret(ctx.config["secret"]) if ctx.config.get("secret") else ""
+            if secret:
+                logging.getLogger("trellis.test").warning("calling the API with key %s", secret)
             text = []
             for i in range(int(ctx.config.get("chunks", 5))):
                 ctx.check_cancelled()

@@ -1,0 +1,108 @@
+"""WebSocket /ws/runs/<id>/: permission check, then stored events after `seq` and live ones, with no gap
+and no duplicate while another thread keeps publishing."""
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing.websocket import WebsocketCommunicator
+
+from accounts.services import api_token_create
+from runs.events import publish_event
+from trellis.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+
+
+def communicator(run_id, token, after=None):
+    query = f"token={token}" + (f"&after={after}" if after is not None else "")
+    return WebsocketCommunicator(application, f"/ws/runs/{run_id}/?{query}", headers=HEADERS)
+
+
+async def receive_until(comm, last_seq, timeout=15):
+    got = []
+    deadline = time.monotonic() + timeout
+    while not got or got[-1]["seq"] is None or got[-1]["seq"] < last_seq:
+        left = deadline - time.monotonic()
+        assert left > 0, f"stopped at {got[-1]['seq'] if got else None}"
+        got.append(json.loads(await comm.receive_from(timeout=left)))
+    return got
+
+
+@pytest.fixture
+def run_and_token(make_run, workspace, owner):
+    from runs.tests.helpers import line, node, start
+
+    run = make_run(line(start(), node("end", "end")))
+    _, raw = api_token_create(workspace=workspace, user=owner, name="ws")
+    return run, raw
+
+
+async def test_replay_then_live_has_no_gap_and_no_duplicate_under_a_concurrent_publisher(run_and_token):
+    run, token = run_and_token
+    total = 300
+    started = threading.Event()
+
+    def publisher():
+        for i in range(total):
+            publish_event(run_id=run.pk, type="step.finished", node_id="n", data={"i": i})
+            if i == 100:
+                started.set()
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    await asyncio.get_running_loop().run_in_executor(None, started.wait)
+    comm = communicator(run.pk, token, after=0)
+    connected, _ = await comm.connect()
+    assert connected
+    got = await receive_until(comm, total)
+    await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    seqs = [e["seq"] for e in got]
+    assert seqs == list(range(1, total + 1))
+    assert got[5]["data"] == {"i": 5}
+    assert set(got[0]) == {"seq", "type", "run_id", "node_id", "ts", "data"}
+    assert got[0]["run_id"] == str(run.pk)
+    await comm.disconnect()
+
+
+async def test_after_skips_events_already_seen(run_and_token):
+    run, token = run_and_token
+    for i in range(5):
+        await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": i})
+    comm = communicator(run.pk, token, after=3)
+    connected, _ = await comm.connect()
+    assert connected
+    got = await receive_until(comm, 5)
+    assert [e["seq"] for e in got] == [4, 5]
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="step.delta", node_id="n", data={"text": "hi"})
+    delta = json.loads(await comm.receive_from(timeout=5))
+    assert delta["type"] == "step.delta" and delta["seq"] is None and delta["data"] == {"text": "hi"}
+    await comm.disconnect()
+
+
+async def test_a_token_of_another_workspace_is_refused(run_and_token, make_workspace, make_user):
+    run, _ = run_and_token
+
+    def other_token():
+        stranger = make_user()
+        ws = make_workspace(owner=stranger)
+        return api_token_create(workspace=ws, user=stranger, name="x")[1]
+
+    token = await database_sync_to_async(other_token)()
+    comm = communicator(run.pk, token)
+    connected, code = await comm.connect()
+    assert not connected
+    assert code == 4404
+
+
+async def test_an_anonymous_socket_is_refused(run_and_token):
+    run, _ = run_and_token
+    comm = WebsocketCommunicator(application, f"/ws/runs/{run.pk}/", headers=HEADERS)
+    connected, _ = await comm.connect()
+    assert not connected
