@@ -99,8 +99,9 @@ def _structured(ctx: NodeContext, conv: Conversation, schema: dict, text: str, u
     error = _validation_error(validator, text)
     if error is None:
         return parse_json_text(text)
-    # One repair turn: tell the model what was wrong and ask again (no tools this time).
-    conv.tools = []
+    # One repair turn: tell the model what was wrong and ask again. Tools stay declared (the history
+    # holds their calls) but may not be called.
+    conv.tool_choice = "none"
     conv.add_message("user", REPAIR_PROMPT.format(error=error))
     turn = conv.call(stream=True, on_delta=ctx.emit_delta)
     _add_usage(usage, turn)

@@ -171,6 +171,7 @@ class Conversation:
         self.max_output_tokens = max_output_tokens
         self.reasoning_effort = reasoning_effort
         self.cancel_event = cancel_event or threading.Event()
+        self.tool_choice: str | None = None  # "none" forbids tool calls while keeping tool history valid
         self.history: list[dict] = []
         for message in messages:
             self.add_message(message["role"], message["content"])
@@ -233,6 +234,8 @@ class ResponsesConversation(Conversation):
                 }
                 for t in self.tools
             ]
+            if self.tool_choice:
+                params["tool_choice"] = self.tool_choice
         if self.schema is not None:
             params["text"] = {
                 "format": {
@@ -324,6 +327,8 @@ class ChatConversation(Conversation):
                 }
                 for t in self.tools
             ]
+            if self.tool_choice:
+                params["tool_choice"] = self.tool_choice
         if self.schema is not None:
             params["response_format"] = {
                 "type": "json_schema",

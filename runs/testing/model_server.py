@@ -109,6 +109,7 @@ class Conversation:
         self.tool_results: list[tuple[str, str]] = []  # (tool name, output)
         self.tools: list[dict] = []  # [{name, description, parameters}]
         self.schema: dict | None = None
+        self.tool_choice: Any = "auto"
 
     @property
     def prompt(self) -> str:
@@ -141,7 +142,6 @@ def _from_responses(body: dict) -> Conversation:
             ).append(text)
         elif kind == "function_call":
             calls[item.get("call_id", "")] = item.get("name", "tool")
-            conv.assistant.append(f"[called {item.get('name')}]")
         elif kind == "function_call_output":
             conv.tool_results.append((calls.get(item.get("call_id", ""), "tool"), str(item.get("output", ""))))
     for tool in body.get("tools") or []:
@@ -149,6 +149,7 @@ def _from_responses(body: dict) -> Conversation:
             conv.tools.append(
                 {"name": tool["name"], "description": tool.get("description", ""), "parameters": tool.get("parameters")}
             )
+    conv.tool_choice = body.get("tool_choice", "auto")
     fmt = ((body.get("text") or {}).get("format")) or {}
     if fmt.get("type") == "json_schema":
         conv.schema = fmt.get("schema") or {}
@@ -179,6 +180,7 @@ def _from_chat(body: dict) -> Conversation:
             conv.tools.append(
                 {"name": fn["name"], "description": fn.get("description", ""), "parameters": fn.get("parameters")}
             )
+    conv.tool_choice = body.get("tool_choice", "auto")
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         conv.schema = (fmt.get("json_schema") or {}).get("schema") or {}
@@ -279,7 +281,7 @@ def sample(schema: Any, conv: Conversation, name: str = "", depth: int = 0) -> A
 
 def decide(conv: Conversation) -> dict:
     """-> {"kind": "text", "text": …} or {"kind": "tool", "name": …, "arguments": {...}}."""
-    if conv.tools and not conv.tool_results:
+    if conv.tools and not conv.tool_results and conv.tool_choice != "none":
         low = conv.prompt.lower()
         for tool in conv.tools:
             names = {tool["name"].lower(), tool["name"].lower().replace("_", " ")}

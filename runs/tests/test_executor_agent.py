@@ -513,3 +513,19 @@ def test_bundled_templates_run_on_the_local_test_model(make_run, advance, settin
     assert run.status == status, run.error
     if expected:
         assert {key: run.output[key] for key in expected} == expected
+
+
+def test_the_repair_turn_keeps_tools_declared_but_forbids_calling_them(env_provider):
+    config = {
+        "model": "gpt-4.1-mini",
+        "instructions": "[[invalid-json]] Ask order_status, then classify the refund request",
+        "tools": [{"type": "workflow", "workflow_id": "w", "name": "order_status"}],
+        "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
+    }
+
+    result, _ = run_agent(config, services={"run_workflow_tool": lambda wid, args: "shipped"})
+
+    assert result.output == {"intent": "refund"}
+    bodies = [r["body"] for r in env_provider.requests]
+    assert [b.get("tool_choice") for b in bodies] == [None, None, "none"]
+    assert [t["name"] for t in bodies[2]["tools"]] == ["order_status"]
