@@ -326,7 +326,11 @@ class DraftApi(APIView):
                 "validation_error", "'graph' is required.", [{"field": "graph", "message": "Required."}]
             )
         saved = workflow_services.draft_save(
-            workflow=workflow, by=request.user, graph=data["graph"], revision=data.get("revision")
+            workflow=workflow,
+            by=request.user,
+            graph=data["graph"],
+            revision=data.get("revision"),
+            size=_body_size(request),  # the graph is nearly all of the body: no need to re-encode it
         )
         return Response(draft_out(saved))
 
