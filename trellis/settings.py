@@ -252,6 +252,7 @@ CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", [
 CALLBACK_TIMEOUT_S = env_float("TRELLIS_CALLBACK_TIMEOUT_S", 10.0)
 OPENAI_COMPAT_TIMEOUT_S = env_int("TRELLIS_OPENAI_TIMEOUT_S", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
     "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},
     "trigger-delivery-purge": {"task": "triggers.delivery_purge", "schedule": 3600.0},
 }

@@ -12,7 +12,7 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
@@ -475,6 +475,10 @@ async def _serve(request, *, api: str):
         model = body.get("model")
         if body.get("stream"):
             layer = get_channel_layer()
+            if isinstance(layer, InMemoryChannelLayer):
+                from runs.events import remember_loop
+
+                remember_loop(asyncio.get_running_loop())  # in-memory events are delivered on a listener's loop
             channel_name = await layer.new_channel()
             run, answer = await _in_thread(_start)(request, body, messages, channel_name=channel_name)
             if api == "chat":

@@ -1,7 +1,7 @@
 """Writes for triggers: create, change, rotate the secret, delete; the delivery log and its retention."""
 
 import secrets as pysecrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -57,9 +57,20 @@ def _check_callback_url(url: str) -> None:
 
 
 def schedule_next_fire(*, cron: str, tz: str, after: datetime) -> datetime:
-    """The first fire time strictly after `after`, computed in the schedule's time zone (DST-aware)."""
-    local = after.astimezone(ZoneInfo(tz))
-    return croniter(cron, local).get_next(datetime).astimezone(ZoneInfo("UTC"))
+    """The first fire time strictly after `after`, computed on the schedule's wall clock (DST-aware).
+
+    croniter walks naive local times (it mishandles aware zoneinfo datetimes across DST changes); each
+    candidate is then placed in the zone: a time skipped by spring-forward lands just after the gap,
+    an ambiguous autumn time is its first occurrence."""
+    zone = ZoneInfo(tz)
+    candidate = after.astimezone(zone).replace(tzinfo=None)
+    walker = croniter(cron, candidate)
+    for _ in range(1000):
+        candidate = walker.get_next(datetime)
+        fire = candidate.replace(tzinfo=zone).astimezone(UTC)
+        if fire > after:
+            return fire
+    raise ApplicationError("invalid_schedule", f"The schedule {cron!r} never fires.", status=422)
 
 
 def trigger_secrets(trigger: Trigger, *, now: datetime | None = None) -> list[str]:

@@ -135,10 +135,22 @@ def _live_server(django_db_setup, django_db_blocker):
     thread.join(timeout=5)
 
 
+def wait_for_runs_to_settle(timeout_s: float = 15.0) -> None:
+    """Runs advance in background threads; let them finish before the database is flushed."""
+    from runs.models import Run, RunStatus
+
+    deadline = time.monotonic() + timeout_s
+    active = [RunStatus.QUEUED, RunStatus.RUNNING]
+    while Run.objects.filter(status__in=active).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.05)
+
+
 @pytest.fixture
 def live_url(_live_server, transactional_db, settings):
     settings.PUBLIC_URL = _live_server
-    return _live_server
+    yield _live_server
+    wait_for_runs_to_settle()
 
 
 @pytest.fixture

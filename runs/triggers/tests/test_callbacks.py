@@ -1,0 +1,145 @@
+"""Outbound callbacks: signed with Standard Webhooks, retried with backoff, SSRF-guarded."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from standardwebhooks import Webhook
+
+from runs.models import Run
+from runs.triggers.models import Delivery
+
+
+class Receiver:
+    """A local HTTP endpoint that fails the first `failures` POSTs with 500 and records every request."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                status = 500 if len(receiver.requests) <= receiver.failures else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout_s: float = 15) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver_factory(settings):
+    settings.HTTP_ALLOWLIST = ["127.0.0.1"]
+    settings.CALLBACK_BACKOFF_S = [0.1, 0.2, 0.3]
+    made = []
+
+    def make(failures: int = 0) -> Receiver:
+        made.append(Receiver(failures))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def _callback_log(trigger) -> list[tuple]:
+    return list(
+        Delivery.objects.filter(trigger=trigger, kind="callback")
+        .order_by("id")
+        .values_list("attempt", "outcome", "status_code")
+    )
+
+
+def test_a_finished_run_is_posted_signed_and_retried_until_it_lands(http, make_trigger, receiver_factory):
+    receiver = receiver_factory(failures=2)
+    trigger, secret = make_trigger(auth_mode="none", callback_url=receiver.url)
+
+    response = http.post(f"/hooks/{trigger.key}", json={"message": "call me back"})
+    receiver.wait_for(3)
+
+    assert response.status_code == 202
+    run = Run.objects.get()
+    assert len(receiver.requests) == 3
+    ids = {r["headers"]["webhook-id"] for r in receiver.requests}
+    assert ids == {f"run_{run.pk.hex}"}  # one id on every attempt: receivers can drop repeats
+    last = receiver.requests[-1]
+    payload = Webhook(secret).verify(last["body"], last["headers"])
+    assert payload["type"] == "run.finished"
+    assert payload["data"]["run_id"] == str(run.pk)
+    assert payload["data"]["status"] == "succeeded"
+    assert payload["data"]["output"]["reply"] == "call me back"
+    assert payload["data"]["trigger_id"] == str(trigger.pk)
+    deadline = time.monotonic() + 5
+    while len(_callback_log(trigger)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _callback_log(trigger) == [(1, "failed", 500), (2, "failed", 500), (3, "delivered", 200)]
+
+
+def test_retries_stop_after_the_last_backoff_step(http, make_trigger, receiver_factory):
+    receiver = receiver_factory(failures=100)
+    trigger, _ = make_trigger(auth_mode="none", callback_url=receiver.url)
+
+    http.post(f"/hooks/{trigger.key}", json={"message": "never lands"})
+    receiver.wait_for(4)
+    time.sleep(0.6)
+
+    assert len(receiver.requests) == 4  # the first attempt and one per backoff step
+    assert [row[1] for row in _callback_log(trigger)] == ["failed"] * 4
+
+
+def test_a_callback_to_a_private_address_is_blocked_and_not_retried(http, make_trigger, receiver_factory, settings):
+    receiver = receiver_factory()
+    trigger, _ = make_trigger(auth_mode="none", callback_url=receiver.url)
+    settings.HTTP_ALLOWLIST = []  # the URL was allowed when saved; it is checked again on every send
+
+    http.post(f"/hooks/{trigger.key}", json={"message": "blocked"})
+    deadline = time.monotonic() + 10
+    while not _callback_log(trigger) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+
+    assert receiver.requests == []
+    log = list(Delivery.objects.filter(trigger=trigger, kind="callback").values_list("outcome", "reason"))
+    assert log == [("failed", "blocked_url")]
+
+
+def test_the_celery_task_retries_with_backoff(transactional_db, make_trigger, receiver_factory, settings):
+    from runs.triggers.tasks import send_callback
+
+    receiver = receiver_factory(failures=1)
+    trigger, secret = make_trigger(auth_mode="none", callback_url=receiver.url)
+    run = Run.objects.create(
+        workspace_id=trigger.workspace_id,
+        workflow=trigger.workflow,
+        graph={},
+        status="succeeded",
+        output={"reply": "done"},
+        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    send_callback.apply(args=[str(run.pk)])
+
+    assert len(receiver.requests) == 2
+    payload = Webhook(secret).verify(receiver.requests[-1]["body"], receiver.requests[-1]["headers"])
+    assert payload["data"]["output"] == {"reply": "done"}
+    assert _callback_log(trigger) == [(1, "failed", 500), (2, "delivered", 200)]
+    assert json.loads(receiver.requests[0]["body"])["data"] == json.loads(receiver.requests[1]["body"])["data"]

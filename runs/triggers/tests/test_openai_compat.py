@@ -1,0 +1,139 @@
+"""The official `openai` SDK, pointed at a live Trellis, talks to a published agent workflow."""
+
+import openai
+import pytest
+from openai import OpenAI
+
+from accounts.services import api_token_create
+from runs.models import Run
+
+AGENT_GRAPH = {
+    "format": "trellis.graph/1",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "start",
+            "name": "Start",
+            "position": {"x": 0, "y": 0},
+            "config": {
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}},
+                    "required": ["message"],
+                }
+            },
+        },
+        {
+            "id": "bot",
+            "type": "agent",
+            "name": "Bot",
+            "position": {"x": 200, "y": 0},
+            "config": {"model": "gpt-4.1-mini", "instructions": "{{ workflow.input.message }}"},
+        },
+        {
+            "id": "done",
+            "type": "end",
+            "name": "Done",
+            "position": {"x": 400, "y": 0},
+            "config": {"output": "nodes.bot.output"},
+        },
+    ],
+    "edges": [{"id": "e1", "source": "start", "target": "bot"}, {"id": "e2", "source": "bot", "target": "done"}],
+}
+
+
+@pytest.fixture
+def agent(make_workflow, settings, model_server):
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_BASE_URL = model_server.base_url
+    return make_workflow(graph=AGENT_GRAPH, name="Support bot")
+
+
+@pytest.fixture
+def client(live_url, workspace, editor):
+    _, raw = api_token_create(workspace=workspace, user=editor, name="sdk")
+    return OpenAI(base_url=f"{live_url}/v1", api_key=raw, max_retries=0, timeout=30)
+
+
+def test_chat_completions_reply_with_the_run_output_and_usage(client, agent):
+    completion = client.chat.completions.create(
+        model=f"workflow:{agent.pk}",
+        messages=[{"role": "system", "content": "be nice"}, {"role": "user", "content": "where is my parcel?"}],
+    )
+
+    run = Run.objects.get()
+    assert completion.choices[0].message.role == "assistant"
+    assert completion.choices[0].message.content == run.output
+    assert "where is my parcel?" in completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage.prompt_tokens == run.usage["input_tokens"] > 0
+    assert completion.usage.completion_tokens == run.usage["output_tokens"] > 0
+    assert run.input["message"] == "where is my parcel?"
+    assert run.input["messages"][0] == {"role": "system", "content": "be nice"}
+    assert run.trigger["type"] == "openai"
+
+
+def test_chat_completions_stream_the_agent_tokens(client, agent):
+    stream = client.chat.completions.create(
+        model=f"workflow:{agent.pk}",
+        messages=[{"role": "user", "content": "stream me"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+
+    run = Run.objects.get()
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == run.output
+    assert len(pieces) > 1  # streamed token by token, not one final blob
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage.completion_tokens == run.usage["output_tokens"] > 0
+
+
+def test_responses_api_with_and_without_streaming(client, agent):
+    response = client.responses.create(model=f"workflow:{agent.pk}", input="hello there")
+
+    assert "hello there" in response.output_text
+    assert response.usage.output_tokens > 0
+
+    with client.responses.stream(model=f"workflow:{agent.pk}", input="and streamed") as stream:
+        deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+
+    assert len(deltas) > 1
+    assert "".join(deltas) == final.output_text
+    assert "and streamed" in final.output_text
+    assert Run.objects.count() == 2
+
+
+def test_a_workflow_can_be_named_by_its_name_and_version(client, agent):
+    completion = client.chat.completions.create(
+        model="workflow:support-bot@1", messages=[{"role": "user", "content": "by name"}]
+    )
+
+    assert "by name" in completion.choices[0].message.content
+
+
+def test_a_bad_token_is_refused_and_nothing_runs(live_url, agent):
+    bad = OpenAI(base_url=f"{live_url}/v1", api_key="trl_wrong", max_retries=0)
+
+    with pytest.raises(openai.AuthenticationError):
+        bad.chat.completions.create(model=f"workflow:{agent.pk}", messages=[{"role": "user", "content": "hi"}])
+    assert Run.objects.count() == 0
+
+
+def test_an_unknown_workflow_is_a_404(client, agent):
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="workflow:nope", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert Run.objects.count() == 0
+
+
+def test_a_viewer_token_may_not_run_workflows(live_url, workspace, viewer, agent):
+    _, raw = api_token_create(workspace=workspace, user=viewer, name="ro")
+    client = OpenAI(base_url=f"{live_url}/v1", api_key=raw, max_retries=0)
+
+    with pytest.raises(openai.PermissionDeniedError):
+        client.chat.completions.create(model=f"workflow:{agent.pk}", messages=[{"role": "user", "content": "hi"}])
+    assert Run.objects.count() == 0
