@@ -224,3 +224,21 @@ def test_template_shaped_schemas_get_sensible_answers(client):
     assert ask("I cannot login, the app shows an error", intent) == {"intent": "technical"}
     assert ask("What are your opening hours?", intent) == {"intent": "other"}
     assert ask("Lead from a large bank", lead) == {"score": 50, "company_size": "large"}
+
+
+def test_faults_can_be_injected_by_header(model_server_url):
+    client = OpenAI(api_key="k", base_url=model_server_url, max_retries=0, default_headers={"X-Test-Fault": "503"})
+
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.responses.create(model="m", input="hello")
+
+    assert failed.value.status_code == 503
+
+
+def test_the_sdk_retry_after_a_429_succeeds_on_fail_once(model_server_url, model_server):
+    client = OpenAI(api_key="k", base_url=model_server_url, max_retries=1)
+
+    reply = client.responses.create(model="m", input="[[fail-once:429]] hi")
+
+    assert reply.output_text == "You said: [[fail-once:429]] hi"
+    assert len(model_server.requests) == 2

@@ -252,3 +252,17 @@ def test_tls_uses_the_hostname_for_sni_and_certificate_checks_while_connecting_t
     assert response.status_code == 200
     assert response.json()["headers"]["host"] == f"api.internal.test:{server.port}"
     assert seen_sni[0] == "api.internal.test"
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "017700000001", "127.1", "0177.0.0.1"])
+def test_numeric_ip_spellings_are_judged_by_the_address_they_resolve_to(host):
+    with pytest.raises(net.BlockedURLError, match="loopback"):
+        net.check_url(f"http://{host}/")
+
+
+def test_an_allowlisted_ipv6_network(settings):
+    settings.HTTP_ALLOWLIST = ["fd00::/8"]
+
+    net.check_url("http://[fd00::5]/")
+    with pytest.raises(net.BlockedURLError):
+        net.check_url("http://[fc00::5]/")
