@@ -1,0 +1,42 @@
+"""REST API for accounts: me, workspaces, members, invitations, API tokens, secrets and model providers.
+
+Workspace-scoped lists act in the request's current workspace (the token's, the X-Trellis-Workspace header,
+`?workspace=`, or the caller's oldest membership); objects of another workspace answer 404."""
+
+from accounts.apis.credentials import (
+    ProviderDetailApi,
+    ProviderListApi,
+    ProviderTestApi,
+    SecretDetailApi,
+    SecretListApi,
+    TokenDetailApi,
+    TokenListApi,
+)
+from accounts.apis.workspaces import (
+    InvitationDetailApi,
+    InvitationListApi,
+    MeApi,
+    MemberDetailApi,
+    MemberListApi,
+    WorkspaceDetailApi,
+    WorkspaceLeaveApi,
+    WorkspaceListApi,
+)
+
+__all__ = [
+    "InvitationDetailApi",
+    "InvitationListApi",
+    "MeApi",
+    "MemberDetailApi",
+    "MemberListApi",
+    "ProviderDetailApi",
+    "ProviderListApi",
+    "ProviderTestApi",
+    "SecretDetailApi",
+    "SecretListApi",
+    "TokenDetailApi",
+    "TokenListApi",
+    "WorkspaceDetailApi",
+    "WorkspaceLeaveApi",
+    "WorkspaceListApi",
+]

@@ -1,0 +1,179 @@
+"""REST API: API tokens, secrets (write-only values) and model providers."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import providers as provider_services
+from accounts import selectors, services
+from accounts.apis.common import WORKSPACE_PARAM, validated
+from accounts.apis.serializers import ProviderOut, SecretOut, TokenOut
+from accounts.models import ApiStyle, ApiToken, ModelProvider, Role, Secret, role_at_least
+from accounts.permissions import current_workspace, get_in_workspace, require_role
+
+
+class TokenIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class TokenCreatedOut(TokenOut):
+    token = serializers.CharField()
+
+    class Meta(TokenOut.Meta):
+        fields = [*TokenOut.Meta.fields, "token"]
+
+
+@extend_schema(parameters=[WORKSPACE_PARAM])
+class TokenListApi(APIView):
+    @extend_schema(
+        responses=TokenOut(many=True),
+        summary="Active API tokens: your own, or every member's for admins",
+    )
+    def get(self, request):
+        membership = current_workspace(request, Role.VIEWER)
+        only = None if role_at_least(membership.role, Role.ADMIN) else request.user
+        return Response(TokenOut(selectors.api_token_list(workspace=membership.workspace, user=only), many=True).data)
+
+    @extend_schema(
+        request=TokenIn,
+        responses={201: TokenCreatedOut},
+        summary="Create an API token acting as you in this workspace; the token is returned only here",
+    )
+    def post(self, request):
+        membership = current_workspace(request, Role.VIEWER)
+        data = validated(TokenIn, request.data)
+        token, raw = services.api_token_create(workspace=membership.workspace, user=request.user, name=data["name"])
+        body = TokenOut(token).data
+        body["token"] = raw
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailApi(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke a token (yours, or any as admin)")
+    def delete(self, request, token_id):
+        token = get_in_workspace(request, ApiToken.objects.filter(revoked_at__isnull=True), Role.VIEWER, pk=token_id)
+        if token.user_id != request.user.pk:
+            require_role(request, token.workspace_id, Role.ADMIN)
+        services.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Secrets ----------------------------------------------------------------------------------
+
+
+class SecretIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    value = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+class SecretValueIn(serializers.Serializer):
+    value = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+@extend_schema(parameters=[WORKSPACE_PARAM])
+class SecretListApi(APIView):
+    @extend_schema(responses=SecretOut(many=True), summary="Secret names (editor); values are never returned")
+    def get(self, request):
+        membership = current_workspace(request, Role.EDITOR)
+        return Response(SecretOut(selectors.secret_list(workspace=membership.workspace), many=True).data)
+
+    @extend_schema(request=SecretIn, responses={201: SecretOut}, summary="Create a secret (admin)")
+    def post(self, request):
+        membership = current_workspace(request, Role.ADMIN)
+        data = validated(SecretIn, request.data)
+        secret = services.secret_create(
+            workspace=membership.workspace, name=data["name"], value=data["value"], by=request.user
+        )
+        return Response(SecretOut(secret).data, status=status.HTTP_201_CREATED)
+
+
+class SecretDetailApi(APIView):
+    @extend_schema(responses=SecretOut)
+    def get(self, request, secret_id):
+        secret = get_in_workspace(request, Secret.objects.defer("ciphertext"), Role.EDITOR, pk=secret_id)
+        return Response(SecretOut(secret).data)
+
+    @extend_schema(request=SecretValueIn, responses=SecretOut, summary="Replace a secret's value (admin)")
+    def put(self, request, secret_id):
+        secret = get_in_workspace(request, Secret.objects.all(), Role.ADMIN, pk=secret_id)
+        data = validated(SecretValueIn, request.data)
+        services.secret_update(secret=secret, value=data["value"], by=request.user)
+        return Response(SecretOut(secret).data)
+
+    patch = put
+
+    @extend_schema(responses={204: None}, summary="Delete a secret (admin)")
+    def delete(self, request, secret_id):
+        secret = get_in_workspace(request, Secret.objects.all(), Role.ADMIN, pk=secret_id)
+        services.secret_delete(secret=secret)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Model providers --------------------------------------------------------------------------
+
+
+class ProviderIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    base_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    api_style = serializers.ChoiceField(choices=ApiStyle.choices, required=False)
+    models = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=500)
+    api_key = serializers.CharField(required=False, allow_blank=True, write_only=True, trim_whitespace=True)
+    api_key_secret = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    is_default = serializers.BooleanField(required=False)
+
+
+class ProviderPatchIn(ProviderIn):
+    name = serializers.CharField(max_length=100, required=False)
+
+
+class ProviderTestOut(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    models = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(parameters=[WORKSPACE_PARAM])
+class ProviderListApi(APIView):
+    @extend_schema(responses=ProviderOut(many=True), summary="Model providers of the current workspace")
+    def get(self, request):
+        membership = current_workspace(request, Role.VIEWER)
+        return Response(ProviderOut(selectors.provider_list(workspace=membership.workspace), many=True).data)
+
+    @extend_schema(
+        request=ProviderIn,
+        responses={201: ProviderOut},
+        summary="Add a provider (admin); `api_key` is stored as the secret provider:<id>",
+    )
+    def post(self, request):
+        membership = current_workspace(request, Role.ADMIN)
+        data = validated(ProviderIn, request.data)
+        provider = provider_services.provider_create(workspace=membership.workspace, by=request.user, **data)
+        return Response(ProviderOut(provider).data, status=status.HTTP_201_CREATED)
+
+
+class ProviderDetailApi(APIView):
+    @extend_schema(responses=ProviderOut)
+    def get(self, request, provider_id):
+        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.VIEWER, pk=provider_id)
+        return Response(ProviderOut(provider).data)
+
+    @extend_schema(request=ProviderPatchIn, responses=ProviderOut, summary="Change a provider (admin)")
+    def patch(self, request, provider_id):
+        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.ADMIN, pk=provider_id)
+        data = validated(ProviderPatchIn, request.data, partial=True)
+        provider_services.provider_update(provider=provider, by=request.user, **data)
+        return Response(ProviderOut(provider).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a provider and its stored key (admin)")
+    def delete(self, request, provider_id):
+        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.ADMIN, pk=provider_id)
+        provider_services.provider_delete(provider=provider)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProviderTestApi(APIView):
+    @extend_schema(request=None, responses=ProviderTestOut, summary="Test the connection by listing models (admin)")
+    def post(self, request, provider_id):
+        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.ADMIN, pk=provider_id)
+        return Response(provider_services.provider_test(provider=provider))
