@@ -10,7 +10,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from accounts.models import ApiStyle, ModelProvider, Secret, User, Workspace
-from accounts.services import secret_set, secret_value
+from accounts.services import PROVIDER_SECRET_PREFIX, secret_set, secret_value
 from trellis.errors import ApplicationError
 
 TEST_TIMEOUT_S = 5.0
@@ -25,7 +25,7 @@ class ProviderCredentials:
 
 
 def _provider_secret_name(provider: ModelProvider) -> str:
-    return f"provider:{provider.pk}"
+    return f"{PROVIDER_SECRET_PREFIX}{provider.pk}"
 
 
 def _clean(*, name=_UNSET, base_url=_UNSET, api_style=_UNSET, models=_UNSET) -> dict:

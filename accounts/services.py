@@ -17,6 +17,7 @@ from trellis.errors import ApplicationError
 
 SECRET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]{0,99}$")
 SECRET_MAX_BYTES = 64 * 1024
+PROVIDER_SECRET_PREFIX = "provider:"  # model providers keep their API keys as secrets named provider:<id>
 
 
 # --- Users -------------------------------------------------------------------------------------
@@ -254,6 +255,12 @@ def _check_secret(name: str, value: str) -> None:
 
 def secret_create(*, workspace: Workspace, name: str, value: str, by: User | None = None) -> Secret:
     _check_secret(name, value)
+    if name.startswith(PROVIDER_SECRET_PREFIX):
+        raise ApplicationError(
+            "validation_error",
+            f"Names starting with {PROVIDER_SECRET_PREFIX!r} are kept for model providers' keys.",
+            [{"field": "name"}],
+        )
     if Secret.objects.filter(workspace=workspace, name=name).exists():
         raise ApplicationError("secret_exists", f"A secret named {name!r} already exists.", status=409)
     return secret_set(workspace=workspace, name=name, value=value, by=by)

@@ -16,23 +16,38 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+# One client trying many addresses (credential stuffing) is capped too, more loosely than one address.
+PER_IP_FACTOR = 5
+
+
 def _key(request, email: str) -> str:
     digest = hashlib.sha256(f"{client_ip(request)}|{email.strip().lower()}".encode()).hexdigest()[:32]
     return f"trellis:login-failures:{digest}"
 
 
+def _ip_key(request) -> str:
+    return "trellis:login-failures-ip:" + hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+
+
 def login_locked(request, email: str) -> bool:
-    return (cache.get(_key(request, email)) or 0) >= settings.LOGIN_MAX_FAILURES
+    limit = settings.LOGIN_MAX_FAILURES
+    return (cache.get(_key(request, email)) or 0) >= limit or (
+        cache.get(_ip_key(request)) or 0
+    ) >= limit * PER_IP_FACTOR
 
 
-def login_failed(request, email: str) -> None:
-    key = _key(request, email)
+def _count(key: str) -> None:
     # add() starts the window; incr() keeps its expiry, so the lockout ends LOGIN_LOCKOUT_S after the first failure.
     if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_S):
         try:
             cache.incr(key)
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_S)
+
+
+def login_failed(request, email: str) -> None:
+    _count(_key(request, email))
+    _count(_ip_key(request))
 
 
 def login_succeeded(request, email: str) -> None:

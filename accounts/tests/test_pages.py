@@ -2,10 +2,10 @@
 password reset by email link."""
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, User
@@ -13,10 +13,9 @@ from conftest import PASSWORD
 
 
 @pytest.fixture(autouse=True)
-def _clear_lockouts():
-    cache.clear()
-    yield
-    cache.clear()
+def _own_lockout_counters(settings):
+    """Each test counts failures under its own key prefix in the real cache (never flush a shared Redis)."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.mark.django_db
@@ -155,3 +154,15 @@ def test_password_reset_for_an_unknown_email_reveals_nothing(db):
 
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_one_client_trying_many_addresses_is_locked_out_too(owner, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    client = Client()
+    for i in range(10):  # 5 × the per-address limit, spread over addresses
+        client.post("/accounts/login/", {"email": f"guess{i}@example.com", "password": "nope"})
+
+    response = client.post("/accounts/login/", {"email": owner.email, "password": PASSWORD})
+
+    assert response.status_code == 429

@@ -119,3 +119,11 @@ def test_no_get_endpoint_ever_returns_a_secret_value(workspace, owner, client_fo
     assert f"/api/v1/secrets/{secret['id']}" in checked
     assert f"/api/v1/providers/{provider.pk}" in checked
     assert "/api/schema/" in checked
+
+
+@pytest.mark.django_db
+def test_provider_key_names_are_reserved(workspace, owner, client_for):
+    response = client_for(owner, workspace).post("/api/v1/secrets", {"name": "provider:1", "value": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert not Secret.objects.exists()
