@@ -50,6 +50,8 @@ AUTH = {
     },
     "required": ["type", "secret"],
     "additionalProperties": False,
+    "if": {"properties": {"type": {"const": "header"}}},
+    "then": {"required": ["type", "secret", "header"]},
 }
 HTTP_METHOD = {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]}
 
@@ -66,7 +68,8 @@ COMMON_PROPERTIES = {
         },
         "additionalProperties": False,
     },
-    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400},
+    # Up to 30 days: for user_approval this is how long the run waits for a decision.
+    "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 30 * 86400},
 }
 COMMON_DEFAULTS = {"on_error": "fail", "retry": {"max_attempts": 1, "backoff_s": 1}}
 

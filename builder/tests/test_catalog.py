@@ -80,3 +80,12 @@ def test_node_types_api_lists_the_catalog(client_for, viewer, workspace):
 
 def test_node_types_api_needs_a_login(client):
     assert client.get("/api/v1/node-types").status_code in (401, 403)
+
+
+def test_header_auth_must_name_its_header():
+    schema = NODE_TYPES["http_request"].validator
+    config = {"method": "GET", "url": "https://x", "auth": {"type": "header", "secret": "KEY"}}
+    assert not schema.is_valid(config)
+    config["auth"]["header"] = "X-Api-Key"
+    assert schema.is_valid(config)
+    assert NODE_TYPES["http_request"].fast_validator.is_valid(config)
