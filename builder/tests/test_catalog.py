@@ -89,3 +89,26 @@ def test_header_auth_must_name_its_header():
     config["auth"]["header"] = "X-Api-Key"
     assert schema.is_valid(config)
     assert NODE_TYPES["http_request"].fast_validator.is_valid(config)
+
+
+def test_the_fast_and_the_explaining_validators_agree():
+    from builder.services.templates import TEMPLATES
+
+    configs = [(nt, nt.full_defaults()) for nt in NODE_TYPES.values()]
+    configs += [(nt, {**nt.full_defaults(), "surprise": 1}) for nt in NODE_TYPES.values()]
+    for template in TEMPLATES.values():
+        configs += [(NODE_TYPES[n["type"]], n["config"]) for n in template.graph()["nodes"]]
+    configs += [
+        (NODE_TYPES["if_else"], {"cases": [{"port": "else", "condition": "true"}]}),
+        (
+            NODE_TYPES["agent"],
+            {"model": "m", "tools": [{"type": "http", "name": "bad name", "method": "GET", "url": ""}]},
+        ),
+        (NODE_TYPES["guardrails"], {"text": "x", "checks": [{"type": "custom"}]}),
+        (NODE_TYPES["end"], {"output": {"a": ""}}),
+    ]
+    for node_type, config in configs:
+        assert node_type.fast_validator.is_valid(config) == node_type.validator.is_valid(config), (
+            node_type.type,
+            config,
+        )
