@@ -76,3 +76,8 @@ def cost_usd(model: str | None, input_tokens: int, output_tokens: int) -> float:
     if prices is None:
         return 0.0
     return (input_tokens * prices[0] + output_tokens * prices[1]) / 1_000_000
+
+
+# Checked at import (app start-up, via the executors) so a bad TRELLIS_MODEL_PRICES stops the process
+# with a clear message instead of failing the first LLM step.
+parse_prices(getattr(settings, "MODEL_PRICES_JSON", "") or "")
