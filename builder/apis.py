@@ -145,6 +145,10 @@ class TemplateOut(serializers.Serializer):
     graph = serializers.JSONField()
 
 
+class ImportOut(WorkflowOut):
+    issues = IssueOut(many=True, help_text="Validation issues of the imported draft (it is stored either way).")
+
+
 class NameIn(serializers.Serializer):
     name = serializers.CharField(required=False)
 
@@ -443,7 +447,8 @@ class ImportApi(APIView):
         _refuse_oversized(request)
         membership = current_workspace(request, Role.EDITOR)
         workflow = workflow_import(workspace=membership.workspace, by=request.user, document=request.data)
-        return Response(workflow_out(_workflow(request, workflow.pk)), status=201)
+        issues = validate_graph(workflow.draft_graph, workspace_id=workflow.workspace_id)
+        return Response({**workflow_out(_workflow(request, workflow.pk)), "issues": issues}, status=201)
 
 
 class DuplicateApi(APIView):

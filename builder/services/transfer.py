@@ -32,6 +32,23 @@ def _invalid(message: str, field: str) -> ApplicationError:
     return ApplicationError("invalid_import", message, [{"field": field, "message": message}])
 
 
+def _unknown_config_fields(graph: dict) -> list[dict]:
+    """Config keys no node type defines. A draft in the editor may be unfinished, but a file from
+    elsewhere must not smuggle in fields that would be carried along unseen."""
+    from builder.catalog import NODE_TYPES
+    from builder.services.validation import schema_issues
+
+    found = []
+    for node in graph["nodes"]:
+        config = node.get("config") or {}
+        if NODE_TYPES[node["type"]].fast_validator.is_valid(config):
+            continue
+        for issue in schema_issues(node, config):
+            if issue["message"].startswith("Unknown field"):
+                found.append({"node_id": issue["node_id"], "field": issue["field"], "message": issue["message"]})
+    return found
+
+
 def workflow_import(*, workspace: Workspace, by: User, document: Any, size: int | None = None) -> Workflow:
     if not isinstance(document, dict):
         raise _invalid("An import must be a JSON object.", "document")
@@ -49,6 +66,9 @@ def workflow_import(*, workspace: Workspace, by: User, document: Any, size: int 
     if "graph" not in document:
         raise _invalid("'graph' is required.", "graph")
     check_shape(document["graph"], size=size)
+    unknown_config = _unknown_config_fields(document["graph"])
+    if unknown_config:
+        raise ApplicationError("invalid_import", "The file has fields Trellis does not know.", unknown_config)
     # `source` names the exporting workflow, possibly in another workspace: recorded, never used.
     source = document.get("source") if isinstance(document.get("source"), dict) else {}
     return workflow_create(

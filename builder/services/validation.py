@@ -45,7 +45,7 @@ def _path(parts) -> str:
     return out
 
 
-def _schema_issues(node: dict, config: dict) -> list[Issue]:
+def schema_issues(node: dict, config: dict) -> list[Issue]:
     node_type = NODE_TYPES[node["type"]]
     if node_type.fast_validator.is_valid(config):
         return []
@@ -273,7 +273,7 @@ class _Validator:
             config = node.get("config") or {}
             if not node_type.available:
                 self.add(ERROR, node_id, "type", f"{node_type.label}: {node_type.unavailable_reason}")
-            self.issues.extend(_schema_issues(node, config))
+            self.issues.extend(schema_issues(node, config))
             self.check_node_specifics(node, config, declared_state)
             for field, source, kind in node_type.fields(config):
                 self.check_source(node_id, field, source, kind, declared_state, bit, ancestors, in_loop)

@@ -33,6 +33,7 @@ def test_export_then_import_round_trips_into_a_new_workflow(client, workspace):
     assert response.status_code == 201
     imported = Workflow.objects.get(pk=response.json()["id"])
     assert str(imported.pk) != document["source"]["workflow_id"]
+    assert response.json()["issues"] == []
     assert (imported.name, imported.description, imported.draft_graph, imported.workspace) == (
         "Triage",
         "d",
@@ -84,6 +85,8 @@ def _hostile_documents(valid: dict) -> list[tuple[str, dict | list, int]]:
     unknown_top = {**valid, "payload": 1}
     unknown_node = json.loads(json.dumps(valid))
     unknown_node["graph"]["nodes"][0]["exec"] = "rm -rf /"
+    unknown_config = json.loads(json.dumps(valid))
+    unknown_config["graph"]["nodes"][1]["config"]["python"] = "__import__('os')"
     wrong_format = {**valid, "format": "n8n/1"}
     wrong_graph_format = json.loads(json.dumps(valid))
     wrong_graph_format["graph"]["format"] = "trellis.graph/9"
@@ -98,6 +101,7 @@ def _hostile_documents(valid: dict) -> list[tuple[str, dict | list, int]]:
     return [
         ("unknown top-level field", unknown_top, 400),
         ("unknown node field", unknown_node, 400),
+        ("unknown config field", unknown_config, 400),
         ("wrong export format", wrong_format, 400),
         ("wrong graph format", wrong_graph_format, 400),
         ("50-deep nesting", deep, 400),
