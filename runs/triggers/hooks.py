@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from runs.triggers.waiting import STOP_STATUSES, Listener
 from runs.triggers.webhooks import InboundRequest, webhook_receive
 from trellis.errors import ApplicationError, error_response
 
@@ -41,6 +42,16 @@ def inbound_request(request, key: str, *, test: bool) -> InboundRequest:
     )
 
 
+def _result_of(run) -> dict:
+    return {"status": run.status, "output": run.output, "error": run.error}
+
+
+def _current(run_id) -> dict:
+    from runs.models import Run
+
+    return Run.objects.filter(pk=run_id).values("status", "output", "error").get()
+
+
 def run_urls(run_id) -> dict:
     base = settings.PUBLIC_URL
     ws_base = "ws" + base.removeprefix("http")
@@ -59,18 +70,19 @@ async def _handle(request, key: str, *, test: bool):
         response = error_response("method_not_allowed", "Webhooks are called with POST.", status=405)
         response["Allow"] = "POST"
         return response
+    listener = await Listener.open()  # no I/O until a run is joined
     try:
-        accepted = await _in_thread(webhook_receive)(inbound_request(request, key, test=test))
+        accepted = await _in_thread(webhook_receive)(inbound_request(request, key, test=test), on_run=listener.join)
+        run = accepted.run
+        headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
+        if accepted.wait_s:
+            result = _result_of(run) if run.status in STOP_STATUSES else await listener.wait(accepted.wait_s)
+            body = {"run_id": str(run.pk), **(result or await _in_thread(_current)(run.pk))}
+            return JsonResponse(body, status=200, headers=headers)
     except ApplicationError as exc:
         return _error(exc)
-    run = accepted.run
-    headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
-    if accepted.wait_s:
-        from runs.services import run_wait
-
-        run = await _in_thread(run_wait)(run_id=run.pk, timeout_s=accepted.wait_s)
-        body = {"run_id": str(run.pk), "status": run.status, "output": run.output, "error": run.error}
-        return JsonResponse(body, status=200, headers=headers)
+    finally:
+        await listener.close()
     body = {"run_id": str(run.pk), "status": run.status, **run_urls(run.pk)}
     return JsonResponse(body, status=202, headers=headers)
 

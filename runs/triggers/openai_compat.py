@@ -5,14 +5,11 @@
 allows it); the run's output text (or JSON) is the reply. With `stream: true` the tokens of the agent
 node(s) that feed an End node are streamed live from the run's `step.delta` events."""
 
-import asyncio
 import json
 import time
 import uuid
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
@@ -21,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.authentication import token_lookup
 from accounts.models import Role
 from accounts.permissions import require_role
+from runs.triggers.waiting import DONE_EVENTS, Listener
 from trellis.errors import ApplicationError, error_body
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
@@ -159,13 +157,12 @@ def answer_nodes(graph: dict) -> set[str]:
     }
 
 
-def _start(request, body: dict, messages: list[dict], *, channel_name: str | None = None):
+def _start(request, body: dict, messages: list[dict], *, join):
     token = _authenticate(request)
     ref, version = parse_model(body.get("model"))
     workflow = _workflow_for(token, ref)
     require_role(request, workflow.workspace_id, Role.EDITOR)
     graph = _graph_for(workflow, version)
-    from runs.events import run_group
     from runs.services import run_start
 
     with transaction.atomic():
@@ -176,9 +173,8 @@ def _start(request, body: dict, messages: list[dict], *, channel_name: str | Non
             trigger={"type": "openai", "trigger_id": None, "headers": {}, "query": {}, "model": body.get("model")},
             by=token.user,
         )
-        if channel_name:
-            # Join the run's group before the run is dispatched (on commit), so no token is missed.
-            async_to_sync(get_channel_layer().group_add)(run_group(run.pk), channel_name)
+        # Listen to the run's events before it is dispatched (on commit), so no token is missed.
+        join(run.pk)
     return run, answer_nodes(graph)
 
 
@@ -296,45 +292,24 @@ def response_body(run, model: str, *, status: str = "completed", text: str | Non
 # --- streaming -----------------------------------------------------------------------------------------
 
 
-def _event_of(message: dict) -> dict:
-    """The DESIGN §6 event inside a channel-layer message, whatever envelope carries it."""
-    for key in ("event", "data"):
-        if isinstance(message.get(key), dict) and "type" in message[key]:
-            return message[key]
-    return message
-
-
-async def run_tokens(run, answer: set[str], channel_name: str, timeout_s: float):
-    """Yield streamed text pieces of the answer nodes, then ("done", run) once the run has finished."""
-    layer = get_channel_layer()
-    from runs.events import run_group
-
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline:
-            try:
-                message = await asyncio.wait_for(layer.receive(channel_name), timeout=1.0)
-            except TimeoutError:
-                current = await _in_thread(_load_run)(run.pk)
-                if current.status in TERMINAL:
-                    yield ("done", current)
-                    return
-                continue
-            event = _event_of(message)
-            kind = event.get("type")
-            if kind == "step.delta" and (not answer or event.get("node_id") in answer):
-                text = (event.get("data") or {}).get("text")
-                if text:
-                    yield ("text", text)
-            elif kind in ("run.finished", "run.status") and (event.get("data") or {}).get("status", "") in TERMINAL:
-                yield ("done", await _in_thread(_load_run)(run.pk))
+async def run_tokens(run, answer: set[str], listener: Listener, timeout_s: float):
+    """Yield ("text", piece) for the answer nodes' streamed tokens, then ("done", run) once the run ends."""
+    async for event in listener.events(timeout_s):
+        if event is None:
+            current = await _in_thread(_load_run)(run.pk)
+            if current.status in TERMINAL:
+                yield ("done", current)
                 return
-            elif kind == "run.finished":
-                yield ("done", await _in_thread(_load_run)(run.pk))
-                return
-        yield ("done", await _in_thread(_load_run)(run.pk))
-    finally:
-        await layer.group_discard(run_group(run.pk), channel_name)
+            continue
+        kind = event.get("type")
+        if kind == "step.delta" and (not answer or event.get("node_id") in answer):
+            text = (event.get("data") or {}).get("text")
+            if text:
+                yield ("text", text)
+        elif kind in DONE_EVENTS:
+            yield ("done", await _in_thread(_load_run)(run.pk))
+            return
+    yield ("done", await _in_thread(_load_run)(run.pk))
 
 
 def _sse(data: dict, event: str | None = None) -> str:
@@ -349,7 +324,7 @@ def _remainder(streamed: str, final: str) -> str:
     return "" if streamed else final
 
 
-async def stream_chat(run, answer, channel_name, model: str, include_usage: bool):
+async def stream_chat(run, answer, listener: Listener, model: str, include_usage: bool):
     chunk_id = f"chatcmpl-{run.pk.hex}"
     created = int(time.time())
 
@@ -366,7 +341,7 @@ async def stream_chat(run, answer, channel_name, model: str, include_usage: bool
 
     yield chunk({"role": "assistant", "content": ""})
     streamed = ""
-    async for kind, value in run_tokens(run, answer, channel_name, settings.OPENAI_COMPAT_TIMEOUT_S):
+    async for kind, value in run_tokens(run, answer, listener, settings.OPENAI_COMPAT_TIMEOUT_S):
         if kind == "text":
             streamed += value
             yield chunk({"content": value})
@@ -402,7 +377,7 @@ async def stream_chat(run, answer, channel_name, model: str, include_usage: bool
         yield "data: [DONE]\n\n"
 
 
-async def stream_response(run, answer, channel_name, model: str):
+async def stream_response(run, answer, listener: Listener, model: str):
     seq = 0
 
     def event(kind: str, **fields) -> str:
@@ -425,7 +400,7 @@ async def stream_response(run, answer, channel_name, model: str):
             "response.output_text.delta", item_id=item_id, output_index=0, content_index=0, delta=text, logprobs=[]
         )
 
-    async for kind, value in run_tokens(run, answer, channel_name, settings.OPENAI_COMPAT_TIMEOUT_S):
+    async for kind, value in run_tokens(run, answer, listener, settings.OPENAI_COMPAT_TIMEOUT_S):
         if kind == "text":
             streamed += value
             yield delta(value)
@@ -453,6 +428,14 @@ async def stream_response(run, answer, channel_name, model: str):
         yield event("response.completed", response=body)
 
 
+async def _closing(stream, listener: Listener):
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        await listener.close()
+
+
 # --- views ------------------------------------------------------------------------------------------------
 
 
@@ -473,25 +456,27 @@ async def _serve(request, *, api: str):
         body = _json_body(request)
         messages = chat_messages(body) if api == "chat" else responses_messages(body)
         model = body.get("model")
+        listener = await Listener.open()
+        try:
+            run, answer = await _in_thread(_start)(request, body, messages, join=listener.join)
+        except BaseException:
+            await listener.close()
+            raise
         if body.get("stream"):
-            layer = get_channel_layer()
-            if isinstance(layer, InMemoryChannelLayer):
-                from runs.events import remember_loop
-
-                remember_loop(asyncio.get_running_loop())  # in-memory events are delivered on a listener's loop
-            channel_name = await layer.new_channel()
-            run, answer = await _in_thread(_start)(request, body, messages, channel_name=channel_name)
             if api == "chat":
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                stream = stream_chat(run, answer, channel_name, model, include_usage)
+                stream = stream_chat(run, answer, listener, model, include_usage)
             else:
-                stream = stream_response(run, answer, channel_name, model)
-            response = StreamingHttpResponse(stream, content_type="text/event-stream")
+                stream = stream_response(run, answer, listener, model)
+            response = StreamingHttpResponse(_closing(stream, listener), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
             return response
-        run, _ = await _in_thread(_start)(request, body, messages)
-        run = await _in_thread(_wait)(run.pk, settings.OPENAI_COMPAT_TIMEOUT_S)
+        try:
+            await listener.wait(settings.OPENAI_COMPAT_TIMEOUT_S)
+        finally:
+            await listener.close()
+        run = await _in_thread(_load_run)(run.pk)
         _check_finished(run)
     except ApplicationError as exc:
         return _error(exc)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.db import transaction
 
 from runs.triggers import ratelimit, signing
 from runs.triggers.models import AuthMode, Outcome, ResponseMode, Trigger, TriggerKind
@@ -67,11 +68,14 @@ def _message_id(headers: dict) -> str:
     return headers.get("webhook-id") or headers.get("idempotency-key") or ""
 
 
-def webhook_receive(request: InboundRequest) -> Accepted:
-    """Accept one webhook call or raise ApplicationError (already logged)."""
+def webhook_receive(request: InboundRequest, *, on_run=None) -> Accepted:
+    """Accept one webhook call or raise ApplicationError (already logged).
+
+    When the caller will wait for the result, `on_run(run_id)` is called inside the transaction that
+    creates the run, before it is dispatched (to start listening to its events)."""
     started = time.monotonic()
     trigger = (
-        Trigger.objects.select_related("workflow")
+        Trigger.objects.select_related("workflow", "workflow__published_version")
         .filter(key=request.key, kind=TriggerKind.WEBHOOK)
         .only(
             "id",
@@ -85,19 +89,20 @@ def webhook_receive(request: InboundRequest) -> Accepted:
             "sync_timeout_s",
             "rate_limit_per_minute",
             "workflow",
+            "workflow__published_version",
         )
         .first()
     )
     if trigger is None:
         raise ApplicationError("not_found", "No such webhook.", status=404)
     try:
-        return _receive(trigger, request, started)
+        return _receive(trigger, request, started, on_run)
     except ApplicationError as error:
         _reject(trigger, request, error, started)
         raise
 
 
-def _receive(trigger: Trigger, request: InboundRequest, started: float) -> Accepted:
+def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) -> Accepted:
     if not trigger.enabled or getattr(trigger.workflow, "archived_at", None) is not None:
         raise ApplicationError("not_found", "No such webhook.", status=404)
     wait_s = _wait_seconds(trigger, request.wait)
@@ -122,25 +127,30 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float) -> Accep
 
     from runs.services import run_start
 
-    run = run_start(
-        workflow=trigger.workflow,
-        version="draft" if request.test else "published",
-        input=run_input,
-        trigger=trigger_info,
-        by=None,
-        idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
-    )
-    duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
     status_code = 200 if wait_s else 202
-    delivery_record(
-        trigger_id=trigger.pk,
-        outcome=Outcome.DUPLICATE if duplicate else Outcome.ACCEPTED,
-        status_code=status_code,
-        run_id=run.pk,
-        test=request.test,
-        message_id=message_id,
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
+    # One transaction for the run and its log line: one commit per webhook, and the run is
+    # dispatched (on commit) only once both are stored.
+    with transaction.atomic():
+        run = run_start(
+            workflow=trigger.workflow,
+            version="draft" if request.test else "published",
+            input=run_input,
+            trigger=trigger_info,
+            by=None,
+            idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
+        )
+        duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
+        if on_run is not None and wait_s:
+            on_run(run.pk)
+        delivery_record(
+            trigger_id=trigger.pk,
+            outcome=Outcome.DUPLICATE if duplicate else Outcome.ACCEPTED,
+            status_code=status_code,
+            run_id=run.pk,
+            test=request.test,
+            message_id=message_id,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
     return Accepted(trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=status_code, duplicate=duplicate)
 
 

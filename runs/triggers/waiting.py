@@ -1,0 +1,77 @@
+"""Waiting for a run's end by listening to its channel-layer group instead of polling the database.
+
+The listener joins the run's group inside the transaction that creates the run, so the run cannot
+be dispatched (on commit) before someone is listening; a slow database poll remains as a safety net
+for a missed message (a restarted Redis, a full channel)."""
+
+import asyncio
+import time
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+DONE_EVENTS = {"run.finished", "run.waiting"}
+STOP_STATUSES = {"succeeded", "failed", "cancelled", "timed_out", "waiting"}
+POLL_S = 1.0
+
+
+class Listener:
+    def __init__(self, layer, channel: str):
+        self.layer = layer
+        self.channel = channel
+        self.run_id = None
+
+    @classmethod
+    async def open(cls) -> "Listener":
+        layer = get_channel_layer()
+        if isinstance(layer, InMemoryChannelLayer):
+            from runs.events import remember_loop
+
+            remember_loop(asyncio.get_running_loop())  # in-memory events are delivered on a listener's loop
+        return cls(layer, await layer.new_channel())
+
+    def join(self, run_id) -> None:
+        """Called from a worker thread, inside the run-creating transaction."""
+        from runs.events import run_group
+
+        self.run_id = run_id
+        async_to_sync(self.layer.group_add)(run_group(run_id), self.channel)
+
+    async def close(self) -> None:
+        if self.run_id is not None:
+            from runs.events import run_group
+
+            await self.layer.group_discard(run_group(self.run_id), self.channel)
+
+    async def events(self, timeout_s: float):
+        """Yield run events until `timeout_s`; yields None every POLL_S of silence."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = await asyncio.wait_for(self.layer.receive(self.channel), timeout=min(POLL_S, left))
+            except TimeoutError:
+                yield None
+                continue
+            event = message.get("event") if isinstance(message.get("event"), dict) else message
+            yield event
+
+    async def wait(self, timeout_s: float) -> dict | None:
+        """{status, output, error} once the run finishes (or waits for approval); None at the deadline."""
+        async for event in self.events(timeout_s):
+            if event is None:
+                run = await database_sync_to_async(_load, thread_sensitive=False)(self.run_id)
+                if run["status"] in STOP_STATUSES:
+                    return run
+            elif event.get("type") in DONE_EVENTS:
+                if event["type"] == "run.waiting":
+                    return await database_sync_to_async(_load, thread_sensitive=False)(self.run_id)
+                data = event.get("data") or {}
+                return {"status": data.get("status"), "output": data.get("output"), "error": data.get("error")}
+        return None
+
+
+def _load(run_id) -> dict:
+    from runs.models import Run
+
+    return Run.objects.filter(pk=run_id).values("status", "output", "error").get()
