@@ -73,11 +73,26 @@ def _json_schema_issue(node_id: str, field: str, schema: Any) -> Issue | None:
     return None
 
 
+# The runs app's name for the provider configured by OPENAI_API_KEY/OPENAI_BASE_URL.
+ENVIRONMENT_PROVIDER = "environment"
+
+
+def _auths(config: dict):
+    yield "config.auth", config.get("auth")
+    tools = config.get("tools")
+    if isinstance(tools, list):
+        for i, tool in enumerate(tools):
+            if isinstance(tool, dict):
+                yield f"config.tools[{i}].auth", tool.get("auth")
+
+
 class _Validator:
     def __init__(self, graph: dict, workspace_id=None):
         self.graph = graph
         self.workspace_id = workspace_id
         self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
+        self.providers: list[tuple[str, str, str]] = []  # (node id, field, provider name)
+        self.secrets: list[tuple[str, str, str]] = []  # (node id, field, secret name)
         self.issues: list[Issue] = []
         self.nodes = graph["nodes"]
         self.edges = graph["edges"]
@@ -93,7 +108,24 @@ class _Validator:
         self.check_connections()
         self.check_nodes()
         self.check_workflow_tools()
+        self.check_workspace_references()
         return self.issues
+
+    def check_workspace_references(self) -> None:
+        """Model providers must exist (the run would fail for sure); a missing secret is a warning,
+        since it is often added after the workflow is drawn."""
+        if self.workspace_id is None or not (self.providers or self.secrets):
+            return
+        from accounts.models import ModelProvider, Secret
+
+        providers = set(ModelProvider.objects.filter(workspace_id=self.workspace_id).values_list("name", flat=True))
+        for node_id, field, name in self.providers:
+            if name not in providers and name != ENVIRONMENT_PROVIDER:
+                self.add(ERROR, node_id, field, f"No model provider named '{name}' in this workspace.")
+        secrets = set(Secret.objects.filter(workspace_id=self.workspace_id).values_list("name", flat=True))
+        for node_id, field, name in self.secrets:
+            if name not in secrets:
+                self.add(WARNING, node_id, field, f"Secret '{name}' does not exist in this workspace yet.")
 
     def check_workflow_tools(self) -> None:
         """A workflow tool may only call a live workflow of the same workspace (imports carry foreign ids)."""
@@ -280,6 +312,12 @@ class _Validator:
 
     def check_node_specifics(self, node: dict, config: dict, declared_state: set[str]) -> None:
         node_id, node_type = node["id"], node["type"]
+        provider = config.get("provider")
+        if node_type == "agent" and isinstance(provider, str) and provider.strip():
+            self.providers.append((node_id, "config.provider", provider.strip()))
+        for field, auth in _auths(config):
+            if isinstance(auth, dict) and isinstance(auth.get("secret"), str):
+                self.secrets.append((node_id, f"{field}.secret", auth["secret"]))
         if node_type == "start" and "input_schema" in config:
             issue = _json_schema_issue(node_id, "config.input_schema", config["input_schema"])
             if issue:

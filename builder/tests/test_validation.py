@@ -259,3 +259,35 @@ def test_a_loop_limit_above_the_server_limit_is_a_warning(settings):
             "The server stops loops after 10 iterations; 50 will not be reached.",
         )
     ]
+
+
+def test_workspace_references_are_checked_when_a_workspace_is_given(workspace, owner):
+    from accounts.models import ModelProvider
+    from accounts.services import secret_set
+
+    g = linear()
+    g["nodes"][1] = node(
+        "work",
+        "agent",
+        model="m",
+        provider="local",
+        tools=[
+            {
+                "type": "http",
+                "name": "lookup",
+                "method": "GET",
+                "url": "https://api.example.com",
+                "auth": {"type": "bearer", "secret": "API_KEY"},
+            }
+        ],
+    )
+    assert validate_graph(g) == []  # without a workspace, nothing to look up
+    assert validate_graph(g, workspace_id=workspace.pk) == [
+        issue("error", "work", "config.provider", "No model provider named 'local' in this workspace."),
+        issue(
+            "warning", "work", "config.tools[0].auth.secret", "Secret 'API_KEY' does not exist in this workspace yet."
+        ),
+    ]
+    ModelProvider.objects.create(workspace=workspace, name="local")
+    secret_set(workspace=workspace, name="API_KEY", value="s3cret", by=owner)
+    assert validate_graph(g, workspace_id=workspace.pk) == []
