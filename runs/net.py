@@ -34,6 +34,10 @@ class BlockedURLError(Exception):
     """The URL may not be fetched: bad scheme, no host, or the host is (or resolves to) a non-public address."""
 
 
+class UnresolvableHostError(BlockedURLError):
+    """The host name does not resolve (possibly a transient DNS failure)."""
+
+
 class ResponseTooLargeError(Exception):
     """The response body is bigger than the caller's cap."""
 
@@ -158,7 +162,7 @@ def check_url(url: str) -> None:
     try:
         resolve_checked(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     except httpx.ConnectError as exc:
-        raise BlockedURLError(str(exc)) from None
+        raise UnresolvableHostError(str(exc)) from None
 
 
 # --- transport that connects only to checked addresses ----------------------------------------------
@@ -186,7 +190,10 @@ class _Backend(httpcore.SyncBackend):
         if self.aborted:
             raise httpcore.ConnectError("request aborted")
         if self.guard:
-            addresses = [str(ip) for ip in resolve_checked(host, port)]
+            try:
+                addresses = [str(ip) for ip in resolve_checked(host, port)]
+            except httpx.ConnectError as exc:  # DNS failure: let httpx attach the request as usual
+                raise httpcore.ConnectError(str(exc)) from None
         else:
             addresses = [host]
         last_error: Exception | None = None
@@ -365,7 +372,10 @@ def guarded_request(
         # httpx would replace a query string already in the URL; merge instead.
         url = str(httpx.URL(url).copy_merge_params(params))
     if guard:
-        check_url(url)
+        try:
+            check_url(url)
+        except UnresolvableHostError as exc:
+            raise httpx.ConnectError(str(exc)) from None
     gc = guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=guard)
     redirects: list[str] = []
     try:
@@ -393,6 +403,8 @@ def guarded_request(
                 if guard:
                     try:
                         check_url(str(next_request.url))
+                    except UnresolvableHostError as exc:
+                        raise httpx.ConnectError(f"Redirect to {next_request.url}: {exc}") from None
                     except BlockedURLError as exc:
                         raise BlockedURLError(f"Redirect to {next_request.url} refused. {exc}") from None
                 request = next_request

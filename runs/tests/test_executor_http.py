@@ -181,3 +181,20 @@ def test_cancel_interrupts_the_request(echo_server, allow_loopback):
 
     with pytest.raises(RunCancelled):
         run_http({"method": "GET", "url": echo_server.base_url + "/slow?s=10"}, cancel_event=cancel)
+
+
+def test_an_unresolvable_host_is_a_retryable_connection_error(monkeypatch):
+    import socket
+
+    from runs import net
+
+    def no_such_host(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(net, "_getaddrinfo", no_such_host)
+
+    with pytest.raises(NodeError) as failed:
+        run_http({"method": "GET", "url": "https://api.does-not-exist.example/"})
+
+    assert (failed.value.code, failed.value.retryable) == ("connection_error", True)
+    assert "Could not resolve host 'api.does-not-exist.example'" in failed.value.message
