@@ -61,7 +61,10 @@ def test_missing_key_is_a_readable_error():
 def test_mixing_int_and_double_arithmetic_is_an_error_not_a_silent_coercion():
     with pytest.raises(ExpressionError) as exc:
         evaluate("workflow.input.amount + 0.5", SCOPE)
-    assert exc.value.message.startswith("No such overload")
+    assert exc.value.message == (
+        "No such overload: the operation is not defined for the given operand types. "
+        "CEL does not mix types (int and double included): convert with int(), double() or string()."
+    )
 
 
 def test_unknown_name_is_an_error():
