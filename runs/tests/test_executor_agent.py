@@ -529,3 +529,55 @@ def test_the_repair_turn_keeps_tools_declared_but_forbids_calling_them(env_provi
     bodies = [r["body"] for r in env_provider.requests]
     assert [b.get("tool_choice") for b in bodies] == [None, None, "none"]
     assert [t["name"] for t in bodies[2]["tools"]] == ["order_status"]
+
+
+def test_cancelling_closes_an_in_flight_chat_completions_stream(env_provider, monkeypatch):
+    import runs.executors.agent as agent_module
+    from runs.llm.providers import CHAT_COMPLETIONS, Provider
+
+    chat = Provider("chat", env_provider.base_url, CHAT_COMPLETIONS, "k", guard=False)
+    monkeypatch.setattr(agent_module, "resolve_provider", lambda ctx, name=None: chat)
+    cancel = threading.Event()
+    seen = []
+
+    def on_delta(text):
+        seen.append(text)
+        if len(seen) == 3:
+            cancel.set()
+
+    with pytest.raises(RunCancelled):
+        run_agent({"model": "m", "instructions": "[[slow]] go"}, cancel_event=cancel, on_delta=on_delta)
+
+    for _ in range(100):
+        if env_provider.stats.get("disconnects"):
+            break
+        time.sleep(0.05)
+    assert env_provider.requests[0]["path"] == "/v1/chat/completions"
+    assert env_provider.stats["disconnects"] == 1
+    assert len(seen) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_run_closes_its_agents_model_stream(make_run, env_provider):
+    from runs.dispatch import dispatch_run
+    from runs.models import Run, Step
+    from runs.services import run_cancel, run_wait
+    from runs.tests.helpers import line, node, start
+
+    run = make_run(line(start(), node("talk", "agent", model="m", instructions="[[slow]] go"), node("end", "end")))
+    dispatch_run(run.pk)
+    deadline = time.monotonic() + 10
+    while not env_provider.requests or not Step.objects.filter(run=run, node_id="talk", status="running").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    run_cancel(run=Run.objects.get(pk=run.pk))
+    run = run_wait(run_id=run.pk, timeout_s=10)
+
+    assert run.status == "cancelled"
+    assert Step.objects.get(run=run, node_id="talk").status == "cancelled"
+    for _ in range(100):
+        if env_provider.stats.get("disconnects"):
+            break
+        time.sleep(0.05)
+    assert env_provider.stats["disconnects"] == 1
