@@ -85,12 +85,12 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         if text_data == "ping":
             await self.send(text_data="pong")
 
-    async def run_event(self, message):
-        event = message["event"]
-        if self.replaying:
-            self.buffer.append(event)
-            return
-        await self._deliver(event)
+    async def run_events(self, message):
+        for event in message["events"]:
+            if self.replaying:
+                self.buffer.append(event)
+            else:
+                await self._deliver(event)
 
     async def _deliver(self, event: dict) -> None:
         seq = event.get("seq")

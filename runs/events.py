@@ -92,11 +92,11 @@ class _LoopSender:
         assert self.queue is not None
         while True:
             layer, group, messages = await self.queue.get()
-            for msg in messages:
-                try:
-                    await layer.group_send(group, {"type": "run.event", "event": msg})
-                except Exception:
-                    log.exception("could not broadcast a run event")
+            try:
+                # One channel-layer message per commit: a step's events travel together.
+                await layer.group_send(group, {"type": "run.events", "events": messages})
+            except Exception:
+                log.exception("could not broadcast run events")
 
 
 _senders: dict[int, _LoopSender] = {}

@@ -215,6 +215,8 @@ STEP_MAX_PAYLOAD_BYTES = env_int("TRELLIS_STEP_MAX_PAYLOAD_BYTES", 1024 * 1024, 
 RUN_LEASE_S = env_int("TRELLIS_RUN_LEASE_S", 30, minimum=1)
 # Finished built-in (pure CEL) steps are grouped into one transaction for up to this long; 0 = one per step.
 RUN_COMMIT_BATCH_MS = env_int("TRELLIS_RUN_COMMIT_BATCH_MS", 0, minimum=0)
+# false: per-step commits on PostgreSQL skip the WAL flush wait (terminal states are always durable).
+RUN_SYNCHRONOUS_COMMIT = env_bool("TRELLIS_RUN_SYNCHRONOUS_COMMIT", False)
 RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurrent I/O nodes per run
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 RUN_QUEUED_GRACE_S = env_int("TRELLIS_RUN_QUEUED_GRACE_S", 60, minimum=1)  # queued this long: dispatch again
