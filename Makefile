@@ -37,10 +37,16 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 bootstrap: migrate
-	$(PY) manage.py bootstrap
+	TRELLIS_PUBLIC_URL=$${TRELLIS_PUBLIC_URL:-http://$(HOST):$(PORT)} $(PY) manage.py bootstrap
 
 # Default mode: SQLite, in-memory channel layer, in-process executor, one process.
+# Without OPENAI_API_KEY, agent nodes answer from the deterministic local test model so the
+# templates run out of the box; set OPENAI_API_KEY (or TRELLIS_LOCAL_TEST_MODEL=false) for a real LLM.
 run: install frontend bootstrap
+	@if [ -z "$$OPENAI_API_KEY" ] && [ -z "$$TRELLIS_LOCAL_TEST_MODEL" ]; then \
+	  echo "No OPENAI_API_KEY: agent nodes use the local test model (canned, deterministic replies)."; fi
+	TRELLIS_LOCAL_TEST_MODEL=$${TRELLIS_LOCAL_TEST_MODEL:-$$( [ -z "$$OPENAI_API_KEY" ] && echo true || echo false )} \
+	TRELLIS_PUBLIC_URL=$${TRELLIS_PUBLIC_URL:-http://$(HOST):$(PORT)} \
 	$(PY) -m uvicorn trellis.asgi:application --host $(HOST) --port $(PORT) --workers 1 --log-level info
 
 serve:
