@@ -53,8 +53,8 @@ class Listener:
             except TimeoutError:
                 yield None
                 continue
-            event = message.get("event") if isinstance(message.get("event"), dict) else message
-            yield event
+            for event in _unpack(message):
+                yield event
 
     async def wait(self, timeout_s: float) -> dict | None:
         """{status, output, error} once the run finishes (or waits for approval); None at the deadline."""
@@ -69,6 +69,15 @@ class Listener:
                 data = event.get("data") or {}
                 return {"status": data.get("status"), "output": data.get("output"), "error": data.get("error")}
         return None
+
+
+def _unpack(message: dict) -> list[dict]:
+    """The DESIGN §6 events in a channel-layer message: one per commit ("run.events") or a single one."""
+    if isinstance(message.get("events"), list):
+        return [e for e in message["events"] if isinstance(e, dict)]
+    if isinstance(message.get("event"), dict):
+        return [message["event"]]
+    return [message]
 
 
 def _load(run_id) -> dict:

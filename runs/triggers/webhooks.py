@@ -77,20 +77,6 @@ def webhook_receive(request: InboundRequest, *, on_run=None) -> Accepted:
     trigger = (
         Trigger.objects.select_related("workflow", "workflow__published_version")
         .filter(key=request.key, kind=TriggerKind.WEBHOOK)
-        .only(
-            "id",
-            "workspace_id",
-            "enabled",
-            "auth_mode",
-            "secret_ciphertext",
-            "previous_secret_ciphertext",
-            "previous_secret_expires_at",
-            "response_mode",
-            "sync_timeout_s",
-            "rate_limit_per_minute",
-            "workflow",
-            "workflow__published_version",
-        )
         .first()
     )
     if trigger is None:

@@ -4,6 +4,7 @@ schedulers run, missed fires skipped or caught up once."""
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -147,3 +148,40 @@ def test_two_scheduler_processes_fire_each_time_exactly_once(make_trigger):
     assert len(fired_at) == len(set(fired_at))
     accepted = Delivery.objects.filter(trigger=trigger, outcome="accepted").count()
     assert accepted == len(fired_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_scheduler_thread_fires_due_schedules(schedule, settings):
+    from runs.triggers import scheduler
+
+    settings.SCHEDULE_TICK_S = 0.05
+    trigger = schedule()
+    Trigger.objects.filter(pk=trigger.pk).update(next_fire_at=timezone.now() - timedelta(seconds=1))
+
+    assert scheduler.start_thread() is True
+    assert scheduler.start_thread() is False  # one per process
+    try:
+        deadline = time.monotonic() + 10
+        while not Run.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop_thread()
+        scheduler._thread.join(timeout=5)
+
+    assert Run.objects.filter(trigger__trigger_id=str(trigger.pk)).count() == 1
+    from runs.triggers.tests.conftest import wait_for_runs_to_settle
+
+    wait_for_runs_to_settle()
+
+
+def test_the_scheduler_thread_starts_only_in_a_default_mode_server(settings, monkeypatch):
+    from runs.triggers import scheduler
+
+    settings.SCHEDULER, settings.TRELLIS_EXECUTOR = "auto", "inline"
+    monkeypatch.setattr(sys, "argv", ["/venv/lib/python3.11/site-packages/uvicorn/__main__.py", "trellis.asgi:app"])
+    assert scheduler.should_autostart() is True
+    settings.TRELLIS_EXECUTOR = "celery"  # queue mode: Celery beat fires schedules
+    assert scheduler.should_autostart() is False
+    settings.TRELLIS_EXECUTOR = "inline"
+    monkeypatch.setattr(sys, "argv", ["manage.py", "migrate"])
+    assert scheduler.should_autostart() is False

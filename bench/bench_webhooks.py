@@ -1,0 +1,376 @@
+"""Webhook benchmark in queue mode: uvicorn + a Celery worker + PostgreSQL + Redis, all on loopback.
+
+1. Sync round trip: one client fires signed webhooks with `?wait=10` at a 3-node non-LLM workflow
+   (start → transform → end) and times each answer (the run executed by the worker). p50 / p99.
+2. Accepted webhooks per second, async mode: 50 concurrent keep-alive clients post signed webhooks
+   for 20 s; every answer must be 202 (the run is created, queued and logged).
+
+Run: .venv/bin/python bench/bench_webhooks.py  (uses database trellis_bench_webhooks and Redis DB 7;
+BENCH_WEB_WORKERS, BENCH_WORKER_CONCURRENCY, BENCH_SECONDS, BENCH_CLIENTS, BENCH_SYNC_N tune it).
+Prints its figures; asserts nothing about them (CONVENTIONS 17).
+"""
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = os.environ.get("BENCH_DB", "trellis_bench_webhooks")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
+SYNC_N = int(os.environ.get("BENCH_SYNC_N", "300"))
+
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "trellis.settings",
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": REDIS_URL,
+    "TRELLIS_EXECUTOR": "celery",
+    "DB_CONN_MAX_AGE": "300",
+    "TRELLIS_WEBHOOK_RATE_LIMIT": "0",
+    "TRELLIS_SCHEDULER": "off",
+    "DEBUG": "false",
+    "LOG_LEVEL": "WARNING",
+    "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+    "TRELLIS_ENCRYPTION_KEY": "ZmRlZmF1bHQtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+}
+os.environ.update(ENV)  # this process creates the bench data with the same settings
+
+GRAPH = {
+    "format": "trellis.graph/1",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "start",
+            "name": "Start",
+            "position": {"x": 0, "y": 0},
+            "config": {
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}},
+                    "required": ["message"],
+                }
+            },
+        },
+        {
+            "id": "shape",
+            "type": "transform",
+            "name": "Shape",
+            "position": {"x": 200, "y": 0},
+            "config": {"output": {"echo": "workflow.input.message", "size": "size(workflow.input.message)"}},
+        },
+        {
+            "id": "done",
+            "type": "end",
+            "name": "Done",
+            "position": {"x": 400, "y": 0},
+            "config": {"output": {"reply": "nodes.shape.output.echo", "size": "nodes.shape.output.size"}},
+        },
+    ],
+    "edges": [
+        {"id": "e1", "source": "start", "target": "shape"},
+        {"id": "e2", "source": "shape", "target": "done"},
+    ],
+}
+
+
+def _run(cmd: list[str], **kwargs) -> None:
+    subprocess.run(cmd, cwd=ROOT, env=ENV, check=True, **kwargs)
+
+
+def prepare_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"])
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def create_triggers() -> tuple[str, str]:
+    """A published 3-node workflow and a signature trigger on it; returns (key, secret)."""
+    import django
+
+    django.setup()
+    from accounts.services import user_create, workspace_create
+    from builder.models import Workflow, WorkflowVersion
+    from runs.triggers.services import trigger_create
+
+    user = user_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com", password="bench-password-123")
+    workspace = workspace_create(name="Bench", owner=user)
+    workflow = Workflow.objects.create(workspace=workspace, name="Echo", draft_graph=GRAPH, created_by=user)
+    version = WorkflowVersion.objects.create(workflow=workflow, number=1, graph=GRAPH, checksum="0" * 64)
+    workflow.published_version = version
+    workflow.save(update_fields=["published_version"])
+    trigger, secret = trigger_create(workflow=workflow, by=user, rate_limit_per_minute=0)
+    from django.db import connections
+
+    connections.close_all()
+    return trigger.key, secret
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_services(port: int) -> list[subprocess.Popen]:
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "trellis.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WEB_WORKERS),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=ENV,
+    )
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "trellis",
+            "worker",
+            "--concurrency",
+            str(WORKER_CONCURRENCY),
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=ENV,
+    )
+    return [web, worker]
+
+
+def wait_for_http(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(
+                    b"POST /hooks/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                if sock.recv(64).startswith(b"HTTP/1.1"):
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the web server did not come up")
+
+
+# --- a small keep-alive HTTP/1.1 client: cheap enough not to steal the server's CPU ------------------
+
+
+def signed_request(port: int, key: str, secret: str, query: str = "") -> bytes:
+    from runs.triggers.signing import signed_headers
+
+    body = json.dumps({"message": f"hello {uuid.uuid4().hex[:8]}"}).encode()
+    headers = signed_headers(secret, f"msg_{uuid.uuid4().hex}", body)
+    lines = [
+        f"POST /hooks/{key}{query} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *[f"{k}: {v}" for k, v in headers.items()],
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+async def sync_round_trips(port: int, key: str, secret: str) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    timings, failures = [], 0
+    for i in range(SYNC_N + 20):
+        request = signed_request(port, key, secret, "?wait=10")
+        started = time.perf_counter()
+        writer.write(request)
+        status, body = await read_response(reader)
+        elapsed = time.perf_counter() - started
+        ok = status == 200 and json.loads(body)["status"] == "succeeded"
+        failures += not ok
+        if i >= 20:  # the first calls warm connections and caches
+            timings.append(elapsed * 1000)
+    writer.close()
+    if failures:
+        print(f"  sync: {failures} calls did not answer 200/succeeded")
+    return timings
+
+
+async def flood(port: int, key: str, secret: str) -> tuple[int, dict, float]:
+    counts: dict = {}
+    stop_at = time.monotonic() + SECONDS
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.monotonic() < stop_at:
+            writer.write(signed_request(port, key, secret))
+            try:
+                status, _ = await read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                counts[type(exc).__name__] = counts.get(type(exc).__name__, 0) + 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            counts[status] = counts.get(status, 0) + 1
+        writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return counts.get(202, 0), counts, time.monotonic() - started
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def cpu_snapshot(processes: list[subprocess.Popen]) -> dict:
+    """CPU seconds used so far by the web processes, the worker processes and our PostgreSQL backends.
+
+    The machine is shared with other work, so CPU per request says more than wall-clock throughput."""
+    import psycopg
+
+    web, worker = processes
+    with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
+        pg_pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])]
+    return {
+        "web": sum(_cpu_s(p) for p in [web.pid, *_children(web.pid)]),
+        "worker": sum(_cpu_s(p) for p in [worker.pid, *_children(worker.pid)]),
+        "postgres": sum(_cpu_s(p) for p in pg_pids),
+    }
+
+
+def cpu_line(before: dict, after: dict, count: int) -> str:
+    used = {k: (after[k] - before[k]) * 1000 / max(count, 1) for k in before}
+    total = sum(used.values())
+    return (
+        f"  CPU per call: web {used['web']:.2f} ms, worker {used['worker']:.2f} ms, "
+        f"postgres {used['postgres']:.2f} ms (total {total:.2f} ms)"
+    )
+
+
+def run_counts() -> dict:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
+        rows = conn.execute("SELECT status, count(*) FROM runs_run GROUP BY status").fetchall()
+    return dict(rows)
+
+
+def main() -> int:
+    print(
+        f"queue mode: uvicorn x{WEB_WORKERS}, celery worker concurrency {WORKER_CONCURRENCY}, "
+        f"PostgreSQL + Redis on loopback, {os.cpu_count()} CPUs"
+    )
+    prepare_database()
+    key, secret = create_triggers()
+    port = free_port()
+    processes = start_services(port)
+    try:
+        wait_for_http(port)
+        time.sleep(2)  # let the worker connect to the broker
+
+        cpu0 = cpu_snapshot(processes)
+        timings = asyncio.run(sync_round_trips(port, key, secret))
+        cpu1 = cpu_snapshot(processes)
+        timings.sort()
+        p50 = statistics.median(timings)
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        print(
+            f"sync round trip (?wait=10, 3-node workflow run by the worker), {len(timings)} calls: "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, mean {statistics.fmean(timings):.1f} ms"
+        )
+        print(cpu_line(cpu0, cpu1, len(timings) + 20))
+
+        before = run_counts()
+        cpu0 = cpu_snapshot(processes)
+        accepted, counts, elapsed = asyncio.run(flood(port, key, secret))
+        cpu1 = cpu_snapshot(processes)
+        errors = sum(v for k, v in counts.items() if k != 202)
+        print(
+            f"async: {CLIENTS} clients for {elapsed:.1f} s: {accepted} accepted (202), {errors} errors "
+            f"-> {accepted / elapsed:.0f} accepted webhooks/s"
+        )
+        if errors:
+            print(f"  answers: {counts}")
+        print(cpu_line(cpu0, cpu1, accepted) + " (the worker runs the queued runs meanwhile)")
+        web_ms = (cpu1["web"] - cpu0["web"]) * 1000 / max(accepted, 1)
+        pg_ms = (cpu1["postgres"] - cpu0["postgres"]) * 1000 / max(accepted, 1)
+        print(
+            f"  accepting alone (web + postgres) costs {web_ms + pg_ms:.2f} CPU ms per webhook: "
+            f"{2000 / (web_ms + pg_ms):.0f}/s on 2 otherwise idle cores"
+        )
+        after = run_counts()
+        finished = after.get("succeeded", 0) - before.get("succeeded", 0)
+        print(
+            f"  meanwhile the worker finished {finished} runs ({finished / elapsed:.0f}/s); runs by status now: {after}"
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
