@@ -34,7 +34,8 @@ def line_graph(n: int) -> dict:
         nodes.append({"id": f"t{i}", "type": "transform", "name": f"T{i}", "config": {"output": {"v": expr}}})
         prev = f"t{i}"
     nodes.append({"id": "end", "type": "end", "name": "End", "config": {"output": {"v": f"nodes.{prev}.output.v"}}})
-    edges = [{"id": f"e{i}", "source": a["id"], "target": b["id"]} for i, (a, b) in enumerate(zip(nodes, nodes[1:], strict=False))]
+    pairs = zip(nodes, nodes[1:], strict=False)
+    edges = [{"id": f"e{i}", "source": a["id"], "target": b["id"]} for i, (a, b) in enumerate(pairs)]
     return {"format": "trellis.graph/1", "nodes": nodes, "edges": edges}
 
 
