@@ -9,5 +9,6 @@ urlpatterns = [
     path("hooks/<str:key>", hooks.hook, name="hook"),
     path("v1/chat/completions", openai_compat.chat_completions, name="openai-chat-completions"),
     path("v1/responses", openai_compat.responses, name="openai-responses"),
+    path("v1/models", openai_compat.models, name="openai-models"),
     path("", include("runs.triggers.urls")),
 ]

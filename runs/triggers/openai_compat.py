@@ -483,6 +483,31 @@ async def _serve(request, *, api: str):
     return JsonResponse(chat_completion_body(run, model) if api == "chat" else response_body(run, model))
 
 
+def _models(request) -> list[dict]:
+    from builder.models import Workflow
+
+    token = _authenticate(request)
+    require_role(request, token.workspace_id, Role.VIEWER)
+    workflows = Workflow.objects.filter(
+        workspace_id=token.workspace_id, archived_at__isnull=True, published_version__isnull=False
+    ).order_by("name")
+    return [
+        {"id": f"workflow:{wf.pk}", "object": "model", "created": int(wf.created_at.timestamp()), "owned_by": wf.name}
+        for wf in workflows
+    ]
+
+
+async def models(request):
+    """`GET /v1/models`: the published workflows of the token's workspace, as OpenAI clients list models."""
+    if request.method != "GET":
+        return _error(ApplicationError("method_not_allowed", "Use GET.", status=405))
+    try:
+        data = await _in_thread(_models)(request)
+    except ApplicationError as exc:
+        return _error(exc)
+    return JsonResponse({"object": "list", "data": data})
+
+
 @csrf_exempt
 async def chat_completions(request):
     return await _serve(request, api="chat")

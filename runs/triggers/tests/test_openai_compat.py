@@ -147,3 +147,11 @@ def test_a_viewer_token_may_not_run_workflows(live_url, workspace, viewer, agent
     with pytest.raises(openai.PermissionDeniedError):
         client.chat.completions.create(model=f"workflow:{agent.pk}", messages=[{"role": "user", "content": "hi"}])
     assert Run.objects.count() == 0
+
+
+def test_models_lists_the_published_workflows(client, agent, make_workflow):
+    make_workflow(published=False, name="Unpublished")
+
+    listed = client.models.list()
+
+    assert [m.id for m in listed.data] == [f"workflow:{agent.pk}"]
