@@ -41,3 +41,7 @@ export async function getRunGraph(run: RunDetail): Promise<{ graph: Graph; appro
   const d = await api<{ graph: Graph }>("GET", `workflows/${run.workflow}/draft`);
   return { graph: d.graph, approximate: true };
 }
+
+/** Decide a waiting user_approval step. The API takes "approved" or "rejected". */
+export const decideStep = (runId: string, stepId: string, decision: "approved" | "rejected", comment = "") =>
+  api<RunDetail>("POST", `runs/${runId}/approvals`, { step_id: stepId, decision, comment });

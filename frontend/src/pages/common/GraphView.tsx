@@ -3,7 +3,7 @@
  * status per node (the trace) and a CSS mark per node or edge (the version diff). It gives the cards an
  * editor store of their own because they read their run status and issues from one.
  */
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider } from "@xyflow/react";
+import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useNodesState, useReactFlow } from "@xyflow/react";
 import { useEffect, useMemo, useState } from "react";
 import { createEditorStore, EditorStoreContext, type EditorStore } from "../../editor/store";
 import type { NodeRunStatus } from "../../editor/store/runSlice";
@@ -42,7 +42,7 @@ export function GraphView(props: GraphViewProps) {
 }
 
 function GraphCanvas({ graph, nodeClass, edgeClass, selectedId, onSelect, label, height = 360 }: GraphViewProps) {
-  const { nodes, edges } = useMemo(() => {
+  const derived = useMemo(() => {
     const c = toCanvas(graph);
     const ns: AppNode[] = c.nodes.map((n) => ({
       ...n,
@@ -54,6 +54,22 @@ function GraphCanvas({ graph, nodeClass, edgeClass, selectedId, onSelect, label,
     const es: AppEdge[] = c.edges.map((e) => ({ ...e, type: "smoothstep", className: edgeClass?.[e.id], focusable: false }));
     return { nodes: ns, edges: es };
   }, [graph, nodeClass, edgeClass, selectedId]);
+  // React Flow keeps the measured sizes on the node objects it hands back through onNodesChange, so the
+  // nodes live in state and are re-derived (keeping their measurements) when the inputs change.
+  const [nodes, setNodes, onNodesChange] = useNodesState<AppNode>(derived.nodes);
+  useEffect(() => {
+    setNodes((prev) => {
+      const measured = new Map(prev.map((n) => [n.id, n.measured]));
+      return derived.nodes.map((n) => ({ ...n, measured: measured.get(n.id) }));
+    });
+  }, [derived.nodes, setNodes]);
+  const edges = derived.edges;
+  // Fit once the cards have been measured (the fitView prop can run before that on a controlled flow).
+  const initialized = useNodesInitialized();
+  const { fitView } = useReactFlow();
+  useEffect(() => {
+    if (initialized) void fitView({ maxZoom: 1, padding: 0.15 });
+  }, [initialized, graph, fitView]);
 
   return (
     <div className="graph-view" style={{ height }}>
@@ -61,6 +77,7 @@ function GraphCanvas({ graph, nodeClass, edgeClass, selectedId, onSelect, label,
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         nodesDraggable={false}
         nodesConnectable={false}
         edgesFocusable={false}
@@ -76,7 +93,6 @@ function GraphCanvas({ graph, nodeClass, edgeClass, selectedId, onSelect, label,
         aria-label={label ?? "Workflow graph (read-only)"}
       >
         <Background gap={20} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" />
         <Controls showInteractive={false} />
       </ReactFlow>
     </div>

@@ -10,20 +10,18 @@ const step = (id: string, start: number, end: number | null, status = "succeeded
 });
 
 describe("layoutTimeline", () => {
-  it("puts sequential steps on one lane with bars proportional to their duration", () => {
-    const { bars, lanes, totalMs } = layoutTimeline([step("a", 0, 100), step("b", 100, 400)]);
-    expect(lanes).toBe(1);
+  it("gives each step a row in start order with a bar proportional to its duration", () => {
+    const { bars, totalMs } = layoutTimeline([step("b", 100, 400), step("a", 0, 100)]);
     expect(totalMs).toBe(400);
-    expect(bars.map((b) => [b.step.id, b.lane, b.left, b.width])).toEqual([
-      ["a", 0, 0, 25],
-      ["b", 0, 25, 75],
+    expect(bars.map((b) => [b.step.id, b.row, b.left, b.width, b.parallel])).toEqual([
+      ["a", 0, 0, 25, false],
+      ["b", 1, 25, 75, false],
     ]);
   });
 
-  it("puts overlapping (parallel) steps on separate lanes and reuses a lane once it is free", () => {
-    const { bars, lanes } = layoutTimeline([step("a", 0, 300), step("b", 50, 200), step("c", 250, 400), step("d", 310, 320)]);
-    expect(lanes).toBe(2);
-    expect(Object.fromEntries(bars.map((b) => [b.step.id, b.lane]))).toEqual({ a: 0, b: 1, c: 1, d: 0 });
+  it("flags steps that ran at the same time (parallel branches)", () => {
+    const { bars } = layoutTimeline([step("a", 0, 300), step("b", 50, 200), step("c", 300, 400)]);
+    expect(Object.fromEntries(bars.map((b) => [b.step.id, b.parallel]))).toEqual({ a: true, b: true, c: false });
   });
 
   it("draws an open (waiting) step up to now and marks it open", () => {
@@ -48,7 +46,7 @@ describe("layoutTimeline", () => {
   });
 
   it("returns an empty layout for no steps", () => {
-    expect(layoutTimeline([])).toEqual({ bars: [], lanes: 0, totalMs: 0, originMs: 0 });
+    expect(layoutTimeline([])).toEqual({ bars: [], totalMs: 0, originMs: 0 });
   });
 });
 

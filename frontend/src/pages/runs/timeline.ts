@@ -1,7 +1,7 @@
 /**
- * Step timeline layout: one bar per step from its start to its end on a shared time axis, packed into
- * lanes so that steps that overlap in time (parallel branches) sit on separate rows, and waits (an
- * approval step still open, or the gap while a run waited) stay visible as long bars.
+ * Step timeline layout: one row per step in start order, a bar from its start to its end on a shared
+ * time axis. Steps that overlap in time (parallel branches) are flagged, and waits (an approval step
+ * still open) stay visible as long bars drawn up to now.
  */
 
 export interface TimedStep {
@@ -19,14 +19,16 @@ export interface TimelineBar<S extends TimedStep = TimedStep> {
   /** Percentages of the axis, for CSS. */
   left: number;
   width: number;
-  lane: number;
+  /** Row in start order. */
+  row: number;
+  /** Ran at the same time as another step (a parallel branch). */
+  parallel: boolean;
   /** True while the step has no end yet (running or waiting): drawn up to `now`. */
   open: boolean;
 }
 
 export interface TimelineLayout<S extends TimedStep = TimedStep> {
   bars: TimelineBar<S>[];
-  lanes: number;
   totalMs: number;
   originMs: number;
 }
@@ -40,7 +42,7 @@ export function layoutTimeline<S extends TimedStep>(
 ): TimelineLayout<S> {
   const now = opts.now ?? Date.now();
   const timed = steps.filter((s) => s.started_at);
-  if (!timed.length) return { bars: [], lanes: 0, totalMs: 0, originMs: 0 };
+  if (!timed.length) return { bars: [], totalMs: 0, originMs: 0 };
   const t = (iso: string) => new Date(iso).getTime();
   const starts = timed.map((s) => t(s.started_at!));
   const origin = Math.min(...starts, ...(opts.runStart ? [t(opts.runStart)] : []));
@@ -52,19 +54,14 @@ export function layoutTimeline<S extends TimedStep>(
   const order = timed
     .map((s, i) => ({ s, start: starts[i] - origin, end: Math.max(ends[i], starts[i]) - origin }))
     .sort((a, b) => a.start - b.start || a.end - b.end);
-  // Greedy interval partitioning: the first lane whose last bar ended by this bar's start.
-  const laneEnds: number[] = [];
-  const bars: TimelineBar<S>[] = order.map(({ s, start, end }) => {
-    let lane = laneEnds.findIndex((e) => e <= start);
-    if (lane < 0) {
-      lane = laneEnds.length;
-      laneEnds.push(end);
-    } else laneEnds[lane] = end;
-    const left = (start / total) * 100;
-    const width = Math.max(((end - start) / total) * 100, MIN_WIDTH_PCT);
-    return { step: s, startMs: start, endMs: end, left: Math.min(left, 100 - MIN_WIDTH_PCT), width: Math.min(width, 100 - Math.min(left, 100 - MIN_WIDTH_PCT)), lane, open: !s.finished_at };
+  const bars: TimelineBar<S>[] = order.map(({ s, start, end }, row) => {
+    const left = Math.min((start / total) * 100, 100 - MIN_WIDTH_PCT);
+    const width = Math.min(Math.max(((end - start) / total) * 100, MIN_WIDTH_PCT), 100 - left);
+    // Overlap is strict: a step that starts exactly when another ends ran after it, not beside it.
+    const parallel = order.some((o, j) => j !== row && o.start < end && start < o.end);
+    return { step: s, startMs: start, endMs: end, left, width, row, parallel, open: !s.finished_at };
   });
-  return { bars, lanes: laneEnds.length, totalMs: total, originMs: origin };
+  return { bars, totalMs: total, originMs: origin };
 }
 
 /** Evenly spaced axis ticks (ms offsets) with round values. */

@@ -6,6 +6,8 @@ const TABS = [
   { to: "/settings/members", label: "Members" },
   { to: "/settings/tokens", label: "API tokens" },
   { to: "/settings/secrets", label: "Secrets" },
+  { to: "/settings/invitations", label: "Invitations" },
+  { to: "/settings/providers", label: "Model providers" },
 ];
 
 export default function SettingsLayout() {

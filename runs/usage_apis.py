@@ -1,0 +1,115 @@
+"""Read-only usage figures for the usage screen (tokens and cost per day, workflow and model; runs by
+status per day) and the graph a run executed, for the run detail screen. Mounted by runs/usage_urls.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, FloatField, IntegerField, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.permissions import current_workspace, get_in_workspace
+from runs.models import Run, Step
+from trellis.errors import ApplicationError
+
+MAX_DAYS = 366
+
+
+def _sums(prefix: str = "") -> dict:
+    def num(key: str, field):
+        return Coalesce(Sum(Cast(KT(f"{prefix}usage__{key}"), field)), 0, output_field=field)
+
+    return {
+        "input_tokens": num("input_tokens", IntegerField()),
+        "output_tokens": num("output_tokens", IntegerField()),
+        "cost_usd": num("cost_usd", FloatField()),
+    }
+
+
+def _row(key: str, values: dict, *, runs: int, label: str | None = None) -> dict:
+    row = {
+        "key": key,
+        "runs": runs,
+        "input_tokens": int(values["input_tokens"] or 0),
+        "output_tokens": int(values["output_tokens"] or 0),
+        "cost_usd": round(float(values["cost_usd"] or 0), 6),
+    }
+    if label is not None:
+        row["label"] = label
+    return row
+
+
+def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
+    """Aggregates in the database (a few GROUP BY queries), so it stays cheap with many runs."""
+    since = timezone.now() - dt.timedelta(days=days)
+    runs = Run.objects.filter(workspace_id=workspace_id, created_at__gte=since)
+    if workflow_id:
+        runs = runs.filter(workflow_id=workflow_id)
+
+    per_day = [
+        _row(r["day"].isoformat(), r, runs=r["runs"])
+        for r in runs.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(runs=Count("id"), **_sums())
+        .order_by("day")
+    ]
+    per_workflow = [
+        _row(str(r["workflow_id"]), r, runs=r["runs"], label=r["workflow__name"])
+        for r in runs.values("workflow_id", "workflow__name")
+        .annotate(runs=Count("id"), **_sums())
+        .order_by("-cost_usd", "-runs")
+    ]
+    steps = Step.objects.filter(run__in=runs, usage__isnull=False).exclude(usage__model=None)
+    per_model = [
+        _row(r["model"] or "unknown", r, runs=r["runs"])
+        for r in steps.annotate(model=KT("usage__model"))
+        .values("model")
+        .annotate(runs=Count("run_id", distinct=True), **_sums())
+        .order_by("-cost_usd", "model")
+    ]
+    by_day: dict[str, dict[str, int]] = {}
+    for r in runs.annotate(day=TruncDate("created_at")).values("day", "status").annotate(n=Count("id")):
+        by_day.setdefault(r["day"].isoformat(), {})[r["status"]] = r["n"]
+    return {
+        "days": days,
+        "source": "server",
+        "per_day": per_day,
+        "per_workflow": per_workflow,
+        "per_model": per_model,
+        "status_by_day": [{"day": day, "counts": by_day[day]} for day in sorted(by_day)],
+    }
+
+
+class UsageApi(APIView):
+    @extend_schema(summary="Tokens and cost per day, workflow and model; runs by status per day (?days=30)")
+    def get(self, request):
+        membership = current_workspace(request, Role.VIEWER)
+        try:
+            days = int(request.GET.get("days", 30))
+        except ValueError:
+            raise ApplicationError("validation_error", "days must be a whole number.", [{"field": "days"}]) from None
+        if not 1 <= days <= MAX_DAYS:
+            raise ApplicationError("validation_error", f"days must be between 1 and {MAX_DAYS}.", [{"field": "days"}])
+        report = usage_report(
+            workspace_id=membership.workspace_id, days=days, workflow_id=request.GET.get("workflow") or None
+        )
+        return Response(report)
+
+
+class RunGraphApi(APIView):
+    @extend_schema(summary="The graph a run executed (its pinned version or its draft snapshot)")
+    def get(self, request, run_id):
+        run = get_in_workspace(request, Run.objects.select_related("version"), Role.VIEWER, pk=run_id)
+        return Response(
+            {
+                "graph": run.graph,
+                "version": run.version.number if run.version_id and run.version else None,
+                "is_draft": run.is_draft,
+            }
+        )

@@ -1,0 +1,94 @@
+"""Issue 6, runs: the run list updates live, filters by status, and a failed run leads to its failing step."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.screens import approval, graph, transform
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.fixtures_screens"]
+
+
+def test_a_run_appears_and_changes_status_in_the_list_without_a_reload(page, api, shot):
+    # given a published workflow that waits for a human approval
+    wf = api.workflow("Refund approval", graph(approval()), publish="first")
+    page.goto(f"/workflows/{wf}/runs")
+    expect(page.get_by_role("heading", name="No runs yet")).to_be_visible()
+
+    # when a run starts elsewhere (the API), the open list shows it waiting
+    run = api.run(wf, "refund please")
+    row = page.locator(f'tr[data-run-id="{run["id"]}"]')
+    expect(row).to_contain_text("Waiting", timeout=10_000)
+    expect(row).to_contain_text("v1")
+    expect(row).to_contain_text("manual")
+    shot(page, "20-runs-list-live-waiting")
+
+    # and when someone approves it, the same row turns to succeeded, still without a reload
+    waiting = api.wait_for(run["id"], {"waiting"})
+    step = next(s for s in waiting["steps"] if s["status"] == "waiting")
+    api.call("POST", f"runs/{run['id']}/approvals", {"step_id": step["id"], "decision": "approved", "comment": ""})
+    expect(row).to_contain_text("Succeeded", timeout=10_000)
+    shot(page, "21-runs-list-live-succeeded")
+
+
+def test_a_waiting_run_is_approved_from_its_page_and_the_trace_shows_every_step(page, api, shot):
+    wf = api.workflow("Approval from the page", graph(approval(message="Refund 40 EUR?")), publish="first")
+    run = api.run(wf, "refund")
+    api.wait_for(run["id"], {"waiting"})
+    page.goto(f"/runs/{run['id']}")
+    box = page.get_by_role("region", name="Approval for Human review")
+    expect(box).to_contain_text("Refund 40 EUR?")
+    shot(page, "22-run-waiting-for-approval")
+    box.get_by_label("Comment").fill("ok")
+    box.get_by_role("button", name="Approve").click()
+    expect(page.locator("h1 .chip")).to_have_text("Succeeded", timeout=10_000)
+    timeline = page.get_by_role("list", name="Step timeline")
+    expect(timeline.get_by_role("listitem")).to_have_count(3)
+    expect(page.get_by_label("Run trace").locator(".card.run-succeeded")).to_have_count(3)
+
+
+def test_opening_a_failed_run_shows_the_failing_step_and_its_error(page, api, shot):
+    # given a workflow whose second step fails at run time (int() of a word)
+    g = graph(
+        transform("clean", "Clean input", {"text": "workflow.input.message.trim()"}),
+        transform("parse", "Parse amount", {"amount": "int(nodes.clean.output.text)"}),
+    )
+    wf = api.workflow("Invoice parser", g, publish="parses amounts")
+    ok = api.run(wf, "42", wait=20)
+    bad = api.run(wf, "forty-two", wait=20)
+    assert ok["status"] == "succeeded", ok
+    assert bad["status"] == "failed", bad
+
+    # when the user filters the workspace's runs by "Failed" and opens the run
+    page.get_by_role("link", name="Runs", exact=True).click()
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator(f'tr[data-run-id="{ok["id"]}"]')).to_have_count(0)
+    row = page.locator(f'tr[data-run-id="{bad["id"]}"]')
+    expect(row).to_contain_text("Failed")
+    shot(page, "23-runs-list-filtered-failed")
+    row.click()
+
+    # then the page names the failing step, opens it, and shows its error, input and the trace
+    expect(page.get_by_role("alert", name="Run error")).to_contain_text("Parse amount")
+    panel = page.get_by_role("complementary", name="Step details")
+    expect(panel.locator(".step-title")).to_have_text("Parse amount")
+    expect(panel.get_by_role("alert", name="Step error")).to_be_visible()
+    expect(panel.get_by_label("Input", exact=True)).to_contain_text("forty-two")
+    expect(page.get_by_label("Run trace").locator(".card.run-failed")).to_have_count(1)
+    expect(page.get_by_label("Run trace").locator(".card.run-succeeded")).to_have_count(2)
+    failed_bar = page.get_by_role("list", name="Step timeline").locator(".tl-failed")
+    expect(failed_bar).to_have_count(1)
+    shot(page, "24-run-failed-detail")
+
+    # and clicking an earlier step on the timeline shows that step's output
+    page.get_by_role("list", name="Step timeline").get_by_role("listitem", name=re.compile("^Clean input")).click()
+    expect(panel.locator(".step-title")).to_have_text("Clean input")
+    expect(panel.get_by_label("Output", exact=True)).to_contain_text('"text": "forty-two"')
+
+    # and a rerun starts a new run of the same version with the same input
+    page.get_by_role("button", name="Rerun", exact=True).click()
+    page.wait_for_url(re.compile(r"/runs/(?!" + bad["id"] + ")"))
+    expect(page.get_by_text("rerun", exact=True)).to_be_visible()
+    expect(page.locator("h1 .chip")).to_have_text("Failed", timeout=10_000)
