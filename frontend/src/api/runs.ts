@@ -7,7 +7,7 @@ export const startRun = (workflowId: string, input: unknown, version: number | "
   api<Run>("POST", `workflows/${workflowId}/runs`, { input, version });
 export const getRun = (id: string) => api<Run>("GET", `runs/${id}`);
 export const cancelRun = (id: string) => api<Run>("POST", `runs/${id}/cancel`, {});
-export const decideApproval = (runId: string, stepId: string, decision: "approve" | "reject", comment = "") =>
+export const decideApproval = (runId: string, stepId: string, decision: "approved" | "rejected", comment = "") =>
   api<unknown>("POST", `runs/${runId}/approvals`, { step_id: stepId, decision, comment });
 
 /**

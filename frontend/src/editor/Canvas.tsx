@@ -37,7 +37,8 @@ export function Canvas() {
   const { screenToFlowPosition, fitView } = useReactFlow();
   // Fit once, after the cards have been measured (fitting before that centres on zero-size boxes).
   const initialized = useNodesInitialized();
-  const fitted = useRef(false);
+  // An empty canvas keeps its viewport, so that dropping the first node does not move the view.
+  const fitted = useRef(store.getState().nodes.length === 0);
   useEffect(() => {
     if (initialized && !fitted.current) {
       fitted.current = true;

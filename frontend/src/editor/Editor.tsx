@@ -182,7 +182,7 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
           </div>
           <div className="side-body">
             {tab === "inspect" && <Inspector />}
-            {tab === "issues" && <IssuesPanel />}
+            {tab === "issues" && <IssuesPanel onPick={() => setTab("inspect")} />}
             <div hidden={tab !== "run"}>
               <RunPanel workflowId={workflowId} save={save} />
             </div>

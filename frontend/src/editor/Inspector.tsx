@@ -41,13 +41,14 @@ export function Inspector() {
 
 function NodeInspector({ node }: { node: AppNode }) {
   const catalog = useNodeTypeCatalog();
-  const { updateConfig, renameNode, changeNodeId, deleteNodes, focusField } = useEditor(
+  const { updateConfig, renameNode, changeNodeId, deleteNodes, focusField, focusRequest } = useEditor(
     useShallow((s) => ({
       updateConfig: s.updateConfig,
       renameNode: s.renameNode,
       changeNodeId: s.changeNodeId,
       deleteNodes: s.deleteNodes,
       focusField: s.focusField,
+      focusRequest: s.focusRequest,
     })),
   );
   const [idDraft, setIdDraft] = useState(node.id);
@@ -63,10 +64,10 @@ function NodeInspector({ node }: { node: AppNode }) {
     const candidates = [...root.current.querySelectorAll<HTMLElement>("[data-field]")];
     const match =
       candidates.find((el) => el.dataset.field === norm) ?? candidates.find((el) => norm.startsWith(`${el.dataset.field}.`));
-    const input = match?.querySelector<HTMLElement>("textarea, input, select");
+    const input = match?.querySelector<HTMLElement>(".expr-input") ?? match?.querySelector<HTMLElement>("textarea, input, select");
     match?.scrollIntoView({ block: "center" });
     input?.focus();
-  }, [focusField]);
+  }, [focusField, focusRequest]);
 
   const commitId = () => {
     const err = changeNodeId(node.id, idDraft.trim());
@@ -83,8 +84,8 @@ function NodeInspector({ node }: { node: AppNode }) {
           <div className="inspector-type">{meta.label}</div>
           <div className="muted small-text">{catalog[node.type]?.description ?? meta.description}</div>
         </div>
-        <button type="button" className="icon-btn danger" aria-label={`Delete ${node.data.name}`} title="Delete (Del)" onClick={() => deleteNodes([node.id])}>
-          🗑
+        <button type="button" className="small danger" aria-label={`Delete ${node.data.name}`} title="Delete (Del)" onClick={() => deleteNodes([node.id])}>
+          Delete
         </button>
       </div>
       <Field nodeId={node.id} field="name" label="Name">

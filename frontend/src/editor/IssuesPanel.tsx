@@ -3,7 +3,7 @@ import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { useEditor } from "./store";
 
-export function IssuesPanel() {
+export function IssuesPanel({ onPick }: { onPick?: () => void }) {
   const { issues, nodes, selectOnly, validatedAt } = useEditor(
     useShallow((s) => ({ issues: s.issues, nodes: s.nodes, selectOnly: s.selectOnly, validatedAt: s.validatedAt })),
   );
@@ -22,7 +22,11 @@ export function IssuesPanel() {
           <button
             type="button"
             className={`issue issue-${i.severity}`}
-            onClick={() => i.node_id && selectOnly([i.node_id], i.field)}
+            onClick={() => {
+              if (!i.node_id) return;
+              selectOnly([i.node_id], i.field);
+              onPick?.();
+            }}
             disabled={!i.node_id}
           >
             <span className="issue-sev">{i.severity === "error" ? "Error" : "Warning"}</span>

@@ -95,7 +95,7 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
     }
   };
 
-  const decide = async (stepId: string, decision: "approve" | "reject") => {
+  const decide = async (stepId: string, decision: "approved" | "rejected") => {
     if (!run.runId) return;
     setError(null);
     try {
@@ -184,10 +184,10 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
               {w.message && <p className="approval-msg">{w.message}</p>}
               <input aria-label="Comment" placeholder="Comment (optional)" value={comment} onChange={(e) => setComment(e.target.value)} />
               <div className="actions">
-                <button type="button" className="primary" onClick={() => void decide(w.stepId, "approve")}>
+                <button type="button" className="primary" onClick={() => void decide(w.stepId, "approved")}>
                   Approve
                 </button>
-                <button type="button" className="danger" onClick={() => void decide(w.stepId, "reject")}>
+                <button type="button" className="danger" onClick={() => void decide(w.stepId, "rejected")}>
                   Reject
                 </button>
               </div>

@@ -2,7 +2,7 @@
 import dagre from "@dagrejs/dagre";
 import type { AppEdge, AppNode } from "../nodes/types";
 
-export const NODE_WIDTH = 220;
+export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 72;
 
 export function layoutNodes(nodes: AppNode[], edges: AppEdge[]): AppNode[] {

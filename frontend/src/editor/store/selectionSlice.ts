@@ -4,6 +4,8 @@ import type { EditorSlice } from "./types";
 export interface SelectionSlice {
   inspectedId: string | null;
   focusField: string | null;
+  /** Bumped on every request to focus a field, so that asking twice focuses twice. */
+  focusRequest: number;
   syncInspected: () => void;
   selectOnly: (ids: string[], focusField?: string | null) => void;
   selectAll: () => void;
@@ -13,6 +15,7 @@ export interface SelectionSlice {
 export const createSelectionSlice: EditorSlice<SelectionSlice> = (set, get) => ({
   inspectedId: null,
   focusField: null,
+  focusRequest: 0,
 
   syncInspected: () => {
     const selected = get().nodes.filter((n) => n.selected);
@@ -27,6 +30,7 @@ export const createSelectionSlice: EditorSlice<SelectionSlice> = (set, get) => (
       edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
       inspectedId: ids.length === 1 ? ids[0] : null,
       focusField,
+      focusRequest: get().focusRequest + (focusField ? 1 : 0),
     });
   },
 
