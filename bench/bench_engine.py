@@ -259,7 +259,7 @@ def main() -> int:
         _child(args)
         return 0
     print("Engine overhead per node: 100 transform nodes in a line (+ start, end), median of runs")
-    for batch_ms in (0, 50):
+    for batch_ms in (0, 20):
         label = "one transaction per step" if batch_ms == 0 else f"commit batching {batch_ms} ms"
         d = _run_child("default", args, batch_ms)
         if d:

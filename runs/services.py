@@ -23,6 +23,8 @@ RUN_FINISHED_LISTENERS: list[Callable[[Run], None]] = []
 
 
 def notify_finished(run_id) -> None:
+    if not RUN_FINISHED_LISTENERS:
+        return
     run = Run.objects.filter(pk=run_id).first()
     if run is None:
         return

@@ -69,24 +69,23 @@ def _row(run_id: str, rec: StepRecord) -> Step:
     )
 
 
-@contextlib.contextmanager
-def _atomic(*, durable_commit: bool = False):
-    """A transaction whose commit, on PostgreSQL, does not wait for the WAL flush unless asked to.
+def _async_commits() -> None:
+    """On PostgreSQL, let this connection's commits skip waiting for the WAL flush.
 
     Per-step commits happen hundreds of times a second; waiting for fsync costs ~5-20 ms each on
-    ordinary disks. A database *server* crash may then lose the last fraction of a second of steps,
-    which the engine simply runs again (same idempotency keys); a worker crash loses nothing
-    committed. Terminal run states are always committed durably. RUN_SYNCHRONOUS_COMMIT=true
-    makes every commit durable."""
-    with transaction.atomic():
-        if (
-            connection.vendor == "postgresql"
-            and not durable_commit
-            and not getattr(settings, "RUN_SYNCHRONOUS_COMMIT", False)
-        ):
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
+    ordinary disks. A database *server* crash may then lose the last fraction of a second of
+    steps, which the engine simply runs again (same idempotency keys); a worker crash loses
+    nothing committed; a lost terminal state makes the reaper resume the run, which finishes it
+    again. RUN_SYNCHRONOUS_COMMIT=true keeps every commit durable."""
+    if connection.vendor != "postgresql" or getattr(settings, "RUN_SYNCHRONOUS_COMMIT", False):
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(connection, "_trellis_async_for", None) is raw:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    connection._trellis_async_for = raw
 
 
 class _Sql:
@@ -165,6 +164,48 @@ class _Sql:
             params,
         )
 
+    def commit_pg(self, cursor, run_id, owner, fields: dict, steps: list[StepRecord], events: list):
+        """UPDATE the run (lease-guarded), INSERT new steps and events: one statement, one round trip.
+        When the lease is lost the UPDATE matches nothing, the inserts see no row, and None comes back."""
+        sets, params = [], []
+        for name, value in fields.items():
+            clause, param = self._col(Run, name, value)
+            sets.append(clause)
+            params.append(param)
+        sets.append("last_seq = last_seq + %s")
+        params.append(len(events))
+        sql = [
+            f"WITH r AS (UPDATE {self.run_table} SET {', '.join(sets)} WHERE id = %s AND lease_owner = %s "
+            "RETURNING last_seq, cancel_requested)"
+        ]
+        params += [run_id, owner]
+        if steps:
+            one = (
+                "(%s::uuid, %s::uuid, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s::jsonb, %s::jsonb, "
+                "%s::timestamptz, %s::timestamptz, %s::int, %s::jsonb, %s::int, %s::int, %s::int)"
+            )
+            sql.append(
+                f", s AS (INSERT INTO {self.step_table} (id, run_id, node_id, node_type, status, input, output, "
+                'error, port, state_updates, wait, started_at, finished_at, duration_ms, usage, "order", attempt, '
+                f"iteration) SELECT v.* FROM (VALUES {', '.join([one] * len(steps))}) AS v WHERE EXISTS "
+                "(SELECT 1 FROM r))"
+            )
+            for rec in steps:
+                params += [rec.id, run_id, rec.node_id, rec.node_type, *self._step_values(rec)]
+        if events:
+            one = "(%s::int, %s, %s, %s::jsonb, %s::timestamptz)"
+            sql.append(
+                f", e AS (INSERT INTO {self.event_table} (run_id, seq, type, node_id, data, ts) "
+                f"SELECT %s::uuid, r.last_seq - %s + v.k, v.t, v.n, v.d, v.ts FROM r, "
+                f"(VALUES {', '.join([one] * len(events))}) AS v (k, t, n, d, ts))"
+            )
+            params += [run_id, len(events)]
+            for k, (ev, ts) in enumerate(events, start=1):
+                params += [k, ev.type, ev.node_id, self.json(ev.data or {}), ts]
+        sql.append(" SELECT last_seq, cancel_requested FROM r")
+        cursor.execute("".join(sql), params)
+        return cursor.fetchone()
+
     def update_step(self, cursor, rec: StepRecord) -> None:
         c = self.json_cast
         cursor.execute(
@@ -186,17 +227,18 @@ class _Sql:
 
 class DjangoStore:
     def acquire(self, run_id: str, owner: str, lease_s: float) -> RunSnapshot | None:
+        _async_commits()
         now = timezone.now()
-        with _atomic():
-            taken = (
-                Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING])
-                .filter(Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now))
-                .update(lease_owner=owner, lease_expires_at=now + dt.timedelta(seconds=lease_s))
-            )
-            if not taken:
-                return None
-            run = Run.objects.get(pk=run_id)
-            steps = list(Step.objects.filter(run_id=run_id))
+        taken = (
+            Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING])
+            .filter(Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now))
+            .update(lease_owner=owner, lease_expires_at=now + dt.timedelta(seconds=lease_s))
+        )
+        if not taken:
+            return None
+        run = Run.objects.get(pk=run_id)
+        fresh = run.status == RunStatus.QUEUED and run.step_counter == 0 and run.started_at is None
+        steps = [] if fresh else list(Step.objects.filter(run_id=run_id))
         if run.status == RunStatus.WAITING and not run.cancel_requested:
             due = run.wake_at is not None and run.wake_at <= now
             decided = any(s.order is None and s.status == "succeeded" for s in steps)
@@ -230,36 +272,48 @@ class DjangoStore:
         n_events = len(commit.events)
         terminal = fields.get("status") in TERMINAL_STATUSES
         resumed = False
-        messages = []
+        _async_commits()
         sql = _Sql(connection)
-        with _atomic(durable_commit=terminal), connection.cursor() as cursor:
-            # Raw SQL: this runs once per step, and the ORM's query building was most of its cost.
-            row = sql.update_run(cursor, run_id, owner, fields, n_events)
-            if row is None:
-                raise LeaseLost()
-            last_seq, cancel_requested = row
-            new = [r for r in commit.steps if not r.persisted]
-            if new:
-                sql.insert_steps(cursor, run_id, new)
-            for rec in commit.steps:
-                if rec.persisted:
-                    sql.update_step(cursor, rec)
-            if n_events:
-                seq = last_seq - n_events
-                rows = []
-                for ev in commit.events:
-                    seq += 1
-                    ts = ev.ts or timezone.now()
-                    rows.append((seq, ev, ts))
-                    messages.append(
-                        events.message(seq=seq, type=ev.type, run_id=run_id, node_id=ev.node_id, ts=ts, data=ev.data)
+        stamped = [(ev, ev.ts or timezone.now()) for ev in commit.events]
+        new = [r for r in commit.steps if not r.persisted]
+        updated = [r for r in commit.steps if r.persisted]
+        waiting = commit.release and fields.get("status") == RunStatus.WAITING
+        # Raw SQL: this runs once per step, and the ORM's query building was most of its cost. On
+        # PostgreSQL a plain step commit is a single statement in autocommit: one round trip.
+        single = sql.pg and not updated and not waiting
+        with contextlib.ExitStack() as stack:
+            if not single:
+                stack.enter_context(transaction.atomic())
+            cursor = stack.enter_context(connection.cursor())
+            if sql.pg:
+                row = sql.commit_pg(cursor, run_id, owner, fields, new, stamped)
+                if row is None:
+                    raise LeaseLost()
+                last_seq, cancel_requested = row
+            else:
+                row = sql.update_run(cursor, run_id, owner, fields, n_events)
+                if row is None:
+                    raise LeaseLost()
+                last_seq, cancel_requested = row
+                if new:
+                    sql.insert_steps(cursor, run_id, new)
+                if n_events:
+                    sql.insert_events(
+                        cursor, run_id, [(last_seq - n_events + k, ev, ts) for k, (ev, ts) in enumerate(stamped, 1)]
                     )
-                sql.insert_events(cursor, run_id, rows)
-            if commit.release and fields.get("status") == RunStatus.WAITING:
+            for rec in updated:
+                sql.update_step(cursor, rec)
+            if waiting:
                 # An approval decided while we were still running: go round again instead of waiting.
                 if Step.objects.filter(run_id=run_id, order__isnull=True, status="succeeded").exists():
                     Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED)
                     resumed = True
+            messages = [
+                events.message(
+                    seq=last_seq - n_events + k, type=ev.type, run_id=run_id, node_id=ev.node_id, ts=ts, data=ev.data
+                )
+                for k, (ev, ts) in enumerate(stamped, 1)
+            ]
             if messages:
                 transaction.on_commit(lambda: events.broadcast(run_id, messages))
             if terminal:
@@ -269,13 +323,12 @@ class DjangoStore:
         return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
 
     def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:
-        with _atomic():
-            updated = Run.objects.filter(pk=run_id, lease_owner=owner).update(
-                lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
-            )
-            if not updated:
-                raise LeaseLost()
-            return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
+        updated = Run.objects.filter(pk=run_id, lease_owner=owner).update(
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
+        if not updated:
+            raise LeaseLost()
+        return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
 
     def release(self, run_id: str, owner: str) -> None:
         Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner=None, lease_expires_at=None)

@@ -214,7 +214,7 @@ RUN_MAX_LOOP_ITERATIONS = env_int("TRELLIS_RUN_MAX_LOOP_ITERATIONS", 100, minimu
 STEP_MAX_PAYLOAD_BYTES = env_int("TRELLIS_STEP_MAX_PAYLOAD_BYTES", 1024 * 1024, minimum=1024)
 RUN_LEASE_S = env_int("TRELLIS_RUN_LEASE_S", 30, minimum=1)
 # Finished built-in (pure CEL) steps are grouped into one transaction for up to this long; 0 = one per step.
-RUN_COMMIT_BATCH_MS = env_int("TRELLIS_RUN_COMMIT_BATCH_MS", 0, minimum=0)
+RUN_COMMIT_BATCH_MS = env_int("TRELLIS_RUN_COMMIT_BATCH_MS", 20, minimum=0)
 # false: per-step commits on PostgreSQL skip the WAL flush wait (terminal states are always durable).
 RUN_SYNCHRONOUS_COMMIT = env_bool("TRELLIS_RUN_SYNCHRONOUS_COMMIT", False)
 RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurrent I/O nodes per run

@@ -200,8 +200,7 @@ class _Session:
 
     def run(self) -> str | None:
         ACTIVE_RUNS[self.run_id] = self.cancel_event
-        heartbeat = threading.Thread(target=self._heartbeat, name=f"lease-{self.run_id[:8]}", daemon=True)
-        heartbeat.start()
+        self.heartbeat_thread: threading.Thread | None = None
         try:
             if self.snap.cancel_requested:
                 self._finish("cancelled", error={"code": "cancelled", "message": "The run was cancelled."})
@@ -230,6 +229,15 @@ class _Session:
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
             self.redactor.forget()
+
+    def _ensure_heartbeat(self) -> None:
+        """Started only once the engine blocks on a node or a backoff: every commit extends the
+        lease too, so a run of quick built-in steps needs no extra thread."""
+        if self.heartbeat_thread is None:
+            self.heartbeat_thread = threading.Thread(
+                target=self._heartbeat, name=f"lease-{self.run_id[:8]}", daemon=True
+            )
+            self.heartbeat_thread.start()
 
     def _heartbeat(self) -> None:
         interval = self.limits.heartbeat_s or max(0.05, min(self.limits.lease_s / 3.0, 1.0))
@@ -487,6 +495,7 @@ class _Session:
             if not self.inflight and not self.delayed:
                 break
             self._flush()
+            self._ensure_heartbeat()
             timeout = 0.2
             if self.delayed:
                 timeout = min(timeout, max(0.0, self.delayed[0][0] - time.monotonic()))
