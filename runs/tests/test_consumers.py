@@ -106,3 +106,33 @@ async def test_an_anonymous_socket_is_refused(run_and_token):
     comm = WebsocketCommunicator(application, f"/ws/runs/{run.pk}/", headers=HEADERS)
     connected, _ = await comm.connect()
     assert not connected
+
+
+async def test_streamed_text_is_coalesced_live_and_never_stored(make_run, workspace, owner):
+    from runs.dispatch import dispatch_run
+    from runs.models import RunEvent, Step
+    from runs.tests.helpers import line, node, start
+
+    def setup():
+        run = make_run(line(start(), node("talk", "test_stream", chunks=60, interval=0.01), node("end", "end")))
+        return run, api_token_create(workspace=workspace, user=owner, name="ws")[1]
+
+    run, token = await database_sync_to_async(setup)()
+    comm = communicator(run.pk, token, after=0)
+    connected, _ = await comm.connect()
+    assert connected
+    await database_sync_to_async(dispatch_run)(run.pk)
+    got = []
+    while not got or got[-1]["type"] != "run.finished":
+        got.append(json.loads(await comm.receive_from(timeout=15)))
+    deltas = [e for e in got if e["type"] == "step.delta"]
+    # 60 tokens over ~0.6 s arrive as at most ~20 messages a second (plus the final flush)
+    assert 2 <= len(deltas) <= 16, len(deltas)
+    step = await database_sync_to_async(Step.objects.get)(run=run, node_id="talk")
+    assert "".join(d["data"]["text"] for d in deltas) == step.output["text"]
+    assert all(d["data"]["step_id"] == str(step.pk) and d["node_id"] == "talk" for d in deltas)
+    stored = await database_sync_to_async(lambda: RunEvent.objects.filter(run=run, type="step.delta").count())()
+    assert stored == 0
+    seqs = [e["seq"] for e in got if e["seq"] is not None]
+    assert seqs == list(range(1, len(seqs) + 1))
+    await comm.disconnect()
