@@ -243,6 +243,8 @@ def test_invalid_json_answers_400(http, make_trigger):
 def test_over_the_rate_limit_answers_429_with_retry_after(http, make_trigger):
     trigger, _ = make_trigger(auth_mode="none", rate_limit_per_minute=2)
     json_type = {"content-type": "application/json"}
+    if 60 - time.time() % 60 < 3:  # the limit counts per clock minute: stay inside one
+        time.sleep(3.1)
 
     codes = [post(http, trigger, headers=json_type).status_code for _ in range(3)]
     limited = post(http, trigger, headers=json_type)
