@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 from django.conf import settings
 
 log = logging.getLogger("trellis.tasks")
@@ -51,3 +51,14 @@ def _start_worker_reaper(sender=None, **kwargs) -> None:
         from runs.dispatch import start_reaper_thread
 
         start_reaper_thread()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger=None, **kwargs) -> None:
+    # Celery replaces the root handlers after Django's set-up: filter secrets out of its handlers too.
+    from runs.redaction import SecretLogFilter
+
+    for handler in getattr(logger, "handlers", []):
+        if not any(isinstance(f, SecretLogFilter) for f in handler.filters):
+            handler.addFilter(SecretLogFilter())

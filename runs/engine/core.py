@@ -136,10 +136,13 @@ class Engine:
         """Advance the run as far as it goes now. Returns the status it was left in (None: not ours)."""
         status = None
         for _ in range(100):  # a waiting run whose approval arrived meanwhile is picked up again
-            snapshot = self.store.acquire(str(run_id), self.owner, self.limits.lease_s)
+            # A lease holder names one advance, not a process: two threads of one process that were
+            # handed the same run (a duplicate dispatch) must exclude each other too.
+            owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+            snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
             if snapshot is None:
                 return status
-            session = _Session(self, snapshot)
+            session = _Session(self, snapshot, owner)
             status = session.run()
             if not session.resume_again:
                 return status
@@ -149,11 +152,11 @@ class Engine:
 class _Session:
     """One advance of one run: replay, then execute until finished, waiting or cancelled."""
 
-    def __init__(self, engine: Engine, snap: RunSnapshot):
+    def __init__(self, engine: Engine, snap: RunSnapshot, owner: str):
         self.engine = engine
         self.store = engine.store
         self.limits = engine.limits
-        self.owner = engine.owner
+        self.owner = owner
         self.snap = snap
         self.run_id = snap.id
         self.g = Graph(snap.graph)

@@ -9,6 +9,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
+from django.db import connections
 
 from accounts.services import api_token_create
 from runs.events import publish_event
@@ -49,11 +50,14 @@ async def test_replay_then_live_has_no_gap_and_no_duplicate_under_a_concurrent_p
     started = threading.Event()
 
     def publisher():
-        for i in range(total):
-            publish_event(run_id=run.pk, type="step.finished", node_id="n", data={"i": i})
-            if i == 100:
-                started.set()
-            time.sleep(0.002)
+        try:
+            for i in range(total):
+                publish_event(run_id=run.pk, type="step.finished", node_id="n", data={"i": i})
+                if i == 100:
+                    started.set()
+                time.sleep(0.002)
+        finally:
+            connections.close_all()
 
     thread = threading.Thread(target=publisher)
     thread.start()
