@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 
 from runs.triggers import ratelimit, signing
-from runs.triggers.models import AuthMode, Outcome, ResponseMode, Trigger, TriggerKind
+from runs.triggers.lookup import webhook_trigger
+from runs.triggers.models import AuthMode, Outcome, ResponseMode, Trigger
 from runs.triggers.services import delivery_record, trigger_secrets
 from trellis.errors import ApplicationError
 
@@ -74,14 +75,8 @@ def webhook_receive(request: InboundRequest, *, on_run=None) -> Accepted:
     When the caller will wait for the result, `on_run(run_id)` is called inside the transaction that
     creates the run, before it is dispatched (to start listening to its events)."""
     started = time.monotonic()
-    found = Trigger.objects.select_related("workflow", "workflow__published_version").filter(
-        key=request.key, kind=TriggerKind.WEBHOOK
-    )
-    if not request.test:
-        found = found.defer("workflow__draft_graph")  # only the test URL runs the draft
-    try:
-        trigger = found.get()  # not first(): no ORDER BY to build on the hottest query
-    except Trigger.DoesNotExist:
+    trigger = webhook_trigger(request.key, test=request.test)
+    if trigger is None:
         raise ApplicationError("not_found", "No such webhook.", status=404)
     try:
         return _receive(trigger, request, started, on_run)

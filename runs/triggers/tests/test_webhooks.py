@@ -368,3 +368,24 @@ def test_fifty_concurrent_requests_with_one_webhook_id_make_exactly_one_run(http
     assert Run.objects.count() == 1
     assert Delivery.objects.filter(trigger=trigger, outcome="accepted").count() == 1
     assert Delivery.objects.filter(trigger=trigger, outcome="duplicate").count() == 49
+
+
+def test_each_call_sees_the_trigger_and_workflow_as_they_are_now(http, make_trigger, workflow):
+    from builder.models import WorkflowVersion
+    from runs.triggers.services import trigger_update
+
+    trigger, secret = make_trigger()
+    assert post(http, trigger, headers=signed(secret), query="?wait=20").json()["output"]["reply"] == "hello"
+
+    # a new published version is used by the very next call
+    v2 = WorkflowVersion.objects.create(
+        workflow=workflow, number=2, graph=make_graph("'v2: ' + nodes.shape.output.echo"), checksum="1" * 64
+    )
+    workflow.published_version = v2
+    workflow.save(update_fields=["published_version"])
+    assert post(http, trigger, headers=signed(secret), query="?wait=20").json()["output"]["reply"] == "v2: hello"
+
+    # and disabling takes effect at once
+    trigger_update(trigger=trigger, enabled=False)
+    assert post(http, trigger, headers=signed(secret)).status_code == 404
+    assert Run.objects.count() == 2

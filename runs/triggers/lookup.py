@@ -1,0 +1,94 @@
+"""Finding a webhook's trigger, workflow and published version on every call, cheaply.
+
+The ORM's select_related query costs about a third of a webhook's CPU (building the SQL, not running
+it). On PostgreSQL the same row is read with one prepared-once SQL statement instead, and published
+versions — immutable by design — are kept in a small per-process cache, so every call still sees the
+trigger's and workflow's current state (enabled, secrets, published version) with no staleness."""
+
+import threading
+from functools import lru_cache
+
+from django.db import connection
+
+from runs.triggers.models import Trigger, TriggerKind
+
+_TRIGGER_FIELDS = (
+    "id",
+    "workspace_id",
+    "workflow_id",
+    "kind",
+    "name",
+    "enabled",
+    "key",
+    "auth_mode",
+    "secret_ciphertext",
+    "previous_secret_ciphertext",
+    "previous_secret_expires_at",
+    "response_mode",
+    "sync_timeout_s",
+    "rate_limit_per_minute",
+    "callback_url",
+)
+_WORKFLOW_FIELDS = ("workspace_id", "name", "archived_at", "published_version_id")
+_VERSION_CACHE_SIZE = 512
+_versions: dict = {}
+_versions_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _sql() -> str:
+    from builder.models import Workflow
+
+    t, w = Trigger._meta, Workflow._meta
+    columns = [f't."{t.get_field(f).column}"' for f in _TRIGGER_FIELDS]
+    columns += [f'w."{w.get_field(f).column}"' for f in _WORKFLOW_FIELDS]
+    return (
+        f'SELECT {", ".join(columns)} FROM "{t.db_table}" t '
+        f'JOIN "{w.db_table}" w ON w."{w.pk.column}" = t."{t.get_field("workflow").column}" '
+        f'WHERE t."{t.get_field("key").column}" = %s AND t."{t.get_field("kind").column}" = %s'
+    )
+
+
+def _version(version_id):
+    from builder.models import WorkflowVersion
+
+    with _versions_lock:
+        found = _versions.get(version_id)
+    if found is None:
+        found = WorkflowVersion.objects.get(pk=version_id)
+        with _versions_lock:
+            if len(_versions) >= _VERSION_CACHE_SIZE:
+                _versions.clear()
+            _versions[version_id] = found
+    return found
+
+
+def _loaded(instance):
+    instance._state.adding = False
+    instance._state.db = "default"
+    return instance
+
+
+def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
+    """The enabled-or-not webhook trigger for `key` with `.workflow` (and its published version), or None."""
+    if test or connection.vendor != "postgresql":
+        # The test URL runs the draft (a large, mutable graph): load it the plain way.
+        found = Trigger.objects.select_related("workflow", "workflow__published_version").filter(
+            key=key, kind=TriggerKind.WEBHOOK
+        )
+        return found.first() if test else found.defer("workflow__draft_graph").first()
+    from builder.models import Workflow
+
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(), [key, TriggerKind.WEBHOOK.value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_TRIGGER_FIELDS, row[: len(_TRIGGER_FIELDS)], strict=True))
+    trigger = _loaded(Trigger(**values))
+    workflow_values = dict(zip(_WORKFLOW_FIELDS, row[len(_TRIGGER_FIELDS) :], strict=True))
+    workflow = _loaded(Workflow(id=values["workflow_id"], **workflow_values))
+    if workflow.published_version_id is not None:
+        workflow.published_version = _version(workflow.published_version_id)
+    trigger.workflow = workflow
+    return trigger
