@@ -316,7 +316,7 @@ def run_counts() -> dict:
 def main() -> int:
     print(
         f"queue mode: uvicorn x{WEB_WORKERS}, celery worker concurrency {WORKER_CONCURRENCY}, "
-        f"PostgreSQL + Redis on loopback, {os.cpu_count()} CPUs"
+        f"PostgreSQL + Redis on loopback, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} before start"
     )
     prepare_database()
     key, secret = create_triggers()
@@ -358,6 +358,7 @@ def main() -> int:
         )
         after = run_counts()
         finished = after.get("succeeded", 0) - before.get("succeeded", 0)
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f} (other work on this machine competes for the CPUs)")
         print(
             f"  meanwhile the worker finished {finished} runs ({finished / elapsed:.0f}/s); runs by status now: {after}"
         )
