@@ -92,3 +92,27 @@ def test_opening_a_failed_run_shows_the_failing_step_and_its_error(page, api, sh
     page.wait_for_url(re.compile(r"/runs/(?!" + bad["id"] + ")"))
     expect(page.get_by_text("rerun", exact=True)).to_be_visible()
     expect(page.locator("h1 .chip")).to_have_text("Failed", timeout=10_000)
+
+
+def test_usage_and_audit_pages_summarise_the_workspace(page, api, shot):
+    # given a few runs of a published workflow
+    g = graph(transform("t", "Tidy", {"x": "workflow.input.message"}))
+    wf = api.workflow("Usage sample", g, publish="first")
+    for message in ("a", "b"):
+        api.run(wf, message, wait=20)
+
+    # when the user opens Usage
+    page.get_by_role("link", name="Usage").click()
+
+    # then runs are counted per day and status, and the workflow is listed with its runs
+    expect(page.get_by_role("figure", name="Runs by status")).to_be_visible()
+    per_workflow = page.get_by_role("table", name="Usage per workflow")
+    expect(per_workflow.get_by_role("row").filter(has_text="Usage sample")).to_contain_text("2")
+    shot(page, "25-usage")
+
+    # and the audit log says who created and published it
+    page.get_by_role("link", name="Audit log").click()
+    log = page.get_by_role("table", name="Audit log")
+    expect(log.get_by_role("row").filter(has_text="workflow.published").first).to_contain_text("demo@trellis.local")
+    expect(log.get_by_role("row").filter(has_text="workflow.created").first).to_contain_text("Usage sample")
+    shot(page, "26-audit-log")

@@ -11,6 +11,8 @@ import { GRAPH_FORMAT } from "../graph/format";
 import { startDefaults } from "../nodes/start/defaults";
 import { endDefaults } from "../nodes/end/defaults";
 import { useWorkspace } from "../shell/workspace";
+import { useCan } from "./common/roles";
+import { GraphThumb } from "./templates/GraphThumb";
 
 /** A blank workflow is an empty canvas; the editor shows how to begin. */
 const blankGraph = () => ({
@@ -24,6 +26,7 @@ export default function WorkflowsPage() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const workflows = useQuery({ queryKey: ["workflows", current?.slug], queryFn: listWorkflows, enabled: !!current });
+  const canEdit = useCan("editor");
   const [createOpen, setCreateOpen] = useState(false);
   const [templatesOpen, setTemplatesOpen] = useState(false);
   const [name, setName] = useState("");
@@ -44,14 +47,16 @@ export default function WorkflowsPage() {
     <section aria-labelledby="wf-title">
       <div className="page-head">
         <h1 id="wf-title">Workflows</h1>
-        <div className="actions">
-          <button type="button" onClick={() => setTemplatesOpen(true)}>
-            From template…
-          </button>
-          <button type="button" className="primary" onClick={() => setCreateOpen(true)}>
-            + New workflow
-          </button>
-        </div>
+        {canEdit && (
+          <div className="actions">
+            <button type="button" onClick={() => setTemplatesOpen(true)}>
+              From template…
+            </button>
+            <button type="button" className="primary" onClick={() => setCreateOpen(true)}>
+              + New workflow
+            </button>
+          </div>
+        )}
       </div>
       {!current ? (
         <Empty title="No workspace">You are not a member of any workspace yet. Ask an owner for an invitation.</Empty>
@@ -62,7 +67,7 @@ export default function WorkflowsPage() {
       ) : !workflows.data?.length ? (
         <Empty title="No workflows yet">
           <p>A workflow is a graph of steps — Start, Agent, If/else, End — that you build on a canvas, try, and publish.</p>
-          <p>
+          <p hidden={!canEdit}>
             <button type="button" className="primary" onClick={() => setCreateOpen(true)}>
               Create your first workflow
             </button>{" "}
@@ -79,6 +84,7 @@ export default function WorkflowsPage() {
               <th>Name</th>
               <th>Published</th>
               <th>Updated</th>
+              <th>History</th>
             </tr>
           </thead>
           <tbody>
@@ -89,6 +95,11 @@ export default function WorkflowsPage() {
                 </td>
                 <td>{wf.published_version ? `v${wf.published_version}` : <span className="muted">draft only</span>}</td>
                 <td className="muted">{wf.updated_at ? new Date(wf.updated_at).toLocaleString() : "—"}</td>
+                <td className="wf-links">
+                  <Link to={`/workflows/${wf.id}/runs`} aria-label={`Runs of ${wf.name}`}>Runs</Link> ·{" "}
+                  <Link to={`/workflows/${wf.id}/versions`} aria-label={`Versions of ${wf.name}`}>Versions</Link> ·{" "}
+                  <Link to={`/workflows/${wf.id}/triggers`} aria-label={`Triggers of ${wf.name}`}>Triggers</Link>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -162,6 +173,7 @@ function TemplatePicker({ onPick, busy, error }: { onPick: (t: Template) => void
         {all.map((t) => (
           <li key={t.id}>
             <button type="button" className="template-card" disabled={busy} onClick={() => onPick(t)}>
+              {t.graph && <GraphThumb graph={t.graph} />}
               <strong>{t.name}</strong>
               <span className="muted">{t.description}</span>
             </button>

@@ -238,8 +238,12 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
           <dd>{step.node_type}</dd>
         </div>
         <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(step.duration_ms)}</dd>
+          <dt>{step.finished_at || !step.started_at ? "Duration" : step.status === "waiting" ? "Waiting for" : "Running for"}</dt>
+          <dd>
+            {formatDuration(
+              step.finished_at || !step.started_at ? step.duration_ms : Date.now() - new Date(step.started_at).getTime(),
+            )}
+          </dd>
         </div>
         {step.port && (
           <div>

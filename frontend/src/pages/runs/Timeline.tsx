@@ -50,7 +50,7 @@ export function Timeline({
                   style={{ left: `${b.left}%`, width: `${b.width}%` }}
                   title={`${label} — ${status}, ${duration}`}
                 />
-                <span className="tl-dur" style={{ left: `min(calc(${b.left + b.width}% + 6px), calc(100% - 56px))` }}>
+                <span className="tl-dur" style={{ left: `calc(${b.left + b.width}% + 6px)` }}>
                   {duration}
                 </span>
               </div>

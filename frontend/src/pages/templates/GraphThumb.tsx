@@ -4,6 +4,7 @@ import { toCanvas } from "../../graph/convert";
 import type { Graph } from "../../graph/format";
 import { layoutNodes, NODE_HEIGHT, NODE_WIDTH } from "../../graph/layout";
 import { NODE_META } from "../../nodes/catalog";
+import "../screens.css";
 
 const GROUP_COLOR = { core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" } as const;
 

@@ -71,6 +71,7 @@ export default function TriggersPage() {
       )}
       {canEdit && (
         <form className="form inline-form trigger-create" onSubmit={submit} aria-label="Create a webhook trigger">
+          <h2>New webhook trigger</h2>
           <label>
             Trigger name
             <input value={name} onChange={(e) => setName(e.target.value)} placeholder="From our CRM" />

@@ -110,15 +110,13 @@ export default function UsagePage() {
               { key: "output", label: "Output", color: "#a5b4fc" },
             ]}
           />
-          <div className="two-col">
-            <StackedBars label="Cost per day" days={range} values={costValues} series={[{ key: "cost", label: "USD", color: "#10b981" }]} format={(n) => formatCost(n)} />
-            <StackedBars
-              label="Runs by status"
-              days={range}
-              values={statusValues}
-              series={STATUS_COLORS.map(([key, label, color]) => ({ key, label, color }))}
-            />
-          </div>
+          <StackedBars
+            label="Runs by status"
+            days={range}
+            values={statusValues}
+            series={STATUS_COLORS.map(([key, label, color]) => ({ key, label, color }))}
+          />
+          <StackedBars label="Cost per day" days={range} values={costValues} series={[{ key: "cost", label: "USD", color: "#10b981" }]} format={(n) => formatCost(n)} />
           <h2>Per workflow</h2>
           <UsageTable rows={data.per_workflow} label="Usage per workflow" first="Workflow" link={(r) => `/workflows/${r.key}/runs`} />
           <h2>Per model</h2>

@@ -21,7 +21,7 @@ export function StackedBars({
   format?: (n: number) => string;
 }) {
   const W = 720;
-  const H = 180;
+  const H = 150;
   const pad = { l: 44, r: 8, t: 8, b: 22 };
   const totals = days.map((d) => series.reduce((s, x) => s + (values[d]?.[x.key] ?? 0), 0));
   const max = Math.max(1, ...totals);

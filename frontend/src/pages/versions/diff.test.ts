@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GraphDiff } from "../../api/screens";
 import type { Graph } from "../../graph/format";
+import { NODE_HEIGHT } from "../../graph/layout";
 import { diffCanvas, diffSummary, fieldLabel, showValue } from "./diff";
 
 const node = (id: string, x = 0, config: Record<string, unknown> = {}) => ({
@@ -48,6 +49,13 @@ describe("diffCanvas", () => {
     const c = diffCanvas(before, after, diff);
     expect(c.graph.nodes.map((n) => n.id)).toEqual(["start", "fresh", "end", "old"]);
     expect(c.nodeMarks).toEqual({ fresh: "added", old: "removed", end: "changed" });
+    // "fresh" took the place of "old", which moves down instead of hiding under it
+    expect(c.graph.nodes.find((n) => n.id === "old")!.position).toEqual({ x: 200, y: NODE_HEIGHT + 24 });
+  });
+
+  it("keeps a removed node where it was when nothing sits there now", () => {
+    const moved: Graph = { ...after, nodes: after.nodes.map((n) => (n.id === "fresh" ? { ...n, position: { x: 200, y: 500 } } : n)) };
+    const c = diffCanvas(before, moved, diff);
     expect(c.graph.nodes.find((n) => n.id === "old")!.position).toEqual({ x: 200, y: 0 });
   });
 

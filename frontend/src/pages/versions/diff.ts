@@ -4,7 +4,8 @@
  * list of per-field changes.
  */
 import type { GraphDiff } from "../../api/screens";
-import { GRAPH_FORMAT, type Graph, type GraphEdge, type GraphNode } from "../../graph/format";
+import { GRAPH_FORMAT, type Graph, type GraphEdge, type GraphNode, type Position } from "../../graph/format";
+import { NODE_HEIGHT, NODE_WIDTH } from "../../graph/layout";
 
 export type Mark = "added" | "removed" | "changed";
 
@@ -23,8 +24,13 @@ export function diffCanvas(before: Graph, after: Graph, diff: GraphDiff): DiffCa
   for (const id of diff.nodes.removed) nodeMarks[id] = "removed";
   for (const c of diff.nodes.changed) nodeMarks[c.id] = "changed";
 
-  const removedNodes: GraphNode[] = before.nodes.filter((n) => diff.nodes.removed.includes(n.id));
-  const nodes = [...after.nodes, ...removedNodes];
+  // A removed node keeps its old place unless a node of the newer version sits there now (a replaced
+  // step usually does): then it moves down until it overlaps nothing, so that both stay readable.
+  const nodes: GraphNode[] = [...after.nodes];
+  for (const old of before.nodes.filter((n) => diff.nodes.removed.includes(n.id))) {
+    const position = freeSpot(old.position ?? { x: 0, y: 0 }, nodes);
+    nodes.push({ ...old, position });
+  }
 
   const added = new Set(diff.edges.added.map(edgeKey));
   const removed = new Set(diff.edges.removed.map(edgeKey));
@@ -44,6 +50,18 @@ export function diffCanvas(before: Graph, after: Graph, diff: GraphDiff): DiffCa
     edgeMarks[id] = "removed";
   }
   return { graph: { format: GRAPH_FORMAT, nodes, edges }, nodeMarks, edgeMarks };
+}
+
+const GAP = 24;
+
+function overlaps(a: Position, b: Position): boolean {
+  return Math.abs(a.x - b.x) < NODE_WIDTH && Math.abs(a.y - b.y) < NODE_HEIGHT + GAP / 2;
+}
+
+export function freeSpot(at: Position, placed: GraphNode[]): Position {
+  const p = { ...at };
+  while (placed.some((n) => n.position && overlaps(p, n.position))) p.y += NODE_HEIGHT + GAP;
+  return p;
 }
 
 /** A short, readable rendering of a changed value. */
