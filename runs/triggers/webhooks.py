@@ -92,7 +92,7 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
     body = _read_limited(request)
     _authenticate(trigger, request, body)
     _rate_limit(trigger)
-    run_input = parse_body(request.content_type, body)
+    run_input = parse_body(request.content_type, body, full_type=request.headers.get("content-type", ""))
 
     message_id = _message_id(request.headers)
     if len(message_id) > 255:
@@ -162,7 +162,7 @@ def _wait_seconds(trigger: Trigger, raw: str | None) -> float | None:
     return min(wait, float(settings.WEBHOOK_MAX_WAIT_S)) or None
 
 
-SUPPORTED_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+SUPPORTED_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
 def _supported(content_type: str) -> bool:
@@ -231,22 +231,72 @@ def _rate_limit(trigger: Trigger) -> None:
         )
 
 
-def parse_body(content_type: str, body: bytes) -> dict:
+def _fields(pairs) -> dict:
+    out: dict = {}
+    for name, value in pairs:
+        if name in out:
+            out[name] = (out[name] if isinstance(out[name], list) else [out[name]]) + [value]
+        else:
+            out[name] = value
+    return out
+
+
+def _multipart(full_type: str, body: bytes) -> dict:
+    from io import BytesIO
+
+    from django.http.multipartparser import MultiPartParser, MultiPartParserError
+    from django.utils.datastructures import MultiValueDict
+
+    meta = {"CONTENT_TYPE": full_type, "CONTENT_LENGTH": str(len(body))}
+    try:
+        fields, files = MultiPartParser(meta, BytesIO(body), [_NoFiles()], "utf-8").parse()
+    except MultiPartParserError as exc:
+        raise ApplicationError("bad_request", f"The form body is malformed: {exc}.")
+    if isinstance(files, MultiValueDict) and files:
+        raise ApplicationError(
+            "unsupported_media_type", "File uploads are not accepted; send the fields only.", status=415
+        )
+    return _fields((name, value) for name in fields for value in fields.getlist(name))
+
+
+class _NoFiles:
+    """An upload handler that keeps no file data (file parts are refused after parsing)."""
+
+    chunk_size = 64 * 1024
+
+    def handle_raw_input(self, *args, **kwargs):
+        return None
+
+    def new_file(self, *args, **kwargs):
+        pass
+
+    def receive_data_chunk(self, raw_data, start):
+        return None
+
+    def file_complete(self, file_size):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return SimpleUploadedFile("refused", b"")
+
+    def upload_complete(self):
+        pass
+
+    def upload_interrupted(self):
+        pass
+
+
+def parse_body(content_type: str, body: bytes, *, full_type: str = "") -> dict:
     """JSON objects as they are, forms as objects (repeated fields become lists), text as {"text": …}."""
     if not body.strip():
         return {}
+    if content_type == "multipart/form-data":
+        return _multipart(full_type or content_type, body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ApplicationError("bad_request", "The body is not valid UTF-8.")
     if content_type == "application/x-www-form-urlencoded":
-        out: dict = {}
-        for name, value in parse_qsl(text, keep_blank_values=True):
-            if name in out:
-                out[name] = (out[name] if isinstance(out[name], list) else [out[name]]) + [value]
-            else:
-                out[name] = value
-        return out
+        return _fields(parse_qsl(text, keep_blank_values=True))
     if content_type == "text/plain":
         return {"text": text}
     try:

@@ -299,6 +299,24 @@ def test_a_form_body_becomes_the_input(http, make_trigger):
     assert response.json()["output"]["reply"] == "from a form"
 
 
+def test_a_multipart_form_becomes_the_input_but_files_are_refused(http, make_trigger):
+    trigger, _ = make_trigger(auth_mode="none")
+
+    parts = [("message", (None, "multi")), ("tag", (None, "a")), ("tag", (None, "b"))]  # fields, no file name
+    fields = http.post(f"/hooks/{trigger.key}?wait=20", files=parts)
+    form = http.post(
+        f"/hooks/{trigger.key}",
+        data={"message": "with a file"},
+        files={"upload": ("a.txt", b"file body", "text/plain")},
+    )
+
+    assert fields.request.headers["content-type"].startswith("multipart/form-data")
+    assert fields.status_code == 200, fields.text
+    assert fields.json()["output"]["reply"] == "multi"
+    assert form.status_code == 415
+    assert Run.objects.get().input == {"message": "multi", "tag": ["a", "b"]}
+
+
 def test_a_text_body_becomes_input_text(http, make_workflow, make_trigger):
     graph = make_graph("workflow.input.text")
     graph["nodes"][0]["config"]["input_schema"] = {"type": "object", "properties": {"text": {"type": "string"}}}
