@@ -250,7 +250,8 @@ SCHEDULE_MISSED = env_choice("TRELLIS_SCHEDULE_MISSED", "skip", {"skip", "catch_
 SCHEDULE_TICK_S = env_float("TRELLIS_SCHEDULE_TICK_S", 5.0)
 # auto: an in-process scheduler thread in the web server when the executor is inline; beat does it in queue mode.
 SCHEDULER = env_choice("TRELLIS_SCHEDULER", "auto", {"auto", "off"})
-CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", ["10", "60", "300", "1800", "7200"])]
+# Retry delays stay within CELERY_VISIBILITY_TIMEOUT: a longer countdown on the Redis broker is redelivered early.
+CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", ["10", "60", "300", "1800", "3600"])]
 CALLBACK_TIMEOUT_S = env_float("TRELLIS_CALLBACK_TIMEOUT_S", 10.0)
 OPENAI_COMPAT_TIMEOUT_S = env_int("TRELLIS_OPENAI_TIMEOUT_S", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
