@@ -22,10 +22,11 @@ log = logging.getLogger("trellis.runs")
 RUN_FINISHED_LISTENERS: list[Callable[[Run], None]] = []
 
 
-def notify_finished(run_id) -> None:
+def notify_finished(run_id, run: Run | None = None) -> None:
     if not RUN_FINISHED_LISTENERS:
         return
-    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        run = Run.objects.filter(pk=run_id).first()
     if run is None:
         return
     for listener in list(RUN_FINISHED_LISTENERS):

@@ -10,7 +10,6 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from runs import events
@@ -226,17 +225,33 @@ class _Sql:
 
 
 class DjangoStore:
+    def __init__(self) -> None:
+        # Run rows as acquired, so that run-finished listeners get the run without another query.
+        self._acquired: dict[str, Run] = {}
+
     def acquire(self, run_id: str, owner: str, lease_s: float) -> RunSnapshot | None:
         _async_commits()
         now = timezone.now()
-        taken = (
-            Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING])
-            .filter(Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now))
-            .update(lease_owner=owner, lease_expires_at=now + dt.timedelta(seconds=lease_s))
+        sql = _Sql(connection)
+        # One round trip: take the lease and read the row (UPDATE … RETURNING).
+        taken = list(
+            Run.objects.raw(
+                f"UPDATE {sql.run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
+                "AND status IN (%s, %s, %s) AND (lease_owner IS NULL OR lease_expires_at < %s) RETURNING *",
+                [
+                    owner,
+                    sql.when(now + dt.timedelta(seconds=lease_s)),
+                    sql.uuid(run_id),
+                    RunStatus.QUEUED,
+                    RunStatus.RUNNING,
+                    RunStatus.WAITING,
+                    sql.when(now),
+                ],
+            )
         )
         if not taken:
             return None
-        run = Run.objects.get(pk=run_id)
+        run = taken[0]
         fresh = run.status == RunStatus.QUEUED and run.step_counter == 0 and run.started_at is None
         steps = [] if fresh else list(Step.objects.filter(run_id=run_id))
         if run.status == RunStatus.WAITING and not run.cancel_requested:
@@ -245,6 +260,7 @@ class DjangoStore:
             if not (due or decided):
                 self.release(run_id, owner)
                 return None
+        self._acquired[str(run_id)] = run
         return RunSnapshot(
             id=str(run.pk),
             workspace_id=str(run.workspace_id),
@@ -272,6 +288,8 @@ class DjangoStore:
         n_events = len(commit.events)
         terminal = fields.get("status") in TERMINAL_STATUSES
         resumed = False
+        # The lease ends with this commit: the remembered row goes to the listeners or is dropped.
+        acquired = self._acquired.pop(str(run_id), None) if commit.release else None
         _async_commits()
         sql = _Sql(connection)
         stamped = [(ev, ev.ts or timezone.now()) for ev in commit.events]
@@ -288,11 +306,13 @@ class DjangoStore:
             if sql.pg:
                 row = sql.commit_pg(cursor, run_id, owner, fields, new, stamped)
                 if row is None:
+                    self._acquired.pop(str(run_id), None)
                     raise LeaseLost()
                 last_seq, cancel_requested = row
             else:
                 row = sql.update_run(cursor, run_id, owner, fields, n_events)
                 if row is None:
+                    self._acquired.pop(str(run_id), None)
                     raise LeaseLost()
                 last_seq, cancel_requested = row
                 if new:
@@ -319,7 +339,11 @@ class DjangoStore:
             if terminal:
                 from runs.services import notify_finished
 
-                transaction.on_commit(lambda: notify_finished(run_id))
+                if acquired is not None:
+                    for name, value in fields.items():
+                        setattr(acquired, name, value)
+                    acquired.last_seq = last_seq
+                transaction.on_commit(lambda: notify_finished(run_id, run=acquired))
         return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
 
     def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:
@@ -331,6 +355,7 @@ class DjangoStore:
         return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
 
     def release(self, run_id: str, owner: str) -> None:
+        self._acquired.pop(str(run_id), None)
         Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner=None, lease_expires_at=None)
 
     def resolve_secret(self, workspace_id: str, name: str) -> str:

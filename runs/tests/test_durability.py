@@ -19,6 +19,7 @@ class WorkerDied(BaseException):
 
 class DyingStore(DjangoStore):
     def __init__(self, die_after_commits: int):
+        super().__init__()
         self.left = die_after_commits
 
     def commit(self, *args, **kwargs):
