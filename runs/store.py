@@ -281,7 +281,7 @@ class DjangoStore:
         fields = dict(commit.run)
         if commit.release:
             fields.update(lease_owner=None, lease_expires_at=None)
-        else:
+        elif commit.extend_lease:
             fields["lease_expires_at"] = timezone.now() + dt.timedelta(seconds=lease_s)
         if commit.step_counter is not None:
             fields["step_counter"] = commit.step_counter

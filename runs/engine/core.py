@@ -196,6 +196,7 @@ class _Session:
         self.lease_lost = False
         self.stop_heartbeat = threading.Event()
         self.session_started = time.monotonic()
+        self.lease_extended_at = self.session_started  # acquire set the expiry
         active_ms = (snap.timings or {}).get("active_ms", 0)
         self.deadline = self.session_started + self.limits.max_duration_s - active_ms / 1000.0
 
@@ -249,6 +250,7 @@ class _Session:
                 try:
                     if self.store.heartbeat(self.run_id, self.owner, self.limits.lease_s):
                         self.cancel_event.set()
+                    self.lease_extended_at = time.monotonic()
                 except LeaseLost:
                     self.lease_lost = True
                     self.cancel_event.set()
@@ -848,9 +850,12 @@ class _Session:
             run=dict(self.pending_run),
             step_counter=self.counter,
             release=release,
+            extend_lease=time.monotonic() - self.lease_extended_at > self.limits.lease_s / 3.0,
         )
         self._discard_pending()
         result = self.store.commit(self.run_id, self.owner, self.limits.lease_s, commit)
+        if commit.extend_lease:
+            self.lease_extended_at = time.monotonic()
         for rec in commit.steps:
             rec.persisted = True
         if result.cancel_requested and not release:

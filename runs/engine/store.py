@@ -70,6 +70,9 @@ class Commit:
     run: dict = field(default_factory=dict)  # run fields to set: status, output, error, started_at, …
     step_counter: int | None = None
     release: bool = False  # give the lease up (the run is finished or waiting)
+    # Push the lease's expiry forward. Not on every step: the expiry column is indexed, and leaving
+    # it alone lets PostgreSQL update the run row in place (HOT).
+    extend_lease: bool = True
 
 
 @dataclass
