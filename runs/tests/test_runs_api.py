@@ -234,3 +234,42 @@ def test_events_can_be_read_after_a_sequence_number(make_workflow, client_for, w
     assert events[0]["seq"] == 3
     assert events[-1]["type"] == "run.finished"
     assert set(events[0]) == {"seq", "type", "run_id", "node_id", "ts", "data"}
+
+
+def test_an_approval_decided_while_another_branch_runs_is_picked_up(make_run, client_for, editor, workspace):
+    g = graph(
+        [
+            start(),
+            node("ask", "user_approval", message="go?"),
+            node("slow", "test_sleep", seconds=1),
+            node(
+                "join",
+                "transform",
+                output={"decision": "nodes.ask.output.decision", "slept": "nodes.slow.output.slept"},
+            ),
+            node("end", "end", output="nodes.join.output"),
+        ],
+        [
+            edge("start", "ask"),
+            edge("start", "slow"),
+            edge("ask", "join", "approved"),
+            edge("slow", "join"),
+            edge("join", "end"),
+        ],
+    )
+    run = make_run(g)
+    dispatch_run(run.pk)
+    deadline = time.monotonic() + 10
+    while not Step.objects.filter(run=run, node_id="ask", status="waiting").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    step = Step.objects.get(run=run, node_id="ask")
+    assert Run.objects.get(pk=run.pk).status == "running"  # `slow` is still in flight
+    res = client_for(editor, workspace).post(
+        f"/api/v1/runs/{run.pk}/approvals", {"step_id": str(step.pk), "decision": "approved"}, format="json"
+    )
+    assert res.status_code == 200
+    run = run_wait(run_id=run.pk, timeout_s=10)
+    assert run.status == "succeeded", run.error
+    assert run.output == {"decision": "approved", "slept": 1}
+    assert Step.objects.filter(run=run, node_id="join").count() == 1
