@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
-from runs import selectors, services
+from runs import schemas, selectors, services
 from runs.models import Run
 from trellis.errors import ApplicationError
 
@@ -46,7 +46,11 @@ def _run(request, run_id, role: str = Role.VIEWER) -> Run:
 
 
 class WorkflowRunsApi(APIView):
-    @extend_schema(summary="Start a run of the draft, the published version or version N")
+    @extend_schema(
+        summary="Start a run of the draft, the published version or version N",
+        request=schemas.RunStartIn,
+        responses={201: schemas.RunOut},
+    )
     def post(self, request, workflow_id):
         from builder.models import Workflow
 
@@ -72,7 +76,9 @@ class WorkflowRunsApi(APIView):
             run = selectors.run_queryset().get(pk=run.pk)
         return Response(selectors.run_json(run), status=201)
 
-    @extend_schema(summary="Runs of this workflow, newest first")
+    @extend_schema(
+        summary="Runs of this workflow, newest first", responses=schemas.RunPageOut, operation_id="workflow_runs_list"
+    )
     def get(self, request, workflow_id):
         from builder.models import Workflow
 
@@ -103,7 +109,11 @@ def _uuid_or_404(value):
 
 
 class RunListApi(APIView):
-    @extend_schema(summary="Runs in the workspace, newest first (filters: workflow, status; keyset cursor)")
+    @extend_schema(
+        summary="Runs in the workspace, newest first (filters: workflow, status; keyset cursor)",
+        responses=schemas.RunPageOut,
+        operation_id="runs_list",
+    )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
         workflow_id = request.GET.get("workflow") or None
@@ -113,13 +123,16 @@ class RunListApi(APIView):
 
 
 class RunDetailApi(APIView):
-    @extend_schema(summary="A run with its steps")
+    @extend_schema(summary="A run with its steps", responses=schemas.RunOut)
     def get(self, request, run_id):
         return Response(selectors.run_json(_run(request, run_id)))
 
 
 class RunEventsApi(APIView):
-    @extend_schema(summary="Stored events after a sequence number (the WebSocket's replay, for polling)")
+    @extend_schema(
+        summary="Stored events after a sequence number (the WebSocket's replay, for polling)",
+        responses=schemas.EventsOut,
+    )
     def get(self, request, run_id):
         run = _run(request, run_id)
         try:
@@ -130,14 +143,16 @@ class RunEventsApi(APIView):
 
 
 class RunCancelApi(APIView):
-    @extend_schema(summary="Cancel a run")
+    @extend_schema(summary="Cancel a run", request=None, responses=schemas.RunOut)
     def post(self, request, run_id):
         run = services.run_cancel(run=_run(request, run_id, Role.EDITOR), by=request.user)
         return Response(selectors.run_json(run), status=202 if not run.is_terminal else 200)
 
 
 class RunApprovalsApi(APIView):
-    @extend_schema(summary="Approve or reject a waiting user_approval step")
+    @extend_schema(
+        summary="Approve or reject a waiting user_approval step", request=schemas.ApprovalIn, responses=schemas.RunOut
+    )
     def post(self, request, run_id):
         run = _run(request, run_id, Role.VIEWER)
         membership = require_role(request, run.workspace_id, Role.VIEWER)
@@ -154,7 +169,11 @@ class RunApprovalsApi(APIView):
 
 
 class RunRerunApi(APIView):
-    @extend_schema(summary="Run again with the same input, or from a step on the current draft")
+    @extend_schema(
+        summary="Run again with the same input, or from a step on the current draft",
+        request=schemas.RerunIn,
+        responses={201: schemas.RunOut},
+    )
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
         data = _data(request)

@@ -1,0 +1,87 @@
+"""Serializers that only describe the runs API in the OpenAPI schema (views build their JSON in selectors)."""
+
+from rest_framework import serializers
+
+
+class UsageOut(serializers.Serializer):
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost_usd = serializers.FloatField()
+
+
+class ErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    node_id = serializers.CharField(allow_null=True)
+
+
+class StepOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    node_id = serializers.CharField()
+    node_type = serializers.CharField()
+    attempt = serializers.IntegerField()
+    iteration = serializers.IntegerField()
+    status = serializers.ChoiceField(["running", "succeeded", "failed", "skipped", "waiting", "cancelled"])
+    input = serializers.JSONField(allow_null=True)
+    output = serializers.JSONField(allow_null=True)
+    error = serializers.JSONField(allow_null=True)
+    port = serializers.CharField(allow_null=True)
+    wait = serializers.JSONField(allow_null=True, help_text="user_approval: {message, approvers, timeout_at}")
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    usage = serializers.JSONField(allow_null=True)
+
+
+class RunOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    workflow = serializers.UUIDField()
+    version = serializers.IntegerField(allow_null=True)
+    is_draft = serializers.BooleanField()
+    status = serializers.ChoiceField(["queued", "running", "waiting", "succeeded", "failed", "cancelled", "timed_out"])
+    input = serializers.JSONField()
+    output = serializers.JSONField(allow_null=True)
+    error = ErrorOut(allow_null=True)
+    trigger = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    usage = UsageOut()
+    last_seq = serializers.IntegerField(help_text="the last event's seq: open the WebSocket with ?after=")
+    steps = StepOut(many=True, required=False)
+
+
+class RunPageOut(serializers.Serializer):
+    results = RunOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class RunStartIn(serializers.Serializer):
+    input = serializers.JSONField(default=dict)
+    version = serializers.JSONField(default="draft", help_text='"draft", "published" or a version number')
+    wait = serializers.FloatField(required=False, help_text="seconds to wait for a finished or waiting run")
+    idempotency_key = serializers.CharField(required=False, help_text="or the Idempotency-Key header")
+
+
+class ApprovalIn(serializers.Serializer):
+    step_id = serializers.UUIDField()
+    decision = serializers.ChoiceField(["approved", "rejected"])
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
+class RerunIn(serializers.Serializer):
+    from_step = serializers.UUIDField(required=False, help_text="keep the steps before this one; run the rest")
+    wait = serializers.FloatField(required=False)
+
+
+class EventOut(serializers.Serializer):
+    seq = serializers.IntegerField(allow_null=True)
+    type = serializers.CharField()
+    run_id = serializers.UUIDField()
+    node_id = serializers.CharField(allow_null=True)
+    ts = serializers.DateTimeField()
+    data = serializers.JSONField()
+
+
+class EventsOut(serializers.Serializer):
+    events = EventOut(many=True)
