@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from runs.tests.helpers import line, node, start
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(settings.BASE_DIR)
-REDIS_DB = 13  # this test's own broker database
+REDIS_DB = 13  # a broker database apart from the suite's; the queue name is unique per run
+QUEUE = f"trellis-test-{uuid.uuid4().hex[:12]}"
 
 
 def _broker_url() -> str:
@@ -38,7 +40,8 @@ def _database_url() -> str:
 def start_worker(name: str, log_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "trellis.settings",
+        "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
+        "TRELLIS_TEST_QUEUE": QUEUE,
         "DATABASE_URL": _database_url(),
         "REDIS_URL": _broker_url(),
         "TRELLIS_EXECUTOR": "celery",
@@ -57,6 +60,8 @@ def start_worker(name: str, log_path: Path) -> subprocess.Popen:
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
+        "-Q",
+        QUEUE,
         "-I",
         "runs.tests.helpers",  # the test-only node types
     ]
@@ -75,7 +80,6 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
-    redis.Redis.from_url(_broker_url()).flushdb()
     g = line(
         start(),
         node("one", "test_sleep", seconds=1.5),
@@ -88,7 +92,7 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
     second = None
     try:
         client = Celery("trellis-test-client", broker=_broker_url())
-        client.send_task("runs.run_advance", args=[str(run.pk)])
+        client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
         # when `two` is in flight on the first worker, kill it without warning
         wait_for(
             lambda: Step.objects.filter(run=run, node_id="two", status="running").exists(),
@@ -110,6 +114,7 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+        redis.Redis.from_url(_broker_url()).delete(QUEUE)
     logs = (tmp_path / "second.log").read_text() if (tmp_path / "second.log").exists() else ""
     assert run.status == "succeeded", (run.error, logs[-3000:])
     assert run.output == {"done": 0.5}
