@@ -288,3 +288,57 @@ def test_usage_is_summed_on_the_run(make_run, advance):
     assert run.status == "succeeded"
     assert run.usage == {"input_tokens": 20, "output_tokens": 10, "cost_usd": 0.002}
     assert Step.objects.get(run=run, node_id="a").usage["input_tokens"] == 10
+
+
+def test_a_branch_inside_a_loop_body_is_decided_again_on_every_iteration(make_run, advance):
+    g = graph(
+        [
+            start(state={"log": []}),
+            node("loop", "while", condition="loop.index < 4", max_iterations=10),
+            node("parity", "if_else", cases=[{"port": "even", "label": "Even", "condition": "loop.index % 2 == 0"}]),
+            node("even", "set_state", assignments=[{"variable": "log", "expression": "state.log + ['e']"}]),
+            node("odd", "set_state", assignments=[{"variable": "log", "expression": "state.log + ['o']"}]),
+            node("merge", "transform", output={"i": "loop.index"}),
+            node("end", "end", output={"log": "state.log"}),
+        ],
+        [
+            edge("start", "loop"),
+            edge("loop", "parity", "loop"),
+            edge("parity", "even", "even"),
+            edge("parity", "odd", "else"),
+            edge("even", "merge"),
+            edge("odd", "merge"),
+            edge("merge", "loop"),
+            edge("loop", "end", "exit"),
+        ],
+    )
+    run = advance(make_run(g, {}))
+    assert run.status == "succeeded", run.error
+    assert run.output == {"log": ["e", "o", "e", "o"]}
+    merges = [s.iteration for s in steps_of(run) if s.node_id == "merge"]
+    assert merges == [0, 1, 2, 3]
+    skipped = [(s.node_id, s.iteration) for s in steps_of(run) if s.status == "skipped"]
+    assert skipped == [("odd", 0), ("even", 1), ("odd", 2), ("even", 3)]
+
+
+def test_nested_loops_reset_the_inner_loop_on_each_outer_iteration(make_run, advance):
+    g = graph(
+        [
+            start(state={"n": 0}),
+            node("outer", "while", condition="loop.index < 2", max_iterations=5),
+            node("inner", "while", condition="loop.index < 3", max_iterations=5),
+            node("count", "set_state", assignments=[{"variable": "n", "expression": "state.n + 1"}]),
+            node("end", "end", output={"n": "state.n"}),
+        ],
+        [
+            edge("start", "outer"),
+            edge("outer", "inner", "loop"),
+            edge("inner", "count", "loop"),
+            edge("count", "inner"),
+            edge("inner", "outer", "exit"),
+            edge("outer", "end", "exit"),
+        ],
+    )
+    run = advance(make_run(g, {}))
+    assert run.status == "succeeded", run.error
+    assert run.output == {"n": 6}
