@@ -62,7 +62,7 @@ def test_opening_a_failed_run_shows_the_failing_step_and_its_error(page, api, sh
     assert bad["status"] == "failed", bad
 
     # when the user filters the workspace's runs by "Failed" and opens the run
-    page.get_by_role("link", name="Runs", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
     page.get_by_label("Status").select_option("failed")
     expect(page.locator(f'tr[data-run-id="{ok["id"]}"]')).to_have_count(0)
     row = page.locator(f'tr[data-run-id="{bad["id"]}"]')
@@ -102,7 +102,7 @@ def test_usage_and_audit_pages_summarise_the_workspace(page, api, shot):
         api.run(wf, message, wait=20)
 
     # when the user opens Usage
-    page.get_by_role("link", name="Usage").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Usage").click()
 
     # then runs are counted per day and status, and the workflow is listed with its runs
     expect(page.get_by_role("figure", name="Runs by status")).to_be_visible()
@@ -111,7 +111,7 @@ def test_usage_and_audit_pages_summarise_the_workspace(page, api, shot):
     shot(page, "25-usage")
 
     # and the audit log says who created and published it
-    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     log = page.get_by_role("table", name="Audit log")
     expect(log.get_by_role("row").filter(has_text="workflow.published").first).to_contain_text("demo@trellis.local")
     expect(log.get_by_role("row").filter(has_text="workflow.created").first).to_contain_text("Usage sample")

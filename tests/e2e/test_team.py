@@ -24,7 +24,7 @@ def test_an_invited_viewer_signs_up_and_sees_no_edit_controls(page, api, browser
 
     # when the owner invites a viewer from Settings → Invitations
     email = f"viewer-{uuid.uuid4().hex[:6]}@example.com"
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Invitations").click()
     form = page.get_by_role("form", name="Invite someone")
     form.get_by_label("Email").fill(email)
@@ -63,11 +63,11 @@ def test_an_invited_viewer_signs_up_and_sees_no_edit_controls(page, api, browser
         guest.screenshot(path=str(SCREENSHOTS / "52-viewer-readonly-workflow.png"))
 
         # and versions, triggers and runs offer nothing that changes anything
-        guest.get_by_role("link", name="Versions").click()
+        guest.get_by_role("navigation", name="Workflow").get_by_role("link", name="Versions").click()
         expect(guest.get_by_role("list", name="Versions")).to_contain_text("v1")
         for name in ("Restore into draft", "Make published"):
             expect(guest.get_by_role("button", name=name)).to_have_count(0)
-        guest.get_by_role("link", name="Triggers").click()
+        guest.get_by_role("navigation", name="Workflow").get_by_role("link", name="Triggers").click()
         expect(guest.get_by_role("article", name="Trigger CRM")).to_be_visible()
         expect(guest.get_by_role("form", name="Create a webhook trigger")).to_have_count(0)
         for name in ("Disable", "Rotate secret", "Delete"):
@@ -98,7 +98,7 @@ def test_an_invited_viewer_signs_up_and_sees_no_edit_controls(page, api, browser
 
 
 def test_an_admin_adds_a_model_provider_and_tests_the_connection(page, api, shot):
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Model providers").click()
     form = page.get_by_role("form", name="Add a model provider")
     form.get_by_label("Provider name").fill("Unreachable")

@@ -46,6 +46,7 @@ def test_a_webhook_trigger_fired_with_the_shown_curl_starts_a_run_that_appears(p
     deliveries = card.get_by_role("table", name="Deliveries")
     expect(deliveries).to_contain_text("accepted", timeout=10_000)
     expect(deliveries).to_contain_text(answer["run_id"][:8])
+    deliveries.scroll_into_view_if_needed()
     shot(page, "41-trigger-delivery")
     page.get_by_role("navigation", name="Workflow").get_by_role("link", name="Runs").click()
     row = page.locator(f'tr[data-run-id="{answer["run_id"]}"]')

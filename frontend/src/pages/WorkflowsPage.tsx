@@ -96,9 +96,9 @@ export default function WorkflowsPage() {
                 <td>{wf.published_version ? `v${wf.published_version}` : <span className="muted">draft only</span>}</td>
                 <td className="muted">{wf.updated_at ? new Date(wf.updated_at).toLocaleString() : "—"}</td>
                 <td className="wf-links">
-                  <Link to={`/workflows/${wf.id}/runs`} aria-label={`Runs of ${wf.name}`}>Runs</Link> ·{" "}
-                  <Link to={`/workflows/${wf.id}/versions`} aria-label={`Versions of ${wf.name}`}>Versions</Link> ·{" "}
-                  <Link to={`/workflows/${wf.id}/triggers`} aria-label={`Triggers of ${wf.name}`}>Triggers</Link>
+                  <Link to={`/workflows/${wf.id}/runs`}>Runs</Link> ·{" "}
+                  <Link to={`/workflows/${wf.id}/versions`}>Versions</Link> ·{" "}
+                  <Link to={`/workflows/${wf.id}/triggers`}>Triggers</Link>
                 </td>
               </tr>
             ))}

@@ -5,11 +5,15 @@ import { deleteSecret, listSecrets, setSecret } from "../../api/accounts";
 import { errorMessage } from "../../api/client";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useWorkspace } from "../../shell/workspace";
+import { useCan } from "../common/roles";
 
 export default function SecretsPage() {
   const { current } = useWorkspace();
   const qc = useQueryClient();
-  const secrets = useQuery({ queryKey: ["secrets", current?.slug], queryFn: listSecrets, enabled: !!current });
+  // Editors may see the names (to pick one in a node); only admins add, replace or delete.
+  const canRead = useCan("editor");
+  const isAdmin = useCan("admin");
+  const secrets = useQuery({ queryKey: ["secrets", current?.slug], queryFn: listSecrets, enabled: !!current && canRead });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["secrets"] });
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
@@ -26,8 +30,10 @@ export default function SecretsPage() {
     e.preventDefault();
     save.mutate();
   };
+  if (!canRead) return <Empty title="Secrets are for editors and admins">Ask an admin of this workspace if a workflow needs a new key.</Empty>;
   return (
     <div className="settings-panel">
+      {isAdmin && (
       <form className="form inline-form" onSubmit={submit} aria-label="Add a secret">
         <label>
           Name
@@ -41,6 +47,7 @@ export default function SecretsPage() {
           Save secret
         </button>
       </form>
+      )}
       {(save.isError || remove.isError) && <p className="field-error">{errorMessage(save.error ?? remove.error)}</p>}
       {secrets.isLoading ? (
         <Loading label="Loading secrets" />
@@ -63,7 +70,7 @@ export default function SecretsPage() {
                 <td><code>{s.name}</code></td>
                 <td className="muted">{s.updated_at ? new Date(s.updated_at).toLocaleString() : "—"}</td>
                 <td>
-                  <button type="button" className="danger-link" onClick={() => remove.mutate(s.id)} aria-label={`Delete ${s.name}`}>
+                  <button type="button" className="danger-link" hidden={!isAdmin} onClick={() => remove.mutate(s.id)} aria-label={`Delete ${s.name}`}>
                     Delete
                   </button>
                 </td>
