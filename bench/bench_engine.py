@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_engine")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Processes of the one worker; the default is the machine's core count, like `celery worker` itself.
+CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", os.cpu_count() or 2))
 
 
 def line_graph(n: int) -> dict:
@@ -133,6 +135,7 @@ def _start_worker(batch_ms: int, log_path: Path) -> subprocess.Popen:
         "--without-heartbeat",
         "-O",
         "fair",
+        f"--concurrency={CONCURRENCY}",
     ]
     log = open(log_path, "w")  # noqa: SIM115
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -218,7 +221,7 @@ def child_queue(runs: int, throughput_runs: int, batch_ms: int) -> dict:
             "enqueue_s": enqueued - t0,
             "service_runs": len(started),
             "service_runs_per_s": len(started) / (t3 - t2),
-            "worker_concurrency": os.cpu_count(),
+            "worker_concurrency": CONCURRENCY,
         }
     finally:
         os.killpg(worker.pid, 15)
@@ -254,12 +257,13 @@ def main() -> int:
     parser.add_argument("--throughput-runs", type=int, default=2000)
     parser.add_argument("--batch-ms", type=int, default=0)
     parser.add_argument("--skip-queue", action="store_true")
+    parser.add_argument("--batches", default="0,20", help="RUN_COMMIT_BATCH_MS values to measure")
     args = parser.parse_args()
     if args.child:
         _child(args)
         return 0
     print("Engine overhead per node: 100 transform nodes in a line (+ start, end), median of runs")
-    for batch_ms in (0, 20):
+    for batch_ms in [int(b) for b in args.batches.split(",")]:
         label = "one transaction per step" if batch_ms == 0 else f"commit batching {batch_ms} ms"
         d = _run_child("default", args, batch_ms)
         if d:
