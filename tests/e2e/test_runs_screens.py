@@ -93,6 +93,20 @@ def test_opening_a_failed_run_shows_the_failing_step_and_its_error(page, api, sh
     expect(page.get_by_text("rerun", exact=True)).to_be_visible()
     expect(page.locator("h1 .chip")).to_have_text("Failed", timeout=10_000)
 
+    # and once the draft is fixed, "Rerun from this step" runs from the failing step and keeps the steps before it
+    fixed = graph(
+        transform("clean", "Clean input", {"text": "workflow.input.message.trim()"}),
+        transform("parse", "Parse amount", {"amount": "size(nodes.clean.output.text)"}),
+    )
+    api.save_draft(wf, fixed)
+    rerun_url = page.url
+    panel.get_by_role("button", name="Rerun from this step").click()
+    page.wait_for_url(lambda url: url != rerun_url)
+    expect(page.locator("h1 .chip")).to_have_text("Succeeded", timeout=10_000)
+    expect(page.get_by_text("rerun from parse")).to_be_visible()
+    expect(page.get_by_label("Run output", exact=True)).to_contain_text('"amount": 9')
+    shot(page, "27-run-rerun-from-step")
+
 
 def test_usage_and_audit_pages_summarise_the_workspace(page, api, shot):
     # given a few runs of a published workflow

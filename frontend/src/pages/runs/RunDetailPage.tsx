@@ -278,9 +278,12 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
       <JsonView label="Input" value={step.input} />
       <JsonView label="Output" value={step.output} />
       {canRerun && (
-        <button type="button" onClick={onRerunFrom} disabled={busy} title="Start a new run that keeps the steps before this one and runs again from here">
-          Rerun from this step
-        </button>
+        <div className="rerun-from">
+          <button type="button" onClick={onRerunFrom} disabled={busy}>
+            Rerun from this step
+          </button>
+          <span className="muted small-text">Runs the current draft from here, reusing the results of the steps before it — fix the draft first.</span>
+        </div>
       )}
     </div>
   );

@@ -2,7 +2,7 @@
 import type { RunDetail } from "../../api/screens";
 import { STATUS_LABEL, formatDuration } from "../common/status";
 import { axisTicks, layoutTimeline } from "./timeline";
-import { stepLabel } from "./trace";
+import { isReused, stepLabel } from "./trace";
 
 export function Timeline({
   run,
@@ -34,19 +34,21 @@ export function Timeline({
           const label = stepLabel(b.step, names);
           const duration = formatDuration(b.endMs - b.startMs);
           const status = STATUS_LABEL[b.step.status] ?? b.step.status;
+          const reused = isReused(b.step, run);
           return (
             <li
               key={b.step.id}
-              aria-label={`${label}: ${status}, ${duration}${b.parallel ? ", in parallel" : ""}`}
+              aria-label={`${label}: ${status}, ${duration}${b.parallel ? ", in parallel" : ""}${reused ? ", reused from the earlier run" : ""}`}
               className={`tl-row${b.step.id === selectedId ? " tl-selected" : ""}`}
             >
               <button type="button" className="tl-label" onClick={() => onSelect(b.step.id)} title={label}>
                 {label}
                 {b.parallel && <span className="tl-par" title="Ran in parallel with another step">∥</span>}
+                {reused && <span className="tl-reused" title="Result reused from the run this one reran">reused</span>}
               </button>
               <div className="tl-track" onClick={() => onSelect(b.step.id)}>
                 <span
-                  className={`tl-bar tl-${b.step.status}${b.open ? " tl-open" : ""}`}
+                  className={`tl-bar tl-${b.step.status}${b.open ? " tl-open" : ""}${reused ? " tl-is-reused" : ""}`}
                   style={{ left: `${b.left}%`, width: `${b.width}%` }}
                   title={`${label} — ${status}, ${duration}`}
                 />

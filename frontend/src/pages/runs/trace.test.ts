@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StepRecord } from "../../api/screens";
-import { focusStep, nodeStatuses, stepLabel } from "./trace";
+import { focusStep, isReused, nodeStatuses, stepLabel } from "./trace";
 
 const s = (id: string, node_id: string, status: StepRecord["status"], extra: Partial<StepRecord> = {}): StepRecord => ({
   id,
@@ -36,5 +36,14 @@ describe("trace", () => {
   it("names a step with its iteration and attempt", () => {
     expect(stepLabel(s("1", "a", "failed", { attempt: 2, iteration: 3 }), { a: "Fetch" })).toBe("Fetch (iteration 3, attempt 2)");
     expect(stepLabel(s("1", "a", "failed"), {})).toBe("a");
+  });
+});
+
+describe("isReused", () => {
+  it("marks steps a rerun-from-step copied from the earlier run", () => {
+    const run = { created_at: "2026-01-01T10:00:00Z", trigger: { type: "rerun", from_step: "x" } };
+    expect(isReused(s("1", "a", "succeeded", { started_at: "2026-01-01T09:59:00Z" }), run)).toBe(true);
+    expect(isReused(s("2", "b", "succeeded", { started_at: "2026-01-01T10:00:01Z" }), run)).toBe(false);
+    expect(isReused(s("1", "a", "succeeded", { started_at: "2026-01-01T09:59:00Z" }), { ...run, trigger: { type: "rerun" } })).toBe(false);
   });
 });

@@ -26,3 +26,8 @@ export function stepLabel(s: StepRecord, names: Record<string, string>): string 
   const extra = [s.iteration ? `iteration ${s.iteration}` : "", s.attempt > 1 ? `attempt ${s.attempt}` : ""].filter(Boolean);
   return extra.length ? `${name} (${extra.join(", ")})` : name;
 }
+
+/** Steps a "rerun from a step" copied from the earlier run: they started before this run was created. */
+export function isReused(step: Pick<StepRecord, "started_at">, run: Pick<RunDetail, "created_at" | "trigger">): boolean {
+  return !!run.trigger?.from_step && !!step.started_at && step.started_at < run.created_at;
+}
