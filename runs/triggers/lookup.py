@@ -49,17 +49,19 @@ def _sql() -> str:
     )
 
 
-def _version(version_id):
+def _version(version_id, workflow_id):
     from builder.models import WorkflowVersion
 
+    # Keyed with the workflow's UUID too, so a reused row id (a restored database) can never match.
+    key = (version_id, workflow_id)
     with _versions_lock:
-        found = _versions.get(version_id)
+        found = _versions.get(key)
     if found is None:
-        found = WorkflowVersion.objects.get(pk=version_id)
+        found = WorkflowVersion.objects.get(pk=version_id, workflow_id=workflow_id)
         with _versions_lock:
             if len(_versions) >= _VERSION_CACHE_SIZE:
                 _versions.clear()
-            _versions[version_id] = found
+            _versions[key] = found
     return found
 
 
@@ -89,6 +91,6 @@ def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
     workflow_values = dict(zip(_WORKFLOW_FIELDS, row[len(_TRIGGER_FIELDS) :], strict=True))
     workflow = _loaded(Workflow(id=values["workflow_id"], **workflow_values))
     if workflow.published_version_id is not None:
-        workflow.published_version = _version(workflow.published_version_id)
+        workflow.published_version = _version(workflow.published_version_id, workflow.pk)
     trigger.workflow = workflow
     return trigger
