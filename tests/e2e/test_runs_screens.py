@@ -32,6 +32,12 @@ def test_a_run_appears_and_changes_status_in_the_list_without_a_reload(page, api
     expect(row).to_contain_text("Succeeded", timeout=10_000)
     shot(page, "21-runs-list-live-succeeded")
 
+    # and a "to" date before the run hides it; clearing the filters brings it back
+    page.get_by_label("To").fill("2020-01-31")
+    expect(page.get_by_role("heading", name="No runs match these filters")).to_be_visible()
+    page.get_by_role("button", name="Clear filters").click()
+    expect(row).to_contain_text("Succeeded")
+
 
 def test_a_waiting_run_is_approved_from_its_page_and_the_trace_shows_every_step(page, api, shot):
     wf = api.workflow("Approval from the page", graph(approval(message="Refund 40 EUR?")), publish="first")

@@ -69,7 +69,12 @@ export default function RunsPage() {
     queryKey: ["runs", current?.slug, filters],
     queryFn: ({ pageParam }) => listRuns(filters, pageParam),
     initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
+    // Newest first: once a page reaches before the "from" date, older pages cannot match.
+    getNextPageParam: (last) => {
+      const oldest = last.results[last.results.length - 1];
+      if (filters.since && oldest && oldest.created_at.slice(0, 10) < filters.since) return undefined;
+      return last.next_cursor;
+    },
     enabled: !!current,
     refetchInterval: LIVE_MS,
     refetchIntervalInBackground: false,
