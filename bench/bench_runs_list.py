@@ -56,6 +56,16 @@ def timed(fn, rounds: int = ROUNDS) -> dict:
     return {"first": wall[0], "median": statistics.median(wall[1:]), "p95": sorted(wall)[int(len(wall) * 0.95) - 1]}
 
 
+def until_cursor(days_back: int) -> str:
+    """The cursor the run list screen sends for a "to" date (frontend/src/api/history.ts untilCursor)."""
+    import base64
+    import datetime as dt
+
+    day = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_back)).date().isoformat()
+    raw = f"{day}T23:59:59.999999+00:00|ffffffff-ffff-ffff-ffff-ffffffffffff"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
 def show(label: str, rows: int, t: dict) -> None:
     print(
         f"{label:28s} {rows:3d} rows: first {t['first']:6.1f} ms, median {t['median']:6.1f} ms, p95 {t['p95']:6.1f} ms"
@@ -161,6 +171,7 @@ def run_bench(total: int) -> None:
         ("workflow=<one of 5>", f"/api/v1/runs?workflow={workflows[2].pk}&limit={PAGE}"),
         ("workflow + status=failed", f"/api/v1/runs?workflow={workflows[2].pk}&status=failed&limit={PAGE}"),
         ("per-workflow endpoint", f"/api/v1/workflows/{workflows[1].pk}/runs?limit={PAGE}"),
+        ("'to' date 30 days back", f"/api/v1/runs?limit={PAGE}&cursor={until_cursor(30)}"),
     ]
     for label, path in cases:
         rows = len(get(path)["results"])
