@@ -55,6 +55,18 @@ def test_a_waiting_run_is_approved_from_its_page_and_the_trace_shows_every_step(
     expect(page.get_by_label("Run trace").locator(".card.run-succeeded")).to_have_count(3)
 
 
+def test_a_waiting_run_is_cancelled_from_its_page(page, api):
+    wf = api.workflow("Cancel me", graph(approval()), publish="first")
+    run = api.run(wf, "refund")
+    api.wait_for(run["id"], {"waiting"})
+    page.goto(f"/runs/{run['id']}")
+    expect(page.locator("h1 .chip")).to_have_text("Waiting")
+    page.get_by_role("button", name="Cancel run").click()
+    expect(page.locator("h1 .chip")).to_have_text("Cancelled", timeout=10_000)
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    assert api.call("GET", f"runs/{run['id']}")["status"] == "cancelled"
+
+
 def test_opening_a_failed_run_shows_the_failing_step_and_its_error(page, api, shot):
     # given a workflow whose second step fails at run time (int() of a word)
     g = graph(
