@@ -68,6 +68,10 @@ def e2e_database_url() -> str:
 
 @pytest.fixture(scope="session")
 def frontend_built() -> None:
+    ensure_frontend_built()
+
+
+def ensure_frontend_built() -> None:
     """Builds the front end when the build is missing or older than a source file."""
     frontend = ROOT / "frontend"
     manifest = frontend / "dist" / ".vite" / "manifest.json"

@@ -8,15 +8,31 @@ from tests.e2e.conftest import login
 pytestmark = pytest.mark.e2e
 
 
-def test_login_shows_the_workspace_and_an_empty_workflow_list(page, shot):
-    # given a fresh install with the demo user
+def test_login_shows_the_workspace_and_switching_to_a_new_workspace_shows_an_empty_list(page, shot):
+    # given the demo user
     # when they sign in
     login(page)
-    # then the app shell shows their workspace and an empty workflow list that says what to do
-    expect(page.get_by_role("heading", name="Workflows")).to_be_visible()
+    # then the app shell shows their workspace and its workflow list
+    expect(page.get_by_role("heading", name="Workflows", exact=True)).to_be_visible()
     expect(page.get_by_label("Workspace")).to_have_value("demo")
+    shot(page, "01-workflow-list")
+    # and a workspace of their own with nothing in it shows an empty list that says what to do
+    page.evaluate(
+        """async () => {
+          const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+          const r = await fetch('/api/v1/workspaces', {method: 'POST', headers: {'Content-Type': 'application/json',
+            'X-CSRFToken': csrf}, body: JSON.stringify({name: 'Empty team ' + Date.now()})});
+          if (!r.ok) throw new Error(await r.text());
+        }"""
+    )
+    page.reload()
+    switcher = page.get_by_label("Workspace")
+    empty_slug = switcher.locator("option", has_text="Empty team").first.get_attribute("value")
+    switcher.select_option(empty_slug)
     expect(page.get_by_role("heading", name="No workflows yet")).to_be_visible()
-    shot(page, "01-workflow-list-empty")
+    shot(page, "01b-workflow-list-empty")
+    switcher.select_option("demo")
+    expect(page.get_by_role("heading", name="No workflows yet")).to_have_count(0)
 
 
 def test_creating_a_workflow_opens_the_editor_and_lists_it(page, shot):

@@ -6,11 +6,12 @@ import {
   ReactFlow,
   useNodesInitialized,
   useReactFlow,
+  useStore as useFlowStore,
   type Connection,
   type Edge,
   type IsValidConnection,
 } from "@xyflow/react";
-import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { checkConnection } from "../graph/connect";
 import type { NodeType } from "../graph/format";
@@ -19,6 +20,9 @@ import { nodeTypes } from "../nodes";
 import type { AppEdge, AppNode } from "../nodes/types";
 import { DRAG_MIME } from "./Palette";
 import { useEditor, useEditorStore } from "./store";
+
+/** Past this many nodes the editor opens readable at the Start node instead of fitting everything. */
+export const LARGE_GRAPH = 300;
 
 const minimapColor = (n: AppNode) =>
   ({ core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" })[NODE_META[n.type]?.group ?? "core"];
@@ -35,17 +39,35 @@ export function Canvas() {
     })),
   );
   const { screenToFlowPosition, fitView } = useReactFlow();
+  const far = useFlowStore((s) => s.transform[2] < 0.4);
   // Fit once, after the cards have been measured (fitting before that centres on zero-size boxes).
   const initialized = useNodesInitialized();
-  // An empty canvas keeps its viewport, so that dropping the first node does not move the view.
-  const fitted = useRef(store.getState().nodes.length === 0);
+  // An empty canvas keeps its viewport, so that dropping the first node does not move the view; a large
+  // graph opens at its Start node (only the cards in view are rendered; F fits everything).
+  const initialCount = store.getState().nodes.length;
+  const fitted = useRef(initialCount === 0 || initialCount > LARGE_GRAPH);
+  const defaultViewport = useMemo(() => {
+    const { nodes: all } = store.getState();
+    if (all.length <= LARGE_GRAPH) return undefined;
+    const start = all.find((n) => n.type === "start") ?? all[0];
+    const zoom = 0.8;
+    return { x: 60 - start.position.x * zoom, y: 160 - start.position.y * zoom, zoom };
+  }, [store]);
   useEffect(() => {
     if (initialized && !fitted.current) {
       fitted.current = true;
       void fitView({ padding: 0.15, maxZoom: 1 });
+      requestAnimationFrame(() => requestAnimationFrame(() => window.setTimeout(() => setShowMinimap(true), 100)));
     }
   }, [initialized, fitView]);
   const [hint, setHint] = useState<string | null>(null);
+  // The minimap draws every node again: mount it after the canvas has painted, so it never delays opening.
+  const [showMinimap, setShowMinimap] = useState(() => initialCount === 0);
+  useEffect(() => {
+    if (initialCount <= LARGE_GRAPH) return;
+    const t = window.setTimeout(() => setShowMinimap(true), 500);
+    return () => window.clearTimeout(t);
+  }, [initialCount]);
   const hintTimer = useRef<number | undefined>(undefined);
   const showHint = (text: string) => {
     setHint(text);
@@ -89,11 +111,12 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
+    <div className={far ? "canvas far" : "canvas"} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }} onDrop={onDrop}>
       <ReactFlow<AppNode, AppEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        defaultViewport={defaultViewport}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
@@ -108,12 +131,14 @@ export function Canvas() {
         defaultEdgeOptions={{ type: "smoothstep" }}
         minZoom={0.05}
         maxZoom={2}
-        onlyRenderVisibleElements
+        onlyRenderVisibleElements={!far}
         proOptions={{ hideAttribution: true }}
         aria-label="Workflow canvas"
       >
-        <Background gap={20} />
-        <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" style={{ width: 160, height: 110 }} />
+        {!far && <Background gap={20} />}
+        {showMinimap && (
+          <MiniMap pannable zoomable nodeColor={minimapColor} ariaLabel="Minimap" style={{ width: 160, height: 110 }} />
+        )}
         <Controls showInteractive={false} />
       </ReactFlow>
       {nodes.length === 0 && (

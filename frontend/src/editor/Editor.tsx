@@ -73,7 +73,11 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
     })),
   );
 
-  useEffect(() => void validate(), [validate]);
+  // Validate once the canvas has painted: on a large graph the request competes with opening it.
+  useEffect(() => {
+    const t = window.setTimeout(() => void validate(), 400);
+    return () => window.clearTimeout(t);
+  }, [validate]);
   useEffect(() => {
     if (inspectedId) setTab((t) => (t === "issues" ? "inspect" : t));
   }, [inspectedId]);

@@ -1,5 +1,6 @@
 /** Converts between the wire graph and the canvas's nodes and edges. */
 import type { AppEdge, AppNode } from "../nodes/types";
+import { NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import { GRAPH_FORMAT, type Graph, type GraphEdge, type GraphNode } from "./format";
 
 export function toCanvas(graph: Graph): { nodes: AppNode[]; edges: AppEdge[] } {
@@ -9,6 +10,9 @@ export function toCanvas(graph: Graph): { nodes: AppNode[]; edges: AppEdge[] } {
         id: n.id,
         type: n.type,
         position: n.position ?? { x: i * 260, y: 0 },
+        // Known before measuring, so that off-screen cards are not rendered just to be measured.
+        initialWidth: NODE_WIDTH,
+        initialHeight: NODE_HEIGHT,
         data: { name: n.name, config: n.config ?? {} },
       }) as unknown as AppNode,
   );

@@ -1,6 +1,6 @@
 /** The card every node type renders on the canvas: icon, name, one-line summary, ports, run status, issues. */
 import { Handle, Position, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect, type ReactNode } from "react";
+import { memo, useEffect, useRef, type ReactNode } from "react";
 import { useEditor } from "../editor/store";
 import { hasInputPort, outputPorts } from "../graph/ports";
 import { NODE_META } from "./catalog";
@@ -27,7 +27,14 @@ export const NodeCard = memo(function NodeCard({ node, selected, summary }: Prop
   const ports = outputPorts(node as AppNode);
   const portKey = ports.map((p) => p.id).join("|");
   const updateInternals = useUpdateNodeInternals();
-  useEffect(() => updateInternals(node.id), [portKey, node.id, updateInternals]);
+  // React Flow measures handles on mount by itself; re-measure only when the ports change afterwards
+  // (doing it on mount for every card makes opening a large graph quadratic).
+  const mountedPorts = useRef(portKey);
+  useEffect(() => {
+    if (mountedPorts.current === portKey) return;
+    mountedPorts.current = portKey;
+    updateInternals(node.id);
+  }, [portKey, node.id, updateInternals]);
   const branched = ports.length > 1 || ports.some((p) => p.kind !== "out");
 
   return (
