@@ -3,13 +3,24 @@ import type { Draft } from "../api/types";
 import { Dialog } from "../components/Dialog";
 import { useEditorStore } from "./store";
 
+/** JSON with sorted keys: the server may store objects with another key order. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.keys(value as Record<string, unknown>)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value ?? null);
+}
+
 function differences(mine: Draft["graph"], theirs: Draft["graph"]) {
   const a = new Map(mine.nodes.map((n) => [n.id, n]));
   const b = new Map(theirs.nodes.map((n) => [n.id, n]));
   const onlyMine = [...a.keys()].filter((id) => !b.has(id));
   const onlyTheirs = [...b.keys()].filter((id) => !a.has(id));
   const changed = [...a.keys()].filter(
-    (id) => b.has(id) && JSON.stringify({ ...a.get(id), position: 0 }) !== JSON.stringify({ ...b.get(id), position: 0 }),
+    (id) => b.has(id) && stable({ ...a.get(id), position: 0 }) !== stable({ ...b.get(id), position: 0 }),
   );
   const edgeKey = (e: Draft["graph"]["edges"][number]) => `${e.source}:${e.source_port ?? "out"}>${e.target}`;
   const ea = new Set(mine.edges.map(edgeKey));

@@ -55,7 +55,7 @@ export function Editor({ workflowId }: { workflowId: string }) {
 
 function EditorLayout({ workflowId, name }: { workflowId: string; name: string }) {
   const store = useEditorStore();
-  const { fitView } = useReactFlow();
+  const { fitView, screenToFlowPosition } = useReactFlow();
   const { save, validate, conflict, resolveConflict } = useAutosave(workflowId, store);
   const [tab, setTab] = useState<Tab>("inspect");
   const [helpOpen, setHelpOpen] = useState(false);
@@ -98,7 +98,16 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
         void navigator.clipboard?.writeText(text).catch(() => undefined);
       } else if (mod && key === "v") {
         const text = localStorage.getItem(CLIPBOARD_KEY);
-        if (text) s.paste(JSON.parse(text) as Clipboard);
+        if (!text) return;
+        const clip = JSON.parse(text) as Clipboard;
+        // Paste into the middle of what the user is looking at, not where the nodes were copied from.
+        const rect = document.querySelector(".canvas")?.getBoundingClientRect();
+        const xs = clip.nodes.map((n) => n.position?.x ?? 0);
+        const ys = clip.nodes.map((n) => n.position?.y ?? 0);
+        if (rect && xs.length) {
+          const centre = screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 });
+          s.paste(clip, { x: centre.x - Math.min(...xs) - 100, y: centre.y - Math.min(...ys) - 30 });
+        } else s.paste(clip);
       } else if (mod && key === "d") s.duplicateSelected();
       else if (mod && key === "a") s.selectAll();
       else if (mod && key === "s") void save();
@@ -116,7 +125,7 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [store, save, fitView]);
+  }, [store, save, fitView, screenToFlowPosition]);
 
   const publishBlocked = errorCount > 0 ? `Fix ${errorCount} validation error${errorCount > 1 ? "s" : ""} first` : null;
 

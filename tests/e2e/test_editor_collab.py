@@ -1,0 +1,127 @@
+"""Issue 5: saving never loses work silently (409 → a clear choice), copy/paste between workflows,
+and the keyboard help overlay."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+GRAPH = {
+    "format": "trellis.graph/1",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "start",
+            "name": "Start",
+            "position": {"x": 0, "y": 0},
+            "config": {"input_schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
+        },
+        {
+            "id": "answer",
+            "type": "agent",
+            "name": "Answer",
+            "position": {"x": 300, "y": 0},
+            "config": {"model": "gpt-4.1-mini", "instructions": "{{ workflow.input.message }}"},
+        },
+        {
+            "id": "done",
+            "type": "end",
+            "name": "Done",
+            "position": {"x": 600, "y": 0},
+            "config": {"output": {"reply": "nodes.answer.output"}},
+        },
+    ],
+    "edges": [{"id": "e1", "source": "start", "target": "answer"}, {"id": "e2", "source": "answer", "target": "done"}],
+}
+
+
+def create_workflow(page: Page, name: str, graph: dict) -> str:
+    return page.evaluate(
+        """async ([name, graph]) => {
+          const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+          const r = await fetch('/api/v1/workflows', {method: 'POST', headers: {'Content-Type': 'application/json',
+            'X-CSRFToken': csrf, 'X-Trellis-Workspace': 'demo'}, body: JSON.stringify({name, graph})});
+          if (!r.ok) throw new Error(await r.text());
+          return (await r.json()).id;
+        }""",
+        [name, graph],
+    )
+
+
+def open_editor(page: Page, workflow_id: str) -> None:
+    page.goto(f"/workflows/{workflow_id}")
+    expect(page.get_by_test_id("node-answer")).to_be_visible()
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved")
+
+
+def rename(page: Page, node_id: str, name: str) -> None:
+    page.get_by_test_id(f"node-{node_id}").locator(".card-head").click()
+    page.get_by_label("Node name").fill(name)
+
+
+def test_a_stale_save_asks_whether_to_reload_theirs_or_overwrite_with_mine(page, shot):
+    login(page)
+    workflow_id = create_workflow(page, "Shared draft", GRAPH)
+    other = page.context.new_page()  # a second tab of the same user
+    open_editor(page, workflow_id)
+    open_editor(other, workflow_id)
+
+    # when the other tab saves first
+    rename(other, "answer", "Answer (theirs)")
+    expect(other.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)
+    # and this tab saves on top of the older revision
+    rename(page, "done", "Done (mine)")
+    dialog = page.get_by_role("dialog", name="This workflow was changed elsewhere")
+    expect(dialog).to_be_visible(timeout=10_000)
+    expect(dialog).to_contain_text("Configured differently: answer, done")
+    expect(page.get_by_test_id("save-state")).to_have_text("Conflict — choose a version")
+    shot(page, "20-conflict-dialog")
+
+    # then reloading theirs shows their change and drops mine
+    dialog.get_by_role("button", name="Reload theirs (discard mine)").click()
+    expect(page.get_by_test_id("node-answer")).to_contain_text("Answer (theirs)")
+    expect(page.get_by_test_id("node-done")).to_contain_text("Done")
+    expect(page.get_by_test_id("node-done")).not_to_contain_text("mine")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved")
+
+    # and when it happens again, overwriting with mine keeps mine and saves it
+    rename(other, "answer", "Answer v3")
+    expect(other.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)
+    rename(page, "done", "Done (mine)")
+    dialog.get_by_role("button", name="Overwrite with mine").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)
+    other.reload()
+    expect(other.get_by_test_id("node-done")).to_contain_text("Done (mine)")
+    other.close()
+
+
+def test_copy_paste_between_workflows_and_the_shortcuts_overlay(page, shot):
+    login(page)
+    source = create_workflow(page, "Copy from", GRAPH)
+    target = create_workflow(page, "Paste into", {"format": "trellis.graph/1", "nodes": [], "edges": []})
+    open_editor(page, source)
+
+    # select Answer and Done (shift-click adds), copy
+    page.get_by_test_id("node-answer").locator(".card-head").click()
+    page.get_by_test_id("node-done").locator(".card-head").click(modifiers=["Shift"])
+    expect(page.locator(".react-flow__node.selected")).to_have_count(2)
+    page.keyboard.press("Control+c")
+
+    page.goto(f"/workflows/{target}")
+    expect(page.get_by_text("Start building")).to_be_visible()
+    page.locator(".react-flow__pane").click(position={"x": 300, "y": 300})
+    page.keyboard.press("Control+v")
+    expect(page.get_by_test_id("node-answer")).to_be_visible()
+    expect(page.get_by_test_id("node-done")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(1)  # the edge between them came along
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)
+
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_contain_text("Undo")
+    expect(help_dialog).to_contain_text("Auto-layout")
+    shot(page, "21-shortcuts-help")
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
