@@ -125,3 +125,47 @@ def test_copy_paste_between_workflows_and_the_shortcuts_overlay(page, shot):
     shot(page, "21-shortcuts-help")
     page.keyboard.press("Escape")
     expect(help_dialog).to_be_hidden()
+
+
+def test_inspector_forms_template_autocomplete_and_schema_editor(page, shot):
+    login(page)
+    open_editor(page, create_workflow(page, "Forms", GRAPH))
+
+    # Start: the run input is edited as a form of fields
+    page.get_by_test_id("node-start").locator(".card-head").click()
+    page.get_by_role("button", name="+ Add field").first.click()
+    page.get_by_label("Field 2 name").fill("customer_id")
+    page.get_by_label("Field customer_id type").select_option("integer")
+    shot(page, "22-inspector-start-schema")
+
+    # Agent: the template editor completes names inside {{ }}, including the new input field
+    page.get_by_test_id("node-answer").locator(".card-head").click()
+    instructions = page.get_by_role("combobox", name="Instructions")
+    instructions.fill("")
+    instructions.press_sequentially("Customer {{ workflow.input.cu")
+    suggestions = page.get_by_role("listbox", name="Names in scope for Instructions")
+    expect(suggestions).to_contain_text("workflow.input.customer_id")
+    instructions.press("Enter")
+    instructions.press_sequentially(" }} asks")
+    expect(instructions).to_have_value("Customer {{ workflow.input.customer_id }} asks")
+
+    # structured output: form view, then the raw JSON view of the same schema
+    page.get_by_label("Output format").select_option("json_schema")
+    schema = page.get_by_role("group", name="Agent output schema")
+    expect(schema.get_by_label("Field 1 name")).to_have_value("answer")
+    shot(page, "23-inspector-agent")
+    schema.get_by_role("tab", name="JSON").click()
+    expect(schema.get_by_label("Agent output schema (JSON)")).to_have_value(
+        '{\n  "type": "object",\n  "properties": {\n    "answer": {\n      "type": "string"\n    }\n  },\n'
+        '  "required": [\n    "answer"\n  ]\n}'
+    )
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)
+
+    # the End node now offers the agent's structured fields
+    page.get_by_test_id("node-done").locator(".card-head").click()
+    reply = page.get_by_role("combobox", name="Output reply")
+    reply.fill("")
+    reply.press_sequentially("nodes.answer.output.")
+    expect(page.get_by_role("listbox", name="Names in scope for Output reply")).to_contain_text(
+        "nodes.answer.output.answer"
+    )
