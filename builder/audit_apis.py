@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,7 +55,10 @@ def audit_page(*, workspace_id, action: str = "", before: int | None = None, lim
 
 
 class WorkspaceAuditApi(APIView):
-    @extend_schema(summary="The workspace's audit log, newest first (?action=workflow.&before=<id>&limit=)")
+    @extend_schema(
+        summary="The workspace's audit log, newest first (?action=workflow.&before=<id>&limit=)",
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
         try:

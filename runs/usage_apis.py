@@ -9,6 +9,7 @@ from django.db.models import Count, FloatField, IntegerField, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,7 +88,10 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
 
 
 class UsageApi(APIView):
-    @extend_schema(summary="Tokens and cost per day, workflow and model; runs by status per day (?days=30)")
+    @extend_schema(
+        summary="Tokens and cost per day, workflow and model; runs by status per day (?days=30)",
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
         try:
@@ -103,7 +107,9 @@ class UsageApi(APIView):
 
 
 class RunGraphApi(APIView):
-    @extend_schema(summary="The graph a run executed (its pinned version or its draft snapshot)")
+    @extend_schema(
+        summary="The graph a run executed (its pinned version or its draft snapshot)", responses=OpenApiTypes.OBJECT
+    )
     def get(self, request, run_id):
         run = get_in_workspace(request, Run.objects.select_related("version"), Role.VIEWER, pk=run_id)
         return Response(
