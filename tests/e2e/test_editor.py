@@ -139,6 +139,10 @@ def test_build_validate_run_approve_and_publish_from_a_blank_canvas(page, shot):
     expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=30_000)
     expect(page.get_by_test_id("node-end")).to_have_class(re.compile("run-succeeded"))
     expect(page.locator(".run-output")).to_contain_text("You said")
+    transform_step = page.locator(".step").filter(has_text="Transform")
+    transform_step.locator("summary").click()
+    expect(transform_step.get_by_role("heading", name="Input")).to_be_visible()
+    expect(transform_step).to_contain_text('"decision": "approved"')  # its input: the approval's decision
     shot(page, "16-run-succeeded")
 
     # publish with a note

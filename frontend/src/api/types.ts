@@ -89,9 +89,19 @@ export interface Template {
   graph?: Graph;
 }
 
+export interface RunStep {
+  id: string;
+  node_id: string;
+  status: string;
+  input?: unknown;
+  output?: unknown;
+  error?: unknown;
+}
+
 export interface Run {
   id: string;
   status: RunStatus;
+  steps?: RunStep[];
   workflow?: string;
   version?: number | string | null;
   output?: unknown;

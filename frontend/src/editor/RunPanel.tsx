@@ -48,6 +48,14 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
   const stopRef = useRef<(() => void) | null>(null);
 
   const fields = useMemo(() => Object.entries(schema?.properties ?? {}), [schema]);
+  // Step inputs are not in the events: read them from the run once it pauses or ends.
+  useEffect(() => {
+    if (!run.runId || (run.status !== "waiting" && isRunActive(run.status))) return;
+    const id = run.runId;
+    getRun(id)
+      .then((r) => store.getState().mergeStepDetails(id, r.steps ?? []))
+      .catch(() => undefined);
+  }, [run.runId, run.status, store]);
   const required = new Set(schema?.required ?? []);
   useEffect(() => () => stopRef.current?.(), []);
 

@@ -38,6 +38,8 @@ export interface RunSlice {
   waiting: WaitingStep[];
   startRun: (runId: string) => void;
   applyEvent: (event: RunEvent) => void;
+  /** Adds what events do not carry (each step's input) from the run detail. */
+  mergeStepDetails: (runId: string, steps: { id: string; node_id: string; input?: unknown }[]) => void;
   clearRun: () => void;
 }
 
@@ -83,6 +85,17 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
 
   startRun: (runId) => set({ ...initial, runId, runStatus: "queued" }),
   clearRun: () => set({ ...initial }),
+
+  mergeStepDetails: (runId, details) => {
+    if (runId !== get().runId) return;
+    const byId = new Map(details.map((d) => [d.id, d]));
+    set({
+      steps: get().steps.map((st) => {
+        const d = byId.get(st.stepId);
+        return d && d.input !== undefined && st.input === undefined ? { ...st, input: d.input } : st;
+      }),
+    });
+  },
 
   applyEvent: (ev) => {
     const s = get();

@@ -253,3 +253,15 @@ describe("run events", () => {
     expect(store.getState().runStatus).toBe("queued");
   });
 });
+
+describe("step details", () => {
+  it("adds step inputs from the run detail without touching other runs", () => {
+    const store = loaded();
+    store.getState().startRun("r1");
+    store.getState().applyEvent({ seq: 1, type: "step.started", run_id: "r1", node_id: "triage", ts: "", data: { step_id: "s1" } });
+    store.getState().mergeStepDetails("r2", [{ id: "s1", node_id: "triage", input: { wrong: true } }]);
+    expect(store.getState().steps[0].input).toBeUndefined();
+    store.getState().mergeStepDetails("r1", [{ id: "s1", node_id: "triage", input: { message: "hi" } }]);
+    expect(store.getState().steps[0].input).toEqual({ message: "hi" });
+  });
+});
