@@ -169,3 +169,21 @@ def test_inspector_forms_template_autocomplete_and_schema_editor(page, shot):
     expect(page.get_by_role("listbox", name="Names in scope for Output reply")).to_contain_text(
         "nodes.answer.output.answer"
     )
+
+
+def test_switching_workspace_in_the_editor_goes_to_that_workspaces_workflows(page):
+    login(page)
+    workflow_id = create_workflow(page, "Switch away", GRAPH)
+    slug = page.evaluate(
+        """async () => {
+          const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+          const r = await fetch('/api/v1/workspaces', {method: 'POST', headers: {'Content-Type': 'application/json',
+            'X-CSRFToken': csrf}, body: JSON.stringify({name: 'Elsewhere ' + Date.now()})});
+          return (await r.json()).slug;
+        }"""
+    )
+    open_editor(page, workflow_id)
+    page.get_by_label("Workspace").select_option(slug)
+    page.wait_for_url("**/workflows")
+    expect(page.get_by_role("heading", name="No workflows yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Switch away")).to_have_count(0)

@@ -162,7 +162,7 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
           </button>
         </div>
         <div className="editor-bar-right">
-          <WorkspaceSwitcher />
+          <WorkspaceSwitcher leaveTo="/workflows" />
           <button type="button" onClick={() => setTab("run")} className={tab === "run" ? "active" : ""}>
             ▶ Test run
           </button>

@@ -1,17 +1,22 @@
 /** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
-import { NavLink, Outlet } from "react-router-dom";
+import { NavLink, Outlet, useNavigate } from "react-router-dom";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
 import { NAV_ITEMS } from "../routes";
 import { useWorkspace } from "./workspace";
 
-export function WorkspaceSwitcher() {
+/** `leaveTo`: where to go after switching (a workflow of one workspace does not exist in another). */
+export function WorkspaceSwitcher({ leaveTo }: { leaveTo?: string }) {
   const { workspaces, current, select } = useWorkspace();
+  const navigate = useNavigate();
   if (!workspaces.length) return null;
   return (
     <label className="ws-switcher">
       <span className="sr-only">Workspace</span>
-      <select aria-label="Workspace" value={current?.slug ?? ""} onChange={(e) => select(e.target.value)}>
+      <select aria-label="Workspace" value={current?.slug ?? ""} onChange={(e) => {
+          if (leaveTo) navigate(leaveTo);
+          select(e.target.value);
+        }}>
         {workspaces.map((w) => (
           <option key={w.slug} value={w.slug}>
             {w.name}
