@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from trellis.errors import error_response
@@ -30,6 +31,8 @@ def _entry_assets() -> dict:
     return {"js": entry.get("file"), "css": entry.get("css", [])}
 
 
+# The app sends X-CSRFToken on writes; make sure the cookie exists even for a session made elsewhere.
+@ensure_csrf_cookie
 @login_required
 def spa(request):
     return render(request, "spa.html", {"assets": _entry_assets()})

@@ -119,3 +119,15 @@ def test_a_validation_error_lists_the_failing_fields(client, workspace, owner):
             "details": [{"field": "value", "message": "This field is required."}],
         }
     }
+
+
+def test_the_app_page_sets_the_csrf_cookie_for_a_signed_in_user(client, make_user):
+    # given a session made without the login page (so no csrftoken cookie yet)
+    client.force_login(make_user())
+
+    # when
+    response = client.get("/workflows")
+
+    # then
+    assert response.status_code == 200
+    assert "csrftoken" in response.cookies
