@@ -23,6 +23,8 @@ import { useEditor, useEditorStore } from "./store";
 
 /** Past this many nodes the editor opens readable at the Start node instead of fitting everything. */
 export const LARGE_GRAPH = 300;
+// Below this zoom card text is too small to read (and is not painted, see `.canvas.far`).
+const READABLE_ZOOM = 0.75;
 
 const minimapColor = (n: AppNode) =>
   ({ core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" })[NODE_META[n.type]?.group ?? "core"];
@@ -38,7 +40,7 @@ export function Canvas() {
       connect: s.connect,
     })),
   );
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const { screenToFlowPosition, fitView, getZoom, setViewport } = useReactFlow();
   const far = useFlowStore((s) => s.transform[2] < 0.4);
   // Fit once, after the cards have been measured (fitting before that centres on zero-size boxes).
   const initialized = useNodesInitialized();
@@ -56,10 +58,18 @@ export function Canvas() {
   useEffect(() => {
     if (initialized && !fitted.current) {
       fitted.current = true;
-      void fitView({ padding: 0.15, maxZoom: 1 });
+      void fitView({ padding: 0.15, maxZoom: 1 }).then(() => {
+        // A wide graph fitted into the canvas would be too small to read: open at its Start, readable,
+        // instead (F or the Fit button still shows everything).
+        if (getZoom() >= READABLE_ZOOM) return;
+        const all = store.getState().nodes;
+        const start = all.find((n) => n.type === "start") ?? all[0];
+        if (!start) return;
+        void setViewport({ x: 40 - start.position.x * READABLE_ZOOM, y: (window.innerHeight - 120) / 2 - start.position.y * READABLE_ZOOM, zoom: READABLE_ZOOM });
+      });
       requestAnimationFrame(() => requestAnimationFrame(() => window.setTimeout(() => setShowMinimap(true), 100)));
     }
-  }, [initialized, fitView]);
+  }, [initialized, fitView, getZoom, setViewport, store]);
   const [hint, setHint] = useState<string | null>(null);
   // The minimap draws every node again: mount it after the canvas has painted, so it never delays opening.
   const [showMinimap, setShowMinimap] = useState(() => initialCount === 0);
