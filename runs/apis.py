@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from runs import schemas, selectors, services
-from runs.models import Run
+from runs.models import Run, RunStatus
 from trellis.errors import ApplicationError
 
 MAX_WAIT_S = 300
@@ -36,6 +36,10 @@ def _wait_seconds(value) -> float:
         raise ApplicationError(
             "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "Not a number."}]
         ) from None
+    if seconds != seconds:  # NaN compares false with everything and would slip past the checks below
+        raise ApplicationError(
+            "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "Not a number."}]
+        )
     if seconds < 0:
         raise ApplicationError("validation_error", "wait must not be negative.", [{"field": "wait"}])
     return min(seconds, float(getattr(settings, "RUN_MAX_WAIT_S", MAX_WAIT_S)))
@@ -145,7 +149,14 @@ class RunEventsApi(APIView):
 class RunCancelApi(APIView):
     @extend_schema(summary="Cancel a run", request=None, responses=schemas.RunOut)
     def post(self, request, run_id):
-        run = services.run_cancel(run=_run(request, run_id, Role.EDITOR), by=request.user)
+        run = _run(request, run_id, Role.EDITOR)
+        if run.is_terminal and run.status != RunStatus.CANCELLED:
+            # Cancelling twice stays idempotent, but a run that ended otherwise cannot be cancelled: say so
+            # rather than answer 200 with an unchanged run, which a client reads as "cancelled".
+            raise ApplicationError(
+                "run_finished", f"This run already finished ({run.status}); there is nothing to cancel.", status=409
+            )
+        run = services.run_cancel(run=run, by=request.user)
         return Response(selectors.run_json(run), status=202 if not run.is_terminal else 200)
 
 

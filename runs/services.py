@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -72,8 +73,11 @@ def _resolve_version(workflow, version) -> tuple[dict, object | None, bool]:
             )
         return published.graph, published, False
     try:
+        # int() would quietly turn true into 1 and 1.5 into 1: only whole numbers name a version.
+        if isinstance(version, bool) or (isinstance(version, float) and not version.is_integer()):
+            raise ValueError(version)
         number = int(version)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApplicationError(
             "validation_error",
             'version must be "draft", "published" or a version number.',
@@ -93,6 +97,26 @@ def _graph_errors(graph: dict) -> list[dict]:
     return [dict(issue) for issue in validate_graph(graph) if issue.get("severity") == "error"]
 
 
+def _check_storable(data) -> None:
+    """Refuse input that PostgreSQL or the engine would choke on (NUL, deep nesting, size) with a 4xx
+    instead of a 500 at insert time or a run that fails on its first step."""
+    from django.conf import settings
+
+    from trellis.parsers import json_problem
+
+    problem = json_problem(data, max_depth=settings.GRAPH_MAX_DEPTH * 4)
+    if problem:
+        raise ApplicationError("invalid_input", problem, [{"path": "", "message": problem}], status=422)
+    size = len(json.dumps(data, ensure_ascii=False).encode())
+    if size > settings.STEP_MAX_PAYLOAD_BYTES:
+        raise ApplicationError(
+            "payload_too_large",
+            f"The run input is {size} bytes; the limit is {settings.STEP_MAX_PAYLOAD_BYTES} "
+            "(TRELLIS_STEP_MAX_PAYLOAD_BYTES).",
+            status=413,
+        )
+
+
 def run_start(
     *,
     workflow,
@@ -103,6 +127,13 @@ def run_start(
     idempotency_key: str | None = None,
 ) -> Run:
     """Create a queued run of the draft, the published version or version N and dispatch it on commit."""
+    if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 200):
+        # The column is varchar(200): a longer or non-string key would fail as a 500 at insert time.
+        raise ApplicationError(
+            "validation_error",
+            "The idempotency key must be a string of at most 200 characters.",
+            [{"field": "idempotency_key", "message": "A string of at most 200 characters."}],
+        )
     if idempotency_key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -118,6 +149,7 @@ def run_start(
             )
     if input is None:
         input = {}  # noqa: A001
+    _check_storable(input)
     problems = input_errors(graph, input)
     if problems:
         raise ApplicationError(

@@ -1,4 +1,5 @@
-"""Gives plain Django views' bare 405 answers (e.g. from require_POST) the JSON error shape on API paths."""
+"""Gives plain Django views' bare 405 answers (e.g. from require_POST) the JSON error shape on API paths,
+and refuses NUL bytes in the query string and headers up front."""
 
 from trellis.errors import error_response, wants_json
 
@@ -8,6 +9,15 @@ class ErrorShapeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # PostgreSQL refuses NUL in text, so a %00 in ?workspace=, ?status=, ?q= … or in the workspace
+        # header would reach a query and fail as a 500; no legitimate value contains one.
+        query = (f"{key}{''.join(values)}" for key, values in request.GET.lists())
+        if (
+            "\x00" in request.path
+            or any("\x00" in text for text in query)
+            or any("\x00" in str(v) for v in request.headers.values())
+        ):
+            return error_response("bad_request", "NUL characters are not allowed in the URL or headers.")
         response = self.get_response(request)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
             if wants_json(request) or request.path == "/healthz":

@@ -442,8 +442,8 @@ async def _closing(stream, listener: Listener):
 def _json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ApplicationError("bad_request", "The body is not valid JSON.")
+    except (ValueError, RecursionError):
+        raise ApplicationError("bad_request", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApplicationError("bad_request", "The body must be a JSON object.")
     return body

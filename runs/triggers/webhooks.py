@@ -303,6 +303,8 @@ def parse_body(content_type: str, body: bytes, *, full_type: str = "") -> dict:
         value = json.loads(text)
     except ValueError as exc:
         raise ApplicationError("bad_request", f"The body is not valid JSON: {exc}.")
+    except RecursionError:
+        raise ApplicationError("bad_request", "The body is not valid JSON: it is nested too deeply.") from None
     if not isinstance(value, dict):
         raise ApplicationError(
             "invalid_input",
