@@ -476,7 +476,7 @@ class _Session(Activation):
             render=lambda template: _render(template, scope),
             resolve_secret=self._resolve_secret,
             emit_delta=delta.emit,
-            services={"limits": self.limits, "run_input": self.snap.input},
+            services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
         )
         self.running_nodes.add(nid)
         self._event(

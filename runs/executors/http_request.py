@@ -44,7 +44,11 @@ def auth_headers(ctx: NodeContext, auth: Any) -> dict[str, str]:
     if kind == "basic":
         # The secret is either the password (with auth.username) or "username:password".
         pair = f"{auth['username']}:{value}" if auth.get("username") else value
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+        encoded = base64.b64encode(pair.encode()).decode()
+        # The encoded pair reveals the secret as surely as the secret itself (a server that echoes the
+        # request, like httpbin's /anything, would put it in the step output): redact it too.
+        ctx.services.get("redact", lambda _value: None)(encoded)
+        return {"Authorization": "Basic " + encoded}
     raise NodeError(f"Unknown auth type {kind!r}; use bearer, header or basic.")
 
 
