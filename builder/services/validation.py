@@ -350,7 +350,15 @@ class _Validator:
 
             limit = settings.RUN_MAX_LOOP_ITERATIONS
             wanted = config.get("max_iterations")
-            if isinstance(wanted, int) and wanted > limit:
+            if wanted is None:
+                # DESIGN §4: a loop states its own bound; without one it would silently run to the server's.
+                self.add(
+                    ERROR,
+                    node_id,
+                    "config.max_iterations",
+                    f"Set max_iterations: how many times the loop may run at most (up to {limit}).",
+                )
+            elif isinstance(wanted, int) and wanted > limit:
                 self.add(
                     WARNING,
                     node_id,
