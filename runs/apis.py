@@ -63,7 +63,10 @@ class WorkflowRunsApi(APIView):
         payload = data.get("input", {})
         if not isinstance(payload, dict):
             raise ApplicationError(
-                "invalid_input", "The input must be a JSON object.", [{"path": "", "message": "Not an object."}], 422
+                "invalid_input",
+                "The input must be a JSON object.",
+                [{"path": "", "message": "Not an object."}],
+                status=422,  # keyword-only: passed positionally it raised a TypeError (a 500)
             )
         wait = _wait_seconds(data.get("wait"))
         key = request.META.get("HTTP_IDEMPOTENCY_KEY") or data.get("idempotency_key") or None

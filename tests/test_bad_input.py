@@ -387,3 +387,29 @@ def test_a_deeply_nested_openai_compatible_request_is_a_400(db):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("payload", [None, [1], "text", 5])
+def test_a_run_input_that_is_not_an_object_is_a_422(api, flow, payload):
+    response = api.post(f"/api/v1/workflows/{flow.pk}/runs", {"input": payload}, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "invalid_input",
+        "message": "The input must be a JSON object.",
+        "details": [{"path": "", "message": "Not an object."}],
+    }
+    assert Run.objects.count() == 0
+
+
+def test_a_trigger_rate_limit_beyond_the_column_is_a_400_and_no_trigger_is_made(api, flow):
+    from runs.triggers.models import Trigger
+
+    response = api.post(
+        f"/api/v1/workflows/{flow.pk}/triggers", {"rate_limit_per_minute": 288230376151711745}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["rate_limit_per_minute"]
+    assert Trigger.objects.count() == 0

@@ -30,7 +30,10 @@ class TriggerIn(serializers.Serializer):
     auth_mode = serializers.ChoiceField(AuthMode.choices, default=AuthMode.SIGNATURE)
     response_mode = serializers.ChoiceField(ResponseMode.choices, default=ResponseMode.ASYNC)
     sync_timeout_s = serializers.IntegerField(min_value=1, max_value=3600, default=30)
-    rate_limit_per_minute = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    # max_value: the column is a PostgreSQL integer; a bigger number would fail as a 500 at insert time.
+    rate_limit_per_minute = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, required=False, allow_null=True, default=None
+    )
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
     cron = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     timezone = serializers.CharField(max_length=64, default="UTC")
@@ -43,7 +46,7 @@ class TriggerPatch(serializers.Serializer):
     auth_mode = serializers.ChoiceField(AuthMode.choices, required=False)
     response_mode = serializers.ChoiceField(ResponseMode.choices, required=False)
     sync_timeout_s = serializers.IntegerField(min_value=1, max_value=3600, required=False)
-    rate_limit_per_minute = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    rate_limit_per_minute = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True)
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
     cron = serializers.CharField(max_length=100, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
