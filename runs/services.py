@@ -300,6 +300,9 @@ def _is_uuid(value) -> bool:
 def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
     """Run again with the same input: the same version (or draft snapshot), or — from a step — the
     current draft, keeping the steps that finished before that step's node."""
+    # run_start refuses archived (and deleted, which archives) workflows; the draft copies below bypass it.
+    if run.workflow.archived_at is not None:
+        raise ApplicationError("workflow_archived", "This workflow is archived.", status=422)
     if from_step_id is None:
         version = run.version.number if run.version_id else "draft"
         if run.is_draft:

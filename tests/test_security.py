@@ -316,3 +316,24 @@ def test_cancelling_a_finished_run_is_a_conflict_and_changes_nothing(victim, edi
     after = Run.objects.get(pk=run.pk)
     assert (after.status, after.error, after.cancel_requested) == ("succeeded", None, False)
     assert RunEvent.objects.filter(run=run).count() == events
+
+
+@pytest.mark.parametrize("from_step", [False, True])
+def test_rerunning_a_run_of_an_archived_workflow_is_refused_and_no_run_is_made(
+    workspace, owner, editor, client_for, from_step
+):
+    wf = make_flow(workspace, owner, echo_graph())
+    run = run_start(workflow=wf, input={"message": "x"})
+    run_wait(run_id=run.pk, timeout_s=10)
+    assert client_for(owner, workspace).delete(f"/api/v1/workflows/{wf.pk}").status_code == 204
+    body = {"from_step": str(Step.objects.get(run=run, node_id="shout").pk)} if from_step else {}
+
+    response = client_for(editor, workspace).post(f"/api/v1/runs/{run.pk}/rerun", body, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "workflow_archived",
+        "message": "This workflow is archived.",
+        "details": [],
+    }
+    assert Run.objects.count() == 1
