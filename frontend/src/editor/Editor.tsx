@@ -161,6 +161,11 @@ function EditorLayout({ workflowId, name }: { workflowId: string; name: string }
             ?
           </button>
         </div>
+        <nav className="editor-links" aria-label="Runs, versions and triggers">
+          <Link to={`/workflows/${workflowId}/runs`}>Runs</Link>
+          <Link to={`/workflows/${workflowId}/versions`}>Versions</Link>
+          <Link to={`/workflows/${workflowId}/triggers`}>Triggers</Link>
+        </nav>
         <div className="editor-bar-right">
           <WorkspaceSwitcher leaveTo="/workflows" />
           <button type="button" onClick={() => setTab("run")} className={tab === "run" ? "active" : ""}>
