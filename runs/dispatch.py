@@ -1,14 +1,21 @@
 """Hands a run to whoever executes it: the in-process thread pool (default mode) or a Celery worker.
 
-Both call the same `runs.tasks.run_advance_now(run_id)`. The reaper (`reap`) re-dispatches runs whose
-lease expired (a dead worker), queued runs nobody picked up, and waiting runs whose approval timed out.
+Both end in the same `runs.tasks.run_advance_now(run_id)`. In queue mode run ids go through one
+publisher thread per process, which sends whatever has piled up while it was busy as one Celery
+message (group commit: a lone run is sent at once, a burst of webhooks costs a few messages instead
+of one each). A run whose message is lost (the process died before sending) is still `queued` in the
+database, and the reaper (`reap`) dispatches it again, as it does runs whose lease expired (a dead
+worker) and waiting runs whose approval timed out.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import os
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -26,11 +33,75 @@ _reaper_started = False
 def dispatch_run(run_id) -> None:
     """Start advancing a run. Call it on transaction commit."""
     if settings.TRELLIS_EXECUTOR == "celery":
-        from runs.tasks import run_advance
-
-        run_advance.delay(str(run_id))
+        _publisher().add(str(run_id))
         return
     _inline_pool().submit(_inline_advance, str(run_id))
+
+
+class _Publisher:
+    """Sends queued run ids to Celery from one daemon thread, as many per message as have piled up."""
+
+    def __init__(self, max_batch: int, send):
+        self.max_batch = max_batch
+        self.send = send  # callable(list of run ids): one broker message
+        self.pending: deque[str] = deque()
+        self.wake = threading.Condition()
+        self.pid = os.getpid()
+        threading.Thread(target=self._loop, name="trellis-dispatch", daemon=True).start()
+        atexit.register(self._send_rest)  # a short-lived process (a command) must not exit with ids unsent
+
+    def _send_rest(self) -> None:
+        while True:
+            with self.wake:
+                if not self.pending:
+                    return
+                batch = self._take()
+            self._send(batch)
+
+    def add(self, run_id: str) -> None:
+        with self.wake:
+            self.pending.append(run_id)
+            self.wake.notify()
+
+    def _take(self) -> list[str]:
+        return [self.pending.popleft() for _ in range(min(len(self.pending), self.max_batch))]
+
+    def _loop(self) -> None:
+        while True:
+            with self.wake:
+                while not self.pending:
+                    self.wake.wait()
+                batch = self._take()
+            self._send(batch)
+
+    def _send(self, batch: list[str]) -> None:
+        try:
+            self.send(batch)
+        except Exception:
+            # The runs stay queued in the database: the reaper sends them again.
+            log.exception("could not send %d run(s) to the broker; the reaper will retry", len(batch))
+
+
+def _send_to_celery(batch: list[str]) -> None:
+    from runs.tasks import run_advance, run_advance_many
+
+    if len(batch) == 1:
+        run_advance.delay(batch[0])
+    else:
+        run_advance_many.delay(batch)
+
+
+_publisher_instance: _Publisher | None = None
+
+
+def _publisher() -> _Publisher:
+    global _publisher_instance
+    pid = os.getpid()
+    if _publisher_instance is None or _publisher_instance.pid != pid:  # a forked child needs its own thread
+        with _pool_lock:
+            if _publisher_instance is None or _publisher_instance.pid != pid:
+                _publisher_instance = _Publisher(settings.RUN_DISPATCH_MAX_BATCH, _send_to_celery)
+    return _publisher_instance
 
 
 def _inline_pool() -> ThreadPoolExecutor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from celery import shared_task
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
@@ -35,6 +36,37 @@ def run_advance_now(run_id: str) -> str | None:
 @shared_task(name="runs.run_advance", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance(run_id: str) -> None:
     run_advance_now(run_id)
+
+
+@shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_advance_many(run_ids: list[str]) -> None:
+    """Several runs sent in one message (see runs.dispatch): advanced side by side on a few threads,
+    so a run that waits on an LLM does not hold up the quick ones behind it. A worker killed meanwhile
+    gets the whole message again; runs already finished are skipped (the lease check)."""
+    futures = [_batch_pool().submit(_advance_logged, run_id) for run_id in run_ids]
+    wait(futures)
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _batch_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(settings.WORKER_RUN_THREADS, thread_name_prefix="trellis-batch")
+    return _pool
+
+
+def _advance_logged(run_id: str) -> None:
+    from django.db import close_old_connections
+
+    close_old_connections()  # what Celery does around a task, for this thread's own connection
+    try:
+        run_advance_now(run_id)
+    except Exception:
+        log.exception("run %s: advance failed", run_id)
+    finally:
+        close_old_connections()
 
 
 @shared_task(name="runs.reap", ignore_result=True)

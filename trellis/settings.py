@@ -218,6 +218,10 @@ RUN_COMMIT_BATCH_MS = env_int("TRELLIS_RUN_COMMIT_BATCH_MS", 20, minimum=0)
 # false: per-step commits on PostgreSQL skip the WAL flush wait (terminal states are always durable).
 RUN_SYNCHRONOUS_COMMIT = env_bool("TRELLIS_RUN_SYNCHRONOUS_COMMIT", False)
 RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurrent I/O nodes per run
+# Queue mode: run ids that pile up while the broker is being written to travel in one message (at most this many),
+# and a worker process advances the runs of one message side by side on this many threads.
+RUN_DISPATCH_MAX_BATCH = env_int("TRELLIS_RUN_DISPATCH_MAX_BATCH", 32, minimum=1)
+WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 RUN_QUEUED_GRACE_S = env_int("TRELLIS_RUN_QUEUED_GRACE_S", 60, minimum=1)  # queued this long: dispatch again
 CELERY_BEAT_SCHEDULE = {"runs.reap": {"task": "runs.reap", "schedule": max(RUN_REAPER_INTERVAL_S, 1.0)}}

@@ -130,3 +130,29 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
     ]
     assert Step.objects.filter(run=run, node_id="three").count() == 1
     assert Step.objects.filter(run=run, node_id="start").count() == 1
+
+
+def test_runs_sent_in_one_message_run_side_by_side(make_run, tmp_path):
+    # given one slow run and eleven quick ones, sent in one batch message (as the dispatcher does)
+    slow = make_run(line(start(), node("nap", "test_sleep", seconds=2), node("end", "end", output={})), {})
+    double = node("t", "transform", output={"y": "workflow.input.x * 2"})
+    quick_graph = line(start(), double, node("end", "end", output={"y": "nodes.t.output.y"}))
+    quick = [make_run(quick_graph, {"x": i}) for i in range(11)]
+    worker = start_worker("batch", tmp_path / "batch.log")
+    try:
+        client = Celery("trellis-test-client", broker=_broker_url())
+        client.send_task("runs.run_advance_many", args=[[str(slow.pk), *(str(r.pk) for r in quick)]], queue=QUEUE)
+        # then the quick runs finish while the slow one, ahead of them in the message, still sleeps
+        wait_for(
+            lambda: Run.objects.filter(pk__in=[r.pk for r in quick], status="succeeded").count() == 11,
+            60,
+            "the quick runs to finish",
+        )
+        assert Run.objects.get(pk=slow.pk).status == "running"
+        slow = wait_for(lambda: Run.objects.filter(pk=slow.pk, status="succeeded").first(), 60, "the slow run")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        redis.Redis.from_url(_broker_url()).delete(QUEUE)
+    outputs = sorted(Run.objects.get(pk=r.pk).output["y"] for r in quick)
+    assert outputs == [i * 2 for i in range(11)]
