@@ -150,3 +150,21 @@ class ModelProvider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CallbackSigningSecret(models.Model):
+    """The workspace's `whsec_` secret that signs callbacks of API-started runs (Standard Webhooks).
+
+    Encrypted at rest; shown once, when an admin creates or rotates it. After a rotation the previous
+    secret also signs (a second `v1,` signature) until `previous_secret_expires_at`, so receivers can
+    switch over without rejecting a callback."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="callback_signing_secret"
+    )
+    secret_ciphertext = models.BinaryField()
+    previous_secret_ciphertext = models.BinaryField(null=True, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    rotated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -3,7 +3,16 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import ApiToken, Invitation, Membership, ModelProvider, Secret, User, Workspace
+from accounts.models import (
+    ApiToken,
+    CallbackSigningSecret,
+    Invitation,
+    Membership,
+    ModelProvider,
+    Secret,
+    User,
+    Workspace,
+)
 
 
 def user_memberships(*, user: User, workspace_ids=None) -> QuerySet[Membership]:
@@ -49,3 +58,20 @@ def provider_default(*, workspace_id) -> ModelProvider | None:
 
 def provider_by_name(*, workspace_id, name: str) -> ModelProvider | None:
     return ModelProvider.objects.filter(workspace_id=workspace_id, name=name).first()
+
+
+def callback_secret_info(*, workspace: Workspace) -> dict:
+    """When the callback signing secret was made and rotated; never the secret itself."""
+    row = (
+        CallbackSigningSecret.objects.filter(workspace=workspace)
+        .defer("secret_ciphertext", "previous_secret_ciphertext")
+        .first()
+    )
+    now = timezone.now()
+    previous_until = row.previous_secret_expires_at if row is not None else None
+    return {
+        "exists": row is not None,
+        "created_at": row.created_at if row is not None else None,
+        "rotated_at": row.rotated_at if row is not None else None,
+        "previous_secret_expires_at": previous_until if previous_until and previous_until > now else None,
+    }

@@ -1,17 +1,28 @@
-"""Writes for accounts: users, workspaces, memberships, invitations, API tokens and secrets.
+"""Writes for accounts: users, workspaces, memberships, invitations, API tokens, secrets and the
+callback signing secret.
 
 Model providers have their own module (accounts/providers.py) because they also talk to the network."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import crypto
-from accounts.models import ApiToken, Invitation, Membership, Role, Secret, User, Workspace, role_at_least
+from accounts.models import (
+    ApiToken,
+    CallbackSigningSecret,
+    Invitation,
+    Membership,
+    Role,
+    Secret,
+    User,
+    Workspace,
+    role_at_least,
+)
 from accounts.tokens import hash_token, new_token
 from trellis.errors import ApplicationError
 
@@ -291,3 +302,65 @@ def secret_value(*, workspace_id, name: str) -> str:
     if secret is None:
         raise ApplicationError("secret_not_found", f"No secret named {name!r} in this workspace.", status=404)
     return crypto.decrypt(secret.ciphertext)
+
+
+# --- Callback signing secret -------------------------------------------------------------------
+
+
+def _new_signing_secret() -> str:
+    from runs.triggers.signing import new_secret  # one definition of the Standard Webhooks format
+
+    return new_secret()
+
+
+def callback_secret_ensure(*, workspace_id) -> CallbackSigningSecret:
+    """The workspace's callback signing secret, made on first need (a callback to send before any admin
+    created one). Nobody has seen a secret made here: an admin rotates to get one to share."""
+    found = CallbackSigningSecret.objects.filter(workspace_id=workspace_id).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return CallbackSigningSecret.objects.create(
+                workspace_id=workspace_id, secret_ciphertext=crypto.encrypt(_new_signing_secret())
+            )
+    except IntegrityError:  # made concurrently by another callback or a rotation: use that one
+        return CallbackSigningSecret.objects.get(workspace_id=workspace_id)
+
+
+@transaction.atomic
+def callback_secret_rotate(
+    *, workspace: Workspace, by: User | None = None, grace_s: int | None = None
+) -> tuple[CallbackSigningSecret, str]:
+    """A new `whsec_` secret, returned only here. The previous one keeps signing callbacks alongside the
+    new one for `grace_s` (TRELLIS_WEBHOOK_SECRET_GRACE_S), so receivers can switch over."""
+    grace_s = settings.WEBHOOK_SECRET_GRACE_S if grace_s is None else grace_s
+    raw = _new_signing_secret()
+    now = timezone.now()
+    row = CallbackSigningSecret.objects.select_for_update().filter(workspace=workspace).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = CallbackSigningSecret.objects.create(
+                    workspace=workspace, secret_ciphertext=crypto.encrypt(raw), rotated_at=now, rotated_by=by
+                )
+            return row, raw
+        except IntegrityError:  # made meanwhile (a callback's first need, or a concurrent rotation)
+            row = CallbackSigningSecret.objects.select_for_update().get(workspace=workspace)
+    row.previous_secret_ciphertext = row.secret_ciphertext
+    row.previous_secret_expires_at = now + timedelta(seconds=grace_s)
+    row.secret_ciphertext = crypto.encrypt(raw)
+    row.rotated_at, row.rotated_by = now, by
+    row.save()
+    return row, raw
+
+
+def callback_signing_secrets(*, workspace_id, now: datetime | None = None) -> list[str]:
+    """The secrets that sign a callback now: the current one (made if missing), then the previous one
+    during its grace period."""
+    row = callback_secret_ensure(workspace_id=workspace_id)
+    now = now or timezone.now()
+    found = [crypto.decrypt(row.secret_ciphertext)]
+    if row.previous_secret_ciphertext and row.previous_secret_expires_at and row.previous_secret_expires_at > now:
+        found.append(crypto.decrypt(row.previous_secret_ciphertext))
+    return found

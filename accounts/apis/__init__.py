@@ -1,9 +1,12 @@
-"""REST API for accounts: me, workspaces, members, invitations, API tokens, secrets and model providers.
+"""REST API for accounts: me, workspaces, members, invitations, API tokens, secrets, the callback signing
+secret and model providers.
 
 Workspace-scoped lists act in the request's current workspace (the token's, the X-Trellis-Workspace header,
 `?workspace=`, or the caller's oldest membership); objects of another workspace answer 404."""
 
 from accounts.apis.credentials import (
+    CallbackSecretApi,
+    CallbackSecretRotateApi,
     ProviderDetailApi,
     ProviderListApi,
     ProviderTestApi,
@@ -24,6 +27,8 @@ from accounts.apis.workspaces import (
 )
 
 __all__ = [
+    "CallbackSecretApi",
+    "CallbackSecretRotateApi",
     "InvitationDetailApi",
     "InvitationListApi",
     "MeApi",

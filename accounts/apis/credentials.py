@@ -1,4 +1,4 @@
-"""REST API: API tokens, secrets (write-only values) and model providers."""
+"""REST API: API tokens, secrets (write-only values), the callback signing secret and model providers."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts import providers as provider_services
 from accounts import selectors, services
 from accounts.apis.common import WORKSPACE_PARAM, validated
-from accounts.apis.serializers import ProviderOut, SecretOut, TokenOut
+from accounts.apis.serializers import CallbackSecretOut, ProviderOut, SecretOut, TokenOut
 from accounts.models import ApiStyle, ApiToken, ModelProvider, Role, Secret, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 
@@ -108,6 +108,45 @@ class SecretDetailApi(APIView):
         secret = get_in_workspace(request, Secret.objects.all(), Role.ADMIN, pk=secret_id)
         services.secret_delete(secret=secret)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Callback signing secret ------------------------------------------------------------------
+
+
+class CallbackSecretRotatedOut(CallbackSecretOut):
+    secret = serializers.CharField(help_text="`whsec_…`; returned only by this call")
+
+
+@extend_schema(parameters=[WORKSPACE_PARAM])
+class CallbackSecretApi(APIView):
+    @extend_schema(
+        responses=CallbackSecretOut,
+        summary="Whether the workspace has a callback signing secret, and when it was rotated (editor)",
+    )
+    def get(self, request):
+        membership = current_workspace(request, Role.EDITOR)
+        return Response(CallbackSecretOut(selectors.callback_secret_info(workspace=membership.workspace)).data)
+
+
+@extend_schema(parameters=[WORKSPACE_PARAM])
+class CallbackSecretRotateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=CallbackSecretRotatedOut,
+        summary="Create or rotate the secret that signs callbacks of API-started runs (admin); returned only here",
+        description=(
+            "Runs started with a `callback_url` POST their result there, signed with Standard Webhooks "
+            "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using this secret. After a rotation the "
+            "previous secret adds a second signature until `previous_secret_expires_at` "
+            "(TRELLIS_WEBHOOK_SECRET_GRACE_S), so receivers can switch over."
+        ),
+    )
+    def post(self, request):
+        membership = current_workspace(request, Role.ADMIN)
+        _, raw = services.callback_secret_rotate(workspace=membership.workspace, by=request.user)
+        body = dict(CallbackSecretOut(selectors.callback_secret_info(workspace=membership.workspace)).data)
+        body["secret"] = raw
+        return Response(body)
 
 
 # --- Model providers --------------------------------------------------------------------------

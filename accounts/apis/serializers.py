@@ -92,3 +92,12 @@ class ProviderOut(serializers.ModelSerializer):
         if obj.api_key_secret:
             return Secret.objects.filter(workspace_id=obj.workspace_id, name=obj.api_key_secret).exists()
         return False
+
+
+class CallbackSecretOut(serializers.Serializer):
+    exists = serializers.BooleanField(help_text="false until an admin rotates it or a first callback needs it")
+    created_at = serializers.DateTimeField(allow_null=True)
+    rotated_at = serializers.DateTimeField(allow_null=True)
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="until then callbacks also carry a signature made with the previous secret"
+    )
