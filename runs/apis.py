@@ -14,6 +14,7 @@ from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from runs import schemas, selectors, services
 from runs.models import Run, RunStatus
+from runs.triggers.callbacks import callback_url_check
 from trellis.errors import ApplicationError
 
 MAX_WAIT_S = 300
@@ -69,6 +70,7 @@ class WorkflowRunsApi(APIView):
                 status=422,  # keyword-only: passed positionally it raised a TypeError (a 500)
             )
         wait = _wait_seconds(data.get("wait"))
+        callback_url = callback_url_check(data.get("callback_url"))
         key = request.META.get("HTTP_IDEMPOTENCY_KEY") or data.get("idempotency_key") or None
         run = services.run_start(
             workflow=workflow,
@@ -77,6 +79,7 @@ class WorkflowRunsApi(APIView):
             trigger={"type": "manual" if request.auth is None else "api"},
             by=request.user,
             idempotency_key=key,
+            callback_url=callback_url,
         )
         if wait:
             run = services.run_wait(run_id=run.pk, timeout_s=wait)
@@ -191,8 +194,13 @@ class RunRerunApi(APIView):
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
         data = _data(request)
-        new = services.run_rerun(run=run, by=request.user, from_step_id=data.get("from_step") or None)
         wait = _wait_seconds(data.get("wait"))
+        new = services.run_rerun(
+            run=run,
+            by=request.user,
+            from_step_id=data.get("from_step") or None,
+            callback_url=callback_url_check(data.get("callback_url")),
+        )
         if wait:
             services.run_wait(run_id=new.pk, timeout_s=wait)
         return Response(selectors.run_json(selectors.run_queryset().get(pk=new.pk)), status=201)

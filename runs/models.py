@@ -68,6 +68,9 @@ class Run(models.Model):
     step_counter = models.IntegerField(default=0)
     # For "rerun from a step": the run whose earlier steps were copied into this one.
     parent_run = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Where the finished run is POSTed (API-started runs; trigger runs use their trigger's callback_url),
+    # signed with the workspace's callback signing secret. Not inherited by reruns.
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
 
     class Meta:
         constraints = [

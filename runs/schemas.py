@@ -61,6 +61,16 @@ class RunStartIn(serializers.Serializer):
     version = serializers.JSONField(default="draft", help_text='"draft", "published" or a version number')
     wait = serializers.FloatField(required=False, help_text="seconds to wait for a finished or waiting run")
     idempotency_key = serializers.CharField(required=False, help_text="or the Idempotency-Key header")
+    callback_url = serializers.URLField(
+        required=False,
+        max_length=2000,
+        help_text=(
+            "http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, "
+            "workflow_id, trigger_id, status, output, error, started_at, finished_at}}, signed with Standard "
+            "Webhooks using the workspace's callback signing secret (POST /api/v1/workspace/callback-secret/rotate), "
+            "retried with backoff; private and loopback addresses are refused"
+        ),
+    )
 
 
 class ApprovalIn(serializers.Serializer):
@@ -72,6 +82,11 @@ class ApprovalIn(serializers.Serializer):
 class RerunIn(serializers.Serializer):
     from_step = serializers.UUIDField(required=False, help_text="keep the steps before this one; run the rest")
     wait = serializers.FloatField(required=False)
+    callback_url = serializers.URLField(
+        required=False,
+        max_length=2000,
+        help_text="as when starting a run; a rerun never inherits the original run's callback_url",
+    )
 
 
 class EventOut(serializers.Serializer):

@@ -125,8 +125,11 @@ def run_start(
     trigger: dict | None = None,
     by=None,
     idempotency_key: str | None = None,
+    callback_url: str | None = None,
 ) -> Run:
-    """Create a queued run of the draft, the published version or version N and dispatch it on commit."""
+    """Create a queued run of the draft, the published version or version N and dispatch it on commit.
+
+    `callback_url` (checked by the caller: runs.triggers.callbacks.callback_url_check) receives the result."""
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 200):
         # The column is varchar(200): a longer or non-string key would fail as a 500 at insert time.
         raise ApplicationError(
@@ -169,6 +172,7 @@ def run_start(
                 idempotency_key=idempotency_key or None,
                 created_by=by if getattr(by, "is_authenticated", False) else None,
                 last_seq=1,
+                callback_url=callback_url or "",
             )
             RunEvent.objects.create(
                 run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=run.created_at
@@ -297,9 +301,10 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
+def run_rerun(*, run: Run, by=None, from_step_id=None, callback_url: str | None = None) -> Run:
     """Run again with the same input: the same version (or draft snapshot), or — from a step — the
-    current draft, keeping the steps that finished before that step's node."""
+    current draft, keeping the steps that finished before that step's node. The original run's
+    callback_url is not inherited: only the `callback_url` given here is called back."""
     # run_start refuses archived (and deleted, which archives) workflows; the draft copies below bypass it.
     if run.workflow.archived_at is not None:
         raise ApplicationError("workflow_archived", "This workflow is archived.", status=422)
@@ -307,13 +312,15 @@ def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
         version = run.version.number if run.version_id else "draft"
         if run.is_draft:
             # A draft run reruns the graph it ran, not whatever the draft is now.
-            return _start_copy(run, graph=run.graph, by=by, trigger={"type": "rerun", "run_id": str(run.pk)})
+            trigger = {"type": "rerun", "run_id": str(run.pk)}
+            return _start_copy(run, graph=run.graph, by=by, trigger=trigger, callback_url=callback_url)
         return run_start(
             workflow=run.workflow,
             version=version,
             input=run.input,
             trigger={"type": "rerun", "run_id": str(run.pk)},
             by=by,
+            callback_url=callback_url,
         )
     step = Step.objects.filter(run=run, pk=from_step_id).first() if _is_uuid(from_step_id) else None
     if step is None or step.order is None:
@@ -331,10 +338,12 @@ def run_rerun(*, run: Run, by=None, from_step_id=None) -> Run:
         if s.node_id in node_ids and s.status in (StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED)
     ]
     trigger = {"type": "rerun", "run_id": str(run.pk), "from_step": str(step.pk), "node_id": step.node_id}
-    return _start_copy(run, graph=graph, by=by, trigger=trigger, keep=keep)
+    return _start_copy(run, graph=graph, by=by, trigger=trigger, keep=keep, callback_url=callback_url)
 
 
-def _start_copy(run: Run, *, graph: dict, by, trigger: dict, keep: list[Step] | None = None) -> Run:
+def _start_copy(
+    run: Run, *, graph: dict, by, trigger: dict, keep: list[Step] | None = None, callback_url: str | None = None
+) -> Run:
     keep = keep or []
     with transaction.atomic():
         new = Run.objects.create(
@@ -349,6 +358,7 @@ def _start_copy(run: Run, *, graph: dict, by, trigger: dict, keep: list[Step] | 
             last_seq=1,
             step_counter=max((s.order or 0 for s in keep), default=0),
             parent_run=run,
+            callback_url=callback_url or "",
         )
         RunEvent.objects.create(run=new, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=new.created_at)
         Step.objects.bulk_create(

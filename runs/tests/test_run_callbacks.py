@@ -1,0 +1,403 @@
+"""Callbacks of runs started through the API (`callback_url`): signed with the workspace's callback signing
+secret (Standard Webhooks), retried with backoff, SSRF-guarded at the request and at every delivery.
+
+These run the real default-mode path: committed rows, dispatch on commit, the in-process executor and the
+inline callback timers. The receiver is a local HTTP server, reachable because 127.0.0.1 is allowlisted."""
+
+import json
+import logging
+import time
+
+import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from accounts.models import CallbackSigningSecret
+from runs import net
+from runs.models import Run
+from runs.services import run_wait
+from runs.tests.helpers import START_SCHEMA, line, node, start
+from runs.triggers.models import Delivery
+from runs.triggers.tests.test_callbacks import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CALLBACK_LOGGER = "runs.triggers.callbacks"
+
+
+def simple_graph():
+    return line(
+        start(START_SCHEMA),
+        node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
+        node("end", "end", output={"text": "nodes.shout.output.text"}),
+    )
+
+
+@pytest.fixture
+def receiver_factory(settings):
+    settings.HTTP_ALLOWLIST = ["127.0.0.1"]
+    settings.CALLBACK_BACKOFF_S = [0.1, 0.2, 0.3]
+    made = []
+
+    def make(failures: int = 0) -> Receiver:
+        made.append(Receiver(failures))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def admin(workspace, member):
+    return member(workspace, "admin")
+
+
+@pytest.fixture
+def rotate(client_for, admin, workspace):
+    """rotate() -> the new `whsec_` secret, as an admin gets it from the API."""
+
+    def go() -> str:
+        res = client_for(admin, workspace).post("/api/v1/workspace/callback-secret/rotate")
+        assert res.status_code == 200, res.json()
+        return res.json()["secret"]
+
+    return go
+
+
+def start_run(client, workflow, **body):
+    body.setdefault("input", {"message": "call me back"})
+    return client.post(f"/api/v1/workflows/{workflow.pk}/runs", body, format="json")
+
+
+def wait_for_log(caplog, text: str, timeout_s: float = 10) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [r.getMessage() for r in caplog.records if r.name == CALLBACK_LOGGER and text in r.getMessage()]
+        if found:
+            return found
+        time.sleep(0.02)
+    return []
+
+
+def test_a_run_started_with_a_callback_url_posts_its_result_signed_with_the_workspace_secret(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate
+):
+    # given
+    receiver = receiver_factory()
+    secret = rotate()
+    workflow = make_workflow(simple_graph())
+
+    # when
+    res = start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
+    receiver.wait_for(1)
+
+    # then
+    assert res.status_code == 201, res.json()
+    run = Run.objects.get()
+    assert run.callback_url == receiver.url
+    assert secret not in json.dumps(res.json())
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert request["headers"]["webhook-id"] == f"run_{run.pk.hex}"
+    assert request["headers"]["content-type"] == "application/json"
+    payload = Webhook(secret).verify(request["body"], request["headers"])
+    assert payload["type"] == "run.finished"
+    assert payload["data"] == {
+        "run_id": str(run.pk),
+        "workflow_id": str(workflow.pk),
+        "trigger_id": None,
+        "status": "succeeded",
+        "output": {"text": "CALL ME BACK"},
+        "error": None,
+        "started_at": run.started_at.isoformat().replace("+00:00", "Z"),
+        "finished_at": run.finished_at.isoformat().replace("+00:00", "Z"),
+    }
+    assert Delivery.objects.count() == 0  # no trigger, so no trigger delivery log
+
+
+def test_another_workspaces_secret_does_not_verify_the_callback(
+    make_workflow, make_workspace, client_for, editor, workspace, receiver_factory, rotate
+):
+    from accounts.services import callback_secret_rotate
+
+    receiver = receiver_factory()
+    rotate()
+    _, other_secret = callback_secret_rotate(workspace=make_workspace(name="Other"))
+    workflow = make_workflow(simple_graph())
+
+    start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
+    receiver.wait_for(1)
+
+    assert len(receiver.requests) == 1
+    with pytest.raises(WebhookVerificationError):
+        Webhook(other_secret).verify(receiver.requests[0]["body"], receiver.requests[0]["headers"])
+
+
+def test_a_callback_answered_with_500_is_retried_with_the_same_id_until_it_lands(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate, caplog
+):
+    caplog.set_level(logging.INFO, logger=CALLBACK_LOGGER)
+    receiver = receiver_factory(failures=2)
+    secret = rotate()
+    workflow = make_workflow(simple_graph())
+
+    start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
+    receiver.wait_for(3)
+
+    run = Run.objects.get()
+    assert len(receiver.requests) == 3
+    assert {r["headers"]["webhook-id"] for r in receiver.requests} == {f"run_{run.pk.hex}"}
+    assert Webhook(secret).verify(receiver.requests[-1]["body"], receiver.requests[-1]["headers"])["data"][
+        "output"
+    ] == {"text": "CALL ME BACK"}
+    assert wait_for_log(caplog, "attempt 3 delivered")
+    attempts = [r.getMessage() for r in caplog.records if r.name == CALLBACK_LOGGER]
+    assert [m.split(": ", 1)[1].split(" (", 1)[0] for m in attempts] == [
+        "attempt 1 failed [callback_failed] The callback URL answered 500.",
+        "attempt 2 failed [callback_failed] The callback URL answered 500.",
+        "attempt 3 delivered",
+    ]
+    assert all(f"callback of run {run.pk} to 127.0.0.1" in m for m in attempts)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/callback",
+        "http://[::1]/callback",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/callback",
+        "http://2130706433/callback",  # 127.0.0.1 spelled as one number
+        "http://[::ffff:127.0.0.1]/callback",
+        "http://localhost:8000/callback",
+    ],
+)
+def test_a_callback_url_at_a_blocked_address_literal_is_refused_and_no_run_is_made(
+    url, make_workflow, client_for, editor, workspace
+):
+    workflow = make_workflow(simple_graph())
+
+    res = start_run(client_for(editor, workspace), workflow, callback_url=url)
+
+    assert res.status_code == 400, res.json()
+    error = res.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["message"].startswith("callback_url: Refusing to connect to ")
+    assert error["details"] == [{"field": "callback_url", "message": error["message"].removeprefix("callback_url: ")}]
+    assert "TRELLIS_HTTP_ALLOWLIST" in error["message"]
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/callback", "Only http and https URLs are allowed."),
+        ("file:///etc/passwd", "Only http and https URLs are allowed."),
+        ("example.com/callback", "Only http and https URLs are allowed."),
+        ("https:///callback", "The URL has no host."),
+        ("https://example.com:99999/", "Not a valid URL (Port out of range 0-65535)."),
+        ("https://example.com/a b", "Must not contain spaces or control characters."),
+        ("https://example.com/\x07", "Must not contain spaces or control characters."),
+        ("https://example.com/" + "a" * 2000, "At most 2000 characters."),
+        (42, "Must be a string."),
+        (["https://example.com/"], "Must be a string."),
+    ],
+)
+def test_a_malformed_callback_url_is_refused_with_400_and_no_run_is_made(
+    url, message, make_workflow, client_for, editor, workspace
+):
+    workflow = make_workflow(simple_graph())
+
+    res = start_run(client_for(editor, workspace), workflow, callback_url=url)
+
+    assert res.status_code == 400, res.json()
+    assert res.json()["error"] == {
+        "code": "validation_error",
+        "message": f"callback_url: {message}",
+        "details": [{"field": "callback_url", "message": message}],
+    }
+    assert Run.objects.count() == 0
+
+
+def test_an_allowlisted_address_literal_is_accepted(make_workflow, client_for, editor, workspace, settings):
+    settings.HTTP_ALLOWLIST = ["10.0.0.0/8"]
+    workflow = make_workflow(simple_graph())
+
+    res = start_run(client_for(editor, workspace), workflow, callback_url="http://10.0.0.7/callback")
+
+    assert res.status_code == 201, res.json()
+    assert Run.objects.get().callback_url == "http://10.0.0.7/callback"
+
+
+def test_a_host_name_that_resolves_to_loopback_is_blocked_at_delivery_logged_and_not_retried(
+    make_workflow, client_for, editor, workspace, receiver_factory, monkeypatch, settings, caplog
+):
+    # given: a receiver that would answer, behind a name that resolves to loopback (not allowlisted)
+    caplog.set_level(logging.INFO, logger=CALLBACK_LOGGER)
+    receiver = receiver_factory()
+    settings.HTTP_ALLOWLIST = []
+    real = net._getaddrinfo
+
+    def resolver(host, port):
+        return real("127.0.0.1", port) if host == "callbacks.example.test" else real(host, port)
+
+    monkeypatch.setattr(net, "_getaddrinfo", resolver)
+    port = receiver.server.server_address[1]
+    workflow = make_workflow(simple_graph())
+
+    # when: the name passes the request-time check (no DNS there), the delivery resolves it
+    res = start_run(
+        client_for(editor, workspace), workflow, callback_url=f"http://callbacks.example.test:{port}/callback"
+    )
+    assert res.status_code == 201, res.json()
+    run = run_wait(run_id=res.json()["id"], timeout_s=10)
+    logged = wait_for_log(caplog, "[blocked_url]")
+    time.sleep(0.5)  # past the first backoff step: a retry would have happened by now
+
+    # then
+    assert run.status == "succeeded"
+    assert receiver.requests == []
+    assert len(logged) == 1
+    assert logged[0].startswith(f"callback of run {run.pk} to callbacks.example.test: attempt 1 failed [blocked_url]")
+    assert "loopback address" in logged[0]
+    assert len([r for r in caplog.records if r.name == CALLBACK_LOGGER]) == 1
+
+
+def test_no_callback_is_sent_and_no_secret_made_when_none_was_requested(
+    make_workflow, client_for, editor, workspace, receiver_factory, caplog
+):
+    caplog.set_level(logging.INFO, logger=CALLBACK_LOGGER)
+    receiver = receiver_factory()
+    workflow = make_workflow(simple_graph())
+
+    res = start_run(client_for(editor, workspace), workflow, wait=10)
+    time.sleep(0.3)
+
+    assert res.json()["status"] == "succeeded"
+    assert Run.objects.get().callback_url == ""
+    assert receiver.requests == []
+    assert [r for r in caplog.records if r.name == CALLBACK_LOGGER] == []
+    assert not CallbackSigningSecret.objects.exists()
+
+
+def test_a_first_callback_before_any_admin_made_a_secret_is_signed_with_one_made_then(
+    make_workflow, client_for, editor, workspace, receiver_factory
+):
+    from accounts.services import callback_signing_secrets
+
+    receiver = receiver_factory()
+    workflow = make_workflow(simple_graph())
+    assert not CallbackSigningSecret.objects.exists()
+
+    start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
+    receiver.wait_for(1)
+
+    assert len(receiver.requests) == 1
+    assert CallbackSigningSecret.objects.filter(workspace=workspace).count() == 1
+    [made] = callback_signing_secrets(workspace_id=workspace.pk)
+    assert made.startswith("whsec_")
+    Webhook(made).verify(receiver.requests[0]["body"], receiver.requests[0]["headers"])
+
+
+def test_after_a_rotation_callbacks_verify_with_the_new_and_until_the_grace_ends_the_previous_secret(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate, settings
+):
+    receiver = receiver_factory()
+    workflow = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    old = rotate()
+    new = rotate()
+
+    start_run(client, workflow, callback_url=receiver.url)
+    receiver.wait_for(1)
+    settings.WEBHOOK_SECRET_GRACE_S = 0
+    newest = rotate()  # no grace: `new` stops signing at once
+    start_run(client, workflow, callback_url=receiver.url)
+    receiver.wait_for(2)
+
+    assert len(receiver.requests) == 2
+    during, after = receiver.requests
+    assert len(during["headers"]["webhook-signature"].split()) == 2
+    Webhook(new).verify(during["body"], during["headers"])
+    Webhook(old).verify(during["body"], during["headers"])
+    assert after["headers"]["webhook-signature"].count("v1,") == 1
+    Webhook(newest).verify(after["body"], after["headers"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new).verify(after["body"], after["headers"])
+
+
+def test_a_rerun_does_not_inherit_the_callback_url_unless_it_passes_one(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate
+):
+    # given: a finished run whose callback landed
+    first_receiver, rerun_receiver = receiver_factory(), receiver_factory()
+    secret = rotate()
+    workflow = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    first = start_run(client, workflow, callback_url=first_receiver.url, wait=10).json()
+    first_receiver.wait_for(1)
+
+    # when: a plain rerun, then a rerun with its own callback_url
+    plain = client.post(f"/api/v1/runs/{first['id']}/rerun", {"wait": 10}, format="json")
+    called = client.post(
+        f"/api/v1/runs/{first['id']}/rerun", {"wait": 10, "callback_url": rerun_receiver.url}, format="json"
+    )
+    rerun_receiver.wait_for(1)
+    time.sleep(0.3)
+
+    # then
+    assert plain.status_code == 201 and called.status_code == 201
+    assert Run.objects.get(pk=plain.json()["id"]).callback_url == ""
+    assert Run.objects.get(pk=called.json()["id"]).callback_url == rerun_receiver.url
+    assert len(first_receiver.requests) == 1  # only the first run's own callback
+    assert len(rerun_receiver.requests) == 1
+    payload = Webhook(secret).verify(rerun_receiver.requests[0]["body"], rerun_receiver.requests[0]["headers"])
+    assert payload["data"]["run_id"] == called.json()["id"]
+
+
+def test_a_rerun_from_a_step_with_a_blocked_callback_url_is_refused_and_no_run_is_made(
+    make_workflow, client_for, editor, workspace
+):
+    workflow = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    first = start_run(client, workflow, wait=10).json()
+    end_step = first["steps"][-1]
+
+    res = client.post(
+        f"/api/v1/runs/{first['id']}/rerun",
+        {"from_step": end_step["id"], "callback_url": "http://169.254.169.254/"},
+        format="json",
+    )
+
+    assert res.status_code == 400
+    assert res.json()["error"]["details"][0]["field"] == "callback_url"
+    assert Run.objects.count() == 1
+
+
+def test_the_celery_task_delivers_an_api_runs_callback_with_backoff(
+    make_workflow, workspace, receiver_factory, settings
+):
+    from accounts.services import callback_secret_rotate
+    from runs.triggers.tasks import send_callback
+
+    receiver = receiver_factory(failures=1)
+    _, secret = callback_secret_rotate(workspace=workspace)
+    workflow = make_workflow(simple_graph())
+    run = Run.objects.create(
+        workspace=workspace,
+        workflow=workflow,
+        graph={},
+        status="succeeded",
+        output={"text": "DONE"},
+        trigger={"type": "api"},
+        callback_url=receiver.url,
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    send_callback.apply(args=[str(run.pk)])
+
+    assert len(receiver.requests) == 2
+    payload = Webhook(secret).verify(receiver.requests[-1]["body"], receiver.requests[-1]["headers"])
+    assert payload["data"]["output"] == {"text": "DONE"}
+    assert payload["data"]["trigger_id"] is None
