@@ -1,6 +1,6 @@
 /** Accounts API: the current user, workspaces, members, tokens, secrets. */
 import { api, unwrapList } from "./client";
-import type { ApiToken, Me, Member, Role, SecretInfo, Workspace } from "./types";
+import type { ApiToken, CallbackSecretInfo, Me, Member, Role, SecretInfo, Workspace } from "./types";
 
 export const getMe = () => api<Me>("GET", "me");
 export const listWorkspaces = async () => unwrapList(await api<Workspace[] | { results: Workspace[] }>("GET", "workspaces"));
@@ -21,3 +21,7 @@ export const listSecrets = async () => unwrapList(await api<SecretInfo[] | { res
 export const setSecret = (name: string, value: string) => api<SecretInfo>("POST", "secrets", { name, value });
 export const replaceSecret = (id: string, value: string) => api<SecretInfo>("PUT", `secrets/${id}`, { value });
 export const deleteSecret = (id: string) => api<void>("DELETE", `secrets/${id}`);
+
+// The secret that signs callbacks of API-started runs: returned only by the rotate call.
+export const getCallbackSecret = () => api<CallbackSecretInfo>("GET", "workspace/callback-secret");
+export const rotateCallbackSecret = () => api<CallbackSecretInfo>("POST", "workspace/callback-secret/rotate");

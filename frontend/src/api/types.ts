@@ -43,6 +43,15 @@ export interface SecretInfo {
   updated_at?: string;
 }
 
+/** The workspace's callback signing secret: metadata only, except right after a rotation. */
+export interface CallbackSecretInfo {
+  exists: boolean;
+  created_at: string | null;
+  rotated_at: string | null;
+  previous_secret_expires_at: string | null;
+  secret?: string;
+}
+
 export interface WorkflowSummary {
   id: string;
   name: string;

@@ -6,6 +6,7 @@ import { errorMessage } from "../../api/client";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useWorkspace } from "../../shell/workspace";
 import { useCan } from "../common/roles";
+import CallbackSecretPanel from "./CallbackSecretPanel";
 
 export default function SecretsPage() {
   const { current } = useWorkspace();
@@ -79,6 +80,7 @@ export default function SecretsPage() {
           </tbody>
         </table>
       )}
+      {isAdmin && <CallbackSecretPanel />}
     </div>
   );
 }
