@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 
 import jsonschema
@@ -15,6 +17,7 @@ from accounts.models import role_at_least
 from runs import events
 from runs.dispatch import dispatch_run
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
+from trellis.db import insert_together
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.runs")
@@ -48,14 +51,19 @@ def _path(parts) -> str:
     return "/" + "/".join(str(p) for p in parts) if parts else ""
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str):
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+
+
 def input_errors(graph: dict, data) -> list[dict]:
     """Problems of `data` against the start node's input_schema, as [{path, message}]."""
     start = _start_node(graph)
     schema = ((start or {}).get("config") or {}).get("input_schema")
     if not schema:
         return [] if isinstance(data, dict) else [{"path": "", "message": "The input must be a JSON object."}]
-    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    validator = validator_cls(schema)
+    validator = _validator(json.dumps(schema, sort_keys=True))  # building one walks the schema: keep it
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     return [{"path": _path(e.absolute_path), "message": e.message} for e in errors]
 
@@ -126,10 +134,16 @@ def run_start(
     by=None,
     idempotency_key: str | None = None,
     callback_url: str | None = None,
+    with_rows: Callable[[Run], list] | None = None,
+    before_dispatch: Callable[[Run], None] | None = None,
 ) -> Run:
     """Create a queued run of the draft, the published version or version N and dispatch it on commit.
 
-    `callback_url` (checked by the caller: runs.triggers.callbacks.callback_url_check) receives the result."""
+    `callback_url` (checked by the caller: runs.triggers.callbacks.callback_url_check) receives the result.
+    `with_rows(run)` gives rows to store with a new run, atomically (a webhook's delivery-log line);
+    `before_dispatch(run)` runs once a new run is stored and before any worker can take it (a caller
+    that waits for the result joins the run's events there). Neither is called for an idempotent repeat,
+    which returns the first run."""
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 200):
         # The column is varchar(200): a longer or non-string key would fail as a 500 at insert time.
         raise ApplicationError(
@@ -137,10 +151,50 @@ def run_start(
             "The idempotency key must be a string of at most 200 characters.",
             [{"field": "idempotency_key", "message": "A string of at most 200 characters."}],
         )
-    if idempotency_key:
-        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+    try:
+        graph, pinned, is_draft = _startable(workflow, version, input)
+    except ApplicationError:
+        # A repeat of an accepted request gets its run, even if the workflow or input would be refused now.
+        existing = _existing_run(workflow, idempotency_key)
         if existing is not None:
             return existing
+        raise
+    now = timezone.now()
+    run = Run(
+        id=uuid.uuid4(),
+        workspace_id=workflow.workspace_id,
+        workflow=workflow,
+        version=pinned,
+        graph=graph,
+        is_draft=is_draft,
+        input=input if input is not None else {},
+        trigger=trigger or {"type": "api"},
+        idempotency_key=idempotency_key or None,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+        last_seq=1,
+        callback_url=callback_url or "",
+    )
+    queued = RunEvent(run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=now)
+    # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
+    if not insert_together(run, [queued, *(with_rows(run) if with_rows else [])]):
+        existing = _existing_run(workflow, idempotency_key)
+        if existing is None:
+            raise IntegrityError("the run could not be stored")
+        return existing
+    if before_dispatch is not None:
+        before_dispatch(run)
+    transaction.on_commit(lambda: dispatch_run(run.pk))
+    return run
+
+
+def _existing_run(workflow, idempotency_key: str | None) -> Run | None:
+    if not idempotency_key:
+        return None
+    return Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+
+
+def _startable(workflow, version, input) -> tuple[dict, object | None, bool]:  # noqa: A002
+    """The graph to run, or ApplicationError: archived workflow, unknown version, broken draft, bad input."""
     if getattr(workflow, "archived_at", None) is not None:
         raise ApplicationError("workflow_archived", "This workflow is archived.", status=422)
     graph, pinned, is_draft = _resolve_version(workflow, version)
@@ -158,33 +212,7 @@ def run_start(
         raise ApplicationError(
             "invalid_input", "The input does not match the start node's schema.", problems, status=422
         )
-    trigger = trigger or {"type": "api"}
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                workspace_id=workflow.workspace_id,
-                workflow=workflow,
-                version=pinned,
-                graph=graph,
-                is_draft=is_draft,
-                input=input,
-                trigger=trigger,
-                idempotency_key=idempotency_key or None,
-                created_by=by if getattr(by, "is_authenticated", False) else None,
-                last_seq=1,
-                callback_url=callback_url or "",
-            )
-            RunEvent.objects.create(
-                run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=run.created_at
-            )
-            transaction.on_commit(lambda: dispatch_run(run.pk))
-    except IntegrityError:
-        if idempotency_key:
-            existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
-        raise
-    return run
+    return graph, pinned, is_draft
 
 
 def run_wait(*, run_id, timeout_s: float) -> Run:

@@ -5,8 +5,17 @@ A declared Content-Length over the limit is refused at once; a chunked body is c
 and refused as soon as it passes the limit. Wrap the HTTP app: `WebhookBodyLimit(django_asgi_app)`."""
 
 import json
+import logging
+import re
+from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.http import parse_header_parameters
+
+from trellis.errors import error_body
+
+logger = logging.getLogger(__name__)
 
 GUARDED_PREFIXES = ("/hooks/", "/v1/")
 
@@ -76,3 +85,89 @@ async def _too_large(send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+HOOK_PATH = re.compile(r"^/hooks/(?:(test)/)?([^/]+)$")
+# What Django's SecurityMiddleware and XFrameOptionsMiddleware would add to a JSON answer.
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class WebhookEndpoint:
+    """Serves `POST /hooks/<key>` and `/hooks/test/<key>` straight on ASGI; everything else goes to `app`.
+
+    The same views run under Django's handler (the test client, WSGI), but there a webhook paid several
+    milliseconds of CPU for the handler, the sync middleware chain (a thread hop each) and URL routing,
+    most of what it cost. This answers with the same code (`hooks.respond`) and the same JSON.
+    Sits inside WebhookBodyLimit, which has already bounded and read the body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        match = HOOK_PATH.match(scope["path"]) if scope["type"] == "http" else None
+        if match is None:
+            return await self.app(scope, receive, send)
+        try:
+            status, body, headers = await self._answer(scope, receive, test=bool(match[1]), key=match[2])
+        except Exception:
+            logger.exception("webhook %s failed", scope["path"])
+            status, body, headers = 500, error_body("server_error", "Internal server error."), {}
+        payload = json.dumps(body, cls=DjangoJSONEncoder).encode()
+        raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            *_SECURITY_HEADERS,
+            *((name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _answer(self, scope, receive, *, test: bool, key: str) -> tuple[int, dict, dict]:
+        from runs.triggers.hooks import respond
+        from runs.triggers.webhooks import InboundRequest, group_fields
+
+        if scope["method"] != "POST":
+            return 405, error_body("method_not_allowed", "Webhooks are called with POST."), {"Allow": "POST"}
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers", []):
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value  # as Django joins them
+        query_string = scope.get("query_string", b"").decode("utf-8", "replace")
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        query_text = "".join(name + value for name, value in pairs)
+        if "\x00" in scope["path"] or "\x00" in query_text or any("\x00" in v for v in headers.values()):
+            return 400, error_body("bad_request", "NUL characters are not allowed in the URL or headers."), {}
+        body = await _read_all(receive)
+        content_type, _ = parse_header_parameters(headers.get("content-type", ""))
+        try:
+            length = int(headers["content-length"]) if "content-length" in headers else None
+        except ValueError:
+            length = None
+        inbound = InboundRequest(
+            key=key,
+            test=test,
+            headers=headers,
+            query=group_fields(pairs),
+            content_type=content_type.lower() if "content-type" in headers else "",
+            content_length=length,
+            read_body=lambda _limit: body,
+            wait=dict(pairs).get("wait"),
+        )
+        return await respond(inbound)
+
+
+async def _read_all(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from runs.triggers.waiting import STOP_STATUSES, Listener
 from runs.triggers.webhooks import InboundRequest, webhook_receive
-from trellis.errors import ApplicationError, error_response
+from trellis.errors import ApplicationError, error_body, error_response
 
 
 def _in_thread(fn):
@@ -58,33 +58,31 @@ def run_urls(run_id) -> dict:
     return {"status_url": f"{base}/api/v1/runs/{run_id}", "events_url": f"{ws_base}/ws/runs/{run_id}/"}
 
 
-def _error(exc: ApplicationError) -> JsonResponse:
-    response = error_response(exc.code, exc.message, exc.details, status=exc.status)
-    for name, value in exc.headers.items():
-        response[name] = value
-    return response
-
-
 async def _handle(request, key: str, *, test: bool):
     if request.method != "POST":
         response = error_response("method_not_allowed", "Webhooks are called with POST.", status=405)
         response["Allow"] = "POST"
         return response
+    status, body, headers = await respond(inbound_request(request, key, test=test))
+    return JsonResponse(body, status=status, headers=headers)
+
+
+async def respond(inbound: InboundRequest) -> tuple[int, dict, dict]:
+    """Answer one webhook call: (status, JSON body, headers). Shared by the Django views and the
+    lean ASGI endpoint (runs/triggers/asgi.py) that serves /hooks/ under uvicorn."""
     listener = await Listener.open()  # no I/O until a run is joined
     try:
-        accepted = await _in_thread(webhook_receive)(inbound_request(request, key, test=test), on_run=listener.join)
+        accepted = await _in_thread(webhook_receive)(inbound, on_run=listener.join)
         run = accepted.run
         headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
         if accepted.wait_s:
             result = _result_of(run) if run.status in STOP_STATUSES else await listener.wait(accepted.wait_s)
-            body = {"run_id": str(run.pk), **(result or await _in_thread(_current)(run.pk))}
-            return JsonResponse(body, status=200, headers=headers)
+            return 200, {"run_id": str(run.pk), **(result or await _in_thread(_current)(run.pk))}, headers
     except ApplicationError as exc:
-        return _error(exc)
+        return exc.status, error_body(exc.code, exc.message, exc.details), dict(exc.headers)
     finally:
         await listener.close()
-    body = {"run_id": str(run.pk), "status": run.status, **run_urls(run.pk)}
-    return JsonResponse(body, status=202, headers=headers)
+    return 202, {"run_id": str(run.pk), "status": run.status, **run_urls(run.pk)}, headers
 
 
 @csrf_exempt

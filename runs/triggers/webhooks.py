@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import transaction
 
 from runs.triggers import ratelimit, signing
 from runs.triggers.lookup import webhook_trigger
-from runs.triggers.models import AuthMode, Outcome, ResponseMode, Trigger
+from runs.triggers.models import AuthMode, Delivery, Outcome, ResponseMode, Trigger
 from runs.triggers.services import delivery_record, trigger_secrets
 from trellis.errors import ApplicationError
 
@@ -72,8 +71,8 @@ def _message_id(headers: dict) -> str:
 def webhook_receive(request: InboundRequest, *, on_run=None) -> Accepted:
     """Accept one webhook call or raise ApplicationError (already logged).
 
-    When the caller will wait for the result, `on_run(run_id)` is called inside the transaction that
-    creates the run, before it is dispatched (to start listening to its events)."""
+    When the caller will wait for the result, `on_run(run_id)` is called once the run is stored and
+    before it is dispatched (to start listening to its events)."""
     started = time.monotonic()
     trigger = webhook_trigger(request.key, test=request.test)
     if trigger is None:
@@ -111,23 +110,38 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
     from runs.services import run_start
 
     status_code = 200 if wait_s else 202
-    # One transaction for the run and its log line: one commit per webhook, and the run is
-    # dispatched (on commit) only once both are stored.
-    with transaction.atomic():
-        run = run_start(
-            workflow=trigger.workflow,
-            version="draft" if request.test else "published",
-            input=run_input,
-            trigger=trigger_info,
-            by=None,
-            idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
-        )
-        duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
+
+    def log_line(run) -> list:
+        # Stored with the run in one statement: a run is dispatched only once its log line exists too.
+        return [
+            Delivery(
+                trigger_id=trigger.pk,
+                outcome=Outcome.ACCEPTED,
+                status_code=status_code,
+                run_id=run.pk,
+                test=request.test,
+                message_id=message_id[:255],
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        ]
+
+    run = run_start(
+        workflow=trigger.workflow,
+        version="draft" if request.test else "published",
+        input=run_input,
+        trigger=trigger_info,
+        by=None,
+        idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
+        with_rows=log_line,
+        before_dispatch=(lambda run: on_run(run.pk)) if on_run is not None and wait_s else None,
+    )
+    duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
+    if duplicate:
         if on_run is not None and wait_s:
             on_run(run.pk)
         delivery_record(
             trigger_id=trigger.pk,
-            outcome=Outcome.DUPLICATE if duplicate else Outcome.ACCEPTED,
+            outcome=Outcome.DUPLICATE,
             status_code=status_code,
             run_id=run.pk,
             test=request.test,
@@ -231,7 +245,8 @@ def _rate_limit(trigger: Trigger) -> None:
         )
 
 
-def _fields(pairs) -> dict:
+def group_fields(pairs) -> dict:
+    """Form or query pairs as an object; a repeated name becomes a list."""
     out: dict = {}
     for name, value in pairs:
         if name in out:
@@ -256,7 +271,7 @@ def _multipart(full_type: str, body: bytes) -> dict:
         raise ApplicationError(
             "unsupported_media_type", "File uploads are not accepted; send the fields only.", status=415
         )
-    return _fields((name, value) for name in fields for value in fields.getlist(name))
+    return group_fields((name, value) for name in fields for value in fields.getlist(name))
 
 
 class _NoFiles:
@@ -296,7 +311,7 @@ def parse_body(content_type: str, body: bytes, *, full_type: str = "") -> dict:
     except UnicodeDecodeError:
         raise ApplicationError("bad_request", "The body is not valid UTF-8.")
     if content_type == "application/x-www-form-urlencoded":
-        return _fields(parse_qsl(text, keep_blank_values=True))
+        return group_fields(parse_qsl(text, keep_blank_values=True))
     if content_type == "text/plain":
         return {"text": text}
     try:

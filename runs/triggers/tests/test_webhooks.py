@@ -407,3 +407,53 @@ def test_each_call_sees_the_trigger_and_workflow_as_they_are_now(http, make_trig
     trigger_update(trigger=trigger, enabled=False)
     assert post(http, trigger, headers=signed(secret)).status_code == 404
     assert Run.objects.count() == 2
+
+
+# --- the lean ASGI endpoint answers like the Django views ----------------------------------------
+
+
+def test_the_asgi_endpoint_and_the_django_view_give_the_same_answers(http, client, make_trigger):
+    trigger, secret = make_trigger()
+    body = json.dumps({"count": 3}).encode()  # "message" is required
+
+    live = post(http, trigger, body, headers=signed(secret, body))
+    django = client.post(
+        f"/hooks/{trigger.key}",
+        data=body,
+        content_type="application/json",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed(secret, body).items() if k != "content-type"},
+    )
+
+    assert live.status_code == django.status_code == 422
+    assert live.json() == django.json()
+    assert live.headers["content-type"] == "application/json"
+    assert live.headers["x-content-type-options"] == "nosniff"
+    assert Run.objects.count() == 0
+
+
+def test_a_get_answers_405_with_allow(http, make_trigger):
+    trigger, _ = make_trigger()
+
+    response = http.get(f"/hooks/{trigger.key}")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_nul_in_the_query_answers_400_and_nothing_is_stored(http, make_trigger):
+    trigger, secret = make_trigger()
+
+    response = post(http, trigger, headers=signed(secret), query="?source=a%00b")
+
+    assert response.status_code == 400
+    assert Run.objects.count() == 0
+
+
+def test_repeated_query_names_become_a_list(http, make_trigger):
+    trigger, secret = make_trigger()
+
+    response = post(http, trigger, headers=signed(secret), query="?tag=a&tag=b&one=1")
+
+    assert response.status_code == 202
+    assert Run.objects.get().trigger["query"] == {"tag": ["a", "b"], "one": "1"}
