@@ -16,6 +16,7 @@ from runs import events
 from runs.engine.store import Commit, CommitResult, LeaseLost, RunSnapshot, StepRecord
 from runs.executors.base import NodeError
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
+from trellis.db import server_side_cursor
 
 _STEP_FIELDS = [
     "status",
@@ -202,7 +203,7 @@ class _Sql:
             for k, (ev, ts) in enumerate(events, start=1):
                 params += [k, ev.type, ev.node_id, self.json(ev.data or {}), ts]
         sql.append(" SELECT last_seq, cancel_requested FROM r")
-        cursor.execute("".join(sql), params)
+        cursor.execute("".join(sql), params, prepare=True)
         return cursor.fetchone()
 
     def update_step(self, cursor, rec: StepRecord) -> None:
@@ -224,6 +225,28 @@ class _Sql:
         cursor.execute(f"INSERT INTO {self.event_table} (run_id, seq, type, node_id, data, ts) VALUES {values}", params)
 
 
+def _take_lease(sql: _Sql, params: list) -> Run | None:
+    fields = Run._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    statement = (
+        f"UPDATE {sql.run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
+        f"AND status IN (%s, %s, %s) AND (lease_owner IS NULL OR lease_expires_at < %s) RETURNING {columns}"
+    )
+    if not sql.pg:
+        return next(iter(Run.objects.raw(statement, params)), None)
+    with server_side_cursor(connection) as cursor:
+        cursor.execute(statement, params, prepare=True)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # What the ORM would do with the row: each field's own conversion (JSON text -> objects).
+    values = [
+        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
+        for f, value in zip(fields, row, strict=True)
+    ]
+    return Run.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 class DjangoStore:
     def __init__(self) -> None:
         # Run rows as acquired, so that run-finished listeners get the run without another query.
@@ -233,25 +256,21 @@ class DjangoStore:
         _async_commits()
         now = timezone.now()
         sql = _Sql(connection)
-        # One round trip: take the lease and read the row (UPDATE … RETURNING).
-        taken = list(
-            Run.objects.raw(
-                f"UPDATE {sql.run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
-                "AND status IN (%s, %s, %s) AND (lease_owner IS NULL OR lease_expires_at < %s) RETURNING *",
-                [
-                    owner,
-                    sql.when(now + dt.timedelta(seconds=lease_s)),
-                    sql.uuid(run_id),
-                    RunStatus.QUEUED,
-                    RunStatus.RUNNING,
-                    RunStatus.WAITING,
-                    sql.when(now),
-                ],
-            )
+        # One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL.
+        run = _take_lease(
+            sql,
+            [
+                owner,
+                sql.when(now + dt.timedelta(seconds=lease_s)),
+                sql.uuid(run_id),
+                RunStatus.QUEUED,
+                RunStatus.RUNNING,
+                RunStatus.WAITING,
+                sql.when(now),
+            ],
         )
-        if not taken:
+        if run is None:
             return None
-        run = taken[0]
         fresh = run.status == RunStatus.QUEUED and run.step_counter == 0 and run.started_at is None
         steps = [] if fresh else list(Step.objects.filter(run_id=run_id))
         if run.status == RunStatus.WAITING and not run.cancel_requested:
@@ -302,7 +321,7 @@ class DjangoStore:
         with contextlib.ExitStack() as stack:
             if not single:
                 stack.enter_context(transaction.atomic())
-            cursor = stack.enter_context(connection.cursor())
+            cursor = stack.enter_context(server_side_cursor(connection) if sql.pg else connection.cursor())
             if sql.pg:
                 row = sql.commit_pg(cursor, run_id, owner, fields, new, stamped)
                 if row is None:

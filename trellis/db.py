@@ -50,8 +50,11 @@ def server_side_cursor(connection):
     Django's own cursors bind on the client: every value is quoted into the SQL text, which PostgreSQL then
     parses and plans again on each call. Here values travel apart from the text, and psycopg prepares a
     statement once it has seen it a few times, so PostgreSQL skips parsing and planning too."""
+    import psycopg
+
     connection.ensure_connection()
-    return connection.connection.cursor()
+    # Django opens its connections with a client-binding cursor factory: ask for the plain cursor by name.
+    return psycopg.Cursor(connection.connection)
 
 
 def insert_together(primary: models.Model, dependents: list[models.Model], *, using: str = "default") -> bool:
@@ -74,7 +77,7 @@ def insert_together(primary: models.Model, dependents: list[models.Model], *, us
         params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in _insert_fields(type(obj))]
     sql = _statement(type(primary), tuple(type(obj) for obj in dependents), connection.alias)
     with server_side_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, prepare=True)
         inserted = cursor.fetchone()[0] == 1
     if inserted:
         primary._state.adding = False

@@ -1,7 +1,7 @@
 """Finding a webhook's trigger, workflow and published version on every call, cheaply.
 
 The ORM's select_related query costs about a third of a webhook's CPU (building the SQL, not running
-it). On PostgreSQL the same row is read with one prepared-once SQL statement instead, and published
+it). On PostgreSQL the same row is read with one prepared statement instead, and published
 versions — immutable by design — are kept in a small per-process cache, so every call still sees the
 trigger's and workflow's current state (enabled, secrets, published version) with no staleness."""
 
@@ -11,6 +11,7 @@ from functools import lru_cache
 from django.db import connection
 
 from runs.triggers.models import Trigger, TriggerKind
+from trellis.db import server_side_cursor
 
 _TRIGGER_FIELDS = (
     "id",
@@ -81,8 +82,8 @@ def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
         return found.first() if test else found.defer("workflow__draft_graph").first()
     from builder.models import Workflow
 
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), [key, TriggerKind.WEBHOOK.value])
+    with server_side_cursor(connection) as cursor:
+        cursor.execute(_sql(), [key, TriggerKind.WEBHOOK.value], prepare=True)
         row = cursor.fetchone()
     if row is None:
         return None
