@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,9 +42,13 @@ def dispatch_run(run_id) -> None:
 class _Publisher:
     """Sends queued run ids to Celery from one daemon thread, as many per message as have piled up."""
 
-    def __init__(self, max_batch: int, send):
+    def __init__(self, max_batch: int, send, linger_s: float = 0.0):
         self.max_batch = max_batch
         self.send = send  # callable(list of run ids): one broker message
+        # While runs keep coming (the last message went out moments ago), wait this long for more before
+        # sending: under load a broker write per run would cost more than the run. A lone run goes at once.
+        self.linger_s = linger_s
+        self.last_sent = 0.0
         self.pending: deque[str] = deque()
         self.wake = threading.Condition()
         self.pid = os.getpid()
@@ -71,8 +76,15 @@ class _Publisher:
             with self.wake:
                 while not self.pending:
                     self.wake.wait()
+                started = time.monotonic()
+                if started - self.last_sent < BUSY_S:
+                    while (
+                        len(self.pending) < self.max_batch and (left := started + self.linger_s - time.monotonic()) > 0
+                    ):
+                        self.wake.wait(left)
                 batch = self._take()
             self._send(batch)
+            self.last_sent = time.monotonic()
 
     def _send(self, batch: list[str]) -> None:
         try:
@@ -92,6 +104,7 @@ def _send_to_celery(batch: list[str]) -> None:
 
 
 _publisher_instance: _Publisher | None = None
+BUSY_S = 0.05  # a message sent this recently means runs are arriving in a stream
 
 
 def _publisher() -> _Publisher:
@@ -100,7 +113,9 @@ def _publisher() -> _Publisher:
     if _publisher_instance is None or _publisher_instance.pid != pid:  # a forked child needs its own thread
         with _pool_lock:
             if _publisher_instance is None or _publisher_instance.pid != pid:
-                _publisher_instance = _Publisher(settings.RUN_DISPATCH_MAX_BATCH, _send_to_celery)
+                _publisher_instance = _Publisher(
+                    settings.RUN_DISPATCH_MAX_BATCH, _send_to_celery, settings.RUN_DISPATCH_LINGER_MS / 1000
+                )
     return _publisher_instance
 
 

@@ -221,6 +221,7 @@ RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurre
 # Queue mode: run ids that pile up while the broker is being written to travel in one message (at most this many),
 # and a worker process advances the runs of one message side by side on this many threads.
 RUN_DISPATCH_MAX_BATCH = env_int("TRELLIS_RUN_DISPATCH_MAX_BATCH", 32, minimum=1)
+RUN_DISPATCH_LINGER_MS = env_int("TRELLIS_RUN_DISPATCH_LINGER_MS", 2, minimum=0)  # only while runs stream in
 WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 RUN_QUEUED_GRACE_S = env_int("TRELLIS_RUN_QUEUED_GRACE_S", 60, minimum=1)  # queued this long: dispatch again
@@ -247,6 +248,7 @@ WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minim
 WEBHOOK_TOLERANCE_S = env_int("TRELLIS_WEBHOOK_TOLERANCE_S", 300, minimum=1)
 WEBHOOK_RATE_LIMIT_PER_MIN = env_int("TRELLIS_WEBHOOK_RATE_LIMIT", 600, minimum=0)  # per trigger; 0 = unlimited
 WEBHOOK_MAX_WAIT_S = env_int("TRELLIS_WEBHOOK_MAX_WAIT_S", 300, minimum=1)  # cap for ?wait= and sync triggers
+WEBHOOK_THREADS = env_int("TRELLIS_WEBHOOK_THREADS", 8, minimum=1)  # per web process: webhooks stored side by side
 WEBHOOK_SECRET_GRACE_S = env_int("TRELLIS_WEBHOOK_SECRET_GRACE_S", 86400, minimum=0)  # old secret after rotation
 DELIVERY_RETENTION_DAYS = env_int("TRELLIS_DELIVERY_RETENTION_DAYS", 30, minimum=1)
 # Schedules: fires missed while nothing was running are skipped, or fired once on start-up (catch_up).

@@ -49,3 +49,21 @@ def test_a_broker_error_is_logged_and_the_publisher_goes_on(caplog):
     assert _until(lambda: "the reaper will retry" in caplog.text)
     publisher.add("r2")
     assert _until(lambda: sent == [["r2"]])
+
+
+def test_while_runs_stream_in_the_publisher_lingers_to_fill_a_message():
+    sent: list = []
+    publisher = _Publisher(8, lambda batch: sent.append(list(batch)), linger_s=0.3)
+
+    # a lone run goes at once
+    started = time.monotonic()
+    publisher.add("r0")
+    assert _until(lambda: sent == [["r0"]])
+    assert time.monotonic() - started < 0.25
+
+    # right after it, runs arriving a few milliseconds apart share one message
+    for i in range(1, 4):
+        publisher.add(f"r{i}")
+        time.sleep(0.01)
+    assert _until(lambda: sum(len(b) for b in sent) == 4)
+    assert sent == [["r0"], ["r1", "r2", "r3"]]
