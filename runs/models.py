@@ -35,8 +35,10 @@ def _empty_usage() -> dict:
 
 class Run(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="runs")
-    workflow = models.ForeignKey("builder.Workflow", on_delete=models.CASCADE, related_name="runs")
+    # No single-column indexes: run_workspace_created and run_workflow_status lead with these columns,
+    # and every index is one more B-tree to update on each of the hundreds of inserts a second.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="runs", db_index=False)
+    workflow = models.ForeignKey("builder.Workflow", on_delete=models.CASCADE, related_name="runs", db_index=False)
     version = models.ForeignKey(
         "builder.WorkflowVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
@@ -96,7 +98,7 @@ class Run(models.Model):
 
 class Step(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps", db_index=False)  # step_run_order
     node_id = models.CharField(max_length=64)
     node_type = models.CharField(max_length=40)
     attempt = models.IntegerField(default=1)
@@ -124,7 +126,7 @@ class Step(models.Model):
 
 
 class RunEvent(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events", db_index=False)  # (run, seq)
     seq = models.IntegerField()
     type = models.CharField(max_length=30)
     node_id = models.CharField(max_length=64, null=True, blank=True)

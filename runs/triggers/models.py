@@ -82,7 +82,8 @@ class Outcome(models.TextChoices):
 class Delivery(models.Model):
     """One line of a trigger's delivery log. Pruned after TRELLIS_DELIVERY_RETENTION_DAYS."""
 
-    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed by delivery_trigger_idx (trigger, -id): no single-column index to update on every webhook.
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=10, choices=DeliveryKind.choices, default=DeliveryKind.WEBHOOK)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
