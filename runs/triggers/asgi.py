@@ -109,11 +109,14 @@ class WebhookEndpoint:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        match = HOOK_PATH.match(scope["path"]) if scope["type"] == "http" else None
-        if match is None:
+        if scope["type"] != "http" or not scope["path"].startswith("/hooks/"):
             return await self.app(scope, receive, send)
+        match = HOOK_PATH.match(scope["path"])
         try:
-            status, body, headers = await self._answer(scope, receive, test=bool(match[1]), key=match[2])
+            if match is None:  # /hooks/, /hooks/a/b: no such webhook (and no CSRF page from Django)
+                status, body, headers = 404, error_body("not_found", "No such webhook."), {}
+            else:
+                status, body, headers = await self._answer(scope, receive, test=bool(match[1]), key=match[2])
         except Exception:
             logger.exception("webhook %s failed", scope["path"])
             status, body, headers = 500, error_body("server_error", "Internal server error."), {}

@@ -457,3 +457,11 @@ def test_repeated_query_names_become_a_list(http, make_trigger):
 
     assert response.status_code == 202
     assert Run.objects.get().trigger["query"] == {"tag": ["a", "b"], "one": "1"}
+
+
+def test_a_hooks_path_without_a_key_answers_404_json(http):
+    for path in ("/hooks/", "/hooks/a/b", "/hooks/test/"):
+        response = http.post(path, content=BODY, headers={"content-type": "application/json"})
+
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
