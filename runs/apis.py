@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,6 +53,88 @@ def _run(request, run_id, role: str = Role.VIEWER) -> Run:
     return get_in_workspace(request, selectors.run_queryset(), role, pk=run_id)
 
 
+class RunListParams(serializers.Serializer):
+    """The run list's filters (query string). Each one is a WHERE clause: a cursor from a page stays valid
+    for the next page with the same filters."""
+
+    status = serializers.CharField(
+        required=False,
+        help_text=f"Comma-separated run statuses: {', '.join(RunStatus.values)}.",
+    )
+    version = serializers.CharField(
+        required=False, help_text='A published version number (runs of that version), or "draft" (draft runs).'
+    )
+    trigger = serializers.CharField(
+        required=False,
+        help_text=f"Comma-separated trigger types (the run's trigger.type): {', '.join(selectors.RUN_TRIGGER_TYPES)}.",
+    )
+    since = serializers.CharField(
+        required=False,
+        help_text="Runs created at or after this ISO 8601 date (from 00:00 UTC) or date-time "
+        "(without an offset it is UTC; write + as %2B or use Z).",
+    )
+    until = serializers.CharField(
+        required=False,
+        help_text="Runs created at or before this ISO 8601 date-time, or on or before this date: a date means "
+        "through the end of that day in UTC (before 00:00 UTC of the next day).",
+    )
+    cursor = serializers.CharField(required=False, help_text="next_cursor of the previous page (same filters).")
+    limit = serializers.IntegerField(required=False, help_text=f"Page size, 1 to {selectors.MAX_PAGE}; default 50.")
+
+    def validate_status(self, value: str) -> str:
+        unknown = [s for s in value.split(",") if s and s not in RunStatus.values]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown status {unknown[0]!r}; one of: {', '.join(RunStatus.values)}.")
+        return value
+
+    def validate_version(self, value: str) -> int | str:
+        if value == "draft":
+            return value
+        if not value.isascii() or not value.isdigit() or int(value) < 1:
+            raise serializers.ValidationError('A version number (1, 2, …) or "draft".')
+        return int(value)
+
+    def validate_trigger(self, value: str) -> list[str]:
+        types = [t for t in value.split(",") if t]
+        unknown = [t for t in types if t not in selectors.RUN_TRIGGER_TYPES]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown trigger type {unknown[0]!r}; one of: {', '.join(selectors.RUN_TRIGGER_TYPES)}."
+            )
+        return types
+
+    def validate_since(self, value: str) -> dt.datetime:
+        return _moment(value, end_of_day=False)
+
+    def validate_until(self, value: str) -> dt.datetime:
+        return _moment(value, end_of_day=True)
+
+    def validate(self, attrs: dict) -> dict:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since is not None and until is not None and since >= until:
+            raise serializers.ValidationError({"since": "since must not be after until."})
+        return attrs
+
+
+def _moment(value: str, *, end_of_day: bool) -> dt.datetime:
+    """An ISO date or date-time as an aware UTC datetime; for `until`, the exclusive upper bound."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        return start + dt.timedelta(days=1) if end_of_day else start
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise serializers.ValidationError("Not an ISO 8601 date (2026-03-01) or date-time.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    # created_at has microsecond precision: "at or before until" is "before until + 1 µs".
+    return moment + dt.timedelta(microseconds=1) if end_of_day else moment
+
+
 class WorkflowRunsApi(APIView):
     @extend_schema(
         summary="Start a run of the draft, the published version or version N",
@@ -87,7 +172,10 @@ class WorkflowRunsApi(APIView):
         return Response(selectors.run_json(run), status=201)
 
     @extend_schema(
-        summary="Runs of this workflow, newest first", responses=schemas.RunPageOut, operation_id="workflow_runs_list"
+        summary="Runs of this workflow, newest first (filters: status, version, trigger, since, until; keyset cursor)",
+        parameters=[RunListParams],
+        responses=schemas.RunPageOut,
+        operation_id="workflow_runs_list",
     )
     def get(self, request, workflow_id):
         from builder.models import Workflow
@@ -97,16 +185,19 @@ class WorkflowRunsApi(APIView):
 
 
 def _list(request, workspace_id, workflow_id=None) -> Response:
-    try:
-        limit = int(request.GET.get("limit", 50))
-    except ValueError:
-        limit = 50
+    params = RunListParams(data={k: v for k, v in request.GET.items() if v != ""})
+    params.is_valid(raise_exception=True)
+    q = params.validated_data
     runs, next_cursor = selectors.run_list(
         workspace_id=workspace_id,
         workflow_id=workflow_id,
-        status=request.GET.get("status") or None,
-        cursor=request.GET.get("cursor") or None,
-        limit=limit,
+        status=q.get("status"),
+        version=q.get("version"),
+        trigger=q.get("trigger"),
+        since=q.get("since"),
+        until=q.get("until"),
+        cursor=q.get("cursor"),
+        limit=q.get("limit", 50),
     )
     return Response({"results": [selectors.run_json(r, steps=False) for r in runs], "next_cursor": next_cursor})
 
@@ -120,7 +211,12 @@ def _uuid_or_404(value):
 
 class RunListApi(APIView):
     @extend_schema(
-        summary="Runs in the workspace, newest first (filters: workflow, status; keyset cursor)",
+        summary="Runs in the workspace, newest first (filters: workflow, status, version, trigger, since, until; "
+        "keyset cursor)",
+        parameters=[
+            OpenApiParameter("workflow", OpenApiTypes.UUID, description="Runs of this workflow."),
+            RunListParams,
+        ],
         responses=schemas.RunPageOut,
         operation_id="runs_list",
     )

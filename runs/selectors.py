@@ -11,6 +11,9 @@ from django.db.models import Q, QuerySet
 from runs.models import Run, RunEvent, Step
 
 MAX_PAGE = 200
+# What run.trigger["type"] holds: manual/api (runs/apis.py), webhook and schedule (runs/triggers/),
+# openai (the OpenAI-compatible endpoint), rerun (runs/services.py).
+RUN_TRIGGER_TYPES = ("manual", "api", "webhook", "schedule", "openai", "rerun")
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -95,20 +98,41 @@ def run_list(
     workspace_id,
     workflow_id=None,
     status: str | None = None,
+    version: int | str | None = None,
+    trigger: list[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Run], str | None]:
-    """Newest first, keyset-paginated on (created_at, id). Returns the page and the next cursor."""
+    """Newest first, keyset-paginated on (created_at, id). Returns the page and the next cursor.
+
+    `version` is a version number or "draft"; `trigger` the trigger types to keep; `since` is inclusive and
+    `until` exclusive. Every filter is a plain WHERE clause, so a cursor stays valid while the filters stay
+    the same, and the walk stays on run_workspace_created newest-first: the date bounds and the cursor
+    bound created_at in that index, the rest is checked row by row until the page is full."""
     qs = run_queryset().filter(workspace_id=workspace_id)
     if workflow_id:
         qs = qs.filter(workflow_id=workflow_id)
     if status:
         qs = qs.filter(status__in=[s for s in status.split(",") if s])
+    if version == "draft":
+        qs = qs.filter(is_draft=True)
+    elif version is not None:
+        qs = qs.filter(is_draft=False, version__number=version)
+    if trigger:
+        qs = qs.filter(trigger__type__in=trigger)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
     if cursor:
         position = decode_cursor(cursor)
         if position is not None:
             created, pk = position
-            qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
+            # created_at <= created is implied by the OR, but spelled out it bounds the index scan,
+            # so a page deep in the history does not walk every newer row first.
+            qs = qs.filter(Q(created_at__lte=created), Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
     limit = max(1, min(int(limit), MAX_PAGE))
     page = list(qs.order_by("-created_at", "-id")[: limit + 1])
     next_cursor = encode_cursor(page[limit - 1]) if len(page) > limit else None
