@@ -1,11 +1,12 @@
 /**
  * Run history: every run of the workspace (/runs) or of one workflow (/workflows/:id/runs), newest first,
- * filtered by status, version, trigger and date, refreshed every few seconds while the page is open.
+ * filtered on the server by status, version, trigger and date (UTC days), refreshed every few seconds while the
+ * page is open.
  */
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { listRuns } from "../../api/history";
+import { listRuns } from "../../api/runs";
 import type { RunFilters, RunSummary } from "../../api/screens";
 import { listWorkflows } from "../../api/workflows";
 import { Empty, ErrorState, Loading } from "../../components/States";
@@ -17,18 +18,14 @@ import "../screens.css";
 export const TRIGGER_TYPES = ["manual", "api", "webhook", "schedule", "openai", "rerun"];
 const LIVE_MS = 2500;
 
-/** Filters the server does not apply (version, trigger, date) are applied to the loaded rows. */
-export function matchesFilters(run: RunSummary, f: RunFilters): boolean {
-  if (f.status && !f.status.split(",").includes(run.status)) return false;
-  if (f.workflow && run.workflow !== f.workflow) return false;
-  if (f.version) {
-    if (f.version === "draft" ? !run.is_draft : String(run.version) !== f.version) return false;
-  }
-  if (f.trigger && (run.trigger?.type ?? "") !== f.trigger) return false;
-  const day = run.created_at.slice(0, 10);
-  if (f.since && day < f.since) return false;
-  if (f.until && day > f.until) return false;
-  return true;
+/**
+ * The server filters and pages (GET /runs); it answers 400 to a filter it cannot apply. Those the screen
+ * can see coming are caught here instead, so typing "dra…" on the way to "draft" is a hint, not an error.
+ */
+export function filterProblem(f: RunFilters): string | null {
+  if (f.version && !/^([1-9]\d*|draft)$/.test(f.version)) return "Version is a number, such as 3, or “draft”.";
+  if (f.since && f.until && f.since > f.until) return "The “From” date is after the “To” date.";
+  return null;
 }
 
 export function runDuration(run: Pick<RunSummary, "started_at" | "finished_at" | "status">, now = Date.now()): number | null {
@@ -65,23 +62,18 @@ export default function RunsPage() {
 
   const workflows = useQuery({ queryKey: ["workflows", current?.slug], queryFn: listWorkflows, enabled: !!current });
   const names = useMemo(() => Object.fromEntries((workflows.data ?? []).map((w) => [w.id, w.name])), [workflows.data]);
+  const problem = filterProblem(filters);
   const runs = useInfiniteQuery({
     queryKey: ["runs", current?.slug, filters],
     queryFn: ({ pageParam }) => listRuns(filters, pageParam),
     initialPageParam: null as string | null,
-    // Newest first: once a page reaches before the "from" date, older pages cannot match.
-    getNextPageParam: (last) => {
-      const oldest = last.results[last.results.length - 1];
-      if (filters.since && oldest && oldest.created_at.slice(0, 10) < filters.since) return undefined;
-      return last.next_cursor;
-    },
-    enabled: !!current,
+    getNextPageParam: (last) => last.next_cursor,
+    enabled: !!current && !problem,
     refetchInterval: LIVE_MS,
     refetchIntervalInBackground: false,
     staleTime: 0,
   });
-  const loaded = runs.data?.pages.flatMap((p) => p.results) ?? [];
-  const rows = loaded.filter((r) => matchesFilters(r, filters));
+  const rows = runs.data?.pages.flatMap((p) => p.results) ?? [];
   const filtered = !!(filters.status || filters.version || filters.trigger || filters.since || filters.until || (!workflowId && filters.workflow));
   const now = Date.now();
 
@@ -160,6 +152,10 @@ export default function RunsPage() {
 
       {!current ? (
         <Empty title="No workspace" />
+      ) : problem ? (
+        <Empty title="Check the filters">
+          <p>{problem}</p>
+        </Empty>
       ) : runs.isLoading ? (
         <Loading label="Loading runs" />
       ) : runs.isError ? (
@@ -167,7 +163,7 @@ export default function RunsPage() {
       ) : !rows.length && !runs.hasNextPage ? (
         <Empty title={filtered ? "No runs match these filters" : "No runs yet"}>
           {filtered ? (
-            <p>Try another status, version or date.</p>
+            <p>Try another status, version, trigger or date.</p>
           ) : (
             <p>Runs appear here when a workflow is run from the editor, the API, a webhook or a schedule.</p>
           )}
@@ -213,7 +209,6 @@ export default function RunsPage() {
           <div className="list-foot">
             <span className="muted small-text">
               {rows.length} run{rows.length === 1 ? "" : "s"} shown
-              {rows.length !== loaded.length ? ` (of ${loaded.length} loaded)` : ""}
             </span>
             {runs.hasNextPage && (
               <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
