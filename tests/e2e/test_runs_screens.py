@@ -38,6 +38,18 @@ def test_a_run_appears_and_changes_status_in_the_list_without_a_reload(page, api
     page.get_by_role("button", name="Clear filters").click()
     expect(row).to_contain_text("Succeeded")
 
+    # and the server applies the trigger and version filters: a webhook or draft filter hides this run,
+    # a manual v1 filter keeps it
+    page.get_by_label("Trigger").select_option("webhook")
+    expect(page.get_by_role("heading", name="No runs match these filters")).to_be_visible()
+    page.get_by_label("Trigger").select_option("manual")
+    expect(row).to_contain_text("Succeeded")
+    page.get_by_label("Version").fill("draft")
+    expect(page.get_by_role("heading", name="No runs match these filters")).to_be_visible()
+    page.get_by_label("Version").fill("1")
+    expect(row).to_contain_text("Succeeded")
+    page.get_by_role("button", name="Clear filters").click()
+
 
 def test_a_waiting_run_is_approved_from_its_page_and_the_trace_shows_every_step(page, api, shot):
     wf = api.workflow("Approval from the page", graph(approval(message="Refund 40 EUR?")), publish="first")
