@@ -5,7 +5,7 @@
  */
 import { aggregateRuns } from "../pages/usage/aggregate";
 import { ApiError, api } from "./client";
-import { listRuns } from "./history";
+import { listRuns } from "./runs";
 import type { AuditEntry, RunSummary, UsageReport } from "./screens";
 import { listWorkflows } from "./workflows";
 
