@@ -56,14 +56,10 @@ def timed(fn, rounds: int = ROUNDS) -> dict:
     return {"first": wall[0], "median": statistics.median(wall[1:]), "p95": sorted(wall)[int(len(wall) * 0.95) - 1]}
 
 
-def until_cursor(days_back: int) -> str:
-    """The cursor the run list screen sends for a "to" date (frontend/src/api/history.ts untilCursor)."""
-    import base64
+def days_ago(days_back: int) -> str:
     import datetime as dt
 
-    day = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_back)).date().isoformat()
-    raw = f"{day}T23:59:59.999999+00:00|ffffffff-ffff-ffff-ffff-ffffffffffff"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_back)).date().isoformat()
 
 
 def show(label: str, rows: int, t: dict) -> None:
@@ -133,7 +129,7 @@ def run_bench(total: int) -> None:
             """
             INSERT INTO runs_run (id, workspace_id, workflow_id, graph, is_draft, status, input, trigger,
                                   created_at, started_at, finished_at, timings, usage, cancel_requested,
-                                  last_seq, step_counter)
+                                  last_seq, step_counter, callback_url)
             SELECT gen_random_uuid(),
                    CASE WHEN g %% 10 = 0 THEN %(other_ws)s::uuid ELSE %(ws)s::uuid END,
                    CASE WHEN g %% 10 = 0 THEN %(noise)s::uuid ELSE (%(wfs)s::uuid[])[1 + g %% 5] END,
@@ -141,13 +137,13 @@ def run_bench(total: int) -> None:
                    false,
                    CASE WHEN g %% 50 = 7 THEN 'failed' WHEN g %% 97 = 3 THEN 'waiting' ELSE 'succeeded' END,
                    jsonb_build_object('message', 'hello ' || g),
-                   '{"type": "webhook"}'::jsonb,
+                   CASE WHEN g %% 3 = 0 THEN '{"type": "webhook"}'::jsonb ELSE '{"type": "api"}'::jsonb END,
                    now() - (g * interval '77 seconds'),
                    now() - (g * interval '77 seconds'),
                    now() - (g * interval '77 seconds') + interval '2 seconds',
                    '{}'::jsonb,
                    '{"input_tokens": 120, "output_tokens": 40, "cost_usd": 0.0004}'::jsonb,
-                   false, 6, 3
+                   false, 6, 3, ''
             FROM generate_series(1, %(n)s) AS g
             """,
             {"ws": str(workspace.pk), "other_ws": str(other.pk), "noise": str(noise.pk), "wfs": ids, "n": total},
@@ -171,7 +167,8 @@ def run_bench(total: int) -> None:
         ("workflow=<one of 5>", f"/api/v1/runs?workflow={workflows[2].pk}&limit={PAGE}"),
         ("workflow + status=failed", f"/api/v1/runs?workflow={workflows[2].pk}&status=failed&limit={PAGE}"),
         ("per-workflow endpoint", f"/api/v1/workflows/{workflows[1].pk}/runs?limit={PAGE}"),
-        ("'to' date 30 days back", f"/api/v1/runs?limit={PAGE}&cursor={until_cursor(30)}"),
+        ("'to' date 30 days back", f"/api/v1/runs?limit={PAGE}&until={days_ago(30)}"),
+        ("trigger=webhook (a third)", f"/api/v1/runs?limit={PAGE}&trigger=webhook"),
     ]
     for label, path in cases:
         rows = len(get(path)["results"])
