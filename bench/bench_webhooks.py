@@ -13,7 +13,6 @@ Prints its figures; asserts nothing about them (CONVENTIONS 17).
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_DB", "trellis_bench_webhooks")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -125,29 +126,10 @@ def create_triggers() -> tuple[str, str]:
     return trigger.key, secret
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_services(port: int) -> list[subprocess.Popen]:
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "trellis.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WEB_WORKERS),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+    web = start_uvicorn(
+        port,
+        args=["--workers", str(WEB_WORKERS), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT,
         env=ENV,
     )
@@ -169,21 +151,6 @@ def start_services(port: int) -> list[subprocess.Popen]:
         env=ENV,
     )
     return [web, worker]
-
-
-def wait_for_http(port: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(
-                    b"POST /hooks/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                if sock.recv(64).startswith(b"HTTP/1.1"):
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the web server did not come up")
 
 
 # --- a small keep-alive HTTP/1.1 client: cheap enough not to steal the server's CPU ------------------
@@ -326,7 +293,8 @@ def main() -> int:
     port = free_port()
     processes = start_services(port)
     try:
-        wait_for_http(port)
+        # A cheap probe: /hooks/ is answered straight on ASGI, while /healthz would ask the broker and worker.
+        wait_until_answers(f"http://127.0.0.1:{port}/hooks/ready", proc=processes[0], timeout_s=30, method="POST")
         time.sleep(2)  # let the worker connect to the broker
 
         cpu0 = cpu_snapshot(processes)
@@ -367,13 +335,7 @@ def main() -> int:
         )
 
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(*processes, timeout_s=15)
     return 0
 
 

@@ -4,16 +4,15 @@ database, the local OpenAI-compatible model server, and Debian's Chromium driven
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
 import pytest
+
+from runs.testing.live_server import free_port, stop_processes, uvicorn_subprocess, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -31,25 +30,9 @@ EMAIL = "demo@trellis.local"
 PASSWORD = "e2e-Password-123"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
+    """Kept for bench/bench_canvas.py, which imports it from here."""
+    wait_until_answers(url, proc=proc, timeout_s=timeout)
 
 
 def e2e_database_url() -> str:
@@ -93,11 +76,10 @@ def model_server():
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models", proc)
+        wait_until_answers(f"http://127.0.0.1:{port}/v1/models", proc=proc)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_processes(proc)
 
 
 @pytest.fixture(scope="session")
@@ -126,24 +108,11 @@ def trellis_server(frontend_built, model_server, tmp_path_factory):
     subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([python, "manage.py", "bootstrap"], cwd=ROOT, env=env, check=True, capture_output=True)
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "e2e-server.log", "w")  # noqa: SIM115 — closed below
-    proc = subprocess.Popen(
-        [python, "-m", "uvicorn", "trellis.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with open(ARTIFACTS / "e2e-server.log", "w") as log:
+        with uvicorn_subprocess(
+            port=port, python=python, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        ) as url:
+            yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
 """Fixtures for trigger tests: a published non-LLM workflow, triggers, and a live ASGI server (uvicorn
 in a thread of the test process, so it serves the test database)."""
 
-import socket
-import threading
 import time
 
 import httpx
 import pytest
 
+from runs.testing.live_server import live_server_thread
 from runs.triggers.services import trigger_create
 
 # start → transform → end: echoes the input and shows what expressions see of the trigger.
@@ -109,30 +108,10 @@ def make_trigger(workflow, owner):
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def _live_server(django_db_setup, django_db_blocker):
-    import uvicorn
-
-    from trellis.asgi import application
-
-    port = _free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    with live_server_thread() as url:
+        yield url
 
 
 def wait_for_runs_to_settle(timeout_s: float = 15.0) -> None:
