@@ -240,7 +240,7 @@ LLM_REQUEST_TIMEOUT_S = env_float("TRELLIS_LLM_TIMEOUT_S", 120.0)
 # '{"my-model": {"input": 0.5, "output": 1.5}}'. Parsed (and checked) by runs.llm.prices.
 MODEL_PRICES_JSON = env_str("TRELLIS_MODEL_PRICES", "")
 # Demo without a key: when OPENAI_API_KEY is empty, the default provider is a deterministic local test
-# model (runs/testing/model_server.py) started inside the process. Never a real LLM; off by default.
+# model (runs/testing/model_server/) started inside the process. Never a real LLM; off by default.
 LOCAL_TEST_MODEL = env_bool("TRELLIS_LOCAL_TEST_MODEL", False)
 
 # --- Webhooks ---------------------------------------------------------------------------------
