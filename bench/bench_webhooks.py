@@ -13,6 +13,7 @@ Prints its figures; asserts nothing about them (CONVENTIONS 17).
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -333,6 +334,25 @@ def main() -> int:
         print(
             f"  meanwhile the worker finished {finished} runs ({finished / elapsed:.0f}/s); runs by status now: {after}"
         )
+
+        # Ingestion alone: the worker paused (SIGSTOP) while the clients post, as when workers run on other
+        # machines; the runs wait in the queue and are executed once it continues.
+        worker_pids = [processes[1].pid, *_children(processes[1].pid)]
+        for pid in worker_pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            cpu0 = cpu_snapshot(processes)
+            accepted, counts, elapsed = asyncio.run(flood(port, key, secret))
+            cpu1 = cpu_snapshot(processes)
+        finally:
+            for pid in worker_pids:
+                os.kill(pid, signal.SIGCONT)
+        errors = sum(v for k, v in counts.items() if k != 202)
+        print(
+            f"async, worker paused: {CLIENTS} clients for {elapsed:.1f} s: {accepted} accepted (202), {errors} errors "
+            f"-> {accepted / elapsed:.0f} accepted webhooks/s"
+        )
+        print(cpu_line(cpu0, cpu1, accepted))
 
     finally:
         stop_processes(*processes, timeout_s=15)
