@@ -111,19 +111,16 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
 
     status_code = 200 if wait_s else 202
 
-    def log_line(run) -> list:
-        # Stored with the run in one statement: a run is dispatched only once its log line exists too.
-        return [
-            Delivery(
-                trigger_id=trigger.pk,
-                outcome=Outcome.ACCEPTED,
-                status_code=status_code,
-                run_id=run.pk,
-                test=request.test,
-                message_id=message_id[:255],
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
-        ]
+    def log_line(run, outcome: str = Outcome.ACCEPTED) -> Delivery:
+        return Delivery(
+            trigger_id=trigger.pk,
+            outcome=outcome,
+            status_code=status_code,
+            run_id=run.pk,
+            test=request.test,
+            message_id=message_id[:255],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
     run = run_start(
         workflow=trigger.workflow,
@@ -132,22 +129,15 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
         trigger=trigger_info,
         by=None,
         idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
-        with_rows=log_line,
+        # Stored with the run in one statement: a run is dispatched only once its log line exists too.
+        with_rows=lambda run: [log_line(run)],
         before_dispatch=(lambda run: on_run(run.pk)) if on_run is not None and wait_s else None,
     )
     duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
     if duplicate:
         if on_run is not None and wait_s:
             on_run(run.pk)
-        delivery_record(
-            trigger_id=trigger.pk,
-            outcome=Outcome.DUPLICATE,
-            status_code=status_code,
-            run_id=run.pk,
-            test=request.test,
-            message_id=message_id,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+        log_line(run, Outcome.DUPLICATE).save(force_insert=True)
     return Accepted(trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=status_code, duplicate=duplicate)
 
 
