@@ -43,7 +43,9 @@ class Run(models.Model):
         "builder.WorkflowVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
     # The graph the run executes, copied at start so later edits never change a run in flight.
-    graph = models.JSONField()
+    # The graph of a draft run (a snapshot: the draft changes). A run of a published version leaves it
+    # empty and reads the immutable version's graph (`executed_graph`): no copy of it in every run row.
+    graph = models.JSONField(null=True, blank=True)
     is_draft = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     input = models.JSONField(default=dict)
@@ -94,6 +96,12 @@ class Run(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def executed_graph(self) -> dict:
+        if self.graph is not None:
+            return self.graph
+        return self.version.graph if self.version_id and self.version else {}
 
 
 class Step(models.Model):

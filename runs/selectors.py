@@ -76,7 +76,8 @@ def run_steps(*, run: Run) -> list[Step]:
 
 
 def run_queryset() -> QuerySet[Run]:
-    return Run.objects.select_related("version")
+    # Lists and details show the version number, never a graph: don't load the (large) graphs.
+    return Run.objects.select_related("version").defer("graph", "version__graph")
 
 
 def encode_cursor(run: Run) -> str:

@@ -165,7 +165,7 @@ def run_start(
         workspace_id=workflow.workspace_id,
         workflow=workflow,
         version=pinned,
-        graph=graph,
+        graph=graph if pinned is None else None,  # a published version's graph is read from the version
         is_draft=is_draft,
         input=input if input is not None else {},
         trigger=trigger or {"type": "api"},
@@ -278,7 +278,7 @@ def run_cancel(*, run: Run, by=None) -> Run:
 
 def approval_role(step: Step, run: Run) -> str:
     """The role needed to decide an approval: the node's `approvers` role, editor by default."""
-    for node in run.graph.get("nodes", []):
+    for node in run.executed_graph.get("nodes", []):
         if node.get("id") == step.node_id:
             role = ((node.get("config") or {}).get("approvers")) or "editor"
             return role if role in ("viewer", "editor", "admin", "owner") else "editor"

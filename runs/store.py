@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import threading
 import uuid
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -225,6 +226,21 @@ class _Sql:
         cursor.execute(f"INSERT INTO {self.event_table} (run_id, seq, type, node_id, data, ts) VALUES {values}", params)
 
 
+def _version_graph(version_id, workflow_id) -> dict:
+    """A published version's graph, a fresh copy for each run (executors get its node dicts)."""
+    return json.loads(_version_graph_text(version_id, workflow_id)) if version_id is not None else {}
+
+
+@lru_cache(maxsize=256)
+def _version_graph_text(version_id, workflow_id) -> str:
+    # Versions are immutable, so their graph is read once per process. Keyed with the workflow too, so
+    # that a reused row id in another database can never match.
+    from builder.models import WorkflowVersion
+
+    graph = WorkflowVersion.objects.values_list("graph", flat=True).get(pk=version_id, workflow_id=workflow_id)
+    return json.dumps(graph)
+
+
 def _take_lease(sql: _Sql, params: list) -> Run | None:
     fields = Run._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -284,7 +300,7 @@ class DjangoStore:
             id=str(run.pk),
             workspace_id=str(run.workspace_id),
             status=run.status,
-            graph=run.graph,
+            graph=run.graph if run.graph is not None else _version_graph(run.version_id, run.workflow_id),
             input=run.input,
             trigger=run.trigger or {},
             created_at=run.created_at,

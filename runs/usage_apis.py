@@ -114,7 +114,7 @@ class RunGraphApi(APIView):
         run = get_in_workspace(request, Run.objects.select_related("version"), Role.VIEWER, pk=run_id)
         return Response(
             {
-                "graph": run.graph,
+                "graph": run.executed_graph,
                 "version": run.version.number if run.version_id and run.version else None,
                 "is_draft": run.is_draft,
             }

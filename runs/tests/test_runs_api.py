@@ -80,6 +80,28 @@ def test_the_published_version_is_required_for_published_runs(make_workflow, cli
     assert res.json()["status"] == "succeeded"
 
 
+def test_a_published_run_keeps_no_copy_of_the_graph_and_still_shows_the_graph_it_ran(
+    make_workflow, client_for, editor, workspace
+):
+    published = make_workflow(simple_graph(), publish=True)
+    client = client_for(editor, workspace)
+
+    res = client.post(
+        f"/api/v1/workflows/{published.pk}/runs", {"input": {"message": "x"}, "version": 1, "wait": 10}, format="json"
+    )
+
+    assert res.status_code == 201 and res.json()["output"] == {"text": "X"}
+    run = Run.objects.get(pk=res.json()["id"])
+    assert run.graph is None  # read from the immutable version, not copied into every run row
+    graph = client.get(f"/api/v1/runs/{run.pk}/graph").json()
+    assert graph["graph"] == simple_graph() and graph["version"] == 1
+    # a draft run keeps its snapshot: the draft may change after it ran
+    draft = client.post(
+        f"/api/v1/workflows/{published.pk}/runs", {"input": {"message": "y"}, "wait": 10}, format="json"
+    )
+    assert Run.objects.get(pk=draft.json()["id"]).graph == published.draft_graph
+
+
 def test_viewers_cannot_start_runs_and_other_workspaces_see_404(
     make_workflow, client_for, viewer, workspace, make_workspace, make_user
 ):
@@ -273,3 +295,16 @@ def test_an_approval_decided_while_another_branch_runs_is_picked_up(make_run, cl
     assert run.status == "succeeded", run.error
     assert run.output == {"decision": "approved", "slept": 1}
     assert Step.objects.filter(run=run, node_id="join").count() == 1
+
+
+def test_the_approver_role_of_a_published_run_comes_from_its_version(make_workflow):
+    from runs.services import approval_role
+
+    g = line(start(START_SCHEMA), node("ok", "user_approval", approvers="admin"), node("end", "end", output={}))
+    g["edges"][-1]["source_port"] = "approved"
+    published = make_workflow(g, publish=True)
+
+    run = Run.objects.get(pk=run_start(workflow=published, version="published", input={"message": "x"}).pk)
+
+    assert run.graph is None
+    assert approval_role(Step(run=run, node_id="ok"), run) == "admin"
