@@ -7,6 +7,7 @@ and refused as soon as it passes the limit. Wrap the HTTP app: `WebhookBodyLimit
 import json
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.http import parse_header_parameters
 
 from trellis.errors import error_body
+from trellis.middleware import NUL_MESSAGE, has_nul
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +90,19 @@ async def _too_large(send, limit: int) -> None:
 
 
 HOOK_PATH = re.compile(r"^/hooks/(?:(test)/)?([^/]+)$")
-# What Django's SecurityMiddleware and XFrameOptionsMiddleware would add to a JSON answer.
-_SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
+
+
+@lru_cache(maxsize=1)
+def _security_headers() -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware and XFrameOptionsMiddleware add to every answer, from the same settings.
+    (Their HTTPS redirect and HSTS are for browsers; a webhook sender follows neither.)"""
+    found = {
+        b"x-content-type-options": "nosniff" if settings.SECURE_CONTENT_TYPE_NOSNIFF else None,
+        b"referrer-policy": settings.SECURE_REFERRER_POLICY,
+        b"cross-origin-opener-policy": settings.SECURE_CROSS_ORIGIN_OPENER_POLICY,
+        b"x-frame-options": settings.X_FRAME_OPTIONS,
+    }
+    return [(name, str(value).encode()) for name, value in found.items() if value]
 
 
 class WebhookEndpoint:
@@ -124,7 +132,7 @@ class WebhookEndpoint:
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),
-            *_SECURITY_HEADERS,
+            *_security_headers(),
             *((name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items()),
         ]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -142,9 +150,8 @@ class WebhookEndpoint:
             headers[name] = f"{headers[name]},{value}" if name in headers else value  # as Django joins them
         query_string = scope.get("query_string", b"").decode("utf-8", "replace")
         pairs = parse_qsl(query_string, keep_blank_values=True)
-        query_text = "".join(name + value for name, value in pairs)
-        if "\x00" in scope["path"] or "\x00" in query_text or any("\x00" in v for v in headers.values()):
-            return 400, error_body("bad_request", "NUL characters are not allowed in the URL or headers."), {}
+        if has_nul(scope["path"], pairs, headers.values()):
+            return 400, error_body("bad_request", NUL_MESSAGE), {}
         body = await _read_all(receive)
         content_type, _ = parse_header_parameters(headers.get("content-type", ""))
         try:
