@@ -248,7 +248,7 @@ WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minim
 WEBHOOK_TOLERANCE_S = env_int("TRELLIS_WEBHOOK_TOLERANCE_S", 300, minimum=1)
 WEBHOOK_RATE_LIMIT_PER_MIN = env_int("TRELLIS_WEBHOOK_RATE_LIMIT", 600, minimum=0)  # per trigger; 0 = unlimited
 WEBHOOK_MAX_WAIT_S = env_int("TRELLIS_WEBHOOK_MAX_WAIT_S", 300, minimum=1)  # cap for ?wait= and sync triggers
-WEBHOOK_THREADS = env_int("TRELLIS_WEBHOOK_THREADS", 8, minimum=1)  # per web process: webhooks stored side by side
+WEBHOOK_THREADS = env_int("TRELLIS_WEBHOOK_THREADS", 8, minimum=1)  # per web process: DB work of the async endpoints
 WEBHOOK_SECRET_GRACE_S = env_int("TRELLIS_WEBHOOK_SECRET_GRACE_S", 86400, minimum=0)  # old secret after rotation
 DELIVERY_RETENTION_DAYS = env_int("TRELLIS_DELIVERY_RETENTION_DAYS", 30, minimum=1)
 # Schedules: fires missed while nothing was running are skipped, or fired once on start-up (catch_up).

@@ -1,45 +1,16 @@
 """HTTP views for `POST /hooks/<key>` and `POST /hooks/test/<key>`.
 
 Async views so that a caller waiting for a sync result holds no worker thread of the ASGI server's
-single sync thread; the blocking work runs in a thread pool with its own database connections."""
-
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+single sync thread; the blocking work runs on runs.triggers.threads' pool (own database connections)."""
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from runs.triggers.threads import in_thread
 from runs.triggers.waiting import STOP_STATUSES, Listener
 from runs.triggers.webhooks import InboundRequest, webhook_receive
 from trellis.errors import ApplicationError, error_body, error_response
-
-_pool: ThreadPoolExecutor | None = None
-
-
-def _in_thread(fn):
-    """Run blocking ORM work on a small pool of long-lived threads (each keeps its database connection).
-
-    What channels' database_sync_to_async does, minus asgiref's per-call machinery, which cost a
-    webhook more than its own Python work did."""
-
-    async def call(*args, **kwargs):
-        global _pool
-        if _pool is None:
-            _pool = ThreadPoolExecutor(settings.WEBHOOK_THREADS, thread_name_prefix="trellis-hook")
-        return await asyncio.get_running_loop().run_in_executor(_pool, partial(_with_connection, fn, args, kwargs))
-
-    return call
-
-
-def _with_connection(fn, args, kwargs):
-    close_old_connections()  # as Django does around a request: drop a broken or expired connection
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        close_old_connections()
 
 
 def _content_length(request) -> int | None:
@@ -97,12 +68,12 @@ async def respond(inbound: InboundRequest) -> tuple[int, dict, dict]:
     lean ASGI endpoint (runs/triggers/asgi.py) that serves /hooks/ under uvicorn."""
     listener = await Listener.open()  # no I/O until a run is joined
     try:
-        accepted = await _in_thread(webhook_receive)(inbound, on_run=listener.join)
+        accepted = await in_thread(webhook_receive)(inbound, on_run=listener.join)
         run = accepted.run
         headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
         if accepted.wait_s:
             result = _result_of(run) if run.status in STOP_STATUSES else await listener.wait(accepted.wait_s)
-            return 200, {"run_id": str(run.pk), **(result or await _in_thread(_current)(run.pk))}, headers
+            return 200, {"run_id": str(run.pk), **(result or await in_thread(_current)(run.pk))}, headers
     except ApplicationError as exc:
         return exc.status, error_body(exc.code, exc.message, exc.details), dict(exc.headers)
     finally:

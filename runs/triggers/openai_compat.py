@@ -9,7 +9,6 @@ import json
 import time
 import uuid
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
@@ -18,14 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.authentication import token_lookup
 from accounts.models import Role
 from accounts.permissions import require_role
+from runs.triggers.threads import in_thread
 from runs.triggers.waiting import DONE_EVENTS, Listener
 from trellis.errors import ApplicationError, error_body
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
-
-
-def _in_thread(fn):
-    return database_sync_to_async(fn, thread_sensitive=False)
 
 
 def _error(exc: ApplicationError) -> JsonResponse:
@@ -296,7 +292,7 @@ async def run_tokens(run, answer: set[str], listener: Listener, timeout_s: float
     """Yield ("text", piece) for the answer nodes' streamed tokens, then ("done", run) once the run ends."""
     async for event in listener.events(timeout_s):
         if event is None:
-            current = await _in_thread(_load_run)(run.pk)
+            current = await in_thread(_load_run)(run.pk)
             if current.status in TERMINAL:
                 yield ("done", current)
                 return
@@ -307,9 +303,9 @@ async def run_tokens(run, answer: set[str], listener: Listener, timeout_s: float
             if text:
                 yield ("text", text)
         elif kind in DONE_EVENTS:
-            yield ("done", await _in_thread(_load_run)(run.pk))
+            yield ("done", await in_thread(_load_run)(run.pk))
             return
-    yield ("done", await _in_thread(_load_run)(run.pk))
+    yield ("done", await in_thread(_load_run)(run.pk))
 
 
 def _sse(data: dict, event: str | None = None) -> str:
@@ -458,7 +454,7 @@ async def _serve(request, *, api: str):
         model = body.get("model")
         listener = await Listener.open()
         try:
-            run, answer = await _in_thread(_start)(request, body, messages, join=listener.join)
+            run, answer = await in_thread(_start)(request, body, messages, join=listener.join)
         except BaseException:
             await listener.close()
             raise
@@ -476,7 +472,7 @@ async def _serve(request, *, api: str):
             await listener.wait(settings.OPENAI_COMPAT_TIMEOUT_S)
         finally:
             await listener.close()
-        run = await _in_thread(_load_run)(run.pk)
+        run = await in_thread(_load_run)(run.pk)
         _check_finished(run)
     except ApplicationError as exc:
         return _error(exc)
@@ -502,7 +498,7 @@ async def models(request):
     if request.method != "GET":
         return _error(ApplicationError("method_not_allowed", "Use GET.", status=405))
     try:
-        data = await _in_thread(_models)(request)
+        data = await in_thread(_models)(request)
     except ApplicationError as exc:
         return _error(exc)
     return JsonResponse({"object": "list", "data": data})

@@ -8,8 +8,9 @@ import asyncio
 import time
 
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from runs.triggers.threads import in_thread
 
 DONE_EVENTS = {"run.finished", "run.waiting"}
 STOP_STATUSES = {"succeeded", "failed", "cancelled", "timed_out", "waiting"}
@@ -60,12 +61,12 @@ class Listener:
         """{status, output, error} once the run finishes (or waits for approval); None at the deadline."""
         async for event in self.events(timeout_s):
             if event is None:
-                run = await database_sync_to_async(_load, thread_sensitive=False)(self.run_id)
+                run = await in_thread(_load)(self.run_id)
                 if run["status"] in STOP_STATUSES:
                     return run
             elif event.get("type") in DONE_EVENTS:
                 if event["type"] == "run.waiting":
-                    return await database_sync_to_async(_load, thread_sensitive=False)(self.run_id)
+                    return await in_thread(_load)(self.run_id)
                 data = event.get("data") or {}
                 return {"status": data.get("status"), "output": data.get("output"), "error": data.get("error")}
         return None
