@@ -18,9 +18,9 @@ from runs.models import Run
 from runs.services import run_wait
 from runs.tests.helpers import START_SCHEMA, line, node, start
 from runs.triggers.models import Delivery
-from runs.triggers.tests.test_callbacks import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
+pytest_plugins = ["runs.testing.callback_receiver"]  # the receiver_factory fixture
 
 CALLBACK_LOGGER = "runs.triggers.callbacks"
 
@@ -31,21 +31,6 @@ def simple_graph():
         node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
         node("end", "end", output={"text": "nodes.shout.output.text"}),
     )
-
-
-@pytest.fixture
-def receiver_factory(settings):
-    settings.HTTP_ALLOWLIST = ["127.0.0.1"]
-    settings.CALLBACK_BACKOFF_S = [0.1, 0.2, 0.3]
-    made = []
-
-    def make(failures: int = 0) -> Receiver:
-        made.append(Receiver(failures))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
 
 
 @pytest.fixture
