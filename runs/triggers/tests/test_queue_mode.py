@@ -18,8 +18,8 @@ from django.db import connection
 from standardwebhooks import Webhook
 
 from runs.models import Run
+from runs.testing.callback_receiver import Receiver
 from runs.triggers.models import Delivery
-from runs.triggers.tests.test_callbacks import Receiver
 from runs.triggers.tests.test_webhooks import BODY, signed
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
