@@ -60,18 +60,12 @@ def respond(handler: Handler, body: dict) -> None:
     start_sse(handler)
     delay = 0.1 if fault == "slow" else 0.0
 
+    def send_chunk(choices: list, **extra) -> None:
+        envelope = {"id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        send_event(handler, {**envelope, "choices": choices, **extra})
+
     def chunk(delta: dict, finish_reason: str | None = None) -> None:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
-        send_event(
-            handler,
-            {
-                "id": chat_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-            },
-        )
+        send_chunk([{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}])
 
     chunk({"role": "assistant", "content": ""})
     if decision["kind"] == "tool":
@@ -87,15 +81,5 @@ def respond(handler: Handler, body: dict) -> None:
             chunk({"content": word})
     chunk({}, finish)
     if (body.get("stream_options") or {}).get("include_usage"):
-        send_event(
-            handler,
-            {
-                "id": chat_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [],
-                "usage": usage,
-            },
-        )
+        send_chunk([], usage=usage)
     send_event(handler, "[DONE]")
