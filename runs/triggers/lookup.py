@@ -5,7 +5,6 @@ it). On PostgreSQL the same row is read with one prepared statement instead, and
 versions — immutable by design — are kept in a small per-process cache, so every call still sees the
 trigger's and workflow's current state (enabled, secrets, published version) with no staleness."""
 
-import threading
 from functools import lru_cache
 
 from django.db import connection
@@ -31,9 +30,6 @@ _TRIGGER_FIELDS = (
     "callback_url",
 )
 _WORKFLOW_FIELDS = ("workspace_id", "name", "archived_at", "published_version_id")
-_VERSION_CACHE_SIZE = 512
-_versions: dict = {}
-_versions_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -50,20 +46,13 @@ def _sql() -> str:
     )
 
 
+@lru_cache(maxsize=512)
 def _version(version_id, workflow_id):
+    """A published version (immutable). Keyed with the workflow's UUID too, so a reused row id (a restored
+    database) can never match."""
     from builder.models import WorkflowVersion
 
-    # Keyed with the workflow's UUID too, so a reused row id (a restored database) can never match.
-    key = (version_id, workflow_id)
-    with _versions_lock:
-        found = _versions.get(key)
-    if found is None:
-        found = WorkflowVersion.objects.get(pk=version_id, workflow_id=workflow_id)
-        with _versions_lock:
-            if len(_versions) >= _VERSION_CACHE_SIZE:
-                _versions.clear()
-            _versions[key] = found
-    return found
+    return WorkflowVersion.objects.get(pk=version_id, workflow_id=workflow_id)
 
 
 def _loaded(instance):
