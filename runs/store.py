@@ -241,13 +241,18 @@ def _version_graph_text(version_id, workflow_id) -> str:
     return json.dumps(graph)
 
 
-def _take_lease(sql: _Sql, params: list) -> Run | None:
-    fields = Run._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    statement = (
-        f"UPDATE {sql.run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
+@lru_cache(maxsize=4)
+def _lease_statement(run_table: str) -> str:
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in Run._meta.concrete_fields)
+    return (
+        f"UPDATE {run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
         f"AND status IN (%s, %s, %s) AND (lease_owner IS NULL OR lease_expires_at < %s) RETURNING {columns}"
     )
+
+
+def _take_lease(sql: _Sql, params: list) -> Run | None:
+    fields = Run._meta.concrete_fields
+    statement = _lease_statement(sql.run_table)
     if not sql.pg:
         return next(iter(Run.objects.raw(statement, params)), None)
     with server_side_cursor(connection) as cursor:
