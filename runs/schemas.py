@@ -33,6 +33,24 @@ class StepOut(serializers.Serializer):
     usage = serializers.JSONField(allow_null=True)
 
 
+class CallbackOut(serializers.Serializer):
+    url = serializers.CharField(
+        allow_null=True,
+        help_text="where the result is POSTed, without user info, query or fragment (null: the URL was removed)",
+    )
+    source = serializers.ChoiceField(["run", "trigger"], help_text="the run's own callback_url, or its trigger's")
+    state = serializers.ChoiceField(
+        ["pending", "delivered", "failed"],
+        help_text="pending: sent when the run finishes (attempts 0) or at next_attempt_at; failed: given up",
+    )
+    attempts = serializers.IntegerField(help_text="attempts made so far")
+    max_attempts = serializers.IntegerField(help_text="the first attempt plus one per backoff step")
+    last_status_code = serializers.IntegerField(allow_null=True, help_text="the receiver's answer to the last attempt")
+    last_error = serializers.CharField(allow_null=True, help_text="why the last attempt failed")
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
 class RunOut(serializers.Serializer):
     id = serializers.UUIDField()
     workflow = serializers.UUIDField()
@@ -49,6 +67,11 @@ class RunOut(serializers.Serializer):
     usage = UsageOut()
     last_seq = serializers.IntegerField(help_text="the last event's seq: open the WebSocket with ?after=")
     steps = StepOut(many=True, required=False)
+    callback = CallbackOut(
+        allow_null=True,
+        required=False,
+        help_text="with the steps (detail only): the outbound callback's delivery; null when the run has none",
+    )
 
 
 class RunPageOut(serializers.Serializer):

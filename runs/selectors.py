@@ -62,8 +62,11 @@ def run_json(run: Run, *, steps: bool = True) -> dict:
         },
         "last_seq": run.last_seq,
     }
-    if steps:
+    if steps:  # the detail shape (lists leave these out: a query or two per run)
+        from runs.triggers.callbacks import callback_json
+
         out["steps"] = [step_json(s) for s in run_steps(run=run)]
+        out["callback"] = callback_json(run)
     return out
 
 

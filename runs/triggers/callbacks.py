@@ -5,23 +5,30 @@ backoff, SSRF-guarded.
 A trigger's callback is signed with the trigger's secret and logged in its delivery log; an API run's
 with the workspace's callback signing secret (and, during a rotation's grace period, the previous one
 too), its attempts written to the server log. The `webhook-id` is the same on every attempt
-of one run, so receivers can drop repeats."""
+of one run, so receivers can drop repeats.
+
+Each run's delivery state is one RunCallback row (attempts, next_attempt_at, pending/delivered/failed, last
+status or error), shown in the run detail. Attempts are claimed from it under a row lock, so in every mode
+a pending attempt survives a restart and no attempt is sent twice by two senders."""
 
 import json
 import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.utils import timezone
 
 from runs.triggers import signing
-from runs.triggers.models import DeliveryKind, Outcome, Trigger
+from runs.triggers.models import CallbackState, DeliveryKind, Outcome, RunCallback, Trigger
 from runs.triggers.services import delivery_record, trigger_current_secret
 from trellis.errors import ApplicationError
 
@@ -31,9 +38,10 @@ CALLBACK_URL_MAX_LENGTH = 2000  # Run.callback_url's column
 
 
 class CallbackError(Exception):
-    def __init__(self, message: str, *, retryable: bool):
+    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None):
         super().__init__(message)
         self.retryable = retryable
+        self.status_code = status_code
 
 
 def _iso(value) -> str | None:
@@ -138,27 +146,159 @@ def _has_callback(run) -> bool:
     return bool((run.trigger or {}).get("trigger_id")) and _trigger(run) is not None
 
 
+def shown_url(url: str) -> str:
+    """The URL as users and logs may see it: no user info, query or fragment (a receiver's token lives there)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
+
+
+def _scrub(message: str, url: str) -> str:
+    """An attempt's error with the URL shown as `shown_url` (errors of the HTTP stack may quote it in full)."""
+    parts = urlsplit(url)
+    message = message.replace(url, shown_url(url))
+    for secret in (parts.query, parts.fragment, parts.password, parts.username):
+        if secret:
+            message = message.replace(secret, "…")
+    return message
+
+
+def max_attempts() -> int:
+    return len(settings.CALLBACK_BACKOFF_S) + 1
+
+
+def backoff_for(attempt: int) -> float | None:
+    """Seconds before attempt `attempt + 1`, or None when `attempt` was the last one."""
+    delays = settings.CALLBACK_BACKOFF_S
+    return delays[attempt - 1] if attempt <= len(delays) else None
+
+
+def _lease_s() -> float:
+    # A claimed attempt is due again after this long: its sender died before recording the outcome.
+    return settings.CALLBACK_TIMEOUT_S + 60.0
+
+
 def on_run_finished(run) -> None:
-    """RUN_FINISHED_LISTENERS hook (called on commit): schedule the first attempt if there is a callback."""
+    """RUN_FINISHED_LISTENERS hook (called on commit): store the first attempt, due now, and wake a sender."""
     if not _has_callback(run):
         return
-    if settings.TRELLIS_EXECUTOR == "celery":
-        from runs.triggers.tasks import send_callback
+    callback_ensure(run_id=run.pk)
+    _wake(run.pk, delay_s=0)
 
-        send_callback.delay(str(run.pk))
+
+def callback_ensure(*, run_id) -> RunCallback | None:
+    """The run's callback row, made pending and due now if there is none yet (idempotent). None when the run
+    is gone."""
+    from runs.models import Run
+
+    existing = RunCallback.objects.filter(run_id=run_id).first()
+    if existing is not None or not Run.objects.filter(pk=run_id).exists():
+        return existing
+    now = timezone.now()
+    row, _ = RunCallback.objects.get_or_create(
+        run_id=run_id, defaults={"next_attempt_at": now, "created_at": now, "updated_at": now}
+    )
+    return row
+
+
+Wake = Callable[[object, float], None]
+
+
+def callback_send_due(*, run_id=None, early_s: float = 0.0, limit: int = 100, wake: Wake | None = None) -> int:
+    """Claim and send due attempts one at a time (all runs, or one), each recorded before the next is claimed.
+    `early_s` lets a wake-up that was timed for an attempt send it although clocks differ by a little. After
+    a failed attempt with a next one, `wake(run_id, delay_s)` is told (default: this mode's wake-up).
+    Returns how many attempts were sent."""
+    wake = wake or _wake
+    sent = 0
+    while sent < limit:
+        claimed = _claim(run_id=run_id, early_s=early_s)
+        if claimed is None:
+            return sent
+        pk, attempt = claimed
+        if attempt is None:
+            continue  # marked failed: its last attempt's sender stopped before recording the outcome
+        sent += 1
+        delay = _send(run_id=pk, attempt=attempt)
+        if delay is not None:
+            wake(pk, delay)
+    return sent
+
+
+def _claim(*, run_id, early_s: float) -> tuple[object, int | None] | None:
+    now = timezone.now()
+    with transaction.atomic():
+        due = RunCallback.objects.select_for_update(skip_locked=True).filter(
+            state=CallbackState.PENDING, next_attempt_at__lte=now + timedelta(seconds=early_s)
+        )
+        if run_id is not None:
+            due = due.filter(run_id=run_id)
+        row = due.order_by("next_attempt_at").values_list("run_id", "attempts").first()
+        if row is None:
+            return None
+        pk, attempts = row
+        # `attempts` in the filter makes this a compare-and-set where FOR UPDATE is a no-op (SQLite).
+        mine = RunCallback.objects.filter(run_id=pk, state=CallbackState.PENDING, attempts=attempts)
+        if attempts >= max_attempts():
+            mine.update(
+                state=CallbackState.FAILED,
+                next_attempt_at=None,
+                last_error="The last attempt's outcome was lost: its process stopped while sending.",
+                updated_at=now,
+            )
+            return pk, None
+        if not mine.update(attempts=attempts + 1, next_attempt_at=now + timedelta(seconds=_lease_s()), updated_at=now):
+            return None
+        return pk, attempts + 1
+
+
+def _record(run_id, attempt: int, *, status_code: int | None, error: str, retry_in: float | None) -> None:
+    now = timezone.now()
+    if not error:
+        state, next_at = CallbackState.DELIVERED, None
+    elif retry_in is not None:
+        state, next_at = CallbackState.PENDING, now + timedelta(seconds=retry_in)
     else:
-        _schedule_inline(str(run.pk), attempt=1, delay_s=0)
+        state, next_at = CallbackState.FAILED, None
+    # Only the sender that claimed this attempt records it (one whose lease ran out finds `attempts` moved on).
+    RunCallback.objects.filter(run_id=run_id, state=CallbackState.PENDING, attempts=attempt).update(
+        state=state, next_attempt_at=next_at, last_status_code=status_code, last_error=error[:500], updated_at=now
+    )
 
 
-def callback_attempt(*, run_id: str, attempt: int) -> None:
-    """One delivery attempt; logged. Raises CallbackError (retryable or not) when it did not land."""
+def _send(*, run_id, attempt: int) -> float | None:
+    """Send one claimed attempt, log it and record its outcome. Returns the delay before the next attempt."""
+    try:
+        status_code = callback_attempt(run_id=run_id, attempt=attempt)
+    except CallbackError as exc:
+        retry_in = backoff_for(attempt) if exc.retryable else None
+        _record(run_id, attempt, status_code=exc.status_code, error=str(exc), retry_in=retry_in)
+        return retry_in
+    except Exception as exc:  # a bug, not the receiver: recorded and retried like a failed attempt
+        logger.exception("callback for run %s failed", run_id)
+        retry_in = backoff_for(attempt)
+        _record(run_id, attempt, status_code=None, error=f"Internal error: {type(exc).__name__}", retry_in=retry_in)
+        return retry_in
+    _record(run_id, attempt, status_code=status_code, error="", retry_in=None)
+    return None
+
+
+def callback_attempt(*, run_id, attempt: int) -> int:
+    """One delivery attempt; logged. Returns the 2xx status code, or raises CallbackError (retryable or not)
+    when it did not land."""
     from runs.models import Run
     from runs.net import BlockedURLError, guarded_request
 
     run = Run.objects.get(pk=run_id)
     target = _target(run)
     if target is None:
-        return
+        raise CallbackError("The run's callback URL was removed.", retryable=False)
     body = json.dumps(callback_payload(run), separators=(",", ":"), default=str).encode()
     headers = {
         "content-type": "application/json",
@@ -184,6 +324,7 @@ def callback_attempt(*, run_id: str, attempt: int) -> None:
         error, retryable = str(exc), False
     except Exception as exc:  # network errors of any kind are worth another attempt
         error = f"{type(exc).__name__}: {exc}"
+    error = _scrub(error, target.url)
     reason = "" if not error else ("blocked_url" if not retryable else "callback_failed")
     duration_ms = int((time.monotonic() - started) * 1000)
     if target.trigger_id is not None:
@@ -199,8 +340,8 @@ def callback_attempt(*, run_id: str, attempt: int) -> None:
             duration_ms=duration_ms,
         )
     else:
-        # An API run's callback has no trigger, hence no delivery log: the attempt goes to the server log,
-        # with the host only (the URL's query may hold the receiver's token).
+        # An API run's callback has no trigger, hence no delivery log: the attempt goes to the server log
+        # (and the run's RunCallback row), with the host only (the URL's query may hold the receiver's token).
         logger.log(
             logging.WARNING if error else logging.INFO,
             "callback of run %s to %s: attempt %s %s%s (%s ms)",
@@ -212,7 +353,8 @@ def callback_attempt(*, run_id: str, attempt: int) -> None:
             duration_ms,
         )
     if error:
-        raise CallbackError(error, retryable=retryable)
+        raise CallbackError(error, retryable=retryable, status_code=status_code)
+    return status_code
 
 
 def _signed_headers(secrets: list[str], msg_id: str, body: bytes) -> dict[str, str]:
@@ -224,27 +366,85 @@ def _signed_headers(secrets: list[str], msg_id: str, body: bytes) -> dict[str, s
     return headers
 
 
-def backoff_for(attempt: int) -> float | None:
-    """Seconds before attempt `attempt + 1`, or None when `attempt` was the last one."""
-    delays = settings.CALLBACK_BACKOFF_S
-    return delays[attempt - 1] if attempt <= len(delays) else None
+# Wake-ups. The stored row is the truth; these only make a due attempt go out promptly. Default mode: a
+# small in-process pool (timers for the backoff); queue mode: the `triggers.send_callback` task (a countdown).
+# A lost wake-up (restart, lost message) is made up for by `callback_sweep`.
+
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trellis-callback")
+_queued: set = set()  # run ids submitted to the pool and not yet started: one queued sender per run is enough
+_queued_lock = threading.Lock()
 
 
-def _schedule_inline(run_id: str, *, attempt: int, delay_s: float) -> None:
-    timer = threading.Timer(delay_s, _inline_attempt, kwargs={"run_id": run_id, "attempt": attempt})
-    timer.daemon = True
-    timer.start()
+def _wake(run_id, delay_s: float) -> None:
+    if settings.TRELLIS_EXECUTOR == "celery":
+        from runs.triggers.tasks import send_callback
+
+        send_callback.apply_async(args=[str(run_id)], countdown=delay_s or None)
+    elif delay_s > 0:
+        timer = threading.Timer(delay_s, _submit, args=(run_id,))
+        timer.daemon = True
+        timer.start()
+    else:
+        _submit(run_id)
 
 
-def _inline_attempt(*, run_id: str, attempt: int) -> None:
+def _submit(run_id) -> None:
+    with _queued_lock:
+        if run_id in _queued:
+            return
+        _queued.add(run_id)
+    _pool.submit(_inline_send, run_id)
+
+
+def _inline_send(run_id) -> None:
+    with _queued_lock:
+        _queued.discard(run_id)
     close_old_connections()
     try:
-        callback_attempt(run_id=run_id, attempt=attempt)
-    except CallbackError as exc:
-        delay = backoff_for(attempt) if exc.retryable else None
-        if delay is not None:
-            _schedule_inline(run_id, attempt=attempt + 1, delay_s=delay)
+        # A timer may fire a hair before the stored due time: a second of slack.
+        callback_send_due(run_id=run_id, early_s=1.0, wake=_wake)
     except Exception:
         logger.exception("callback for run %s failed", run_id)
     finally:
         close_old_connections()
+
+
+SWEEP_GRACE_S = 30.0  # queue mode: how late a countdown task may be before the sweep sends another
+
+
+def callback_sweep(*, limit: int = 500) -> int:
+    """Wake a sender for every due attempt whose wake-up was lost (a restart, a lost message). Called by the
+    scheduler thread (default mode) and by the beat-driven `triggers.schedule_tick` (queue mode), where it
+    leaves each countdown task a grace period first. Two wake-ups for one attempt send it once (the claim)."""
+    grace = SWEEP_GRACE_S if settings.TRELLIS_EXECUTOR == "celery" else 0.0
+    due = list(
+        RunCallback.objects.filter(
+            state=CallbackState.PENDING, next_attempt_at__lte=timezone.now() - timedelta(seconds=grace)
+        )
+        .order_by("next_attempt_at")
+        .values_list("run_id", flat=True)[:limit]
+    )
+    for run_id in due:
+        _wake(run_id, 0)
+    return len(due)
+
+
+def callback_json(run) -> dict | None:
+    """The run's callback as the run detail shows it (None when it has none): the URL without its query,
+    never a secret. Before the run finishes it is pending with no attempt made and no time set."""
+    row = RunCallback.objects.filter(run_id=run.pk).first()
+    trigger = _trigger(run)
+    url = trigger.callback_url if trigger is not None else getattr(run, "callback_url", "")
+    if row is None and not url:
+        return None
+    return {
+        "url": shown_url(url) if url else None,
+        "source": "trigger" if trigger is not None else "run",
+        "state": row.state if row else CallbackState.PENDING.value,
+        "attempts": row.attempts if row else 0,
+        "max_attempts": max_attempts(),
+        "last_status_code": row.last_status_code if row else None,
+        "last_error": (row.last_error or None) if row else None,
+        "next_attempt_at": _iso(row.next_attempt_at) if row else None,
+        "updated_at": _iso(row.updated_at) if row else None,
+    }

@@ -98,3 +98,33 @@ class Delivery(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["trigger", "-id"], name="delivery_trigger_idx")]
+
+
+class CallbackState(models.TextChoices):
+    PENDING = "pending", "Attempt due at next_attempt_at"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Given up"
+
+
+class RunCallback(models.Model):
+    """Where the outbound callback of one finished run stands: the state that makes retries durable.
+
+    Made (pending, due now) when a run with a callback finishes. A sender claims the due attempt by bumping
+    `attempts` and moving `next_attempt_at` out by a lease, under the row lock, then records the outcome:
+    delivered, failed, or pending again at the next backoff step. Timers and Celery countdowns only wake
+    senders early; a sender that dies mid-attempt leaves the row due again when its lease ends, so the
+    scheduler's due-pass (or beat, in queue mode) sends it after a restart."""
+
+    run = models.OneToOneField("runs.Run", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    state = models.CharField(max_length=10, choices=CallbackState.choices, default=CallbackState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)  # attempts claimed so far
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # null once delivered or failed
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)  # never the URL's query (see callbacks._scrub)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(state="pending"), name="runcallback_due_idx")
+        ]

@@ -3,7 +3,10 @@
 Each fire takes the trigger's row lock (skipping rows another scheduler holds), re-checks that it is
 still due, moves `next_fire_at` past now and starts the run in the same transaction; the run's
 idempotency key (trigger + fire time) is a second guard. Driven by Celery beat in queue mode
-(`triggers.schedule_tick`) and by an in-process thread in default mode."""
+(`triggers.schedule_tick`) and by an in-process thread in default mode.
+
+The same loop sweeps for due callback attempts (`callbacks.callback_sweep`): after a restart, the stored
+pending attempts are sent from here."""
 
 import logging
 import sys
@@ -14,6 +17,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from runs.triggers.callbacks import callback_sweep
 from runs.triggers.models import DeliveryKind, Outcome, Trigger, TriggerKind
 from runs.triggers.services import delivery_purge, delivery_record, schedule_next_fire
 from trellis.errors import ApplicationError
@@ -102,13 +106,15 @@ def _fire(pk, now) -> int:
 
 
 def run_forever(*, stop: threading.Event, tick_s: float | None = None, until: float | None = None) -> None:
-    """The scheduler loop (thread or management command): tick, purge old deliveries hourly, wait."""
+    """The scheduler loop (thread or management command): fire schedules, wake senders of due callbacks, purge
+    old deliveries hourly, wait."""
     tick_s = tick_s or settings.SCHEDULE_TICK_S
     last_purge = 0.0
     while not stop.is_set() and (until is None or time.monotonic() < until):
         close_old_connections()
         try:
             schedule_tick()
+            callback_sweep()
             if time.monotonic() - last_purge > 3600:
                 delivery_purge()
                 last_purge = time.monotonic()
