@@ -6,9 +6,14 @@ inline callback timers. The receiver is a local HTTP server, reachable because 1
 
 import json
 import logging
+import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -17,7 +22,9 @@ from runs import net
 from runs.models import Run
 from runs.services import run_wait
 from runs.tests.helpers import START_SCHEMA, line, node, start
-from runs.triggers.models import Delivery
+from runs.triggers import callbacks
+from runs.triggers.callbacks import callback_sweep
+from runs.triggers.models import Delivery, RunCallback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["runs.testing.callback_receiver"]  # the receiver_factory fixture
@@ -386,3 +393,218 @@ def test_the_celery_task_delivers_an_api_runs_callback_with_backoff(
     payload = Webhook(secret).verify(receiver.requests[-1]["body"], receiver.requests[-1]["headers"])
     assert payload["data"]["output"] == {"text": "DONE"}
     assert payload["data"]["trigger_id"] is None
+
+
+# Durable delivery state: the RunCallback row, the scheduler's due-pass, the run detail.
+
+
+def finished_run(workspace, workflow, url: str) -> Run:
+    return Run.objects.create(
+        workspace=workspace,
+        workflow=workflow,
+        graph={},
+        status="succeeded",
+        output={"text": "DONE"},
+        trigger={"type": "api"},
+        callback_url=url,
+    )
+
+
+def stored_attempt(run: Run, *, attempts: int, due_s_ago: float = 5) -> RunCallback:
+    """The row a process leaves behind when it stops with an attempt due (no timer survives it)."""
+    return RunCallback.objects.create(
+        run=run,
+        attempts=attempts,
+        next_attempt_at=timezone.now() - timedelta(seconds=due_s_ago),
+        last_status_code=500 if attempts else None,
+        last_error="The callback URL answered 500." if attempts else "",
+    )
+
+
+def wait_until(predicate, timeout_s: float = 10):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_a_failed_attempt_is_stored_with_the_time_of_the_next_one(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate, settings
+):
+    # given: a receiver that keeps failing, and a first backoff step long enough to look at
+    receiver = receiver_factory(failures=100)
+    settings.CALLBACK_BACKOFF_S = [600.0, 900.0]
+    rotate()
+    workflow = make_workflow(simple_graph())
+
+    # when
+    res = start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
+    receiver.wait_for(1)
+    row = wait_until(lambda: RunCallback.objects.filter(run_id=res.json()["id"], attempts=1, state="pending").first())
+
+    # then
+    assert len(receiver.requests) == 1
+    assert row is not None
+    assert row.last_status_code == 500
+    assert row.last_error == "The callback URL answered 500."
+    assert row.next_attempt_at == row.updated_at + timedelta(seconds=600)
+
+
+def test_after_a_restart_the_schedulers_due_pass_sends_the_stored_attempt(
+    make_workflow, workspace, receiver_factory, rotate
+):
+    # given: attempt 1 failed before the restart, attempt 2 is due; no timer is alive for it
+    receiver = receiver_factory()
+    secret = rotate()
+    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    stored_attempt(run, attempts=1)
+
+    # when: the scheduler thread's pass
+    woken = callback_sweep()
+    receiver.wait_for(1)
+    row = wait_until(lambda: RunCallback.objects.filter(run=run, state="delivered").first())
+
+    # then
+    assert woken == 1
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0]["headers"]["webhook-id"] == f"run_{run.pk.hex}"
+    assert Webhook(secret).verify(receiver.requests[0]["body"], receiver.requests[0]["headers"])["data"]["output"] == {
+        "text": "DONE"
+    }
+    assert (row.attempts, row.last_status_code, row.last_error, row.next_attempt_at) == (2, 200, "", None)
+
+
+def test_two_concurrent_due_passes_send_each_stored_attempt_once(make_workflow, workspace, receiver_factory, rotate):
+    # given: five runs with an attempt due
+    receiver = receiver_factory()
+    rotate()
+    workflow = make_workflow(simple_graph())
+    runs = [finished_run(workspace, workflow, receiver.url) for _ in range(5)]
+    for run in runs:
+        stored_attempt(run, attempts=0)
+    barrier = threading.Barrier(2)
+    sent: list[int] = []
+
+    def due_pass():
+        try:
+            barrier.wait()
+            sent.append(callbacks.callback_send_due(wake=lambda run_id, delay_s: None))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=due_pass) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    # then
+    assert sum(sent) == 5
+    ids = sorted(r["headers"]["webhook-id"] for r in receiver.requests)
+    assert ids == sorted(f"run_{run.pk.hex}" for run in runs)
+    assert list(RunCallback.objects.values_list("state", "attempts").distinct()) == [("delivered", 1)]
+
+
+def test_a_repeated_or_early_celery_message_sends_nothing(make_workflow, workspace, receiver_factory, settings):
+    from runs.triggers.tasks import send_callback
+
+    receiver = receiver_factory()
+    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    row = stored_attempt(run, attempts=1, due_s_ago=-60)  # attempt 2 is due in a minute
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    send_callback.apply(args=[str(run.pk)])
+
+    assert receiver.requests == []
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("pending", 1)
+
+
+def test_a_last_attempt_whose_sender_stopped_is_given_up_not_sent_again(make_workflow, workspace, receiver_factory):
+    # given: the last attempt (4 with three backoff steps) was claimed, then its process stopped; the lease ran out
+    receiver = receiver_factory()
+    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    stored_attempt(run, attempts=4)
+
+    # when
+    sent = callbacks.callback_send_due(wake=lambda run_id, delay_s: None)
+
+    # then
+    assert sent == 0
+    assert receiver.requests == []
+    row = RunCallback.objects.get(run=run)
+    assert (row.state, row.attempts, row.next_attempt_at) == ("failed", 4, None)
+    assert row.last_error == "The last attempt's outcome was lost: its process stopped while sending."
+
+
+def test_the_run_detail_shows_the_callbacks_state_without_the_urls_query(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate
+):
+    # given: a callback URL that carries the receiver's token in its query, answered 500 once
+    receiver = receiver_factory(failures=1)
+    rotate()
+    workflow = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    run_id = start_run(client, workflow, callback_url=f"{receiver.url}?token=s3cr3t-t0ken", wait=10).json()["id"]
+    receiver.wait_for(2)
+    wait_until(lambda: RunCallback.objects.filter(run_id=run_id, state="delivered").exists())
+
+    # when
+    res = client.get(f"/api/v1/runs/{run_id}")
+
+    # then
+    assert res.status_code == 200
+    row = RunCallback.objects.get(run_id=run_id)
+    assert res.json()["callback"] == {
+        "url": receiver.url,
+        "source": "run",
+        "state": "delivered",
+        "attempts": 2,
+        "max_attempts": 4,
+        "last_status_code": 200,
+        "last_error": None,
+        "next_attempt_at": None,
+        "updated_at": row.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+    assert "s3cr3t-t0ken" not in res.content.decode()
+    assert receiver.requests[0]["body"]  # the receiver itself was called at the full URL
+    assert "whsec_" not in res.content.decode()
+
+
+def test_the_run_detail_shows_a_pending_attempt_and_no_callback_when_there_is_none(
+    make_workflow, client_for, editor, workspace
+):
+    workflow = make_workflow(simple_graph())
+    run = finished_run(workspace, workflow, "https://user:pw@hooks.example.com/in?token=abc#frag")
+    stored_attempt(run, attempts=2, due_s_ago=-30)
+    plain = finished_run(workspace, workflow, "")
+    client = client_for(editor, workspace)
+
+    shown = client.get(f"/api/v1/runs/{run.pk}").json()["callback"]
+    none = client.get(f"/api/v1/runs/{plain.pk}").json()["callback"]
+
+    row = RunCallback.objects.get(run=run)
+    assert shown == {
+        "url": "https://hooks.example.com/in",
+        "source": "run",
+        "state": "pending",
+        "attempts": 2,
+        "max_attempts": len(settings.CALLBACK_BACKOFF_S) + 1,
+        "last_status_code": 500,
+        "last_error": "The callback URL answered 500.",
+        "next_attempt_at": row.next_attempt_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": row.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+    assert none is None
+
+
+def test_an_attempts_error_never_quotes_the_urls_query_or_credentials():
+    url = "https://user:pw@hooks.example.com:8443/in?token=abc123#frag"
+
+    scrubbed = callbacks._scrub(f"Redirect to {url} refused; token=abc123 at user:pw@hooks.example.com", url)
+
+    assert scrubbed == "Redirect to https://hooks.example.com:8443/in refused; … at …@hooks.example.com"

@@ -163,7 +163,8 @@ def _scrub(message: str, url: str) -> str:
     """An attempt's error with the URL shown as `shown_url` (errors of the HTTP stack may quote it in full)."""
     parts = urlsplit(url)
     message = message.replace(url, shown_url(url))
-    for secret in (parts.query, parts.fragment, parts.password, parts.username):
+    userinfo = parts.netloc.rpartition("@")[0]
+    for secret in (parts.query, parts.fragment, userinfo):
         if secret:
             message = message.replace(secret, "…")
     return message

@@ -6,6 +6,7 @@ import time
 from standardwebhooks import Webhook
 
 from runs.models import Run
+from runs.triggers.callbacks import callback_json
 from runs.triggers.models import Delivery
 
 pytest_plugins = ["runs.testing.callback_receiver"]  # the receiver_factory fixture
@@ -54,6 +55,19 @@ def test_retries_stop_after_the_last_backoff_step(http, make_trigger, receiver_f
 
     assert len(receiver.requests) == 4  # the first attempt and one per backoff step
     assert [row[1] for row in _callback_log(trigger)] == ["failed"] * 4
+    shown = callback_json(Run.objects.get())
+    assert (shown["source"], shown["url"], shown["state"], shown["attempts"], shown["max_attempts"]) == (
+        "trigger",
+        receiver.url,
+        "failed",
+        4,
+        4,
+    )
+    assert (shown["last_status_code"], shown["last_error"], shown["next_attempt_at"]) == (
+        500,
+        "The callback URL answered 500.",
+        None,
+    )
 
 
 def test_a_callback_to_a_private_address_is_blocked_and_not_retried(http, make_trigger, receiver_factory, settings):
