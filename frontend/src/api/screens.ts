@@ -54,9 +54,23 @@ export interface StepRecord {
   usage: (Usage & { model?: string | null }) | null;
 }
 
+/** Where a run's outbound callback stands (GET /api/v1/runs/<id>); the URL comes without its query. */
+export interface RunCallback {
+  url: string | null;
+  source: "run" | "trigger";
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  max_attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  updated_at: string | null;
+}
+
 export interface RunDetail extends RunSummary {
   steps: StepRecord[];
   graph?: Graph;
+  callback?: RunCallback | null;
 }
 
 export interface RunPage {

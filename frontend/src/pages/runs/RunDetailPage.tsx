@@ -1,7 +1,7 @@
 /**
  * One run: the graph it executed (read-only) with the trace drawn over it, a timeline of its steps, the
  * selected step's input, output, error and usage, and the controls a role allows (rerun, rerun from a step,
- * cancel, approve or reject a waiting approval).
+ * cancel, approve or reject a waiting approval), and where its outbound callback stands.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
@@ -10,7 +10,7 @@ import { errorMessage } from "../../api/client";
 import { TERMINAL } from "../../api/events";
 import { decideStep, getRunDetail, getRunGraph, rerunRun } from "../../api/history";
 import { cancelRun, followRun } from "../../api/runs";
-import type { RunDetail, StepRecord } from "../../api/screens";
+import type { RunCallback, RunDetail, StepRecord } from "../../api/screens";
 import type { Role } from "../../api/types";
 import { getWorkflow } from "../../api/workflows";
 import { ErrorState, Loading } from "../../components/States";
@@ -20,6 +20,7 @@ import { JsonView } from "../common/JsonView";
 import { roleAtLeast } from "../common/roles";
 import { StatusChip, errorMessageOf, formatCost, formatDuration, formatTime } from "../common/status";
 import { runDuration, triggerLabel } from "./RunsPage";
+import { callbackSummary } from "./callback";
 import { Timeline } from "./Timeline";
 import { focusStep, nodeStatuses, stepLabel } from "./trace";
 import "../screens.css";
@@ -30,7 +31,9 @@ export default function RunDetailPage() {
   const run = useQuery({
     queryKey: ["run", runId],
     queryFn: () => getRunDetail(runId!),
-    refetchInterval: (q) => (q.state.data && TERMINAL.has(q.state.data.status) ? false : 3000),
+    // A finished run is polled slowly while its callback is still pending (retries can come later).
+    refetchInterval: (q) =>
+      !q.state.data || !TERMINAL.has(q.state.data.status) ? 3000 : q.state.data.callback?.state === "pending" ? 10000 : false,
     staleTime: 0,
   });
   const active = !!run.data && !TERMINAL.has(run.data.status);
@@ -215,6 +218,7 @@ function RunView({ run }: { run: RunDetail }) {
           ) : (
             <div className="muted pad">Select a step on the canvas or the timeline to see its input, output and error.</div>
           )}
+          {run.callback && <CallbackBox callback={run.callback} />}
           <RunIO run={run} />
         </aside>
       </div>
@@ -285,6 +289,22 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
           <span className="muted small-text">Runs the current draft from here, reusing the results of the steps before it — fix the draft first.</span>
         </div>
       )}
+    </div>
+  );
+}
+
+function CallbackBox({ callback }: { callback: RunCallback }) {
+  const summary = callbackSummary(callback, formatTime);
+  return (
+    <div className={`run-callback run-callback-${summary.tone}`} role="region" aria-label="Callback">
+      <h2>Callback</h2>
+      <p className="run-callback-state">{summary.text}</p>
+      {summary.detail && <p className="muted small-text">{summary.detail}</p>}
+      <p className="muted small-text">
+        {callback.source === "trigger" ? "Trigger's callback URL" : "Callback URL"}:{" "}
+        {callback.url ? <code>{callback.url}</code> : "removed"}
+        {callback.source === "trigger" && " · every attempt is in the trigger's delivery log"}
+      </p>
     </div>
   );
 }
