@@ -608,3 +608,22 @@ def test_an_attempts_error_never_quotes_the_urls_query_or_credentials():
     scrubbed = callbacks._scrub(f"Redirect to {url} refused; token=abc123 at user:pw@hooks.example.com", url)
 
     assert scrubbed == "Redirect to https://hooks.example.com:8443/in refused; … at …@hooks.example.com"
+
+
+def test_the_openapi_schema_documents_the_run_callback(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    callback = schema["components"]["schemas"]["RunOut"]["properties"]["callback"]
+    assert callback["nullable"] is True
+    assert callback["allOf"] == [{"$ref": "#/components/schemas/CallbackOut"}]
+    assert sorted(schema["components"]["schemas"]["CallbackOut"]["properties"]) == [
+        "attempts",
+        "last_error",
+        "last_status_code",
+        "max_attempts",
+        "next_attempt_at",
+        "source",
+        "state",
+        "updated_at",
+        "url",
+    ]
