@@ -152,14 +152,47 @@ def run_start(
             [{"field": "idempotency_key", "message": "A string of at most 200 characters."}],
         )
     try:
-        graph, pinned, is_draft = _startable(workflow, version, input)
+        run, queued = run_prepare(
+            workflow=workflow,
+            version=version,
+            input=input,
+            trigger=trigger,
+            by=by,
+            idempotency_key=idempotency_key,
+            callback_url=callback_url,
+        )
     except ApplicationError:
         # A repeat of an accepted request gets its run, even if the workflow or input would be refused now.
         existing = _existing_run(workflow, idempotency_key)
         if existing is not None:
             return existing
         raise
-    now = timezone.now()
+    # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
+    if not insert_together(run, [queued, *(with_rows(run) if with_rows else [])]):
+        existing = _existing_run(workflow, idempotency_key)
+        if existing is None:
+            raise IntegrityError("the run could not be stored")
+        return existing
+    if before_dispatch is not None:
+        before_dispatch(run)
+    transaction.on_commit(lambda: dispatch_run(run.pk))
+    return run
+
+
+def run_prepare(
+    *,
+    workflow,
+    version="draft",
+    input: dict,  # noqa: A002
+    trigger: dict | None = None,
+    by=None,
+    idempotency_key: str | None = None,
+    callback_url: str | None = None,
+) -> tuple[Run, RunEvent]:
+    """A new queued run and its first event, checked and built but not stored: `run_start` stores one, the
+    webhook ingest (runs/triggers/ingest.py) stores a group of them with one statement.
+    Raises ApplicationError (archived workflow, unknown version, broken draft, bad input)."""
+    graph, pinned, is_draft = _startable(workflow, version, input)
     run = Run(
         id=uuid.uuid4(),
         workspace_id=workflow.workspace_id,
@@ -174,17 +207,8 @@ def run_start(
         last_seq=1,
         callback_url=callback_url or "",
     )
-    queued = RunEvent(run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=now)
-    # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
-    if not insert_together(run, [queued, *(with_rows(run) if with_rows else [])]):
-        existing = _existing_run(workflow, idempotency_key)
-        if existing is None:
-            raise IntegrityError("the run could not be stored")
-        return existing
-    if before_dispatch is not None:
-        before_dispatch(run)
-    transaction.on_commit(lambda: dispatch_run(run.pk))
-    return run
+    queued = RunEvent(run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=timezone.now())
+    return run, queued
 
 
 def _existing_run(workflow, idempotency_key: str | None) -> Run | None:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connections, models, transaction
 
 
 @lru_cache(maxsize=32)
-def _insert_fields(model: type[models.Model]) -> tuple:
+def insert_fields(model: type[models.Model]) -> tuple:
     # An auto-increment primary key is left to the database.
     return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField)))
 
@@ -26,16 +26,16 @@ def _statement(primary: type[models.Model], dependents: tuple, alias: str) -> st
     quote = connection.ops.quote_name
 
     def columns(model) -> str:
-        return ", ".join(quote(f.column) for f in _insert_fields(model))
+        return ", ".join(quote(f.column) for f in insert_fields(model))
 
-    fields = _insert_fields(primary)
+    fields = insert_fields(primary)
     sql = [
         f"WITH p AS (INSERT INTO {quote(primary._meta.db_table)} ({columns(primary)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING 1)"
     ]
     for i, model in enumerate(dependents):
         # INSERT … SELECT does not coerce untyped parameters like VALUES does: cast each to its column type.
-        casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in _insert_fields(model))
+        casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in insert_fields(model))
         sql.append(
             f", d{i} AS (INSERT INTO {quote(model._meta.db_table)} ({columns(model)}) "
             f"SELECT {casts} WHERE EXISTS (SELECT 1 FROM p))"
@@ -74,7 +74,7 @@ def insert_together(primary: models.Model, dependents: list[models.Model], *, us
         return True
     params = []
     for obj in (primary, *dependents):
-        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in _insert_fields(type(obj))]
+        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in insert_fields(type(obj))]
     sql = _statement(type(primary), tuple(type(obj) for obj in dependents), connection.alias)
     with server_side_cursor(connection) as cursor:
         cursor.execute(sql, params, prepare=True)

@@ -248,6 +248,10 @@ WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minim
 WEBHOOK_TOLERANCE_S = env_int("TRELLIS_WEBHOOK_TOLERANCE_S", 300, minimum=1)
 WEBHOOK_RATE_LIMIT_PER_MIN = env_int("TRELLIS_WEBHOOK_RATE_LIMIT", 600, minimum=0)  # per trigger; 0 = unlimited
 WEBHOOK_MAX_WAIT_S = env_int("TRELLIS_WEBHOOK_MAX_WAIT_S", 300, minimum=1)  # cap for ?wait= and sync triggers
+# Webhooks that arrive together are stored with one statement (runs/triggers/ingest.py): at most this many
+# per group (0 turns grouping off), and this many groups being written at once per web process.
+WEBHOOK_GROUP_MAX = env_int("TRELLIS_WEBHOOK_GROUP_MAX", 64, minimum=0)
+WEBHOOK_GROUPS_IN_FLIGHT = env_int("TRELLIS_WEBHOOK_GROUPS_IN_FLIGHT", 1, minimum=1)
 WEBHOOK_THREADS = env_int("TRELLIS_WEBHOOK_THREADS", 8, minimum=1)  # per web process: DB work of the async endpoints
 WEBHOOK_SECRET_GRACE_S = env_int("TRELLIS_WEBHOOK_SECRET_GRACE_S", 86400, minimum=0)  # old secret after rotation
 DELIVERY_RETENTION_DAYS = env_int("TRELLIS_DELIVERY_RETENTION_DAYS", 30, minimum=1)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from runs.triggers import ingest
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import STOP_STATUSES, Listener
 from runs.triggers.webhooks import InboundRequest, webhook_receive
@@ -66,6 +67,13 @@ async def _handle(request, key: str, *, test: bool):
 async def respond(inbound: InboundRequest) -> tuple[int, dict, dict]:
     """Answer one webhook call: (status, JSON body, headers). Shared by the Django views and the
     lean ASGI endpoint (runs/triggers/asgi.py) that serves /hooks/ under uvicorn."""
+    if inbound.wait is None and not inbound.test and ingest.enabled():
+        answer = await ingest.accept(inbound)
+        if isinstance(answer, ApplicationError):
+            return answer.status, error_body(answer.code, answer.message, answer.details), dict(answer.headers)
+        if answer is not None:
+            headers = {"Idempotent-Replayed": "true"} if answer.duplicate else {}
+            return 202, {"run_id": str(answer.run.pk), "status": answer.run.status, **run_urls(answer.run.pk)}, headers
     listener = await Listener.open()  # no I/O until a run is joined
     try:
         accepted = await in_thread(webhook_receive)(inbound, on_run=listener.join)

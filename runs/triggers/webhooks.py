@@ -38,6 +38,13 @@ class InboundRequest:
     content_length: int | None
     read_body: object  # callable(max_bytes) -> bytes
     wait: str | None = None  # the ?wait= value, unparsed
+    _body: bytes | None = field(default=None, repr=False)
+
+    def body_upto(self, max_bytes: int) -> bytes:
+        """The body, read once: a call the grouped ingest leaves to webhook_receive is checked twice."""
+        if self._body is None:
+            self._body = self.read_body(max_bytes)
+        return self._body
 
 
 @dataclass
@@ -84,7 +91,33 @@ def webhook_receive(request: InboundRequest, *, on_run=None) -> Accepted:
         raise
 
 
-def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) -> Accepted:
+@dataclass
+class Admission:
+    """A webhook call that passed every check: what its run is started with."""
+
+    run_input: dict
+    trigger_info: dict
+    request_id: str  # tells a new run from the first run of a repeated idempotency key
+    message_id: str
+    idempotency_key: str | None
+    wait_s: float | None
+    status_code: int  # of the answer: 200 when the caller waits for the result, else 202
+
+    def log_line(self, trigger: Trigger, request: InboundRequest, run, started: float, outcome=Outcome.ACCEPTED):
+        return Delivery(
+            trigger_id=trigger.pk,
+            outcome=outcome,
+            status_code=self.status_code,
+            run_id=run.pk,
+            test=request.test,
+            message_id=self.message_id[:255],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+
+def admit(trigger: Trigger, request: InboundRequest) -> Admission:
+    """Every check of one call against its trigger, cheapest first, or ApplicationError. Stores nothing
+    (the rate limit counts the call)."""
     if not trigger.enabled or getattr(trigger.workflow, "archived_at", None) is not None:
         raise ApplicationError("not_found", "No such webhook.", status=404)
     wait_s = _wait_seconds(trigger, request.wait)
@@ -106,39 +139,41 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
     }
     if request.test:
         trigger_info["test"] = True
+    return Admission(
+        run_input=run_input,
+        trigger_info=trigger_info,
+        request_id=request_id,
+        message_id=message_id,
+        idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
+        wait_s=wait_s,
+        status_code=200 if wait_s else 202,
+    )
 
+
+def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) -> Accepted:
     from runs.services import run_start
 
-    status_code = 200 if wait_s else 202
-
-    def log_line(run, outcome: str = Outcome.ACCEPTED) -> Delivery:
-        return Delivery(
-            trigger_id=trigger.pk,
-            outcome=outcome,
-            status_code=status_code,
-            run_id=run.pk,
-            test=request.test,
-            message_id=message_id[:255],
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
-
+    admission = admit(trigger, request)
+    wait_s = admission.wait_s
     run = run_start(
         workflow=trigger.workflow,
         version="draft" if request.test else "published",
-        input=run_input,
-        trigger=trigger_info,
+        input=admission.run_input,
+        trigger=admission.trigger_info,
         by=None,
-        idempotency_key=idempotency_key(trigger.pk, message_id, test=request.test) if message_id else None,
+        idempotency_key=admission.idempotency_key,
         # Stored with the run in one statement: a run is dispatched only once its log line exists too.
-        with_rows=lambda run: [log_line(run)],
+        with_rows=lambda run: [admission.log_line(trigger, request, run, started)],
         before_dispatch=(lambda run: on_run(run.pk)) if on_run is not None and wait_s else None,
     )
-    duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != request_id
+    duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != admission.request_id
     if duplicate:
         if on_run is not None and wait_s:
             on_run(run.pk)
-        log_line(run, Outcome.DUPLICATE).save(force_insert=True)
-    return Accepted(trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=status_code, duplicate=duplicate)
+        admission.log_line(trigger, request, run, started, Outcome.DUPLICATE).save(force_insert=True)
+    return Accepted(
+        trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=admission.status_code, duplicate=duplicate
+    )
 
 
 def idempotency_key(trigger_id, message_id: str, *, test: bool = False) -> str:
@@ -191,7 +226,7 @@ def _read_limited(request: InboundRequest) -> bytes:
             [{"accepted": list(SUPPORTED_TYPES)}],
             status=415,
         )
-    body = request.read_body(limit + 1)
+    body = request.body_upto(limit + 1)
     if len(body) > limit:
         raise too_big
     if body and not request.content_type:

@@ -1,0 +1,237 @@
+"""Grouped webhook ingest: the fast path for `POST /hooks/<key>` on PostgreSQL.
+
+Webhooks that arrive while the previous group is being written are accepted together: one trip to a
+database thread, the runs, their first events and their delivery-log lines stored by one statement,
+one hand-over to the dispatcher. The checks are the ones `webhooks.webhook_receive` makes (`admit`),
+against a trigger kept per process (`lookup.cached_webhook_trigger`); the statement stores a run only
+where that trigger's rows are still what was read (`lookup.guard_sql`).
+
+Answers are the full path's: a refusal is given only once the trigger has been read afresh and found
+unchanged, and logged; a repeated idempotency key gets the first run. A call that waits for its
+result, or whose trigger changed since it was read, is left to `webhook_receive` (FULL_PATH), which
+reads the trigger afresh. Every call is checked, and counted by the rate limit, once — except one
+that met a changed trigger, which the full path checks (and counts) again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from runs.dispatch import dispatch_run
+from runs.models import Run, RunEvent
+from runs.triggers.lookup import cached_webhook_trigger, forget, guard_sql, webhook_trigger
+from runs.triggers.models import Delivery, Outcome, Trigger
+from runs.triggers.threads import in_thread
+from runs.triggers.webhooks import Accepted, Admission, InboundRequest, _reject, admit
+from trellis.db import insert_fields, server_side_cursor
+from trellis.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# The answer for a call that this path leaves to webhook_receive.
+FULL_PATH = None
+
+
+def enabled() -> bool:
+    return settings.WEBHOOK_GROUP_MAX > 0 and connection.vendor == "postgresql"
+
+
+@dataclass
+class _Staged:
+    """A call that passed its checks, with the rows to store for it."""
+
+    index: int
+    request: InboundRequest
+    trigger: Trigger
+    admission: Admission
+    run: Run
+    rows: list  # the queued event, then the delivery-log line
+    started: float
+
+
+def accept_group(requests: list[InboundRequest]) -> list[Accepted | ApplicationError | None]:
+    """Accept a group of webhook calls (not test calls, not waiting ones): per call, an Accepted, the
+    ApplicationError to answer, or FULL_PATH."""
+    answers: list[Accepted | ApplicationError | None] = [FULL_PATH] * len(requests)
+    staged = []
+    for index, request in enumerate(requests):
+        try:
+            item = _stage(index, request, time.monotonic())
+        except ApplicationError as error:
+            answers[index] = error
+            continue
+        except Exception:
+            logger.exception("webhook %s…: left to the full path", request.key[:8])
+            continue
+        if item is not None:
+            staged.append(item)
+    if staged:
+        _store(staged, answers)
+    return answers
+
+
+def _stage(index: int, request: InboundRequest, started: float) -> _Staged | None:
+    """Check one call against the cached trigger and build its rows; None leaves it to the full path."""
+    from runs.services import run_prepare
+
+    trigger = cached_webhook_trigger(request.key)
+    if trigger is None:  # a miss was read afresh
+        raise ApplicationError("not_found", "No such webhook.", status=404)
+    try:
+        admission = admit(trigger, request)
+        if admission.wait_s:
+            return None  # a sync-mode trigger: the full path listens to the run before dispatching it
+        run, queued = run_prepare(
+            workflow=trigger.workflow,
+            version="published",
+            input=admission.run_input,
+            trigger=admission.trigger_info,
+            idempotency_key=admission.idempotency_key,
+        )
+    except ApplicationError as error:
+        # A refusal stands only if the trigger is as it was read: a re-enabled trigger or a rotated
+        # secret must not be refused from the cache. (Checking again would count the call twice.)
+        fresh = webhook_trigger(request.key, test=False)
+        if fresh is None or fresh.guard != trigger.guard:
+            forget(request.key)
+            return None
+        _reject(trigger, request, error, started)
+        raise
+    rows = [queued, admission.log_line(trigger, request, run, started)]
+    return _Staged(index, request, trigger, admission, run, rows, started)
+
+
+def _store(staged: list[_Staged], answers: list) -> None:
+    stored, current = _insert(staged)
+    dispatched = []
+    for item in staged:
+        if item.trigger.pk not in current:
+            forget(item.request.key)  # changed since it was read: the full path reads it again
+        elif item.run.pk in stored:
+            item.run._state.adding, item.run._state.db = False, "default"
+            answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
+            dispatched.append(item.run.pk)
+        else:
+            answers[item.index] = _first_run(item)
+    transaction.on_commit(lambda: [dispatch_run(run_id) for run_id in dispatched])
+
+
+def _first_run(item: _Staged) -> Accepted | None:
+    """A repeated idempotency key: the first run, and a `duplicate` line in the log."""
+    first = Run.objects.filter(workflow_id=item.trigger.workflow_id, idempotency_key=item.run.idempotency_key).first()
+    if first is None:
+        return FULL_PATH
+    line = item.admission.log_line(item.trigger, item.request, first, item.started, Outcome.DUPLICATE)
+    line.save(force_insert=True)
+    return Accepted(item.trigger.pk, first, None, 202, duplicate=True)
+
+
+@lru_cache(maxsize=1)
+def _statement() -> str:
+    """Runs, events and log lines as one array per column (`unnest`): one prepared statement for any size.
+    A run goes in only if its trigger's guard matches and its idempotency key is new; its rows only with it."""
+    from builder.models import Workflow
+
+    quote = connection.ops.quote_name
+
+    def columns(model) -> str:
+        return ", ".join(quote(f.column) for f in insert_fields(model))
+
+    def arrays(model) -> str:
+        return ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in insert_fields(model))
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    t, w = Trigger._meta, Workflow._meta
+    run_pk = quote(Run._meta.pk.column)
+    run_id = quote(RunEvent._meta.get_field("run").column)
+    log_run_id = quote(Delivery._meta.get_field("run_id").column)
+    return (
+        f"WITH current AS (SELECT t.{quote(t.pk.column)} AS id FROM {table(Trigger)} t "
+        f"JOIN {table(Workflow)} w ON w.{quote(w.pk.column)} = t.{quote(t.get_field('workflow').column)} "
+        f"JOIN unnest(%s::uuid[], %s::text[]) AS seen(id, guard) ON seen.id = t.{quote(t.pk.column)} "
+        f"WHERE {guard_sql()} = seen.guard), "
+        f"r AS (SELECT * FROM unnest({arrays(Run)}, %s::uuid[]) AS r({columns(Run)}, trigger_id)), "
+        f"p AS (INSERT INTO {table(Run)} ({columns(Run)}) SELECT {columns(Run)} FROM r "
+        f"WHERE r.trigger_id IN (SELECT id FROM current) ON CONFLICT DO NOTHING RETURNING {run_pk}), "
+        f"e AS (INSERT INTO {table(RunEvent)} ({columns(RunEvent)}) SELECT * FROM unnest({arrays(RunEvent)}) "
+        f"AS e({columns(RunEvent)}) WHERE e.{run_id} IN (SELECT * FROM p)), "
+        f"d AS (INSERT INTO {table(Delivery)} ({columns(Delivery)}) SELECT * FROM unnest({arrays(Delivery)}) "
+        f"AS d({columns(Delivery)}) WHERE d.{log_run_id} IN (SELECT * FROM p)) "
+        f"SELECT ARRAY(SELECT * FROM p), ARRAY(SELECT id FROM current)"
+    )
+
+
+def _column_values(objects: list) -> list[list]:
+    """One list per column of the objects' model, the values as the ORM would write them."""
+    fields = insert_fields(type(objects[0]))
+    return [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects] for f in fields]
+
+
+def _insert(staged: list[_Staged]) -> tuple[set, set]:
+    """Store the staged runs with their rows; returns (ids of the runs stored, ids of the triggers found
+    unchanged)."""
+    guards = {item.trigger.pk: item.trigger.guard for item in staged}
+    params = [list(guards), list(guards.values())]
+    params += _column_values([item.run for item in staged]) + [[item.trigger.pk for item in staged]]
+    for position in range(2):  # the queued event, then the log line
+        params += _column_values([item.rows[position] for item in staged])
+    with server_side_cursor(connection) as cursor:
+        cursor.execute(_statement(), params, prepare=True)
+        stored, current = cursor.fetchone()
+    return set(stored), set(current)
+
+
+class Grouper:
+    """Per process, on the event loop: calls that arrive while a group is being written wait and go
+    together in the next one. A lone call is written at once (no added latency)."""
+
+    def __init__(self):
+        self.waiting: list[tuple[InboundRequest, asyncio.Future]] = []
+        self.in_flight = 0
+
+    async def accept(self, request: InboundRequest) -> Accepted | ApplicationError | None:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((request, future))
+        if self.in_flight < settings.WEBHOOK_GROUPS_IN_FLIGHT:
+            self._write_next()
+        return await future
+
+    def _write_next(self) -> None:
+        group, self.waiting = self.waiting[: settings.WEBHOOK_GROUP_MAX], self.waiting[settings.WEBHOOK_GROUP_MAX :]
+        self.in_flight += 1
+        task = asyncio.ensure_future(in_thread(accept_group)([request for request, _future in group]))
+        task.add_done_callback(lambda done: self._written(group, done))
+
+    def _written(self, group, done: asyncio.Future) -> None:
+        self.in_flight -= 1
+        error = done.exception()
+        answers = done.result() if error is None else [FULL_PATH] * len(group)  # the full path tries again
+        for (_request, future), answer in zip(group, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+        if error is not None:  # the statement is atomic: nothing of the group was stored
+            logger.error("grouped webhook ingest failed", exc_info=error)
+        if self.waiting:
+            self._write_next()
+
+
+_groupers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def accept(request: InboundRequest) -> Accepted | ApplicationError | None:
+    """Accept one call with the others of its group: an Accepted, an ApplicationError, or FULL_PATH."""
+    loop = asyncio.get_running_loop()
+    grouper = _groupers.get(loop)
+    if grouper is None:  # one per event loop: its futures belong to that loop
+        grouper = _groupers[loop] = Grouper()
+    return await grouper.accept(request)
