@@ -22,22 +22,23 @@ from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.runs")
 
-# Called with the fresh Run after the transaction that made it terminal commits.
-RUN_FINISHED_LISTENERS: list[Callable[[Run], None]] = []
+# Called with the Run inside the transaction that makes it terminal: what they write commits with the run's
+# end, so a process that dies right after that commit cannot lose it (a callback's first attempt). Work
+# for after the commit goes through `transaction.on_commit`.
+RUN_FINISHING_LISTENERS: list[Callable[[Run], None]] = []
 
 
-def notify_finished(run_id, run: Run | None = None) -> None:
-    if not RUN_FINISHED_LISTENERS:
+def notify_finishing(run_id, run: Run | None = None) -> None:
+    if not RUN_FINISHING_LISTENERS:
         return
     if run is None:
-        run = Run.objects.filter(pk=run_id).first()
-    if run is None:
-        return
-    for listener in list(RUN_FINISHED_LISTENERS):
+        run = Run.objects.get(pk=run_id)
+    for listener in list(RUN_FINISHING_LISTENERS):
         try:
-            listener(run)
+            with transaction.atomic():  # a savepoint: a failing listener's writes go, the run's end stays
+                listener(run)
         except Exception:
-            log.exception("run-finished listener %r failed for run %s", listener, run_id)
+            log.exception("run-finishing listener %r failed for run %s", listener, run_id)
 
 
 def _start_node(graph: dict) -> dict | None:
@@ -296,7 +297,7 @@ def run_cancel(*, run: Run, by=None) -> Run:
         events.publish_event(
             run_id=run.pk, type="run.finished", data={"status": RunStatus.CANCELLED, "output": None, "error": error}
         )
-        transaction.on_commit(lambda: notify_finished(run.pk))
+        notify_finishing(run.pk)
     return Run.objects.get(pk=run.pk)
 
 

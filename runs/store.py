@@ -270,7 +270,7 @@ def _take_lease(sql: _Sql, params: list) -> Run | None:
 
 class DjangoStore:
     def __init__(self) -> None:
-        # Run rows as acquired, so that run-finished listeners get the run without another query.
+        # Run rows as acquired, so that run-finishing listeners get the run without another query.
         self._acquired: dict[str, Run] = {}
 
     def acquire(self, run_id: str, owner: str, lease_s: float) -> RunSnapshot | None:
@@ -337,8 +337,9 @@ class DjangoStore:
         updated = [r for r in commit.steps if r.persisted]
         waiting = commit.release and fields.get("status") == RunStatus.WAITING
         # Raw SQL: this runs once per step, and the ORM's query building was most of its cost. On
-        # PostgreSQL a plain step commit is a single statement in autocommit: one round trip.
-        single = sql.pg and not updated and not waiting
+        # PostgreSQL a plain step commit is a single statement in autocommit: one round trip. The final
+        # commit is a transaction, which the run-finishing listeners' writes join.
+        single = sql.pg and not updated and not waiting and not terminal
         with contextlib.ExitStack() as stack:
             if not single:
                 stack.enter_context(transaction.atomic())
@@ -377,13 +378,13 @@ class DjangoStore:
             if messages:
                 transaction.on_commit(lambda: events.broadcast(run_id, messages))
             if terminal:
-                from runs.services import notify_finished
+                from runs.services import notify_finishing
 
                 if acquired is not None:
                     for name, value in fields.items():
                         setattr(acquired, name, value)
                     acquired.last_seq = last_seq
-                transaction.on_commit(lambda: notify_finished(run_id, run=acquired))
+                notify_finishing(run_id, run=acquired)
         return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
 
     def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:

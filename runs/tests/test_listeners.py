@@ -1,27 +1,33 @@
-"""RUN_FINISHED_LISTENERS are called once, after commit, with the terminal run."""
-
-import time
+"""RUN_FINISHING_LISTENERS are called once, inside the transaction that makes the run terminal."""
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from runs import services
 from runs.dispatch import dispatch_run
+from runs.models import RunEvent
 from runs.services import run_wait
 from runs.tests.helpers import line, node, start
 
 
 @pytest.mark.django_db(transaction=True)
-def test_listeners_hear_about_finished_runs(make_run, monkeypatch):
+def test_listeners_hear_about_finishing_runs_inside_the_final_transaction(make_run, monkeypatch):
     heard = []
-    monkeypatch.setattr(services, "RUN_FINISHED_LISTENERS", [lambda run: heard.append((run.pk, run.status))])
+
+    def listener(run):
+        heard.append((run.pk, run.status, connection.in_atomic_block))
+        # a write of the listener commits with the run's end
+        RunEvent.objects.create(run=run, seq=10_000, type="test.heard", data={}, ts=timezone.now())
+
+    monkeypatch.setattr(services, "RUN_FINISHING_LISTENERS", [listener])
     run = make_run(line(start(), node("end", "end", output="'done'")))
     dispatch_run(run.pk)
     run = run_wait(run_id=run.pk, timeout_s=10)
+
     assert run.status == "succeeded"
-    deadline = time.monotonic() + 5
-    while not heard and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert heard == [(run.pk, "succeeded")]
+    assert heard == [(run.pk, "succeeded", True)]
+    assert RunEvent.objects.filter(run=run, type="test.heard").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,13 +35,13 @@ def test_a_failing_listener_does_not_break_the_run_or_other_listeners(make_run, 
     heard = []
 
     def broken(run):
+        RunEvent.objects.create(run=run, seq=10_000, type="test.broken", data={}, ts=timezone.now())
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "RUN_FINISHED_LISTENERS", [broken, lambda run: heard.append(run.status)])
+    monkeypatch.setattr(services, "RUN_FINISHING_LISTENERS", [broken, lambda run: heard.append(run.status)])
     run = make_run(line(start(), node("end", "end")))
     dispatch_run(run.pk)
+
     assert run_wait(run_id=run.pk, timeout_s=10).status == "succeeded"
-    deadline = time.monotonic() + 5
-    while not heard and time.monotonic() < deadline:
-        time.sleep(0.01)
     assert heard == ["succeeded"]
+    assert not RunEvent.objects.filter(run=run, type="test.broken").exists()  # its write was rolled back

@@ -477,6 +477,29 @@ def test_after_a_restart_the_schedulers_due_pass_sends_the_stored_attempt(
     assert (row.attempts, row.last_status_code, row.last_error, row.next_attempt_at) == (2, 200, "", None)
 
 
+def test_the_first_attempt_is_stored_with_the_runs_end_so_a_crash_after_the_commit_loses_nothing(
+    make_workflow, client_for, editor, workspace, receiver_factory, rotate, monkeypatch
+):
+    # given: the process "dies" right after the run's final commit (the sender it wakes never runs)
+    receiver = receiver_factory()
+    rotate()
+    monkeypatch.setattr(callbacks, "_wake", lambda run_id, delay_s: None)
+    res = start_run(client_for(editor, workspace), make_workflow(simple_graph()), callback_url=receiver.url)
+    run = run_wait(run_id=res.json()["id"], timeout_s=10)
+    assert run.status == "succeeded"
+    row = RunCallback.objects.get(run=run)
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert receiver.requests == []
+
+    # when: after the restart, the scheduler's due-pass
+    monkeypatch.undo()
+    callback_sweep()
+    receiver.wait_for(1)
+
+    # then
+    assert wait_until(lambda: RunCallback.objects.filter(run=run, state="delivered").first()).attempts == 1
+
+
 def test_two_concurrent_due_passes_send_each_stored_attempt_once(make_workflow, workspace, receiver_factory, rotate):
     # given: five runs with an attempt due
     receiver = receiver_factory()

@@ -1,8 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger(__name__)
 
 
 class TriggersConfig(AppConfig):
@@ -14,14 +10,10 @@ class TriggersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from runs.services import RUN_FINISHING_LISTENERS
         from runs.triggers import callbacks, scheduler
 
-        try:
-            from runs.services import RUN_FINISHED_LISTENERS
-        except ImportError:  # the engine is not there (yet): no callbacks
-            logger.warning("runs.services.RUN_FINISHED_LISTENERS missing: outbound callbacks are off")
-        else:
-            if callbacks.on_run_finished not in RUN_FINISHED_LISTENERS:
-                RUN_FINISHED_LISTENERS.append(callbacks.on_run_finished)
+        if callbacks.on_run_finishing not in RUN_FINISHING_LISTENERS:
+            RUN_FINISHING_LISTENERS.append(callbacks.on_run_finishing)
         if scheduler.should_autostart():
             scheduler.start_thread()

@@ -185,12 +185,13 @@ def _lease_s() -> float:
     return settings.CALLBACK_TIMEOUT_S + 60.0
 
 
-def on_run_finished(run) -> None:
-    """RUN_FINISHED_LISTENERS hook (called on commit): store the first attempt, due now, and wake a sender."""
-    if not _has_callback(run):
-        return
-    callback_ensure(run_id=run.pk)
-    _wake(run.pk, delay_s=0)
+def on_run_finishing(run) -> None:
+    """RUN_FINISHING_LISTENERS hook, inside the transaction that finishes the run: the first attempt is stored,
+    due now, with the run's end (a process that dies right after that commit cannot lose the callback), and a
+    sender is woken once it commits."""
+    if _has_callback(run):
+        callback_ensure(run_id=run.pk)
+        transaction.on_commit(lambda: _wake(run.pk, delay_s=0))
 
 
 def callback_ensure(*, run_id) -> RunCallback | None:
