@@ -164,13 +164,13 @@ def run_start(
         )
     except ApplicationError:
         # A repeat of an accepted request gets its run, even if the workflow or input would be refused now.
-        existing = _existing_run(workflow, idempotency_key)
+        existing = run_for_idempotency_key(workflow, idempotency_key)
         if existing is not None:
             return existing
         raise
     # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
     if not insert_together(run, [queued, *(with_rows(run) if with_rows else [])]):
-        existing = _existing_run(workflow, idempotency_key)
+        existing = run_for_idempotency_key(workflow, idempotency_key)
         if existing is None:
             raise IntegrityError("the run could not be stored")
         return existing
@@ -212,7 +212,8 @@ def run_prepare(
     return run, queued
 
 
-def _existing_run(workflow, idempotency_key: str | None) -> Run | None:
+def run_for_idempotency_key(workflow, idempotency_key: str | None) -> Run | None:
+    """The run an earlier request with this idempotency key started, if any."""
     if not idempotency_key:
         return None
     return Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 # The answer for a call that this path leaves to webhook_receive.
 FULL_PATH = None
+GROUP_MAX_BYTES = 4 * 1024 * 1024
 
 
 def enabled() -> bool:
@@ -71,20 +72,25 @@ def accept_group(requests: list[InboundRequest]) -> list[Accepted | ApplicationE
         except Exception:
             logger.exception("webhook %s…: left to the full path", request.key[:8])
             continue
-        if item is not None:
+        if isinstance(item, _Staged):
             staged.append(item)
+        else:
+            answers[index] = item
     if staged:
         _store(staged, answers)
     return answers
 
 
-def _stage(index: int, request: InboundRequest, started: float) -> _Staged | None:
-    """Check one call against the cached trigger and build its rows; None leaves it to the full path."""
-    from runs.services import run_prepare
+def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Accepted | None:
+    """Check one call against the cached trigger and build its rows; None leaves it to the full path.
+    Refusals are raised (ApplicationError); a repeat of an accepted call that would be refused now gets its
+    first run (Accepted), as in run_start."""
+    from runs.services import run_for_idempotency_key, run_prepare
 
     trigger = cached_webhook_trigger(request.key)
     if trigger is None:  # a miss was read afresh
         raise ApplicationError("not_found", "No such webhook.", status=404)
+    admission = None
     try:
         admission = admit(trigger, request)
         if admission.wait_s:
@@ -103,6 +109,9 @@ def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Non
         if fresh is None or fresh.guard != trigger.guard:
             forget(request.key)
             return None
+        first = admission and run_for_idempotency_key(trigger.workflow, admission.idempotency_key)
+        if first:
+            return _repeat(trigger, request, admission, first, started)
         _reject(trigger, request, error, started)
         raise
     rows = [queued, admission.log_line(trigger, request, run, started)]
@@ -110,6 +119,8 @@ def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Non
 
 
 def _store(staged: list[_Staged], answers: list) -> None:
+    from runs.services import run_for_idempotency_key
+
     stored, current = _insert(staged)
     dispatched = []
     for item in staged:
@@ -120,18 +131,15 @@ def _store(staged: list[_Staged], answers: list) -> None:
             answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
             dispatched.append(item.run.pk)
         else:
-            answers[item.index] = _first_run(item)
+            first = run_for_idempotency_key(item.trigger.workflow, item.run.idempotency_key)
+            answers[item.index] = first and _repeat(item.trigger, item.request, item.admission, first, item.started)
     transaction.on_commit(lambda: [dispatch_run(run_id) for run_id in dispatched])
 
 
-def _first_run(item: _Staged) -> Accepted | None:
+def _repeat(trigger, request, admission, first: Run, started: float) -> Accepted:
     """A repeated idempotency key: the first run, and a `duplicate` line in the log."""
-    first = Run.objects.filter(workflow_id=item.trigger.workflow_id, idempotency_key=item.run.idempotency_key).first()
-    if first is None:
-        return FULL_PATH
-    line = item.admission.log_line(item.trigger, item.request, first, item.started, Outcome.DUPLICATE)
-    line.save(force_insert=True)
-    return Accepted(item.trigger.pk, first, None, 202, duplicate=True)
+    admission.log_line(trigger, request, first, started, Outcome.DUPLICATE).save(force_insert=True)
+    return Accepted(trigger.pk, first, None, 202, duplicate=True)
 
 
 @lru_cache(maxsize=1)
@@ -207,7 +215,13 @@ class Grouper:
         return await future
 
     def _write_next(self) -> None:
-        group, self.waiting = self.waiting[: settings.WEBHOOK_GROUP_MAX], self.waiting[settings.WEBHOOK_GROUP_MAX :]
+        size, total = 0, 0
+        for request, _future in self.waiting[: settings.WEBHOOK_GROUP_MAX]:
+            total += request.content_length or 0
+            size += 1
+            if total >= GROUP_MAX_BYTES:  # one statement's parameters stay a few MB, whatever the bodies
+                break
+        group, self.waiting = self.waiting[:size], self.waiting[size:]
         self.in_flight += 1
         task = asyncio.ensure_future(in_thread(accept_group)([request for request, _future in group]))
         task.add_done_callback(lambda done: self._written(group, done))

@@ -160,3 +160,47 @@ def test_when_a_group_fails_each_call_is_answered_by_the_full_path(http, make_tr
     assert [r.status_code for r in responses] == [202] * 3
     assert Run.objects.count() == 3
     assert outcomes(trigger) == ["accepted"] * 3
+
+
+def test_a_repeat_of_an_accepted_call_gets_its_run_even_if_the_input_would_be_refused_now(http, make_trigger, workflow):
+    import copy
+
+    from builder.models import WorkflowVersion
+
+    trigger, secret = make_trigger()
+    headers = signed(secret, msg_id="msg_retried")
+    first = post(http, trigger, headers=headers)
+    strict = copy.deepcopy(workflow.draft_graph)
+    strict["nodes"][0]["config"]["input_schema"]["required"] = ["message", "count"]
+    v2 = WorkflowVersion.objects.create(workflow=workflow, number=2, graph=strict, checksum="2" * 64)
+    workflow.published_version = v2
+    workflow.save(update_fields=["published_version"])
+    post(http, trigger, headers=signed(secret))  # refused (no count): the trigger is read afresh and cached
+
+    repeat = post(http, trigger, headers=headers)
+
+    assert first.status_code == repeat.status_code == 202
+    assert repeat.json()["run_id"] == first.json()["run_id"]
+    assert repeat.headers["idempotent-replayed"] == "true"
+    assert outcomes(trigger) == ["accepted", "rejected", "duplicate"]
+
+
+def test_a_group_stops_at_its_byte_budget(http, make_trigger, monkeypatch):
+    trigger, secret = make_trigger()
+    groups, first = [], threading.Event()
+    real_insert = ingest._insert
+
+    def slow_first_insert(staged):
+        groups.append(len(staged))
+        if not first.is_set():
+            first.set()
+            time.sleep(0.3)
+        return real_insert(staged)
+
+    monkeypatch.setattr(ingest, "_insert", slow_first_insert)
+    monkeypatch.setattr(ingest, "GROUP_MAX_BYTES", len(BODY) * 3)  # three bodies per group at most
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(lambda _: post(http, trigger, headers=signed(secret)).status_code, range(12)))
+
+    assert codes == [202] * 12
+    assert sum(groups) == 12 and max(groups) == 3
