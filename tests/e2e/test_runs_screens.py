@@ -160,3 +160,22 @@ def test_usage_and_audit_pages_summarise_the_workspace(page, api, shot):
     expect(log.get_by_role("row").filter(has_text="workflow.published").first).to_contain_text("demo@trellis.local")
     expect(log.get_by_role("row").filter(has_text="workflow.created").first).to_contain_text("Usage sample")
     shot(page, "26-audit-log")
+
+
+def test_a_runs_callback_shows_where_it_stands_without_the_urls_token(page, api, shot):
+    # given a run started through the API with a callback URL whose host does not resolve
+    wf = api.workflow("Calls back", graph(transform("t", "Tidy", {"x": "workflow.input.message"})), publish="first")
+    body = {"input": {"message": "hi"}, "callback_url": "http://receiver.invalid/hooks/trellis?token=s3cret-token"}
+    run = api.call("POST", f"workflows/{wf}/runs", body)
+    api.wait_for(run["id"], {"succeeded"})
+
+    # when its page is opened
+    page.goto(f"/runs/{run['id']}")
+
+    # then the Callback section says the first attempt failed, when the next one is, and why,
+    # showing the URL without its query
+    box = page.get_by_role("region", name="Callback")
+    expect(box).to_contain_text(re.compile(r"Attempt 1 of \d+ failed; next attempt at"), timeout=10_000)
+    expect(box).to_contain_text("http://receiver.invalid/hooks/trellis")
+    expect(box).not_to_contain_text("s3cret-token")
+    shot(page, "28-run-callback-retrying")
