@@ -141,9 +141,17 @@ def _target(run) -> _Target | None:
 
 
 def _has_callback(run) -> bool:
+    """Whether the run's result is posted. A trigger's run records at its start whether the trigger had a
+    callback URL (`trigger.callback`), so finishing the many runs without one costs no query; the URL itself
+    is read when sending. Runs started before that was recorded ask the trigger."""
     if getattr(run, "callback_url", ""):
         return True
-    return bool((run.trigger or {}).get("trigger_id")) and _trigger(run) is not None
+    info = run.trigger or {}
+    if not info.get("trigger_id"):
+        return False
+    if "callback" in info:
+        return bool(info["callback"])
+    return _trigger(run) is not None
 
 
 def shown_url(url: str) -> str:

@@ -81,6 +81,7 @@ def _fire(pk, now) -> int:
                         "query": {},
                         "scheduled_at": due_at.isoformat(),
                         "caught_up": missed,
+                        "callback": bool(trigger.callback_url),
                     },
                     by=None,
                     idempotency_key=f"sched:{trigger.pk.hex}:{int(due_at.timestamp())}",

@@ -108,3 +108,23 @@ def test_the_celery_task_retries_with_backoff(transactional_db, make_trigger, re
     assert payload["data"]["output"] == {"reply": "done"}
     assert _callback_log(trigger) == [(1, "failed", 500), (2, "delivered", 200)]
     assert json.loads(receiver.requests[0]["body"])["data"] == json.loads(receiver.requests[1]["body"])["data"]
+
+
+def test_whether_a_trigger_run_calls_back_is_recorded_at_its_start(
+    http, make_trigger, receiver_factory, django_assert_num_queries
+):
+    from runs.triggers.callbacks import _has_callback
+
+    receiver = receiver_factory()
+    plain, _ = make_trigger(auth_mode="none")
+    called, _ = make_trigger(auth_mode="none", callback_url=receiver.url)
+    for trigger in (plain, called):
+        assert http.post(f"/hooks/{trigger.key}", json={"message": "hi"}).status_code == 202
+    runs = {run.trigger["trigger_id"]: run for run in Run.objects.all()}
+    without, with_one = runs[str(plain.pk)], runs[str(called.pk)]
+
+    assert (without.trigger["callback"], with_one.trigger["callback"]) == (False, True)
+    with django_assert_num_queries(0):  # finishing a run without a callback asks the database nothing
+        assert not _has_callback(without)
+        assert _has_callback(with_one)
+    receiver.wait_for(1)  # and the one with a callback does call back
