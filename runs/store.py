@@ -89,6 +89,16 @@ def _async_commits() -> None:
     connection._trellis_async_for = raw
 
 
+_STEP_COLUMNS = (
+    "id", "run_id", "node_id", "node_type", "status", "input", "output", "error", "port", "state_updates", "wait",
+    "started_at", "finished_at", "duration_ms", "usage", '"order"', "attempt", "iteration",
+)  # fmt: skip
+_STEP_TYPES = (
+    "uuid", "uuid", "text", "text", "text", "jsonb", "jsonb", "jsonb", "text", "jsonb", "jsonb",
+    "timestamptz", "timestamptz", "int", "jsonb", "int", "int", "int",
+)  # fmt: skip
+
+
 class _Sql:
     """Hand-written statements for the per-step commit, with values prepared the way Django would."""
 
@@ -180,29 +190,32 @@ class _Sql:
             "RETURNING last_seq, cancel_requested)"
         ]
         params += [run_id, owner]
+        # New steps and events travel as one array per column (unnest): the statement's text and its
+        # parameter count stay the same whatever their number, so psycopg reuses its parsed query (it
+        # re-parses any with over 50 parameters) and PostgreSQL its prepared plan.
         if steps:
-            one = (
-                "(%s::uuid, %s::uuid, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s::jsonb, %s::jsonb, "
-                "%s::timestamptz, %s::timestamptz, %s::int, %s::jsonb, %s::int, %s::int, %s::int)"
-            )
+            arrays = ", ".join(f"%s::{kind}[]" for kind in _STEP_TYPES)
             sql.append(
-                f", s AS (INSERT INTO {self.step_table} (id, run_id, node_id, node_type, status, input, output, "
-                'error, port, state_updates, wait, started_at, finished_at, duration_ms, usage, "order", attempt, '
-                f"iteration) SELECT v.* FROM (VALUES {', '.join([one] * len(steps))}) AS v WHERE EXISTS "
-                "(SELECT 1 FROM r))"
+                f", s AS (INSERT INTO {self.step_table} ({', '.join(_STEP_COLUMNS)}) "
+                f"SELECT * FROM unnest({arrays}) WHERE EXISTS (SELECT 1 FROM r))"
             )
-            for rec in steps:
-                params += [rec.id, run_id, rec.node_id, rec.node_type, *self._step_values(rec)]
+            rows = [[str(rec.id), str(run_id), rec.node_id, rec.node_type, *self._step_values(rec)] for rec in steps]
+            params += [list(column) for column in zip(*rows, strict=True)]
         if events:
-            one = "(%s::int, %s, %s, %s::jsonb, %s::timestamptz)"
             sql.append(
                 f", e AS (INSERT INTO {self.event_table} (run_id, seq, type, node_id, data, ts) "
-                f"SELECT %s::uuid, r.last_seq - %s + v.k, v.t, v.n, v.d, v.ts FROM r, "
-                f"(VALUES {', '.join([one] * len(events))}) AS v (k, t, n, d, ts))"
+                "SELECT %s::uuid, r.last_seq - %s + v.k, v.t, v.n, v.d, v.ts FROM r, "
+                "unnest(%s::int[], %s::text[], %s::text[], %s::jsonb[], %s::timestamptz[]) AS v (k, t, n, d, ts))"
             )
-            params += [run_id, len(events)]
-            for k, (ev, ts) in enumerate(events, start=1):
-                params += [k, ev.type, ev.node_id, self.json(ev.data or {}), ts]
+            params += [
+                run_id,
+                len(events),
+                list(range(1, len(events) + 1)),
+                [ev.type for ev, _ts in events],
+                [ev.node_id for ev, _ts in events],
+                [self.json(ev.data or {}) for ev, _ts in events],
+                [ts for _ev, ts in events],
+            ]
         sql.append(" SELECT last_seq, cancel_requested FROM r")
         cursor.execute("".join(sql), params, prepare=True)
         return cursor.fetchone()
