@@ -153,8 +153,8 @@ def _statement() -> str:
     def columns(model) -> str:
         return ", ".join(quote(f.column) for f in insert_fields(model))
 
-    def arrays(model) -> str:
-        return ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in insert_fields(model))
+    def arrays(model) -> str:  # binary (%b): array elements are not escaped one by one
+        return ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in insert_fields(model))
 
     def table(model) -> str:
         return quote(model._meta.db_table)
@@ -166,9 +166,9 @@ def _statement() -> str:
     return (
         f"WITH current AS (SELECT t.{quote(t.pk.column)} AS id FROM {table(Trigger)} t "
         f"JOIN {table(Workflow)} w ON w.{quote(w.pk.column)} = t.{quote(t.get_field('workflow').column)} "
-        f"JOIN unnest(%s::uuid[], %s::text[]) AS seen(id, guard) ON seen.id = t.{quote(t.pk.column)} "
+        f"JOIN unnest(%b::uuid[], %b::text[]) AS seen(id, guard) ON seen.id = t.{quote(t.pk.column)} "
         f"WHERE {guard_sql()} = seen.guard), "
-        f"r AS (SELECT * FROM unnest({arrays(Run)}, %s::uuid[]) AS r({columns(Run)}, trigger_id)), "
+        f"r AS (SELECT * FROM unnest({arrays(Run)}, %b::uuid[]) AS r({columns(Run)}, trigger_id)), "
         f"p AS (INSERT INTO {table(Run)} ({columns(Run)}) SELECT {columns(Run)} FROM r "
         f"WHERE r.trigger_id IN (SELECT id FROM current) ON CONFLICT DO NOTHING RETURNING {run_pk}), "
         f"e AS (INSERT INTO {table(RunEvent)} ({columns(RunEvent)}) SELECT * FROM unnest({arrays(RunEvent)}) "
