@@ -36,6 +36,7 @@ def test_compose_has_postgres_redis_web_worker_and_beat():
     assert services["web"]["ports"] == ["${TRELLIS_PORT:-8000}:8000"]
     assert "celery -A trellis worker" in " ".join(services["worker"]["command"])
     assert "celery -A trellis beat" in " ".join(services["beat"]["command"])
+    assert services["worker"]["cpu_shares"] < 1024  # the web server first when the CPU is contended
 
 
 def test_every_env_name_compose_sets_for_trellis_is_a_setting():
