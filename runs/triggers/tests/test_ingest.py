@@ -28,6 +28,23 @@ def inbound(trigger, secret, body: bytes = BODY, *, msg_id: str | None = None) -
     )
 
 
+def slow_first_group(monkeypatch) -> list[int]:
+    """Makes the first group's write take 0.3 s, so that the calls arriving meanwhile wait for the next
+    one; returns the list the size of each group written is appended to."""
+    groups, first = [], threading.Event()
+    real_insert = ingest._insert
+
+    def slow_first_insert(staged):
+        groups.append(len(staged))
+        if not first.is_set():
+            first.set()
+            time.sleep(0.3)
+        return real_insert(staged)
+
+    monkeypatch.setattr(ingest, "_insert", slow_first_insert)
+    return groups
+
+
 def outcomes(trigger) -> list[str]:
     return list(Delivery.objects.filter(trigger=trigger).order_by("id").values_list("outcome", flat=True))
 
@@ -129,17 +146,7 @@ def test_a_refused_call_is_counted_once_by_the_rate_limit(http, make_trigger):
 
 def test_calls_that_arrive_together_are_written_together(http, make_trigger, monkeypatch):
     trigger, secret = make_trigger()
-    groups, first = [], threading.Event()
-    real_insert = ingest._insert
-
-    def slow_first_insert(staged):
-        groups.append(len(staged))
-        if not first.is_set():
-            first.set()
-            time.sleep(0.3)  # the other calls arrive meanwhile and wait for the next group
-        return real_insert(staged)
-
-    monkeypatch.setattr(ingest, "_insert", slow_first_insert)
+    groups = slow_first_group(monkeypatch)
     with ThreadPoolExecutor(max_workers=20) as pool:
         codes = list(pool.map(lambda _: post(http, trigger, headers=signed(secret)).status_code, range(20)))
 
@@ -187,17 +194,7 @@ def test_a_repeat_of_an_accepted_call_gets_its_run_even_if_the_input_would_be_re
 
 def test_a_group_stops_at_its_byte_budget(http, make_trigger, monkeypatch):
     trigger, secret = make_trigger()
-    groups, first = [], threading.Event()
-    real_insert = ingest._insert
-
-    def slow_first_insert(staged):
-        groups.append(len(staged))
-        if not first.is_set():
-            first.set()
-            time.sleep(0.3)
-        return real_insert(staged)
-
-    monkeypatch.setattr(ingest, "_insert", slow_first_insert)
+    groups = slow_first_group(monkeypatch)
     monkeypatch.setattr(ingest, "GROUP_MAX_BYTES", len(BODY) * 3)  # three bodies per group at most
     with ThreadPoolExecutor(max_workers=12) as pool:
         codes = list(pool.map(lambda _: post(http, trigger, headers=signed(secret)).status_code, range(12)))
