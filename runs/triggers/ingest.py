@@ -119,26 +119,33 @@ def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Acc
 
 
 def _store(staged: list[_Staged], answers: list) -> None:
+    """Write the group; from then on no call of it goes to the full path, which could store its run twice."""
     from runs.services import run_for_idempotency_key
 
     stored, current = _insert(staged)
-    dispatched = []
+    new = [item for item in staged if item.run.pk in stored]
+    transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new])
+    for item in new:
+        item.run._state.adding, item.run._state.db = False, "default"
+        answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
     for item in staged:
         if item.trigger.pk not in current:
             forget(item.request.key)  # changed since it was read: the full path reads it again
-        elif item.run.pk in stored:
-            item.run._state.adding, item.run._state.db = False, "default"
-            answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
-            dispatched.append(item.run.pk)
-        else:
-            first = run_for_idempotency_key(item.trigger.workflow, item.run.idempotency_key)
+        elif item.run.pk not in stored:
+            try:
+                first = run_for_idempotency_key(item.trigger.workflow, item.run.idempotency_key)
+            except Exception:  # left to the full path, which finds the first run too (and stores nothing new)
+                logger.exception("webhook %s…: left to the full path", item.request.key[:8])
+                continue
             answers[item.index] = first and _repeat(item.trigger, item.request, item.admission, first, item.started)
-    transaction.on_commit(lambda: [dispatch_run(run_id) for run_id in dispatched])
 
 
 def _repeat(trigger, request, admission, first: Run, started: float) -> Accepted:
     """A repeated idempotency key: the first run, and a `duplicate` line in the log."""
-    admission.log_line(trigger, request, first, started, Outcome.DUPLICATE).save(force_insert=True)
+    try:
+        admission.log_line(trigger, request, first, started, Outcome.DUPLICATE).save(force_insert=True)
+    except Exception:  # the answer matters more than its log line
+        logger.exception("webhook %s…: the duplicate's log line was not stored", request.key[:8])
     return Accepted(trigger.pk, first, None, 202, duplicate=True)
 
 
