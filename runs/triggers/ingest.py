@@ -124,7 +124,7 @@ def _store(staged: list[_Staged], answers: list) -> None:
 
     stored, current = _insert(staged)
     new = [item for item in staged if item.run.pk in stored]
-    transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new])
+    transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new], robust=True)
     for item in new:
         item.run._state.adding, item.run._state.db = False, "default"
         answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
