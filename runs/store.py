@@ -98,6 +98,20 @@ _STEP_TYPES = (
     "timestamptz", "timestamptz", "int", "jsonb", "int", "int", "int",
 )  # fmt: skip
 
+_EVENT_TYPES = ("int", "text", "text", "jsonb", "timestamptz")
+
+
+def _rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
+    """A FROM item for `rows` (one value per column of `types`) and its parameters. A row or two: a VALUES
+    list. More: one array per column (unnest, in binary so that elements are not escaped one by one), so
+    the statement's text and parameter count stay the same however many rows there are: psycopg re-parses
+    a statement with over 50 parameters on every call, and PostgreSQL plans a new text anew."""
+    if len(rows) * len(types) <= 24:
+        one = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+        return f"(VALUES {', '.join([one] * len(rows))})", [value for row in rows for value in row]
+    arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+    return f"unnest({arrays})", [list(column) for column in zip(*rows, strict=True)]
+
 
 class _Sql:
     """Hand-written statements for the per-step commit, with values prepared the way Django would."""
@@ -190,32 +204,22 @@ class _Sql:
             "RETURNING last_seq, cancel_requested)"
         ]
         params += [run_id, owner]
-        # New steps and events travel as one array per column (unnest): the statement's text and its
-        # parameter count stay the same whatever their number, so psycopg reuses its parsed query (it
-        # re-parses any with over 50 parameters) and PostgreSQL its prepared plan.
         if steps:
-            arrays = ", ".join(f"%b::{kind}[]" for kind in _STEP_TYPES)  # binary: no escaping of each element
+            rows = [[str(rec.id), str(run_id), rec.node_id, rec.node_type, *self._step_values(rec)] for rec in steps]
+            source, values = _rows_source(_STEP_TYPES, rows)
             sql.append(
                 f", s AS (INSERT INTO {self.step_table} ({', '.join(_STEP_COLUMNS)}) "
-                f"SELECT * FROM unnest({arrays}) WHERE EXISTS (SELECT 1 FROM r))"
+                f"SELECT * FROM {source} AS v WHERE EXISTS (SELECT 1 FROM r))"
             )
-            rows = [[str(rec.id), str(run_id), rec.node_id, rec.node_type, *self._step_values(rec)] for rec in steps]
-            params += [list(column) for column in zip(*rows, strict=True)]
+            params += values
         if events:
+            rows = [[k, ev.type, ev.node_id, self.json(ev.data or {}), ts] for k, (ev, ts) in enumerate(events, 1)]
+            source, values = _rows_source(_EVENT_TYPES, rows)
             sql.append(
                 f", e AS (INSERT INTO {self.event_table} (run_id, seq, type, node_id, data, ts) "
-                "SELECT %s::uuid, r.last_seq - %s + v.k, v.t, v.n, v.d, v.ts FROM r, "
-                "unnest(%b::int[], %b::text[], %b::text[], %b::jsonb[], %b::timestamptz[]) AS v (k, t, n, d, ts))"
+                f"SELECT %s::uuid, r.last_seq - %s + v.k, v.t, v.n, v.d, v.ts FROM r, {source} AS v (k, t, n, d, ts))"
             )
-            params += [
-                run_id,
-                len(events),
-                list(range(1, len(events) + 1)),
-                [ev.type for ev, _ts in events],
-                [ev.node_id for ev, _ts in events],
-                [self.json(ev.data or {}) for ev, _ts in events],
-                [ts for _ev, ts in events],
-            ]
+            params += [run_id, len(events), *values]
         sql.append(" SELECT last_seq, cancel_requested FROM r")
         cursor.execute("".join(sql), params, prepare=True)
         return cursor.fetchone()
