@@ -7,7 +7,6 @@ for a missed message (a restarted Redis, a full channel)."""
 import asyncio
 import time
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from runs.triggers.threads import in_thread
@@ -22,6 +21,7 @@ class Listener:
         self.layer = layer
         self.channel = channel
         self.run_id = None
+        self.loop = asyncio.get_running_loop()
 
     @classmethod
     async def open(cls) -> "Listener":
@@ -33,11 +33,14 @@ class Listener:
         return cls(layer, await layer.new_channel())
 
     def join(self, run_id) -> None:
-        """Called from a worker thread, inside the run-creating transaction."""
+        """Called from a worker thread, inside the run-creating transaction. The group is joined on the
+        listener's own event loop: from the thread, async_to_sync would start a new loop, and with it a new
+        Redis connection, on every call."""
         from runs.events import run_group
 
         self.run_id = run_id
-        async_to_sync(self.layer.group_add)(run_group(run_id), self.channel)
+        joined = asyncio.run_coroutine_threadsafe(self.layer.group_add(run_group(run_id), self.channel), self.loop)
+        joined.result(timeout=10)
 
     async def close(self) -> None:
         if self.run_id is not None:
