@@ -1,5 +1,7 @@
 """Builder reads: workflows of a workspace, versions of a workflow, audit events."""
 
+from functools import lru_cache
+
 from django.db.models import Max, QuerySet
 from django.http import Http404
 
@@ -21,6 +23,14 @@ def workflow_queryset() -> QuerySet[Workflow]:
 
 def version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:
     return workflow.versions.select_related("created_by").defer("graph").order_by("-number")
+
+
+@lru_cache(maxsize=512)
+def version_cached(version_id, workflow_id) -> WorkflowVersion:
+    """A version read once per process: versions never change once published. Keyed with the workflow too,
+    so that a reused row id (a restored database) can never match. Shared between callers and threads:
+    read it, never change it (copy the graph to work on it)."""
+    return WorkflowVersion.objects.get(pk=version_id, workflow_id=workflow_id)
 
 
 def version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:

@@ -250,12 +250,10 @@ def _version_graph(version_id, workflow_id) -> dict:
 
 @lru_cache(maxsize=256)
 def _version_graph_text(version_id, workflow_id) -> str:
-    # Versions are immutable, so their graph is read once per process. Keyed with the workflow too, so
-    # that a reused row id in another database can never match.
-    from builder.models import WorkflowVersion
+    # Kept as text: json.loads makes each run its own copy faster than copy.deepcopy would.
+    from builder.selectors import version_cached
 
-    graph = WorkflowVersion.objects.values_list("graph", flat=True).get(pk=version_id, workflow_id=workflow_id)
-    return json.dumps(graph)
+    return json.dumps(version_cached(version_id, workflow_id).graph)
 
 
 @lru_cache(maxsize=4)

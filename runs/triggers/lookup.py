@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.db import connection
 
+from builder.selectors import version_cached
 from runs.triggers.models import Trigger, TriggerKind
 from trellis.db import server_side_cursor
 
@@ -60,15 +61,6 @@ def _sql() -> str:
     )
 
 
-@lru_cache(maxsize=512)
-def _version(version_id, workflow_id):
-    """A published version (immutable). Keyed with the workflow's UUID too, so a reused row id (a restored
-    database) can never match."""
-    from builder.models import WorkflowVersion
-
-    return WorkflowVersion.objects.get(pk=version_id, workflow_id=workflow_id)
-
-
 def _loaded(instance):
     instance._state.adding = False
     instance._state.db = "default"
@@ -96,7 +88,7 @@ def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
     workflow_values = dict(zip(_WORKFLOW_FIELDS, row[len(_TRIGGER_FIELDS) : -1], strict=True))
     workflow = _loaded(Workflow(id=values["workflow_id"], **workflow_values))
     if workflow.published_version_id is not None:
-        workflow.published_version = _version(workflow.published_version_id, workflow.pk)
+        workflow.published_version = version_cached(workflow.published_version_id, workflow.pk)
     trigger.workflow = workflow
     trigger.guard = row[-1]
     return trigger
