@@ -1,7 +1,7 @@
 """RUN_FINISHING_LISTENERS are called once, inside the transaction that makes the run terminal."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from runs import services
@@ -35,8 +35,9 @@ def test_a_failing_listener_does_not_break_the_run_or_other_listeners(make_run, 
     heard = []
 
     def broken(run):
-        RunEvent.objects.create(run=run, seq=10_000, type="test.broken", data={}, ts=timezone.now())
-        raise RuntimeError("boom")
+        with transaction.atomic():  # as listeners that write do
+            RunEvent.objects.create(run=run, seq=10_000, type="test.broken", data={}, ts=timezone.now())
+            raise RuntimeError("boom")
 
     monkeypatch.setattr(services, "RUN_FINISHING_LISTENERS", [broken, lambda run: heard.append(run.status)])
     run = make_run(line(start(), node("end", "end")))

@@ -198,7 +198,8 @@ def on_run_finishing(run) -> None:
     due now, with the run's end (a process that dies right after that commit cannot lose the callback), and a
     sender is woken once it commits."""
     if _has_callback(run):
-        callback_ensure(run_id=run.pk)
+        with transaction.atomic():  # a savepoint: a failure here must not undo the run's end
+            callback_ensure(run_id=run.pk)
         transaction.on_commit(lambda: _wake(run.pk, delay_s=0))
 
 
