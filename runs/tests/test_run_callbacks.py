@@ -375,16 +375,7 @@ def test_the_celery_task_delivers_an_api_runs_callback_with_backoff(
 
     receiver = receiver_factory(failures=1)
     _, secret = callback_secret_rotate(workspace=workspace)
-    workflow = make_workflow(simple_graph())
-    run = Run.objects.create(
-        workspace=workspace,
-        workflow=workflow,
-        graph={},
-        status="succeeded",
-        output={"text": "DONE"},
-        trigger={"type": "api"},
-        callback_url=receiver.url,
-    )
+    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
     send_callback.apply(args=[str(run.pk)])
