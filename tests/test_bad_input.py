@@ -14,7 +14,7 @@ from builder.tests.factories import graph as bgraph
 from builder.tests.factories import node as bnode
 from builder.tests.factories import start as bstart
 from runs.models import Run
-from runs.tests.helpers import START_SCHEMA, edge, graph, line, node, start
+from runs.tests.helpers import edge, graph, line, node, shout_graph, start
 from runs.triggers.models import Delivery
 from runs.triggers.services import trigger_create
 
@@ -24,17 +24,9 @@ NUL_BODY = {"code": "bad_request", "message": "NUL characters (\\u0000) are not 
 NUL_URL = {"code": "bad_request", "message": "NUL characters are not allowed in the URL or headers.", "details": []}
 
 
-def echo_graph() -> dict:
-    return line(
-        start(START_SCHEMA),
-        node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
-        node("end", "end", output={"text": "nodes.shout.output.text"}),
-    )
-
-
 @pytest.fixture
 def flow(workspace, owner):
-    return Workflow.objects.create(workspace=workspace, name="Flow", draft_graph=echo_graph(), created_by=owner)
+    return Workflow.objects.create(workspace=workspace, name="Flow", draft_graph=shout_graph(), created_by=owner)
 
 
 @pytest.fixture
@@ -69,7 +61,7 @@ def deep_json(levels: int) -> str:
 )
 def test_a_nul_character_anywhere_in_a_json_body_is_a_400_and_nothing_is_stored(api, flow, method, path, body):
     if body.get("graph") == "NUL_IN_NODE_NAME":
-        body["graph"] = echo_graph()
+        body["graph"] = shout_graph()
         body["graph"]["nodes"][1]["name"] = "x\u0000y"
     before = state(flow)
 
@@ -311,9 +303,9 @@ def test_an_expression_failing_at_run_time_routes_to_the_error_port_when_on_erro
 
 @pytest.fixture
 def hook(workspace, owner):
-    wf = Workflow.objects.create(workspace=workspace, name="Hook", draft_graph=echo_graph(), created_by=owner)
+    wf = Workflow.objects.create(workspace=workspace, name="Hook", draft_graph=shout_graph(), created_by=owner)
     version = WorkflowVersion.objects.create(
-        workflow=wf, number=1, graph=echo_graph(), checksum="0" * 64, created_by=owner
+        workflow=wf, number=1, graph=shout_graph(), checksum="0" * 64, created_by=owner
     )
     wf.published_version = version
     wf.save(update_fields=["published_version"])

@@ -36,6 +36,26 @@ def start(schema: dict | None = None, state: dict | None = None) -> dict:
     return node("start", "start", **config)
 
 
+def shout_graph() -> dict:
+    """start → shout (the message upper-cased) → end: a workflow that runs in a few milliseconds."""
+    return line(
+        start(START_SCHEMA),
+        node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
+        node("end", "end", output={"text": "nodes.shout.output.text"}),
+    )
+
+
+def wait_for(predicate, timeout_s: float = 20, what: str = "the condition"):
+    """Polls `predicate` until it returns something truthy, and returns that; AssertionError at the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 # Calls per (node id) — tests read them to prove a step did or did not run again.
 CALLS: dict[str, int] = {}
 _lock = threading.Lock()

@@ -21,7 +21,7 @@ from accounts.models import CallbackSigningSecret
 from runs import net
 from runs.models import Run
 from runs.services import run_wait
-from runs.tests.helpers import START_SCHEMA, line, node, start
+from runs.tests.helpers import shout_graph, wait_for
 from runs.triggers import callbacks
 from runs.triggers.callbacks import callback_sweep
 from runs.triggers.models import Delivery, RunCallback
@@ -30,14 +30,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["runs.testing.callback_receiver"]  # the receiver_factory fixture
 
 CALLBACK_LOGGER = "runs.triggers.callbacks"
-
-
-def simple_graph():
-    return line(
-        start(START_SCHEMA),
-        node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
-        node("end", "end", output={"text": "nodes.shout.output.text"}),
-    )
 
 
 @pytest.fixture
@@ -78,7 +70,7 @@ def test_a_run_started_with_a_callback_url_posts_its_result_signed_with_the_work
     # given
     receiver = receiver_factory()
     secret = rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     # when
     res = start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
@@ -116,7 +108,7 @@ def test_another_workspaces_secret_does_not_verify_the_callback(
     receiver = receiver_factory()
     rotate()
     _, other_secret = callback_secret_rotate(workspace=make_workspace(name="Other"))
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
     receiver.wait_for(1)
@@ -132,7 +124,7 @@ def test_a_callback_answered_with_500_is_retried_with_the_same_id_until_it_lands
     caplog.set_level(logging.INFO, logger=CALLBACK_LOGGER)
     receiver = receiver_factory(failures=2)
     secret = rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
     receiver.wait_for(3)
@@ -168,7 +160,7 @@ def test_a_callback_answered_with_500_is_retried_with_the_same_id_until_it_lands
 def test_a_callback_url_at_a_blocked_address_literal_is_refused_and_no_run_is_made(
     url, make_workflow, client_for, editor, workspace
 ):
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     res = start_run(client_for(editor, workspace), workflow, callback_url=url)
 
@@ -199,7 +191,7 @@ def test_a_callback_url_at_a_blocked_address_literal_is_refused_and_no_run_is_ma
 def test_a_malformed_callback_url_is_refused_with_400_and_no_run_is_made(
     url, message, make_workflow, client_for, editor, workspace
 ):
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     res = start_run(client_for(editor, workspace), workflow, callback_url=url)
 
@@ -214,7 +206,7 @@ def test_a_malformed_callback_url_is_refused_with_400_and_no_run_is_made(
 
 def test_an_allowlisted_address_literal_is_accepted(make_workflow, client_for, editor, workspace, settings):
     settings.HTTP_ALLOWLIST = ["10.0.0.0/8"]
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     res = start_run(client_for(editor, workspace), workflow, callback_url="http://10.0.0.7/callback")
 
@@ -236,7 +228,7 @@ def test_a_host_name_that_resolves_to_loopback_is_blocked_at_delivery_logged_and
 
     monkeypatch.setattr(net, "_getaddrinfo", resolver)
     port = receiver.server.server_address[1]
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     # when: the name passes the request-time check (no DNS there), the delivery resolves it
     res = start_run(
@@ -261,7 +253,7 @@ def test_no_callback_is_sent_and_no_secret_made_when_none_was_requested(
 ):
     caplog.set_level(logging.INFO, logger=CALLBACK_LOGGER)
     receiver = receiver_factory()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     res = start_run(client_for(editor, workspace), workflow, wait=10)
     time.sleep(0.3)
@@ -279,7 +271,7 @@ def test_a_first_callback_before_any_admin_made_a_secret_is_signed_with_one_made
     from accounts.services import callback_signing_secrets
 
     receiver = receiver_factory()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     assert not CallbackSigningSecret.objects.exists()
 
     start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
@@ -296,7 +288,7 @@ def test_after_a_rotation_callbacks_verify_with_the_new_and_until_the_grace_ends
     make_workflow, client_for, editor, workspace, receiver_factory, rotate, settings
 ):
     receiver = receiver_factory()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     client = client_for(editor, workspace)
     old = rotate()
     new = rotate()
@@ -325,7 +317,7 @@ def test_a_rerun_does_not_inherit_the_callback_url_unless_it_passes_one(
     # given: a finished run whose callback landed
     first_receiver, rerun_receiver = receiver_factory(), receiver_factory()
     secret = rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     client = client_for(editor, workspace)
     first = start_run(client, workflow, callback_url=first_receiver.url, wait=10).json()
     first_receiver.wait_for(1)
@@ -351,7 +343,7 @@ def test_a_rerun_does_not_inherit_the_callback_url_unless_it_passes_one(
 def test_a_rerun_from_a_step_with_a_blocked_callback_url_is_refused_and_no_run_is_made(
     make_workflow, client_for, editor, workspace
 ):
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     client = client_for(editor, workspace)
     first = start_run(client, workflow, wait=10).json()
     end_step = first["steps"][-1]
@@ -375,7 +367,7 @@ def test_the_celery_task_delivers_an_api_runs_callback_with_backoff(
 
     receiver = receiver_factory(failures=1)
     _, secret = callback_secret_rotate(workspace=workspace)
-    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    run = finished_run(workspace, make_workflow(shout_graph()), receiver.url)
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
     send_callback.apply(args=[str(run.pk)])
@@ -412,16 +404,6 @@ def stored_attempt(run: Run, *, attempts: int, due_s_ago: float = 5) -> RunCallb
     )
 
 
-def wait_until(predicate, timeout_s: float = 10):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_a_failed_attempt_is_stored_with_the_time_of_the_next_one(
     make_workflow, client_for, editor, workspace, receiver_factory, rotate, settings
 ):
@@ -429,12 +411,12 @@ def test_a_failed_attempt_is_stored_with_the_time_of_the_next_one(
     receiver = receiver_factory(failures=100)
     settings.CALLBACK_BACKOFF_S = [600.0, 900.0]
     rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
 
     # when
     res = start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
     receiver.wait_for(1)
-    row = wait_until(lambda: RunCallback.objects.filter(run_id=res.json()["id"], attempts=1, state="pending").first())
+    row = wait_for(lambda: RunCallback.objects.filter(run_id=res.json()["id"], attempts=1, state="pending").first())
 
     # then
     assert len(receiver.requests) == 1
@@ -450,13 +432,13 @@ def test_after_a_restart_the_schedulers_due_pass_sends_the_stored_attempt(
     # given: attempt 1 failed before the restart, attempt 2 is due; no timer is alive for it
     receiver = receiver_factory()
     secret = rotate()
-    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    run = finished_run(workspace, make_workflow(shout_graph()), receiver.url)
     stored_attempt(run, attempts=1)
 
     # when: the scheduler thread's pass
     woken = callback_sweep()
     receiver.wait_for(1)
-    row = wait_until(lambda: RunCallback.objects.filter(run=run, state="delivered").first())
+    row = wait_for(lambda: RunCallback.objects.filter(run=run, state="delivered").first())
 
     # then
     assert woken == 1
@@ -475,7 +457,7 @@ def test_the_first_attempt_is_stored_with_the_runs_end_so_a_crash_after_the_comm
     receiver = receiver_factory()
     rotate()
     monkeypatch.setattr(callbacks, "_wake", lambda run_id, delay_s: None)
-    res = start_run(client_for(editor, workspace), make_workflow(simple_graph()), callback_url=receiver.url)
+    res = start_run(client_for(editor, workspace), make_workflow(shout_graph()), callback_url=receiver.url)
     run = run_wait(run_id=res.json()["id"], timeout_s=10)
     assert run.status == "succeeded"
     row = RunCallback.objects.get(run=run)
@@ -488,14 +470,14 @@ def test_the_first_attempt_is_stored_with_the_runs_end_so_a_crash_after_the_comm
     receiver.wait_for(1)
 
     # then
-    assert wait_until(lambda: RunCallback.objects.filter(run=run, state="delivered").first()).attempts == 1
+    assert wait_for(lambda: RunCallback.objects.filter(run=run, state="delivered").first()).attempts == 1
 
 
 def test_two_concurrent_due_passes_send_each_stored_attempt_once(make_workflow, workspace, receiver_factory, rotate):
     # given: five runs with an attempt due
     receiver = receiver_factory()
     rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     runs = [finished_run(workspace, workflow, receiver.url) for _ in range(5)]
     for run in runs:
         stored_attempt(run, attempts=0)
@@ -527,7 +509,7 @@ def test_a_repeated_or_early_celery_message_sends_nothing(make_workflow, workspa
     from runs.triggers.tasks import send_callback
 
     receiver = receiver_factory()
-    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    run = finished_run(workspace, make_workflow(shout_graph()), receiver.url)
     row = stored_attempt(run, attempts=1, due_s_ago=-60)  # attempt 2 is due in a minute
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
@@ -541,7 +523,7 @@ def test_a_repeated_or_early_celery_message_sends_nothing(make_workflow, workspa
 def test_a_last_attempt_whose_sender_stopped_is_given_up_not_sent_again(make_workflow, workspace, receiver_factory):
     # given: the last attempt (4 with three backoff steps) was claimed, then its process stopped; the lease ran out
     receiver = receiver_factory()
-    run = finished_run(workspace, make_workflow(simple_graph()), receiver.url)
+    run = finished_run(workspace, make_workflow(shout_graph()), receiver.url)
     stored_attempt(run, attempts=4)
 
     # when
@@ -561,11 +543,11 @@ def test_the_run_detail_shows_the_callbacks_state_without_the_urls_query(
     # given: a callback URL that carries the receiver's token in its query, answered 500 once
     receiver = receiver_factory(failures=1)
     rotate()
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     client = client_for(editor, workspace)
     run_id = start_run(client, workflow, callback_url=f"{receiver.url}?token=s3cr3t-t0ken", wait=10).json()["id"]
     receiver.wait_for(2)
-    wait_until(lambda: RunCallback.objects.filter(run_id=run_id, state="delivered").exists())
+    wait_for(lambda: RunCallback.objects.filter(run_id=run_id, state="delivered").exists())
 
     # when
     res = client.get(f"/api/v1/runs/{run_id}")
@@ -592,7 +574,7 @@ def test_the_run_detail_shows_the_callbacks_state_without_the_urls_query(
 def test_the_run_detail_shows_a_pending_attempt_and_no_callback_when_there_is_none(
     make_workflow, client_for, editor, workspace
 ):
-    workflow = make_workflow(simple_graph())
+    workflow = make_workflow(shout_graph())
     run = finished_run(workspace, workflow, "https://user:pw@hooks.example.com/in?token=abc#frag")
     stored_attempt(run, attempts=2, due_s_ago=-30)
     plain = finished_run(workspace, workflow, "")

@@ -19,6 +19,7 @@ from standardwebhooks import Webhook
 
 from runs.models import Run
 from runs.testing.callback_receiver import Receiver
+from runs.tests.helpers import wait_for
 from runs.triggers.models import Delivery
 from runs.triggers.tests.test_webhooks import BODY, signed
 
@@ -105,16 +106,6 @@ def stack(tmp_path):
             process.kill()
 
 
-def _wait_for(predicate, timeout_s: float = 20):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def test_webhooks_in_queue_mode(stack, make_trigger, settings):
     settings.HTTP_ALLOWLIST = ["127.0.0.1"]
     receiver = Receiver(failures=1)
@@ -126,7 +117,7 @@ def test_webhooks_in_queue_mode(stack, make_trigger, settings):
             accepted = http.post(f"/hooks/{trigger.key}", content=BODY, headers=signed(secret))
             assert accepted.status_code == 202
             run_id = accepted.json()["run_id"]
-            _wait_for(lambda: Run.objects.filter(pk=run_id, status="succeeded").exists())
+            wait_for(lambda: Run.objects.filter(pk=run_id, status="succeeded").exists())
 
             # sync: the answer comes back through the Redis channel layer
             waited = http.post(f"/hooks/{trigger.key}?wait=20", content=BODY, headers=signed(secret))
@@ -153,7 +144,7 @@ def test_webhooks_in_queue_mode(stack, make_trigger, settings):
             payload = Webhook(secret).verify(attempts[-1]["body"], attempts[-1]["headers"])
             assert payload["data"]["status"] == "succeeded"
         attempts = Delivery.objects.filter(trigger=trigger, kind="callback").values_list("outcome", flat=True)
-        _wait_for(lambda: len(attempts.all()) == 3)
+        wait_for(lambda: len(attempts.all()) == 3)
         assert sorted(attempts.all()) == ["delivered", "delivered", "failed"]
         assert json.loads(receiver.requests[-1]["body"])["type"] == "run.finished"
     finally:
