@@ -13,6 +13,19 @@ PASSWORD = "correct-Horse-battery-9"
 _seq = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _background_work_finishes():
+    """Before a test's database is emptied, runs on the in-process executor and callback senders it started
+    finish: one still writing would deadlock with the flush's TRUNCATE (or write into the next test).
+    Autouse fixtures of this file are set up after pytest-django's, so this teardown comes before the flush."""
+    yield
+    from runs.dispatch import inline_wait_idle as runs_idle
+    from runs.triggers.callbacks import inline_wait_idle as callbacks_idle
+
+    assert runs_idle(60), "runs on the in-process executor were still going 60 s after the test"
+    assert callbacks_idle(30), "callback senders were still going 30 s after the test"
+
+
 @pytest.fixture
 def make_user(db):
     def make(email: str | None = None, password: str = PASSWORD):

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections
@@ -28,6 +28,7 @@ log = logging.getLogger("trellis.dispatch")
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_in_flight: set[Future] = set()  # inline runs submitted and not finished (see inline_wait_idle)
 _reaper_started = False
 
 
@@ -36,7 +37,22 @@ def dispatch_run(run_id) -> None:
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
-    _inline_pool().submit(_inline_advance, str(run_id))
+    future = _inline_pool().submit(_inline_advance, str(run_id))
+    _in_flight.add(future)
+    future.add_done_callback(_in_flight.discard)
+
+
+def inline_wait_idle(timeout_s: float) -> bool:
+    """Wait until the in-process executor has no run left to advance (a run may dispatch another, so
+    this waits again until none is left). True when idle. Tests call it before they empty the database:
+    a run still writing there would deadlock with the TRUNCATE."""
+    deadline = time.monotonic() + timeout_s
+    while _in_flight:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        wait(list(_in_flight), timeout=left)
+    return True
 
 
 class _Publisher:

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -384,6 +384,8 @@ def _signed_headers(secrets: list[str], msg_id: str, body: bytes) -> dict[str, s
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trellis-callback")
 _queued: set = set()  # run ids submitted to the pool and not yet started: one queued sender per run is enough
 _queued_lock = threading.Lock()
+_in_flight: set[Future] = set()  # senders submitted and not finished (see inline_wait_idle)
+_timers: set[threading.Timer] = set()  # backoff timers not yet fired
 
 
 def _wake(run_id, delay_s: float) -> None:
@@ -392,11 +394,17 @@ def _wake(run_id, delay_s: float) -> None:
 
         send_callback.apply_async(args=[str(run_id)], countdown=delay_s or None)
     elif delay_s > 0:
-        timer = threading.Timer(delay_s, _submit, args=(run_id,))
+        timer = threading.Timer(delay_s, _fire, args=(run_id,))
         timer.daemon = True
+        _timers.add(timer)
         timer.start()
     else:
         _submit(run_id)
+
+
+def _fire(run_id) -> None:
+    _timers.discard(threading.current_thread())
+    _submit(run_id)
 
 
 def _submit(run_id) -> None:
@@ -404,7 +412,20 @@ def _submit(run_id) -> None:
         if run_id in _queued:
             return
         _queued.add(run_id)
-    _pool.submit(_inline_send, run_id)
+    future = _pool.submit(_inline_send, run_id)
+    _in_flight.add(future)
+    future.add_done_callback(_in_flight.discard)
+
+
+def inline_wait_idle(timeout_s: float) -> bool:
+    """Drop the pending backoff timers and wait for the senders at work to finish. True when idle.
+    Tests call it before they empty the database. A dropped retry is not lost: the stored row is the
+    truth and `callback_sweep` sends it."""
+    for timer in list(_timers):
+        timer.cancel()
+    _timers.clear()
+    _, not_done = wait(list(_in_flight), timeout=timeout_s)
+    return not not_done
 
 
 def _inline_send(run_id) -> None:

@@ -1,8 +1,6 @@
 """Fixtures for trigger tests: a published non-LLM workflow, triggers, and a live ASGI server (uvicorn
 in a thread of the test process, so it serves the test database)."""
 
-import time
-
 import httpx
 import pytest
 
@@ -114,22 +112,10 @@ def _live_server(django_db_setup, django_db_blocker):
         yield url
 
 
-def wait_for_runs_to_settle(timeout_s: float = 15.0) -> None:
-    """Runs advance in background threads; let them finish before the database is flushed."""
-    from runs.models import Run, RunStatus
-
-    deadline = time.monotonic() + timeout_s
-    active = [RunStatus.QUEUED, RunStatus.RUNNING]
-    while Run.objects.filter(status__in=active).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.05)
-
-
 @pytest.fixture
 def live_url(_live_server, transactional_db, settings):
     settings.PUBLIC_URL = _live_server
-    yield _live_server
-    wait_for_runs_to_settle()
+    return _live_server  # runs it started finish before the flush: the root conftest's _background_work_finishes
 
 
 @pytest.fixture

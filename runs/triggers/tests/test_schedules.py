@@ -169,9 +169,6 @@ def test_the_in_process_scheduler_thread_fires_due_schedules(schedule, settings)
         scheduler._thread.join(timeout=5)
 
     assert Run.objects.filter(trigger__trigger_id=str(trigger.pk)).count() == 1
-    from runs.triggers.tests.conftest import wait_for_runs_to_settle
-
-    wait_for_runs_to_settle()
 
 
 def test_the_scheduler_thread_starts_only_in_a_default_mode_server(settings, monkeypatch):
