@@ -14,16 +14,34 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _background_work_finishes():
+def _background_work_finishes(request):
     """Before a test's database is emptied, runs on the in-process executor and callback senders it started
-    finish: one still writing would deadlock with the flush's TRUNCATE (or write into the next test).
-    Autouse fixtures of this file are set up after pytest-django's, so this teardown comes before the flush."""
+    finish: one still writing would deadlock with the flush's TRUNCATE, or write into the next test."""
+    if request.node.get_closest_marker("django_db") or "_django_db_helper" in request.fixturenames:
+        # Set the test database up first so that it is torn down (flushed) after this fixture's wait. A test
+        # that gets its database through a fixture (`transactional_db`) would otherwise set it up later.
+        request.getfixturevalue("_django_db_helper")
     yield
     from runs.dispatch import inline_wait_idle as runs_idle
     from runs.triggers.callbacks import inline_wait_idle as callbacks_idle
 
     assert runs_idle(60), "runs on the in-process executor were still going 60 s after the test"
     assert callbacks_idle(30), "callback senders were still going 30 s after the test"
+
+
+@pytest.fixture(autouse=True)
+def _own_channel_layer(request):
+    """An async test gets a channel layer of its own. A channels_redis layer receives on one event loop at a
+    time, and a test's loop can close with a receive's clean-up still pending, leaving the layer's receive lock
+    held and bound to a dead loop: the live server's next receive, on its own loop, would then fail."""
+    if request.node.get_closest_marker("asyncio") is None:
+        yield
+        return
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
 
 
 @pytest.fixture

@@ -421,11 +421,14 @@ def test_a_failed_attempt_is_stored_with_the_time_of_the_next_one(
     # when
     res = start_run(client_for(editor, workspace), workflow, callback_url=receiver.url)
     receiver.wait_for(1)
-    row = wait_for(lambda: RunCallback.objects.filter(run_id=res.json()["id"], attempts=1, state="pending").first())
+    # a claimed attempt counts before it is sent: wait for its outcome to be recorded
+    recorded = RunCallback.objects.filter(run_id=res.json()["id"], attempts=1, last_status_code__isnull=False)
+    row = wait_for(lambda: recorded.first())
 
     # then
     assert len(receiver.requests) == 1
     assert row is not None
+    assert row.state == "pending"
     assert row.last_status_code == 500
     assert row.last_error == "The callback URL answered 500."
     assert row.next_attempt_at == row.updated_at + timedelta(seconds=600)
