@@ -6,6 +6,7 @@ import time
 from standardwebhooks import Webhook
 
 from runs.models import Run
+from runs.tests.helpers import wait_for
 from runs.triggers.callbacks import callback_json
 from runs.triggers.models import Delivery
 
@@ -51,7 +52,8 @@ def test_retries_stop_after_the_last_backoff_step(http, make_trigger, receiver_f
 
     http.post(f"/hooks/{trigger.key}", json={"message": "never lands"})
     receiver.wait_for(4)
-    time.sleep(0.6)
+    wait_for(lambda: len(_callback_log(trigger)) == 4)  # the last attempt's outcome is recorded
+    time.sleep(0.6)  # past another backoff step: a fifth attempt would have been sent by now
 
     assert len(receiver.requests) == 4  # the first attempt and one per backoff step
     assert [row[1] for row in _callback_log(trigger)] == ["failed"] * 4
