@@ -2,6 +2,7 @@
 
 1. Sync round trip: one client fires signed webhooks with `?wait=10` at a 3-node non-LLM workflow
    (start → transform → end) and times each answer (the run executed by the worker). p50 / p99.
+   Then 50 such clients at once for half the time: sync answers per second and their latency.
 2. Accepted webhooks per second, async mode: 50 concurrent keep-alive clients post signed webhooks
    for 20 s; every answer must be 202 (the run is created, queued and logged). Three times: with the
    worker executing the runs on the same two cores; with the worker at nice 10 (the web processes
@@ -206,17 +207,20 @@ async def sync_round_trips(port: int, key: str, secret: str) -> list[float]:
     return timings
 
 
-async def flood(port: int, key: str, secret: str) -> tuple[int, dict, float]:
+async def flood(port: int, key: str, secret: str, query: str = "", seconds: float = SECONDS) -> tuple:
+    """CLIENTS keep-alive clients post for `seconds`: (answers by status, elapsed s, sorted latencies in ms)."""
     counts: dict = {}
+    latencies: list[float] = []
     # Signed before the clock starts (signatures stay valid for 5 minutes): the client shares the
     # machine's two cores with the server, so it should spend as little of them as it can.
-    ready = [signed_request(port, key, secret) for _ in range(int(SECONDS * 1500))]
-    stop_at = time.monotonic() + SECONDS
+    ready = [signed_request(port, key, secret, query) for _ in range(int(seconds * 1500))]
+    stop_at = time.monotonic() + seconds
 
     async def client() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while time.monotonic() < stop_at:
-            writer.write(ready.pop() if ready else signed_request(port, key, secret))
+            sent = time.perf_counter()
+            writer.write(ready.pop() if ready else signed_request(port, key, secret, query))
             try:
                 status, _ = await read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -224,12 +228,28 @@ async def flood(port: int, key: str, secret: str) -> tuple[int, dict, float]:
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 continue
+            latencies.append((time.perf_counter() - sent) * 1000)
             counts[status] = counts.get(status, 0) + 1
         writer.close()
 
     started = time.monotonic()
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return counts.get(202, 0), counts, time.monotonic() - started
+    return counts, time.monotonic() - started, sorted(latencies)
+
+
+def sync_flood_phase(processes, port: int, key: str, secret: str) -> None:
+    """CLIENTS clients waiting for their runs' results (`?wait=`) at once: answers/s and latency under load."""
+    cpu0 = cpu_snapshot(processes)
+    counts, elapsed, latencies = asyncio.run(flood(port, key, secret, "?wait=10", seconds=SECONDS / 2))
+    cpu1 = cpu_snapshot(processes)
+    answered = counts.get(200, 0)
+    errors = sum(v for k, v in counts.items() if k != 200)
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    print(
+        f"sync, {CLIENTS} clients at once for {elapsed:.1f} s: {answered} results (200), {errors} errors "
+        f"-> {answered / elapsed:.0f} sync webhooks/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    )
+    print(cpu_line(cpu0, cpu1, answered))
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -301,8 +321,9 @@ def flood_phase(processes, port: int, key: str, secret: str, label: str, *, coun
     """One 50-client async flood; prints accepted/s, CPU per call, and the runs the worker finished meanwhile."""
     before = run_counts() if count_runs else {}
     cpu0 = cpu_snapshot(processes)
-    accepted, counts, elapsed = asyncio.run(flood(port, key, secret))
+    counts, elapsed, _ = asyncio.run(flood(port, key, secret))
     cpu1 = cpu_snapshot(processes)
+    accepted = counts.get(202, 0)
     errors = sum(v for k, v in counts.items() if k != 202)
     print(
         f"async, {label}: {CLIENTS} clients for {elapsed:.1f} s: {accepted} accepted (202), {errors} errors "
@@ -348,6 +369,7 @@ def main() -> int:
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, mean {statistics.fmean(timings):.1f} ms"
         )
         print(cpu_line(cpu0, cpu1, len(timings) + 20))
+        sync_flood_phase(processes, port, key, secret)
 
         flood_phase(processes, port, key, secret, "worker running")
 
