@@ -67,16 +67,13 @@ async def _handle(request, key: str, *, test: bool):
 async def respond(inbound: InboundRequest) -> tuple[int, dict, dict]:
     """Answer one webhook call: (status, JSON body, headers). Shared by the Django views and the
     lean ASGI endpoint (runs/triggers/asgi.py) that serves /hooks/ under uvicorn."""
-    if inbound.wait is None and not inbound.test and ingest.enabled():
-        answer = await ingest.accept(inbound)
-        if isinstance(answer, ApplicationError):
-            return answer.status, error_body(answer.code, answer.message, answer.details), dict(answer.headers)
-        if answer is not None:
-            headers = {"Idempotent-Replayed": "true"} if answer.duplicate else {}
-            return 202, {"run_id": str(answer.run.pk), "status": answer.run.status, **run_urls(answer.run.pk)}, headers
     listener = await Listener.open()  # no I/O until a run is joined
     try:
-        accepted = await in_thread(webhook_receive)(inbound, on_run=listener.join)
+        accepted = await ingest.accept(inbound, listener.join) if not inbound.test and ingest.enabled() else None
+        if isinstance(accepted, ApplicationError):
+            raise accepted
+        if accepted is ingest.FULL_PATH:
+            accepted = await in_thread(webhook_receive)(inbound, on_run=listener.join)
         run = accepted.run
         headers = {"Idempotent-Replayed": "true"} if accepted.duplicate else {}
         if accepted.wait_s:

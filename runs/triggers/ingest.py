@@ -7,9 +7,10 @@ against a trigger kept per process (`lookup.cached_webhook_trigger`); the statem
 where that trigger's rows are still what was read (`lookup.guard_sql`).
 
 Answers are the full path's: a refusal is given only once the trigger has been read afresh and found
-unchanged, and logged; a repeated idempotency key gets the first run. A call that waits for its
-result, or whose trigger changed since it was read, is left to `webhook_receive` (FULL_PATH), which
-reads the trigger afresh. Every call is checked, and counted by the rate limit, once — except one
+unchanged, and logged; a repeated idempotency key gets the first run. A call that waits for its result
+(`?wait=`, a sync trigger) starts listening to its run (`on_run`) before the group is stored and its runs
+dispatched. A call whose trigger changed since it was read is left to `webhook_receive` (FULL_PATH),
+which reads the trigger afresh. Every call is checked, and counted by the rate limit, once — except one
 that met a changed trigger, which the full path checks (and counts) again.
 """
 
@@ -19,6 +20,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 FULL_PATH = None
 GROUP_MAX_BYTES = 4 * 1024 * 1024
 
+OnRun = Callable[[object], None]  # on_run(run_id): a waiting caller starts listening to the run
+
 
 def enabled() -> bool:
     return settings.WEBHOOK_GROUP_MAX > 0 and connection.vendor == "postgresql"
@@ -56,16 +60,20 @@ class _Staged:
     run: Run
     rows: list  # the queued event, then the delivery-log line
     started: float
+    on_run: OnRun | None
 
 
-def accept_group(requests: list[InboundRequest]) -> list[Accepted | ApplicationError | None]:
-    """Accept a group of webhook calls (not test calls, not waiting ones): per call, an Accepted, the
-    ApplicationError to answer, or FULL_PATH."""
+def accept_group(
+    requests: list[InboundRequest], on_runs: list[OnRun | None] | None = None
+) -> list[Accepted | ApplicationError | None]:
+    """Accept a group of webhook calls (not test calls): per call, an Accepted, the ApplicationError to
+    answer, or FULL_PATH. A call that will wait for its result needs its `on_runs` entry (else FULL_PATH)."""
     answers: list[Accepted | ApplicationError | None] = [FULL_PATH] * len(requests)
+    on_runs = on_runs or [None] * len(requests)
     staged = []
-    for index, request in enumerate(requests):
+    for index, (request, on_run) in enumerate(zip(requests, on_runs, strict=True)):
         try:
-            item = _stage(index, request, time.monotonic())
+            item = _stage(index, request, time.monotonic(), on_run)
         except ApplicationError as error:
             answers[index] = error
             continue
@@ -81,10 +89,10 @@ def accept_group(requests: list[InboundRequest]) -> list[Accepted | ApplicationE
     return answers
 
 
-def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Accepted | None:
+def _stage(index: int, request: InboundRequest, started: float, on_run: OnRun | None) -> _Staged | Accepted | None:
     """Check one call against the cached trigger and build its rows; None leaves it to the full path.
     Refusals are raised (ApplicationError); a repeat of an accepted call that would be refused now gets its
-    first run (Accepted), as in run_start."""
+    first run (Accepted), as in run_start. A waiting call's listener joins its run here, before the store."""
     from runs.services import run_for_idempotency_key, run_prepare
 
     trigger = cached_webhook_trigger(request.key)
@@ -93,8 +101,8 @@ def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Acc
     admission = None
     try:
         admission = admit(trigger, request)
-        if admission.wait_s:
-            return None  # a sync-mode trigger: the full path listens to the run before dispatching it
+        if admission.wait_s and on_run is None:
+            return None  # nobody to listen to the run: the full path's caller does
         run, queued = run_prepare(
             workflow=trigger.workflow,
             version="published",
@@ -111,11 +119,13 @@ def _stage(index: int, request: InboundRequest, started: float) -> _Staged | Acc
             return None
         first = admission and run_for_idempotency_key(trigger.workflow, admission.idempotency_key)
         if first:
-            return _repeat(trigger, request, admission, first, started)
+            return _repeat(trigger, request, admission, first, started, on_run)
         _reject(trigger, request, error, started)
         raise
+    if admission.wait_s:
+        on_run(run.pk)  # before the store: the run is dispatched once the group is stored
     rows = [queued, admission.log_line(trigger, request, run, started)]
-    return _Staged(index, request, trigger, admission, run, rows, started)
+    return _Staged(index, request, trigger, admission, run, rows, started, on_run)
 
 
 def _store(staged: list[_Staged], answers: list) -> None:
@@ -124,29 +134,41 @@ def _store(staged: list[_Staged], answers: list) -> None:
 
     stored, current = _insert(staged)
     new = [item for item in staged if item.run.pk in stored]
-    transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new], robust=True)
-    for item in new:
-        item.run._state.adding, item.run._state.db = False, "default"
-        answers[item.index] = Accepted(item.trigger.pk, item.run, None, 202, duplicate=False)
-    for item in staged:
-        if item.trigger.pk not in current:
-            forget(item.request.key)  # changed since it was read: the full path reads it again
-        elif item.run.pk not in stored:
-            try:
-                first = run_for_idempotency_key(item.trigger.workflow, item.run.idempotency_key)
-            except Exception:  # left to the full path, which finds the first run too (and stores nothing new)
-                logger.exception("webhook %s…: left to the full path", item.request.key[:8])
-                continue
-            answers[item.index] = first and _repeat(item.trigger, item.request, item.admission, first, item.started)
+    try:
+        for item in new:
+            item.run._state.adding, item.run._state.db = False, "default"
+            admission = item.admission
+            answers[item.index] = Accepted(item.trigger.pk, item.run, admission.wait_s, admission.status_code, False)
+        for item in staged:
+            if item.trigger.pk not in current:
+                forget(item.request.key)  # changed since it was read: the full path reads it again
+            elif item.run.pk not in stored:
+                try:
+                    first = run_for_idempotency_key(item.trigger.workflow, item.run.idempotency_key)
+                except Exception:  # left to the full path, which finds the first run too (and stores nothing new)
+                    logger.exception("webhook %s…: left to the full path", item.request.key[:8])
+                    continue
+                answers[item.index] = first and _repeat(
+                    item.trigger, item.request, item.admission, first, item.started, item.on_run
+                )
+    finally:
+        # Last: a waiting repeat of a run stored in this group listens to it before it starts.
+        transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new], robust=True)
 
 
-def _repeat(trigger, request, admission, first: Run, started: float) -> Accepted:
-    """A repeated idempotency key: the first run, and a `duplicate` line in the log."""
+def _repeat(trigger, request, admission, first: Run, started: float, on_run: OnRun | None) -> Accepted:
+    """A repeated idempotency key: the first run (a waiting caller listens to it), and a `duplicate` line
+    in the log."""
+    if admission.wait_s:
+        try:
+            on_run(first.pk)
+        except Exception:  # still answered: without the run's events, the wait falls back to polling it
+            logger.exception("webhook %s…: could not listen to run %s", request.key[:8], first.pk)
     try:
         admission.log_line(trigger, request, first, started, Outcome.DUPLICATE).save(force_insert=True)
     except Exception:  # the answer matters more than its log line
         logger.exception("webhook %s…: the duplicate's log line was not stored", request.key[:8])
-    return Accepted(trigger.pk, first, None, 202, duplicate=True)
+    return Accepted(trigger.pk, first, admission.wait_s, admission.status_code, duplicate=True)
 
 
 @lru_cache(maxsize=1)
@@ -211,33 +233,34 @@ class Grouper:
     together in the next one. A lone call is written at once (no added latency)."""
 
     def __init__(self):
-        self.waiting: list[tuple[InboundRequest, asyncio.Future]] = []
+        self.waiting: list[tuple[InboundRequest, OnRun | None, asyncio.Future]] = []
         self.in_flight = 0
 
-    async def accept(self, request: InboundRequest) -> Accepted | ApplicationError | None:
+    async def accept(self, request: InboundRequest, on_run: OnRun | None) -> Accepted | ApplicationError | None:
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append((request, future))
+        self.waiting.append((request, on_run, future))
         if self.in_flight < settings.WEBHOOK_GROUPS_IN_FLIGHT:
             self._write_next()
         return await future
 
     def _write_next(self) -> None:
         size, total = 0, 0
-        for request, _future in self.waiting[: settings.WEBHOOK_GROUP_MAX]:
+        for request, _on_run, _future in self.waiting[: settings.WEBHOOK_GROUP_MAX]:
             total += request.content_length or 0
             size += 1
             if total >= GROUP_MAX_BYTES:  # one statement's parameters stay a few MB, whatever the bodies
                 break
         group, self.waiting = self.waiting[:size], self.waiting[size:]
         self.in_flight += 1
-        task = asyncio.ensure_future(in_thread(accept_group)([request for request, _future in group]))
+        requests, on_runs = [item[0] for item in group], [item[1] for item in group]
+        task = asyncio.ensure_future(in_thread(accept_group)(requests, on_runs))
         task.add_done_callback(lambda done: self._written(group, done))
 
     def _written(self, group, done: asyncio.Future) -> None:
         self.in_flight -= 1
         error = done.exception()
         answers = done.result() if error is None else [FULL_PATH] * len(group)  # the full path tries again
-        for (_request, future), answer in zip(group, answers, strict=True):
+        for (_request, _on_run, future), answer in zip(group, answers, strict=True):
             if not future.done():
                 future.set_result(answer)
         if error is not None:  # the statement is atomic: nothing of the group was stored
@@ -249,10 +272,11 @@ class Grouper:
 _groupers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-async def accept(request: InboundRequest) -> Accepted | ApplicationError | None:
-    """Accept one call with the others of its group: an Accepted, an ApplicationError, or FULL_PATH."""
+async def accept(request: InboundRequest, on_run: OnRun | None = None) -> Accepted | ApplicationError | None:
+    """Accept one call with the others of its group: an Accepted, an ApplicationError, or FULL_PATH.
+    `on_run(run_id)` is called, from a database thread, with the run a waiting call is to listen to."""
     loop = asyncio.get_running_loop()
     grouper = _groupers.get(loop)
     if grouper is None:  # one per event loop: its futures belong to that loop
         grouper = _groupers[loop] = Grouper()
-    return await grouper.accept(request)
+    return await grouper.accept(request, on_run)

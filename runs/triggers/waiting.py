@@ -33,20 +33,26 @@ class Listener:
         return cls(layer, await layer.new_channel())
 
     def join(self, run_id) -> None:
-        """Called from a worker thread, inside the run-creating transaction. The group is joined on the
-        listener's own event loop: from the thread, async_to_sync would start a new loop, and with it a new
-        Redis connection, on every call."""
+        """Called from a worker thread before the run is dispatched. The group is joined on the listener's
+        own event loop: from the thread, async_to_sync would start a new loop, and with it a new Redis
+        connection, on every call. Joining another run leaves the previous one's group (a call whose run
+        turned out to repeat an earlier one listens to that one)."""
+        joined = asyncio.run_coroutine_threadsafe(self._join(run_id), self.loop)
+        joined.result(timeout=10)
+
+    async def _join(self, run_id) -> None:
         from runs.events import run_group
 
+        await self.close()
         self.run_id = run_id
-        joined = asyncio.run_coroutine_threadsafe(self.layer.group_add(run_group(run_id), self.channel), self.loop)
-        joined.result(timeout=10)
+        await self.layer.group_add(run_group(run_id), self.channel)
 
     async def close(self) -> None:
         if self.run_id is not None:
             from runs.events import run_group
 
             await self.layer.group_discard(run_group(self.run_id), self.channel)
+            self.run_id = None
 
     async def events(self, timeout_s: float):
         """Yield run events until `timeout_s`; yields None every POLL_S of silence."""

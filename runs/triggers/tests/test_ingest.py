@@ -201,3 +201,43 @@ def test_a_group_stops_at_its_byte_budget(http, make_trigger, monkeypatch):
 
     assert codes == [202] * 12
     assert sum(groups) == 12 and max(groups) == 3
+
+
+def test_waiting_calls_that_arrive_together_are_written_together_and_each_gets_its_result(
+    http, make_trigger, monkeypatch
+):
+    from runs.triggers import hooks
+
+    trigger, secret = make_trigger()
+    groups = slow_first_group(monkeypatch)
+    monkeypatch.setattr(hooks, "webhook_receive", None)  # the full path is not taken
+    bodies = [json.dumps({"message": f"call {i}"}).encode() for i in range(12)]
+
+    def call(body: bytes):
+        return post(http, trigger, body=body, headers=signed(secret, body), query="?wait=20")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(call, bodies))
+
+    assert [r.status_code for r in responses] == [200] * 12
+    assert [r.json()["output"]["reply"] for r in responses] == [f"call {i}" for i in range(12)]
+    assert sum(groups) == 12 and len(groups) < 12
+    assert len({r.json()["run_id"] for r in responses}) == Run.objects.count() == 12
+
+
+def test_waiting_repeats_of_a_webhook_id_get_the_first_runs_result(http, make_trigger, monkeypatch):
+    trigger, secret = make_trigger(response_mode="sync")
+    groups = slow_first_group(monkeypatch)
+    headers = signed(secret, msg_id="msg_sync_repeat")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:  # repeats in the first run's group and in the next one
+        responses = list(pool.map(lambda _: post(http, trigger, headers=headers), range(6)))
+    later = post(http, trigger, headers=headers)  # once the run has finished
+
+    run = Run.objects.get()
+    for response in [*responses, later]:
+        assert response.status_code == 200
+        assert response.json() == {"run_id": str(run.pk), "status": "succeeded", "output": run.output, "error": None}
+    assert [r.headers.get("idempotent-replayed") for r in [*responses, later]].count("true") == 6
+    assert sorted(outcomes(trigger)) == ["accepted"] + ["duplicate"] * 6
+    assert len(groups) >= 2
