@@ -7,6 +7,7 @@ its line in the delivery log."""
 import hashlib
 import hmac
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -190,6 +191,8 @@ def _wait_seconds(trigger: Trigger, raw: str | None) -> float | None:
         try:
             wait = float(raw)
         except ValueError:
+            wait = math.nan
+        if math.isnan(wait):  # "nan" parses as a float and slips past every comparison
             raise ApplicationError(
                 "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "not a number"}]
             )

@@ -241,3 +241,16 @@ def test_waiting_repeats_of_a_webhook_id_get_the_first_runs_result(http, make_tr
     assert [r.headers.get("idempotent-replayed") for r in [*responses, later]].count("true") == 6
     assert sorted(outcomes(trigger)) == ["accepted"] + ["duplicate"] * 6
     assert len(groups) >= 2
+
+
+def test_a_bad_wait_is_refused_and_stores_no_run(http, make_trigger):
+    trigger, secret = make_trigger()
+
+    responses = [post(http, trigger, headers=signed(secret), query=f"?wait={raw}") for raw in ("soon", "-1", "nan")]
+
+    for response in responses:
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "validation_error"
+        assert response.json()["error"]["details"][0]["field"] == "wait"
+    assert Run.objects.count() == 0
+    assert outcomes(trigger) == ["rejected"] * 3
