@@ -208,6 +208,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRELLIS_MAX_REQUEST_BYTES", 12 * 1024 * 1
 GRAPH_MAX_NODES = env_int("TRELLIS_GRAPH_MAX_NODES", 2000, minimum=1)
 GRAPH_MAX_BYTES = env_int("TRELLIS_GRAPH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 GRAPH_MAX_DEPTH = env_int("TRELLIS_GRAPH_MAX_DEPTH", 32, minimum=8)
+# Every CEL evaluation: a budget of comprehension iterations plus bytes allocated, and a deadline.
+EXPRESSION_MAX_COST = env_int("TRELLIS_EXPRESSION_MAX_COST", 10_000_000, minimum=1000)
+EXPRESSION_TIMEOUT_MS = env_int("TRELLIS_EXPRESSION_TIMEOUT_MS", 100, minimum=1)
 RUN_MAX_STEPS = env_int("TRELLIS_RUN_MAX_STEPS", 1000, minimum=1)
 RUN_MAX_DURATION_S = env_int("TRELLIS_RUN_MAX_DURATION_S", 3600, minimum=1)
 RUN_MAX_LOOP_ITERATIONS = env_int("TRELLIS_RUN_MAX_LOOP_ITERATIONS", 100, minimum=1)

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from builder.expressions import ExpressionError, evaluate, render_template
+from builder.expressions import ExpressionError, ExpressionLimitError, evaluate, render_template
 from runs.engine.activation import now
 from runs.engine.delta import Delta
 from runs.engine.limits import RunFailure
@@ -112,8 +112,8 @@ class StepExecution:
             idempotency_key=f"{self.run_id}:{nid}:{iteration}",
             deadline=step_deadline,
             cancel_event=step_cancel,
-            evaluate=lambda source: _evaluate(source, scope),
-            render=lambda template: _render(template, scope),
+            evaluate=lambda source: _evaluate(source, scope, nid),
+            render=lambda template: _render(template, scope, nid),
             resolve_secret=self._resolve_secret,
             emit_delta=delta.emit,
             services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
@@ -263,6 +263,8 @@ def _call(executor, ctx: NodeContext, cleanup):
         return ("error", exc)
     except RunCancelled:
         return ("cancelled", None)
+    except ExpressionLimitError as exc:
+        return ("error", NodeError(exc.message, code="expression_limit", details={"limit": exc.limit}))
     except ExpressionError as exc:
         return ("error", NodeError(exc.message, code="expression_error"))
     except Exception as exc:  # an executor bug must not take the run down with it
@@ -273,18 +275,35 @@ def _call(executor, ctx: NodeContext, cleanup):
             cleanup()
 
 
-def _evaluate(source: str, scope: dict) -> Any:
+def _evaluate(source: str, scope: dict, node_id: str) -> Any:
     try:
         return evaluate(source, scope)
+    except ExpressionLimitError as exc:
+        raise _limit_error(exc, f"Expression '{_clip(source)}'", source, node_id) from None
     except ExpressionError as exc:
         raise NodeError(f"Expression '{source}': {exc.message}", code="expression_error") from None
 
 
-def _render(template: str, scope: dict) -> str:
+def _render(template: str, scope: dict, node_id: str) -> str:
     try:
         return render_template(template, scope)
+    except ExpressionLimitError as exc:
+        raise _limit_error(exc, "Template", template, node_id) from None
     except ExpressionError as exc:
         raise NodeError(f"Template: {exc.message}", code="expression_error") from None
+
+
+def _limit_error(exc: ExpressionLimitError, what: str, source: str, node_id: str) -> NodeError:
+    """Which limit, in which expression, on which node: the step fails for good (retrying cannot help)."""
+    return NodeError(
+        f"{what} on node '{node_id}': {exc.message}",
+        code="expression_limit",
+        details={"limit": exc.limit, "expression": _clip(source, 500), "node_id": node_id},
+    )
+
+
+def _clip(text: str, chars: int = 120) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _size(value: Any) -> int:

@@ -14,7 +14,7 @@ class SetStateExecutor(NodeExecutor):
             try:
                 value = ctx.evaluate(item["expression"])
             except NodeError as exc:
-                exc.details = {"field": f"assignments[{i}].expression"}
+                exc.details = {**(exc.details or {}), "field": f"assignments[{i}].expression"}
                 raise
             updates[item["variable"]] = value
             # Later assignments of the same node see earlier ones.
