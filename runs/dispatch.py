@@ -37,7 +37,10 @@ def dispatch_run(run_id) -> None:
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
-    future = _inline_pool().submit(_inline_advance, str(run_id))
+    from runs.tasks import engine
+
+    # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
+    future = engine().advance_async(str(run_id), _inline_pool().submit)
     _in_flight.add(future)
     future.add_done_callback(_in_flight.discard)
 
@@ -141,17 +144,6 @@ def _inline_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(settings.INLINE_EXECUTOR_THREADS, thread_name_prefix="trellis-run")
         return _pool
-
-
-def _inline_advance(run_id: str) -> None:
-    from runs.tasks import run_advance_now
-
-    try:
-        run_advance_now(run_id)
-    except Exception:
-        log.exception("run %s: inline advance failed", run_id)
-    finally:
-        connections.close_all()
 
 
 def reap(*, now: dt.datetime | None = None) -> list[str]:

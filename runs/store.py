@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from runs import events
@@ -409,6 +410,23 @@ class DjangoStore:
         if not updated:
             raise LeaseLost()
         return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
+
+    def heartbeat_many(self, leases: list[tuple[str, str]], lease_s: float) -> tuple[set[str], set[str]]:
+        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+        cancelled: set[str] = set()
+        held: set[str] = set()
+        for i in range(0, len(leases), 200):
+            chunk = leases[i : i + 200]
+            mine = Q()
+            for run_id, owner in chunk:
+                mine |= Q(pk=run_id, lease_owner=owner)
+            rows = Run.objects.filter(mine)
+            for pk, cancel_requested in rows.values_list("pk", "cancel_requested"):
+                held.add(str(pk))
+                if cancel_requested:
+                    cancelled.add(str(pk))
+            rows.update(lease_expires_at=expires)
+        return cancelled, {run_id for run_id, _ in leases} - held
 
     def release(self, run_id: str, owner: str) -> None:
         self._acquired.pop(str(run_id), None)

@@ -14,6 +14,11 @@ log = logging.getLogger("trellis.tasks")
 _engine = None
 
 
+def engine():
+    """The process's engine (one lease owner per process)."""
+    return _get_engine()
+
+
 def _get_engine():
     global _engine
     if _engine is None:

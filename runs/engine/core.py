@@ -13,7 +13,10 @@ the driver loop), `steps` (executing and recording one step), `writes` (ending a
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 
 from runs.engine.limits import Limits, RunFailure
 from runs.engine.session import ACTIVE_RUNS, Session
@@ -23,6 +26,9 @@ from runs.engine.store import Store
 __all__ = ["ACTIVE_RUNS", "INLINE_TYPES", "TERMINAL", "Engine", "Limits", "RunFailure"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+MAX_ROUNDS = 100  # a waiting run whose approval arrived meanwhile is picked up again, this often at most
+
+log = logging.getLogger("trellis.engine")
 
 
 class Engine:
@@ -34,7 +40,7 @@ class Engine:
     def advance(self, run_id: str) -> str | None:
         """Advance the run as far as it goes now. Returns the status it was left in (None: not ours)."""
         status = None
-        for _ in range(100):  # a waiting run whose approval arrived meanwhile is picked up again
+        for _ in range(MAX_ROUNDS):
             # A lease holder names one advance, not a process: two threads of one process that were
             # handed the same run (a duplicate dispatch) must exclude each other too.
             owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
@@ -46,3 +52,31 @@ class Engine:
             if not session.resume_again:
                 return status
         return status
+
+    def advance_async(self, run_id: str, schedule: Callable[[Callable[[], None]], object]) -> Future:
+        """Advance the run like `advance`, without holding a thread while its nodes wait on the network:
+        `schedule(fn)` runs fn on one of the caller's threads (the database work happens there). The future
+        resolves to the status the run was left in once this advance is over."""
+        result: Future = Future()
+
+        def attempt(round_: int, status: str | None) -> None:
+            try:
+                owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+                snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
+                if snapshot is None:
+                    result.set_result(status)
+                    return
+
+                def done(session: Session) -> None:
+                    if session.resume_again and round_ + 1 < MAX_ROUNDS:
+                        schedule(lambda: attempt(round_ + 1, session.finished_status))
+                    else:
+                        result.set_result(session.finished_status)
+
+                Session(self, snapshot, owner).drive(schedule, done)
+            except Exception as exc:
+                log.exception("run %s: advance failed", run_id)
+                result.set_exception(exc)
+
+        schedule(lambda: attempt(0, None))
+        return result

@@ -11,11 +11,14 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from runs.engine import io
 from runs.engine.activation import Activation, now
 from runs.engine.graph import Graph
+from runs.engine.heartbeat import HEARTBEATS
 from runs.engine.limits import RunFailure
 from runs.engine.steps import InFlight, StepExecution
 from runs.engine.store import Event, LeaseLost, RunSnapshot, StepRecord
@@ -30,6 +33,28 @@ log = logging.getLogger("trellis.engine")
 
 # Runs being advanced by this process: run id -> cancel event (instant cancel in inline mode).
 ACTIVE_RUNS: dict[str, threading.Event] = {}
+
+PARKED = object()  # `Session.step` returns it when the run can only wait for its in-flight nodes
+PARK_CHECK_S = 5.0  # a parked session looks at its run at least this often, whatever it waits for
+
+
+class _WakingEvent(threading.Event):
+    """The session's cancel flag: setting it also wakes the session if it is parked."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = session
+
+    def set(self) -> None:
+        super().set()
+        self.session.wake()
+
+
+def _outcome(fut: Future):
+    """A finished in-flight future as the ("ok" | "error" | "cancelled", value) pair `_complete` takes."""
+    if fut.cancelled():
+        return ("cancelled", None)
+    return fut.result()
 
 
 class Session(Activation, StepExecution, Writes):
@@ -73,11 +98,19 @@ class Session(Activation, StepExecution, Writes):
         self.usage_total = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, **(snap.usage or {})}
         self.pending_since: float | None = None
         self.inflight: dict[Future, InFlight] = {}
+        self.watched: set[Future] = set()  # in-flight futures that wake the session when they finish
         self.delayed: list[tuple[float, int, str]] = []
-        self.pool: ThreadPoolExecutor | None = None
-        self.cancel_event = threading.Event()
+        self.cancel_event = _WakingEvent(self)
         self.lease_lost = False
-        self.stop_heartbeat = threading.Event()
+        # Parking (see `step`): who runs the session next, and whether a wake-up came while it was stepping.
+        self.started = False
+        self.stepping = False
+        self.scheduled = False
+        self.closed = False
+        self.wake_pending = False
+        self.wake_lock = threading.Lock()
+        self.on_wake: Callable[[], None] = lambda: None
+        self.timer: io.Timer | None = None
         self.session_started = time.monotonic()
         self.lease_extended_at = self.session_started  # acquire set the expiry
         active_ms = (snap.timings or {}).get("active_ms", 0)
@@ -86,16 +119,46 @@ class Session(Activation, StepExecution, Writes):
     # --- driver ----------------------------------------------------------------------------------
 
     def run(self) -> str | None:
-        ACTIVE_RUNS[self.run_id] = self.cancel_event
-        self.heartbeat_thread: threading.Thread | None = None
+        """Advance the run on this thread until it finishes, waits or is lost, sleeping while it is parked."""
+        woken = threading.Event()
+        self.on_wake = woken.set
+        outcome = self.step()
+        while outcome is PARKED:
+            woken.wait()
+            woken.clear()
+            outcome = self.step()
+        return outcome
+
+    def drive(self, schedule: Callable[[Callable[[], None]], None], done: Callable[[Session], None]) -> None:
+        """Advance the run without holding a thread while it is parked: `schedule(fn)` runs fn on one of the
+        engine's threads (database writes happen there); `done(session)` is called once it is over."""
+
+        def go() -> None:
+            if self.step() is not PARKED:
+                done(self)
+
+        self.on_wake = lambda: schedule(go)
+        go()
+
+    def step(self) -> str | None | object:
+        """Run until the session finishes (its status) or can only wait for in-flight nodes (PARKED)."""
+        with self.wake_lock:
+            self.stepping = True
+            self.scheduled = False
+            self.wake_pending = False
+        parked = False
         try:
-            if self.snap.cancel_requested:
-                self._finish("cancelled", error={"code": "cancelled", "message": "The run was cancelled."})
-            else:
+            if not self.started:
+                self.started = True
+                ACTIVE_RUNS[self.run_id] = self.cancel_event
+                if self.snap.cancel_requested:
+                    self._finish("cancelled", error={"code": "cancelled", "message": "The run was cancelled."})
+                    return self.finished_status
                 self._prepare()
-                if self.finished_status is None:
-                    self._loop()
-            return self.finished_status
+                if self.finished_status is not None:
+                    return self.finished_status
+            parked = self._loop() is PARKED
+            return PARKED if parked else self.finished_status
         except LeaseLost:
             log.warning("run %s: lease lost, another worker continues it", self.run_id)
             return None
@@ -109,41 +172,54 @@ class Session(Activation, StepExecution, Writes):
                 self.store.release(self.run_id, self.owner)
             return self.finished_status
         finally:
-            self.stop_heartbeat.set()
-            ACTIVE_RUNS.pop(self.run_id, None)
-            for item in self.inflight.values():
-                item.ctx.cancel_event.set()
-            if self.pool is not None:
-                self.pool.shutdown(wait=False, cancel_futures=True)
-            self.redactor.forget()
+            if not parked:
+                self._close()
+            with self.wake_lock:
+                self.stepping = False
+                again = parked and self.wake_pending and not self.scheduled
+                self.scheduled = self.scheduled or again
+            if again:
+                self.on_wake()  # a completion arrived while this step was still deciding to park
 
-    def _ensure_heartbeat(self) -> None:
-        """Started only once the engine blocks on a node or a backoff: every commit extends the
-        lease too, so a run of quick built-in steps needs no extra thread."""
-        if self.heartbeat_thread is None:
-            self.heartbeat_thread = threading.Thread(
-                target=self._heartbeat, name=f"lease-{self.run_id[:8]}", daemon=True
-            )
-            self.heartbeat_thread.start()
+    def _close(self) -> None:
+        with self.wake_lock:
+            self.closed = True
+        HEARTBEATS.remove(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        ACTIVE_RUNS.pop(self.run_id, None)
+        for fut, item in self.inflight.items():
+            item.ctx.cancel_event.set()
+            fut.cancel()
+        self.redactor.forget()
 
-    def _heartbeat(self) -> None:
-        interval = self.limits.heartbeat_s or max(0.05, min(self.limits.lease_s / 3.0, 1.0))
-        try:
-            while not self.stop_heartbeat.wait(interval):
-                try:
-                    if self.store.heartbeat(self.run_id, self.owner, self.limits.lease_s):
-                        self.cancel_event.set()
-                    self.lease_extended_at = time.monotonic()
-                except LeaseLost:
-                    self.lease_lost = True
-                    self.cancel_event.set()
-                    return
-                except Exception:
-                    log.exception("run %s: heartbeat failed", self.run_id)
-        finally:
-            cleanup = getattr(self.store, "thread_cleanup", None)
-            if cleanup:
-                cleanup()
+    def wake(self) -> None:
+        """Something the parked session waits for happened (a node finished, a timer, a cancel)."""
+        with self.wake_lock:
+            if self.closed or self.scheduled:
+                return
+            if self.stepping:
+                self.wake_pending = True
+                return
+            self.scheduled = True
+        self.on_wake()
+
+    def _park(self) -> object:
+        """Nothing to do but wait: hand the thread back and get woken by a completion, a due retry or deadline,
+        or a cancel."""
+        HEARTBEATS.add(self)
+        for fut in self.inflight:
+            if fut not in self.watched:
+                self.watched.add(fut)
+                fut.add_done_callback(lambda _f: self.wake())
+        due = [self.deadline, time.monotonic() + PARK_CHECK_S]
+        if self.delayed:
+            due.append(self.delayed[0][0])
+        due.extend(item.deadline for item in self.inflight.values() if item.deadline is not None)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = io.Timer(min(due) - time.monotonic(), self.wake)
+        return PARKED
 
     # --- replay ------------------------------------------------------------------------------------
 
@@ -247,21 +323,17 @@ class Session(Activation, StepExecution, Writes):
             if not self.inflight and not self.delayed:
                 break
             self._flush()
-            self._ensure_heartbeat()
-            timeout = 0.2
-            if self.delayed:
-                timeout = min(timeout, max(0.0, self.delayed[0][0] - time.monotonic()))
-            for item in self.inflight.values():
-                if item.deadline is not None:
-                    timeout = min(timeout, max(0.0, item.deadline - time.monotonic()))
-            if not self.inflight:
-                time.sleep(timeout)
-                continue
-            done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+            done = [fut for fut in self.inflight if fut.done()]
+            t = time.monotonic()
+            overdue = any(item.deadline is not None and t >= item.deadline for item in self.inflight.values())
+            due = bool(self.delayed) and self.delayed[0][0] <= t
+            if not done and not overdue and not due:
+                return self._park()
             try:
                 for fut in done:
                     item = self.inflight.pop(fut)
-                    self._complete(item.record, item.ctx, fut.result(), item.started, item.delta)
+                    self.watched.discard(fut)
+                    self._complete(item.record, item.ctx, _outcome(fut), item.started, item.delta)
                     if self.finished_status:
                         return
                 t = time.monotonic()
@@ -270,7 +342,9 @@ class Session(Activation, StepExecution, Writes):
                 for fut, item in list(self.inflight.items()):
                     if item.deadline is not None and t >= item.deadline:
                         del self.inflight[fut]
+                        self.watched.discard(fut)
                         item.ctx.cancel_event.set()
+                        fut.cancel()  # an asynchronous node's task (and its HTTP call) ends now
                         timeout_s = self.g.config(item.record.node_id).get("timeout_s")
                         err = NodeError(
                             f"The node did not finish within {timeout_s} s.", retryable=True, code="timeout"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.expressions import ExpressionError, ExpressionLimitError, evaluate, render_template
+from runs.engine import io
 from runs.engine.activation import now
 from runs.engine.delta import Delta
 from runs.engine.limits import RunFailure
@@ -132,10 +133,12 @@ class StepExecution:
         else:
             self._queue_step(rec)
             self._flush()  # the running row is visible while the node works
-            if self.pool is None:
-                self.pool = ThreadPoolExecutor(self.limits.pool_size, thread_name_prefix=f"run-{self.run_id[:8]}")
-            cleanup = getattr(self.store, "thread_cleanup", None)
-            fut = self.pool.submit(_call, executor, ctx, cleanup)
+            if executor.is_async:
+                fut = io.submit(_call_async(executor, ctx))
+            else:
+                fut = _node_pool(self.limits.pool_size).submit(
+                    _call, executor, ctx, getattr(self.store, "thread_cleanup", None)
+                )
             self.inflight[fut] = InFlight(rec, ctx, fut, started, step_deadline, delta)
 
     def _complete(self, rec: StepRecord, ctx: NodeContext, outcome, started: float, delta: Delta) -> None:
@@ -254,6 +257,37 @@ class StepExecution:
         value = self.store.resolve_secret(self.snap.workspace_id, name)
         self.redactor.add(value)
         return value
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _node_pool(size: int) -> ThreadPoolExecutor:
+    """The process's threads for node executors that are not asynchronous yet (shared by every run)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(size, 4) * 4, thread_name_prefix="trellis-node")
+        return _pool
+
+
+async def _call_async(executor, ctx: NodeContext):
+    """`_call` for an asynchronous executor, on the I/O loop. A cancelled task (run cancelled, node timed out)
+    ends the coroutine where it awaits: its HTTP call is closed."""
+    try:
+        return ("ok", await executor.run_async(ctx))
+    except NodeError as exc:
+        return ("error", exc)
+    except RunCancelled:
+        return ("cancelled", None)
+    except ExpressionLimitError as exc:
+        return ("error", NodeError(exc.message, code="expression_limit", details={"limit": exc.limit}))
+    except ExpressionError as exc:
+        return ("error", NodeError(exc.message, code="expression_error"))
+    except Exception as exc:  # an executor bug must not take the run down with it
+        log.exception("node %s raised", ctx.node_id)
+        return ("error", NodeError(f"{type(exc).__name__}: {exc}", code="internal_error"))
 
 
 def _call(executor, ctx: NodeContext, cleanup):

@@ -7,6 +7,7 @@ Channels: everything they need comes through the context, so they are tested in 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,9 +97,19 @@ class NodeContext:
 
 
 class NodeExecutor:
+    """A node type's behaviour. Executors that wait on the network implement `run_async` instead of `run`
+    (`is_async`): the engine runs them as tasks on the process's I/O loop (runs/engine/io.py), so a call in
+    flight holds no thread. They must not touch the database there."""
+
     type: ClassVar[str]
+    is_async: ClassVar[bool] = False
 
     def run(self, ctx: NodeContext) -> NodeResult:
+        if self.is_async:  # outside the engine (tests, tools): run the coroutine to its end here
+            return asyncio.run(self.run_async(ctx))
+        raise NotImplementedError
+
+    async def run_async(self, ctx: NodeContext) -> NodeResult:
         raise NotImplementedError
 
 
