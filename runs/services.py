@@ -340,7 +340,7 @@ def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None,
             step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
         step.save(update_fields=["status", "port", "output", "finished_at", "duration_ms"])
         if run.status == RunStatus.WAITING:
-            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None)
+            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None, dispatched_at=now)
             events.publish_event(run_id=run.pk, type="run.status", data={"status": RunStatus.QUEUED})
             transaction.on_commit(lambda: dispatch_run(run.pk))
     return Run.objects.get(pk=run.pk)
