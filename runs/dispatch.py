@@ -10,8 +10,8 @@ took it) and waiting runs whose approval timed out.
 Recovered runs jump the queue: fresh runs travel at a lower broker priority (`PRIORITY_FRESH`) than
 everything else, so a run taken back from a dead worker is the next one a free worker process picks up,
 however many fresh runs are queued (Redis keeps one list per priority step and workers pop the higher
-one first). Each recovered run goes alone in its message: if it is what kills workers, it takes no
-other run down with it.
+one first). A recovered run that had already lost a worker before goes alone in its message: if it is
+what kills workers, it takes no other run down with it.
 """
 
 from __future__ import annotations
@@ -131,18 +131,27 @@ def _send_to_celery(batch: list[str]) -> None:
         run_advance_many.apply_async(args=[batch], priority=PRIORITY_FRESH)
 
 
-def dispatch_recovered(run_id) -> None:
-    """Hand back a run whose worker was lost: ahead of fresh runs, alone in its message."""
+def dispatch_recovered(run_ids: list[str], *, alone: bool = False) -> None:
+    """Hand back runs whose worker was lost, ahead of fresh runs. They go in messages of as many runs as a
+    worker process advances at once (all start at once), or `alone`: a run that already crashed a worker
+    before may be what kills them, and takes no other run down with it."""
     if settings.TRELLIS_EXECUTOR != "celery":
-        dispatch_run(run_id)
+        for run_id in run_ids:
+            dispatch_run(run_id)
         return
-    from runs.tasks import run_advance
+    from runs.tasks import run_advance, run_advance_many
 
-    try:
-        run_advance.apply_async(args=[str(run_id)], priority=PRIORITY_RECOVERY)
-    except Exception:
-        # Its dispatched_at says it was sent: the next pass after RUN_QUEUED_GRACE_S sends it again.
-        log.exception("could not send recovered run %s to the broker", run_id)
+    size = 1 if alone else settings.WORKER_RUN_THREADS
+    for i in range(0, len(run_ids), size):
+        batch = [str(run_id) for run_id in run_ids[i : i + size]]
+        try:
+            if len(batch) == 1:
+                run_advance.apply_async(args=[batch[0]], priority=PRIORITY_RECOVERY)
+            else:
+                run_advance_many.apply_async(args=[batch], priority=PRIORITY_RECOVERY)
+        except Exception:
+            # Their dispatched_at says they were sent: a pass after RUN_QUEUED_GRACE_S sends them again.
+            log.exception("could not send %d recovered run(s) to the broker", len(batch))
 
 
 _publisher_instance: _Publisher | None = None
@@ -198,6 +207,7 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
     from django.db.models.functions import Coalesce
 
     from runs.models import Run, RunStatus
+    from runs.store import HOLD_PREFIX
 
     now = now or timezone.now()
     grace = dt.timedelta(seconds=settings.RUN_QUEUED_GRACE_S)
@@ -210,6 +220,7 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
     free = Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now)
     wake = Q(status=RunStatus.WAITING, wake_at__lte=now) & free & (Q(sent__lt=F("wake_at")) | Q(sent__lt=now - grace))
     recovered: list[str] = []
+    suspects: list[str] = []
     later: list[str] = []
     with transaction.atomic():
         rows = (
@@ -217,26 +228,31 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
             .filter(lease_lost | released | never_taken | wake)
             .order_by("sent")
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "status", "lease_owner", "sent", "redispatches")[:500]
+            .values_list("pk", "status", "lease_owner", "sent", "redispatches", "recoveries")[:500]
         )
-        for pk, status, lease_owner, sent_at, redispatches in rows:
+        for pk, status, lease_owner, sent_at, redispatches, recoveries in rows:
             if status == RunStatus.QUEUED and lease_owner is None:
                 if sent_at >= now - grace * 2 ** min(redispatches, 6):
                     continue  # backing off: probably still in the broker behind a backlog
                 later.append(str(pk))
             elif status == RunStatus.WAITING:
                 later.append(str(pk))
+            elif recoveries > 0 and not (lease_owner or "").startswith(HOLD_PREFIX):
+                suspects.append(str(pk))  # its second lost lease in a row at least
             else:
                 recovered.append(str(pk))
-        if recovered or later:
-            Run.objects.filter(pk__in=recovered + later).update(dispatched_at=now, redispatches=F("redispatches") + 1)
-    for run_id in recovered:
-        log.info("reaper: run %s lost its worker; dispatching it again ahead of the queue", run_id)
-        dispatch_recovered(run_id)
+        if recovered or suspects or later:
+            Run.objects.filter(pk__in=recovered + suspects + later).update(
+                dispatched_at=now, redispatches=F("redispatches") + 1
+            )
+    if recovered or suspects:
+        log.info("reaper: %d run(s) lost their worker; sent again ahead of the queue", len(recovered + suspects))
+        dispatch_recovered(recovered)
+        dispatch_recovered(suspects, alone=True)
     for run_id in later:
         log.info("reaper: dispatching run %s again", run_id)
         dispatch_run(run_id)
-    return recovered + later
+    return recovered + suspects + later
 
 
 def reaper_loop(interval_s: float, stop: threading.Event | None = None) -> None:

@@ -31,7 +31,9 @@ def sent(monkeypatch):
     """What the reaper dispatched: {"fresh": [...], "recovered": [...]} (nothing reaches a broker)."""
     out: dict[str, list[str]] = {"fresh": [], "recovered": []}
     monkeypatch.setattr(dispatch, "dispatch_run", lambda run_id: out["fresh"].append(str(run_id)))
-    monkeypatch.setattr(dispatch, "dispatch_recovered", lambda run_id: out["recovered"].append(str(run_id)))
+    monkeypatch.setattr(
+        dispatch, "dispatch_recovered", lambda run_ids, alone=False: out["recovered"].extend(map(str, run_ids))
+    )
     return out
 
 
