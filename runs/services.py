@@ -258,7 +258,13 @@ def run_wait(*, run_id, timeout_s: float) -> Run:
 
 
 def _lease_live(run: Run) -> bool:
-    return bool(run.lease_owner) and run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
+    """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
+    count: the run is cancelled at once, and that worker's acquire then finds it finished."""
+    from runs.store import HOLD_PREFIX
+
+    if not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
+        return False
+    return run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
 
 
 def run_cancel(*, run: Run, by=None) -> Run:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from runs import dispatch
 from runs.engine.core import Engine, Limits
 from runs.models import Run, RunEvent, Step
-from runs.store import DjangoStore
+from runs.services import run_cancel
+from runs.store import DjangoStore, holder_name
 from runs.tests.helpers import CALLS, WorkerDied, line, node, start
 
 LIMITS = Limits(lease_s=30, heartbeat_s=3600, max_recoveries=3)
@@ -220,3 +221,37 @@ def test_reapers_running_at_the_same_time_send_each_stuck_run_once(make_run, sen
     assert found == [[]]
     assert dispatch.reap() == []
     assert sorted(sent["recovered"]) == sorted(str(r.pk) for r in runs)
+
+
+@pytest.mark.django_db
+def test_runs_held_by_a_worker_that_died_are_recovered_at_once_and_not_counted_as_crashes(make_run, sent):
+    # given two queued runs that a worker received in one message and held, then died before starting them
+    graph = line(start(), node("end", "end", output="1"))
+    runs = [make_run(graph, {}) for _ in range(2)]
+    assert DjangoStore().hold([str(r.pk) for r in runs], holder_name("dead-1"), 30) == 2
+    assert dispatch.reap() == []
+    # when the hold expires, they are sent again at once, ahead of the queue
+    later = timezone.now() + dt.timedelta(seconds=31)
+    assert sorted(dispatch.reap(now=later)) == sorted(str(r.pk) for r in runs)
+    assert sorted(sent["recovered"]) == sorted(str(r.pk) for r in runs)
+    # and another worker runs them, a lost hold not counting as a crash of the run
+    for run in runs:
+        _expire_lease(run)
+        assert _advance(run) == "succeeded"
+        run.refresh_from_db()
+        assert run.recoveries == 0
+
+
+@pytest.mark.django_db
+def test_a_held_run_is_taken_by_its_own_worker_and_cancelled_at_once(make_run, owner):
+    graph = line(start(), node("end", "end", output="1"))
+    mine, cancelled = make_run(graph, {}), make_run(graph, {})
+    DjangoStore().hold([str(mine.pk), str(cancelled.pk)], holder_name("w7"), 30)
+    # another worker cannot take a run while it is held
+    assert Engine(DjangoStore(), LIMITS, owner="w8").advance(str(mine.pk)) is None
+    # the holding worker can
+    assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(mine.pk)) == "succeeded"
+    # cancelling a held run does not wait for the worker to start it
+    assert run_cancel(run=cancelled, by=owner).status == "cancelled"
+    assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(cancelled.pk)) is None
+    assert not Step.objects.filter(run=cancelled).exists()
