@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from runs.dispatch import PRIORITY_FRESH
 from runs.models import Run, RunEvent, Step
 from runs.tests.helpers import line, node, start, wait_for
 
@@ -202,9 +203,8 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
     try:
         client = Celery("trellis-test-client", broker=_broker_url())
         for i in range(0, len(ids), 20):
-            client.send_task(
-                "runs.run_advance_many", args=[[str(pk) for pk in ids[i : i + 20]]], queue=QUEUE, priority=6
-            )
+            batch = [str(pk) for pk in ids[i : i + 20]]
+            client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
         # when the first worker is killed while it has runs in flight and most are still queued
         wait_for(lambda: Run.objects.filter(pk__in=ids, status="succeeded").count() >= 8, 90, "8 runs to finish")
         os.killpg(first.pid, signal.SIGKILL)
