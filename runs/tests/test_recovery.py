@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -255,3 +256,11 @@ def test_a_held_run_is_taken_by_its_own_worker_and_cancelled_at_once(make_run, o
     assert run_cancel(run=cancelled, by=owner).status == "cancelled"
     assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(cancelled.pk)) is None
     assert not Step.objects.filter(run=cancelled).exists()
+
+
+def test_beats_reap_goes_ahead_of_the_run_backlog_and_expires_instead_of_piling_up():
+    entry = settings.CELERY_BEAT_SCHEDULE["runs.reap"]
+    assert entry["schedule"] == settings.RUN_REAPER_INTERVAL_S
+    # at broker priority 0, above fresh runs (PRIORITY_FRESH), and dropped by the worker once one interval old
+    assert entry["options"] == {"expires": settings.RUN_REAPER_INTERVAL_S, "priority": 0}
+    assert dispatch.PRIORITY_RECOVERY == 0 < dispatch.PRIORITY_FRESH
