@@ -3,9 +3,15 @@
 Both end in the same `runs.tasks.run_advance_now(run_id)`. In queue mode run ids go through one
 publisher thread per process, which sends whatever has piled up while it was busy as one Celery
 message (group commit: a lone run is sent at once, a burst of webhooks costs a few messages instead
-of one each). A run whose message is lost (the process died before sending) is still `queued` in the
-database, and the reaper (`reap`) dispatches it again, as it does runs whose lease expired (a dead
-worker) and waiting runs whose approval timed out.
+of one each). The reaper (`reap`) sends again the runs that need a worker and have none: runs whose
+lease expired (a worker died or froze), queued runs whose message is overdue (lost before a worker
+took it) and waiting runs whose approval timed out.
+
+Recovered runs jump the queue: fresh runs travel at a lower broker priority (`PRIORITY_FRESH`) than
+everything else, so a run taken back from a dead worker is the next one a free worker process picks up,
+however many fresh runs are queued (Redis keeps one list per priority step and workers pop the higher
+one first). A recovered run that had already lost a worker before goes alone in its message: if it is
+what kills workers, it takes no other run down with it.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 log = logging.getLogger("trellis.dispatch")
@@ -113,13 +119,42 @@ class _Publisher:
             log.exception("could not send %d run(s) to the broker; the reaper will retry", len(batch))
 
 
+# Broker priorities (Redis: 0 is popped first; kombu's steps are 0, 3, 6, 9). Fresh runs go below every other
+# message (recovered runs, beat's reap, callbacks), so none of those waits behind a backlog of fresh runs.
+PRIORITY_FRESH = 6
+PRIORITY_RECOVERY = 0
+
+
 def _send_to_celery(batch: list[str]) -> None:
     from runs.tasks import run_advance, run_advance_many
 
     if len(batch) == 1:
-        run_advance.delay(batch[0])
+        run_advance.apply_async(args=[batch[0]], priority=PRIORITY_FRESH)
     else:
-        run_advance_many.delay(batch)
+        run_advance_many.apply_async(args=[batch], priority=PRIORITY_FRESH)
+
+
+def dispatch_recovered(run_ids: list[str], *, alone: bool = False) -> None:
+    """Hand back runs whose worker was lost, ahead of fresh runs. They go in messages of as many runs as a
+    worker process advances at once (all start at once), or `alone`: a run that already crashed a worker
+    before may be what kills them, and takes no other run down with it."""
+    if settings.TRELLIS_EXECUTOR != "celery":
+        for run_id in run_ids:
+            dispatch_run(run_id)
+        return
+    from runs.tasks import run_advance, run_advance_many
+
+    size = 1 if alone else settings.WORKER_RUN_THREADS
+    for i in range(0, len(run_ids), size):
+        batch = [str(run_id) for run_id in run_ids[i : i + size]]
+        try:
+            if len(batch) == 1:
+                run_advance.apply_async(args=[batch[0]], priority=PRIORITY_RECOVERY)
+            else:
+                run_advance_many.apply_async(args=[batch], priority=PRIORITY_RECOVERY)
+        except Exception:
+            # Their dispatched_at says they were sent: a pass after RUN_QUEUED_GRACE_S sends them again.
+            log.exception("could not send %d recovered run(s) to the broker", len(batch))
 
 
 _publisher_instance: _Publisher | None = None
@@ -147,23 +182,69 @@ def _inline_pool() -> ThreadPoolExecutor:
 
 
 def reap(*, now: dt.datetime | None = None) -> list[str]:
-    """Runs that need a worker and have none; dispatches each again. Returns their ids."""
+    """Sends again the runs that need a worker and have none, and returns their ids. A run is sent again
+    only when its last message is overdue, and `dispatched_at` records each send under the row lock, so
+    that however many reapers run (one per worker, plus beat's) each stuck run goes out once:
+
+    * lease expired (queued or running): its worker died or froze. Sent at once, ahead of the backlog, unless
+      it was already sent since the lease expired (then only after RUN_QUEUED_GRACE_S without a worker
+      taking it). A queued run's lease is the hold of the worker that received its message (runs.tasks).
+    * running without a lease (given up after an error): after RUN_QUEUED_GRACE_S.
+    * queued and never taken: its message may still wait in the broker behind a backlog, or have been lost
+      before it got there. Sent again, at the back of the queue, after RUN_QUEUED_GRACE_S, then after twice
+      that, four times… (a long backlog costs a few duplicates per run at most, never one per pass).
+    * waiting with an approval timeout due.
+    """
+    from django.db import transaction
+    from django.db.models.functions import Coalesce
+
     from runs.models import Run, RunStatus
+    from runs.store import HOLD_PREFIX
 
     now = now or timezone.now()
-    queued_grace = now - dt.timedelta(seconds=getattr(settings, "RUN_QUEUED_GRACE_S", 60))
-    free = Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now)
-    stuck = (
-        Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
-        | Q(status=RunStatus.RUNNING, lease_owner__isnull=True)
-        | (Q(status=RunStatus.QUEUED, created_at__lt=queued_grace) & free)
-        | (Q(status=RunStatus.WAITING, wake_at__lte=now) & free)
+    grace = dt.timedelta(seconds=settings.RUN_QUEUED_GRACE_S)
+    sent = Coalesce("dispatched_at", "created_at")
+    lease_lost = Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], lease_expires_at__lt=now) & (
+        Q(sent__lt=F("lease_expires_at")) | Q(sent__lt=now - grace)
     )
-    ids = [str(pk) for pk in Run.objects.filter(stuck).values_list("pk", flat=True)[:500]]
-    for run_id in ids:
+    released = Q(status=RunStatus.RUNNING, lease_owner__isnull=True, sent__lt=now - grace)
+    never_taken = Q(status=RunStatus.QUEUED, lease_owner__isnull=True, sent__lt=now - grace)
+    free = Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now)
+    wake = Q(status=RunStatus.WAITING, wake_at__lte=now) & free & (Q(sent__lt=F("wake_at")) | Q(sent__lt=now - grace))
+    recovered: list[str] = []
+    suspects: list[str] = []
+    later: list[str] = []
+    with transaction.atomic():
+        rows = (
+            Run.objects.annotate(sent=sent)
+            .filter(lease_lost | released | never_taken | wake)
+            .order_by("sent")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "status", "lease_owner", "sent", "redispatches", "recoveries")[:500]
+        )
+        for pk, status, lease_owner, sent_at, redispatches, recoveries in rows:
+            if status == RunStatus.QUEUED and lease_owner is None:
+                if sent_at >= now - grace * 2 ** min(redispatches, 6):
+                    continue  # backing off: probably still in the broker behind a backlog
+                later.append(str(pk))
+            elif status == RunStatus.WAITING:
+                later.append(str(pk))
+            elif recoveries > 0 and not (lease_owner or "").startswith(HOLD_PREFIX):
+                suspects.append(str(pk))  # its second lost lease in a row at least
+            else:
+                recovered.append(str(pk))
+        if recovered or suspects or later:
+            Run.objects.filter(pk__in=recovered + suspects + later).update(
+                dispatched_at=now, redispatches=F("redispatches") + 1
+            )
+    if recovered or suspects:
+        log.info("reaper: %d run(s) lost their worker; sent again ahead of the queue", len(recovered + suspects))
+        dispatch_recovered(recovered)
+        dispatch_recovered(suspects, alone=True)
+    for run_id in later:
         log.info("reaper: dispatching run %s again", run_id)
         dispatch_run(run_id)
-    return ids
+    return recovered + suspects + later
 
 
 def reaper_loop(interval_s: float, stop: threading.Event | None = None) -> None:

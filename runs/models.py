@@ -65,6 +65,13 @@ class Run(models.Model):
     # The worker advancing the run holds the lease and renews it; an expired lease is reaped.
     lease_owner = models.CharField(max_length=100, null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Leases that expired in a row (the worker died or froze) with no step committed since: at
+    # RUN_MAX_RECOVERIES the run fails with `crashed_repeatedly` instead of taking down worker after worker.
+    recoveries = models.IntegerField(default=0)
+    # When the run's last message went to the broker (null: only its first, at creation), and how many times
+    # the reaper sent it again: the reaper re-sends a run only when that message is overdue.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    redispatches = models.IntegerField(default=0)
     # When a waiting run must be looked at again (the earliest approval timeout).
     wake_at = models.DateTimeField(null=True, blank=True)
     # Counters owned by the run row so that every writer allocates under the same row lock.

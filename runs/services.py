@@ -258,7 +258,13 @@ def run_wait(*, run_id, timeout_s: float) -> Run:
 
 
 def _lease_live(run: Run) -> bool:
-    return bool(run.lease_owner) and run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
+    """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
+    count: the run is cancelled at once, and that worker's acquire then finds it finished."""
+    from runs.store import HOLD_PREFIX
+
+    if not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
+        return False
+    return run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
 
 
 def run_cancel(*, run: Run, by=None) -> Run:
@@ -340,7 +346,7 @@ def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None,
             step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
         step.save(update_fields=["status", "port", "output", "finished_at", "duration_ms"])
         if run.status == RunStatus.WAITING:
-            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None)
+            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None, dispatched_at=now)
             events.publish_event(run_id=run.pk, type="run.status", data={"status": RunStatus.QUEUED})
             transaction.on_commit(lambda: dispatch_run(run.pk))
     return Run.objects.get(pk=run.pk)

@@ -257,12 +257,25 @@ def _version_graph_text(version_id, workflow_id) -> str:
     return json.dumps(version_cached(version_id, workflow_id).graph)
 
 
+HOLD_PREFIX = "hold:"
+
+
+def holder_name(process_owner: str) -> str:
+    """The lease owner that marks queued runs received by a worker process and not started yet (a hold).
+    Any advance in that process may take the lease over from it; an expired hold is not a crash of the run."""
+    return f"{HOLD_PREFIX}{process_owner}"
+
+
 @lru_cache(maxsize=4)
 def _lease_statement(run_table: str) -> str:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in Run._meta.concrete_fields)
+    # Taking over a lease that expired (not a hold) counts one more recovery: the worker that held it died or
+    # froze. SET expressions read the row as it was before the update.
     return (
-        f"UPDATE {run_table} SET lease_owner = %s, lease_expires_at = %s WHERE id = %s "
-        f"AND status IN (%s, %s, %s) AND (lease_owner IS NULL OR lease_expires_at < %s) RETURNING {columns}"
+        f"UPDATE {run_table} SET lease_owner = %s, lease_expires_at = %s, recoveries = recoveries + CASE "
+        f"WHEN lease_owner IS NULL OR substr(lease_owner, 1, {len(HOLD_PREFIX)}) = '{HOLD_PREFIX}' THEN 0 ELSE 1 END "
+        f"WHERE id = %s AND status IN (%s, %s, %s) "
+        f"AND (lease_owner IS NULL OR lease_expires_at < %s OR lease_owner = %s) RETURNING {columns}"
     )
 
 
@@ -304,6 +317,7 @@ class DjangoStore:
                 RunStatus.RUNNING,
                 RunStatus.WAITING,
                 sql.when(now),
+                holder_name(owner.rsplit(":", 1)[0]),
             ],
         )
         if run is None:
@@ -331,6 +345,7 @@ class DjangoStore:
             cancel_requested=run.cancel_requested,
             step_counter=run.step_counter,
             steps=[_record(s) for s in steps],
+            recoveries=run.recoveries,
         )
 
     def commit(self, run_id: str, owner: str, lease_s: float, commit: Commit) -> CommitResult:
@@ -427,6 +442,19 @@ class DjangoStore:
                     cancelled.add(str(pk))
             rows.update(lease_expires_at=expires)
         return cancelled, {run_id for run_id, _ in leases} - held
+
+    def hold(self, run_ids: list[str], holder: str, lease_s: float) -> int:
+        """Mark queued runs that this worker received (one message of several runs) and will start soon: if the
+        worker dies first, their hold expires like a lease and the reaper sends them again at once, instead of
+        leaving them to the broker's redelivery (an hour on Redis). Returns how many were held."""
+        return Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED, lease_owner__isnull=True).update(
+            lease_owner=holder, lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
+
+    def renew_holds(self, run_ids: list[str], holder: str, lease_s: float) -> int:
+        return Run.objects.filter(pk__in=run_ids, lease_owner=holder).update(
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
 
     def release(self, run_id: str, owner: str) -> None:
         self._acquired.pop(str(run_id), None)

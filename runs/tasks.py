@@ -46,10 +46,26 @@ def run_advance(run_id: str) -> None:
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance_many(run_ids: list[str]) -> None:
     """Several runs sent in one message (see runs.dispatch): advanced side by side on a few threads,
-    so a run that waits on an LLM does not hold up the quick ones behind it. A worker killed meanwhile
-    gets the whole message again; runs already finished are skipped (the lease check)."""
+    so a run that waits on an LLM does not hold up the quick ones behind it. The runs not started yet
+    are held (a lease of this process, renewed while they wait): if the worker is killed, the reaper
+    sends them again as soon as the hold expires. The broker redelivers the whole message later (acks_late);
+    runs already finished or taken are skipped then (the lease check)."""
+    from runs.store import holder_name
+
+    engine = _get_engine()
+    holder = holder_name(engine.owner)
+    lease_s = engine.limits.lease_s
+    try:
+        engine.store.hold(run_ids, holder, lease_s)
+    except Exception:
+        # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
+        log.exception("could not hold %d run(s)", len(run_ids))
     futures = [_batch_pool().submit(_advance_logged, run_id) for run_id in run_ids]
-    wait(futures)
+    while wait(futures, timeout=lease_s / 3).not_done:
+        try:
+            engine.store.renew_holds(run_ids, holder, lease_s)
+        except Exception:
+            log.exception("could not renew the holds of %d run(s)", len(run_ids))
 
 
 _pool: ThreadPoolExecutor | None = None

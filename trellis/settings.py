@@ -227,8 +227,17 @@ RUN_DISPATCH_MAX_BATCH = env_int("TRELLIS_RUN_DISPATCH_MAX_BATCH", 32, minimum=1
 RUN_DISPATCH_LINGER_MS = env_int("TRELLIS_RUN_DISPATCH_LINGER_MS", 2, minimum=0)  # only while runs stream in
 WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
-RUN_QUEUED_GRACE_S = env_int("TRELLIS_RUN_QUEUED_GRACE_S", 60, minimum=1)  # queued this long: dispatch again
-CELERY_BEAT_SCHEDULE = {"runs.reap": {"task": "runs.reap", "schedule": max(RUN_REAPER_INTERVAL_S, 1.0)}}
+# A queued run whose message has gone this long without a worker taking the run is sent again (then after
+# twice as long, and so on): a message lost before a worker got it. A run a worker took and lost is sent at once.
+RUN_QUEUED_GRACE_S = env_int("TRELLIS_RUN_QUEUED_GRACE_S", 60, minimum=1)
+# A run whose lease expired this many times in a row, with no step committed in between, fails (crashed_repeatedly).
+RUN_MAX_RECOVERIES = env_int("TRELLIS_RUN_MAX_RECOVERIES", 3, minimum=1)
+# Beat's reap goes ahead of the run backlog (priority 0, see runs.dispatch) and is dropped, not piled up, when no
+# worker got to it within one interval.
+_REAP_EVERY_S = max(RUN_REAPER_INTERVAL_S, 1.0)
+CELERY_BEAT_SCHEDULE = {
+    "runs.reap": {"task": "runs.reap", "schedule": _REAP_EVERY_S, "options": {"expires": _REAP_EVERY_S, "priority": 0}}
+}
 
 # --- Outbound HTTP from nodes ----------------------------------------------------------------
 # Hosts or CIDRs that nodes may reach even though they are private (e.g. "10.0.0.0/8,api.internal").

@@ -13,6 +13,8 @@ class Limits:
     max_loop_iterations: int = 100
     max_payload_bytes: int = 1024 * 1024
     lease_s: float = 30
+    # Lease expiries in a row without a step committing after which the run fails (crashed_repeatedly).
+    max_recoveries: int = 3
     # Finished built-in steps are grouped into one transaction for up to this long (0: one per step).
     commit_batch_ms: float = 0
     pool_size: int = 8
@@ -29,6 +31,7 @@ class Limits:
             max_loop_iterations=settings.RUN_MAX_LOOP_ITERATIONS,
             max_payload_bytes=settings.STEP_MAX_PAYLOAD_BYTES,
             lease_s=settings.RUN_LEASE_S,
+            max_recoveries=settings.RUN_MAX_RECOVERIES,
             commit_batch_ms=getattr(settings, "RUN_COMMIT_BATCH_MS", 0),
             pool_size=getattr(settings, "RUN_NODE_THREADS", 8),
         )

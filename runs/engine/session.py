@@ -70,6 +70,8 @@ class Session(Activation, StepExecution, Writes):
         self.g = Graph(snap.graph)
         self.redactor = Redactor()
         self.resume_again = False
+        # Set until a commit holds a finished step: that progress resets the run's count of expired leases.
+        self.recoveries_to_reset = snap.recoveries > 0
         self.finished_status: str | None = None
         # Execution state (rebuilt by replay).
         self.edge_state: dict[str, bool] = {}  # edge id -> active (True) or dead (False)
@@ -153,6 +155,9 @@ class Session(Activation, StepExecution, Writes):
                 ACTIVE_RUNS[self.run_id] = self.cancel_event
                 if self.snap.cancel_requested:
                     self._finish("cancelled", error={"code": "cancelled", "message": "The run was cancelled."})
+                    return self.finished_status
+                if self.snap.recoveries >= self.limits.max_recoveries:
+                    self._fail_crashed()
                     return self.finished_status
                 self._prepare()
                 if self.finished_status is not None:
@@ -242,7 +247,10 @@ class Session(Activation, StepExecution, Writes):
         decided.sort(key=lambda s: s.finished_at or ts)
         for s in snap.steps:
             if s.order is None and s.status == "running":
-                # In flight on a worker that died: it runs again (the idempotency key stays the same).
+                # In flight on a worker that died: it runs again (the idempotency key stays the same), as the
+                # next attempt: the lost one counts.
+                key = (s.node_id, s.iteration)
+                self.attempts[key] = max(self.attempts.get(key, 0), s.attempt)
                 s.status, s.finished_at = "cancelled", ts
                 s.error = {"code": "worker_lost", "message": "The worker running this step stopped; retried."}
                 self._queue_step(s)
@@ -270,6 +278,31 @@ class Session(Activation, StepExecution, Writes):
                 fields["started_at"] = now()
             self.pending_run.update(fields)
             self._event("run.status", None, {"status": "running"})
+
+    def _fail_crashed(self) -> None:
+        """The run's lease expired `max_recoveries` times in a row with no step finishing in between: whatever
+        it does kills or freezes the worker that runs it. Failing it here (before replaying or executing
+        anything) stops it from taking down one worker after another."""
+        ts = now()
+        lost = [s for s in self.snap.steps if s.order is None and s.status == "running"]
+        for s in lost:
+            s.status, s.finished_at = "cancelled", ts
+            s.error = {"code": "worker_lost", "message": "The worker running this step stopped."}
+            self._queue_step(s)
+            self._event("step.finished", s.node_id, self._finished_data(s))
+        nodes = sorted({s.node_id for s in lost})
+        where = f" while running {', '.join(repr(n) for n in nodes)}" if nodes else ""
+        count = self.snap.recoveries
+        self._finish(
+            "failed",
+            error={
+                "code": "crashed_repeatedly",
+                "message": f"The worker running this run stopped {count} times in a row{where} before a step "
+                f"could finish; the run is not started again (TRELLIS_RUN_MAX_RECOVERIES = "
+                f"{self.limits.max_recoveries}).",
+                "node_id": nodes[0] if len(nodes) == 1 else None,
+            },
+        )
 
     def _replay(self, rec: StepRecord) -> None:
         key = (rec.node_id, rec.iteration)

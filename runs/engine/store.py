@@ -53,6 +53,8 @@ class RunSnapshot:
     cancel_requested: bool
     step_counter: int
     steps: list[StepRecord]  # every step of the run, finished ones in `order`
+    # Leases of this run that expired in a row (counted by `acquire`) with no step committed since.
+    recoveries: int = 0
 
 
 @dataclass
@@ -84,7 +86,9 @@ class CommitResult:
 
 class Store(Protocol):
     def acquire(self, run_id: str, owner: str, lease_s: float) -> RunSnapshot | None:
-        """Take the run's lease if it is free or expired and the run can advance; else None."""
+        """Take the run's lease if it is free or expired and the run can advance; else None. Taking over an
+        expired lease counts one more recovery (`RunSnapshot.recoveries`); a commit with `run["recoveries"] = 0`
+        resets the count."""
 
     def commit(self, run_id: str, owner: str, lease_s: float, commit: Commit) -> CommitResult:
         """Write `commit` in one transaction. Raises LeaseLost."""

@@ -113,8 +113,12 @@ class Writes:
             release=release,
             extend_lease=time.monotonic() - self.lease_extended_at > self.limits.lease_s / 3.0,
         )
+        if self.recoveries_to_reset and any(rec.order is not None for rec in commit.steps):
+            commit.run["recoveries"] = 0  # progress: the worker that runs this run is not crash-looping
         self._discard_pending()
         result = self.store.commit(self.run_id, self.owner, self.limits.lease_s, commit)
+        if "recoveries" in commit.run:
+            self.recoveries_to_reset = False
         if commit.extend_lease:
             self.lease_extended_at = time.monotonic()
         for rec in commit.steps:

@@ -1,6 +1,8 @@
 """Graph builders and test-only node types (I/O stand-ins that sleep, fail or stream)."""
 
 import logging
+import os
+import signal
 import threading
 import time
 
@@ -54,6 +56,11 @@ def wait_for(predicate, timeout_s: float = 20, what: str = "the condition"):
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class WorkerDied(BaseException):
+    """Stands in for SIGKILL in-process: not an Exception, so nothing in the engine catches it, and the run's
+    lease stays taken as a dead worker leaves it."""
 
 
 # Calls per (node id) — tests read them to prove a step did or did not run again.
@@ -126,3 +133,18 @@ if "test_sleep" not in EXECUTORS:
 
         def run(self, ctx: NodeContext) -> NodeResult:
             return NodeResult(output={"blob": "x" * int(ctx.config.get("bytes", 10))})
+
+    @register
+    class DieExecutor(NodeExecutor):
+        """Kills its worker (in-process: raises WorkerDied) on its first `times` calls, then succeeds. In a Celery
+        worker started by the tests (TRELLIS_TEST_QUEUE set) with `sigkill`, it SIGKILLs its own process."""
+
+        type = "test_die"
+
+        def run(self, ctx: NodeContext) -> NodeResult:
+            n = _count(ctx)
+            if n <= int(ctx.config.get("times", 1_000_000)):
+                if ctx.config.get("sigkill") and os.environ.get("TRELLIS_TEST_QUEUE"):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise WorkerDied()
+            return NodeResult(output={"calls": n})

@@ -14,8 +14,10 @@ import redis
 from celery import Celery
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
-from runs.models import Run, Step
+from runs.dispatch import PRIORITY_FRESH
+from runs.models import Run, RunEvent, Step
 from runs.tests.helpers import line, node, start, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -36,7 +38,12 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_worker(name: str, log_path: Path) -> subprocess.Popen:
+def _purge() -> None:
+    # kombu's Redis transport keeps one list per priority step: QUEUE, then QUEUE\x06\x16<step>
+    redis.Redis.from_url(_broker_url()).delete(QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
+
+
+def start_worker(name: str, log_path: Path, concurrency: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
@@ -55,7 +62,7 @@ def start_worker(name: str, log_path: Path) -> subprocess.Popen:
         "worker",
         "-n",
         f"{name}@%h",
-        "--concurrency=1",
+        f"--concurrency={concurrency}",
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
@@ -103,7 +110,7 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
-        redis.Redis.from_url(_broker_url()).delete(QUEUE)
+        _purge()
     logs = (tmp_path / "second.log").read_text() if (tmp_path / "second.log").exists() else ""
     assert run.status == "succeeded", (run.error, logs[-3000:])
     assert run.output == {"done": 0.5}
@@ -142,6 +149,117 @@ def test_runs_sent_in_one_message_run_side_by_side(make_run, tmp_path):
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
-        redis.Redis.from_url(_broker_url()).delete(QUEUE)
+        _purge()
     outputs = sorted(Run.objects.get(pk=r.pk).output["y"] for r in quick)
     assert outputs == [i * 2 for i in range(11)]
+
+
+def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_worker_goes_on(make_run, tmp_path):
+    # given a node that SIGKILLs the worker process running it, every time
+    run = make_run(line(start(), node("boom", "test_die", sigkill=True), node("end", "end", output="1")), {})
+    quick = make_run(line(start(), node("end", "end", output="'still here'")), {})
+    worker = start_worker("crash", tmp_path / "crash.log")
+    try:
+        client = Celery("trellis-test-client", broker=_broker_url())
+        client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
+        # when the reaper hands it back each time its lease expires
+        run = wait_for(
+            lambda: Run.objects.filter(pk=run.pk, status__in=["succeeded", "failed"]).first(),
+            90,
+            "the crash-looping run to be failed",
+        )
+        # then it is failed on the third lost lease, and the worker (its pool restarted a process each time)
+        # still takes new runs
+        assert worker.poll() is None
+        client.send_task("runs.run_advance", args=[str(quick.pk)], queue=QUEUE)
+        quick = wait_for(lambda: Run.objects.filter(pk=quick.pk, status="succeeded").first(), 60, "a quick run")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        _purge()
+    assert run.error["code"] == "crashed_repeatedly", run.error
+    assert run.error["node_id"] == "boom"
+    assert run.recoveries == 3
+    booms = Step.objects.filter(run=run, node_id="boom").order_by("attempt")
+    assert [(s.attempt, s.status, s.error["code"]) for s in booms] == [
+        (1, "cancelled", "worker_lost"),
+        (2, "cancelled", "worker_lost"),
+        (3, "cancelled", "worker_lost"),
+    ]
+    assert quick.output == "still here"
+
+
+def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_runs_again(make_workflow, tmp_path):
+    # given 300 runs of start -> nap (0.3 s) -> end, sent in messages of 20 like the dispatcher does
+    graph = line(start(), node("nap", "test_sleep", seconds=0.3), node("end", "end", output={"x": "workflow.input.x"}))
+    wf = make_workflow(graph)
+    runs = Run.objects.bulk_create(
+        Run(workspace_id=wf.workspace_id, workflow=wf, graph=graph, is_draft=True, input={"x": i}, last_seq=0)
+        for i in range(300)
+    )
+    ids = [r.pk for r in runs]
+    first = start_worker("first", tmp_path / "first.log", concurrency=2)
+    second = None
+    try:
+        client = Celery("trellis-test-client", broker=_broker_url())
+        for i in range(0, len(ids), 20):
+            batch = [str(pk) for pk in ids[i : i + 20]]
+            client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
+        # when the first worker is killed while it has runs in flight and most are still queued
+        wait_for(lambda: Run.objects.filter(pk__in=ids, status="succeeded").count() >= 8, 90, "8 runs to finish")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        killed_at = timezone.now()
+        left = Run.objects.filter(pk__in=ids, status__in=["queued", "running"])
+        interrupted = set(left.filter(lease_owner__isnull=False).values_list("pk", flat=True))
+        # runs of its messages that it had not started yet: held by that worker
+        held = set(left.filter(status="queued", lease_owner__startswith="hold:").values_list("pk", flat=True))
+        backlog = set(left.filter(lease_owner__isnull=True).values_list("pk", flat=True))
+        second = start_worker("second", tmp_path / "second.log", concurrency=2)
+        wait_for(
+            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
+            120,
+            "every run to finish on the second worker",
+        )
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        _purge()
+    assert len(interrupted) >= 16 and len(held) >= 8 and len(backlog) >= 100, (len(interrupted), len(backlog))
+    # then nothing is lost
+    finished = {r.pk: r for r in Run.objects.filter(pk__in=ids)}
+    assert {r.status for r in finished.values()} == {"succeeded"}
+    assert sorted(r.output["x"] for r in finished.values()) == list(range(300))
+    # and no finished step ran twice: only a nap in flight at the kill ran again, as attempt 2
+    steps: dict = {}
+    for s in Step.objects.filter(run_id__in=ids):
+        steps.setdefault(s.run_id, []).append(s)
+    for pk in ids:
+        kinds = sorted((s.node_id, s.status, s.attempt) for s in steps[pk])
+        lost = [k for k in kinds if k[1] == "cancelled"]
+        assert lost in ([], [("nap", "cancelled", 1)]), kinds
+        assert [k for k in kinds if k[1] == "succeeded"] == [
+            ("end", "succeeded", 1),
+            ("nap", "succeeded", 1 + len(lost)),
+            ("start", "succeeded", 1),
+        ], kinds
+        assert not lost or pk in interrupted
+    # and the interrupted runs went ahead of the backlog: they were all done before its last run started
+    nap_started = {
+        s.run_id: s.started_at for s in Step.objects.filter(run_id__in=ids, node_id="nap", status="succeeded")
+    }
+    assert max(finished[pk].finished_at for pk in interrupted) < max(nap_started[pk] for pk in backlog)
+    # and each interrupted run was sent again once, the backlog never (one broker message, or two, per run)
+    assert {finished[pk].redispatches for pk in interrupted} == {1}
+    assert {finished[pk].redispatches for pk in backlog} == {0}
+    resumed = sorted(
+        (min(e.ts for e in RunEvent.objects.filter(run_id=pk, ts__gt=killed_at)) - killed_at).total_seconds()
+        for pk in interrupted
+    )
+    print(
+        f"\n{len(interrupted)} interrupted runs ({len(held)} held), {len(backlog)} queued behind: resumed "
+        f"{resumed[len(resumed) // 2]:.1f} s (p50) / {resumed[-1]:.1f} s (max) after the kill, a new worker "
+        f"starting meanwhile (target: lease 2 s + reaper 0.5 s + 5 s)"
+    )

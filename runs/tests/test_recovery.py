@@ -1,0 +1,266 @@
+"""Recovery: a run that keeps killing its worker fails instead of being picked up forever; the reaper sends
+a stuck run once (not on every pass from every reaper), a lease lost before the first commit counts at once,
+and a lost step's re-execution is its next attempt."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from runs import dispatch
+from runs.engine.core import Engine, Limits
+from runs.models import Run, RunEvent, Step
+from runs.services import run_cancel
+from runs.store import DjangoStore, holder_name
+from runs.tests.helpers import CALLS, WorkerDied, line, node, start
+
+LIMITS = Limits(lease_s=30, heartbeat_s=3600, max_recoveries=3)
+
+
+def _expire_lease(run) -> None:
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+
+def _advance(run) -> str | None:
+    return Engine(DjangoStore(), LIMITS, owner="worker").advance(str(run.pk))
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What the reaper dispatched: {"fresh": [...], "recovered": [...]} (nothing reaches a broker)."""
+    out: dict[str, list[str]] = {"fresh": [], "recovered": []}
+    monkeypatch.setattr(dispatch, "dispatch_run", lambda run_id: out["fresh"].append(str(run_id)))
+    monkeypatch.setattr(
+        dispatch, "dispatch_recovered", lambda run_ids, alone=False: out["recovered"].extend(map(str, run_ids))
+    )
+    return out
+
+
+@pytest.mark.django_db
+def test_a_run_whose_lease_expired_three_times_without_a_step_finishing_fails_with_crashed_repeatedly(make_run):
+    CALLS.pop("boom", None)
+    run = make_run(line(start(), node("boom", "test_die"), node("end", "end", output="1")), {})
+    # given a node that kills every worker that runs it, picked up again each time its lease expires
+    for pickup in range(3):
+        with pytest.raises(WorkerDied):
+            _advance(run)
+        run.refresh_from_db()
+        assert (run.status, run.recoveries) == ("running", pickup)
+        _expire_lease(run)
+    # when the reaper hands it to a fourth worker
+    status = _advance(run)
+    # then that worker fails it without running the node again
+    assert status == "failed"
+    run.refresh_from_db()
+    assert CALLS["boom"] == 3
+    assert (run.status, run.recoveries, run.lease_owner) == ("failed", 3, None)
+    assert run.error == {
+        "code": "crashed_repeatedly",
+        "message": "The worker running this run stopped 3 times in a row while running 'boom' before a step could "
+        "finish; the run is not started again (TRELLIS_RUN_MAX_RECOVERIES = 3).",
+        "node_id": "boom",
+    }
+    finished = RunEvent.objects.get(run=run, type="run.finished")
+    assert finished.data == {"status": "failed", "output": None, "error": run.error}
+    # each lost execution is recorded, as attempts 1, 2 and 3
+    booms = Step.objects.filter(run=run, node_id="boom").order_by("attempt")
+    assert [(s.attempt, s.status, s.error["code"]) for s in booms] == [
+        (1, "cancelled", "worker_lost"),
+        (2, "cancelled", "worker_lost"),
+        (3, "cancelled", "worker_lost"),
+    ]
+    assert not Step.objects.filter(run=run, node_id="end").exists()
+    # and nobody picks it up again
+    _expire_lease(run)
+    assert _advance(run) is None
+
+
+@pytest.mark.django_db
+def test_a_step_that_commits_between_crashes_resets_the_count(make_run):
+    for key in ("a", "b", "c"):
+        CALLS.pop(key, None)
+    # given three nodes that each kill the first worker that runs them: three expired leases in all,
+    # but each recovery finishes a step before the next crash
+    g = line(
+        start(),
+        node("a", "test_die", times=1),
+        node("b", "test_die", times=1),
+        node("c", "test_die", times=1),
+        node("end", "end", output="[nodes.a.output.calls, nodes.b.output.calls, nodes.c.output.calls]"),
+    )
+    run = make_run(g, {})
+    counts = []
+    for _ in range(3):
+        with pytest.raises(WorkerDied):
+            _advance(run)
+        run.refresh_from_db()
+        counts.append(run.recoveries)
+        _expire_lease(run)
+    # when
+    status = _advance(run)
+    # then the run finishes: no node crashed twice in a row
+    assert counts == [0, 0, 0]  # the count went to 1 at each pickup, and back to 0 when a step committed
+    assert status == "succeeded"
+    run.refresh_from_db()
+    assert (run.output, run.recoveries) == ([2, 2, 2], 0)
+
+
+@pytest.mark.django_db
+def test_a_lost_step_runs_again_as_its_next_attempt(make_run):
+    CALLS.pop("b", None)
+    run = make_run(line(start(), node("b", "test_die", times=1), node("end", "end", output="nodes.b.output")), {})
+    with pytest.raises(WorkerDied):
+        _advance(run)
+    _expire_lease(run)
+    assert _advance(run) == "succeeded"
+    steps = Step.objects.filter(run=run, node_id="b").order_by("attempt")
+    assert [(s.attempt, s.status) for s in steps] == [(1, "cancelled"), (2, "succeeded")]
+    started = RunEvent.objects.filter(run=run, type="step.started", node_id="b").order_by("seq")
+    assert [e.data["attempt"] for e in started] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_a_queued_run_whose_worker_died_before_its_first_commit_is_recoverable_at_once(make_run, sent):
+    # given a run created a second ago, whose worker took the lease and died before committing anything
+    run = make_run(line(start(), node("end", "end", output="1")), {})
+
+    class DiesAtFirstCommit(DjangoStore):
+        def commit(self, *args, **kwargs):
+            raise WorkerDied()
+
+    with pytest.raises(WorkerDied):
+        Engine(DiesAtFirstCommit(), LIMITS, owner="w1").advance(str(run.pk))
+    run.refresh_from_db()
+    assert run.status == "queued" and run.lease_owner.startswith("w1:")
+    # while the lease is live, nothing is sent
+    assert dispatch.reap() == []
+    # when the lease expires (30 s later): the reaper sends it at once, ahead of the queue, not only once the
+    # run is RUN_QUEUED_GRACE_S (60 s) old
+    assert dispatch.reap(now=timezone.now() + dt.timedelta(seconds=31)) == [str(run.pk)]
+    assert sent == {"fresh": [], "recovered": [str(run.pk)]}
+    _expire_lease(run)
+    assert _advance(run) == "succeeded"
+
+
+@pytest.mark.django_db
+def test_the_reaper_sends_a_run_that_lost_its_worker_once_however_many_passes(make_run, sent):
+    run = make_run(line(start(), node("b", "test_die"), node("end", "end", output="1")), {})
+    with pytest.raises(WorkerDied):
+        _advance(run)
+    now = timezone.now() + dt.timedelta(seconds=31)  # the lease (30 s) has expired
+    # when three reapers pass every 15 s for 45 s
+    for seconds in (0, 0, 0, 15, 15, 15, 30, 30, 30, 45, 45, 45):
+        dispatch.reap(now=now + dt.timedelta(seconds=seconds))
+    # then the run was sent once, and once more only when that message was overdue (60 s without a worker)
+    assert sent == {"fresh": [], "recovered": [str(run.pk)]}
+    dispatch.reap(now=now + dt.timedelta(seconds=61))
+    assert sent["recovered"] == [str(run.pk), str(run.pk)]
+    run.refresh_from_db()
+    assert run.redispatches == 2
+    assert run.dispatched_at == now + dt.timedelta(seconds=61)
+
+
+@pytest.mark.django_db
+def test_queued_runs_are_sent_again_only_when_overdue_and_then_less_and_less_often(make_run, sent):
+    # given 30 runs queued just now and 20 whose message went out 61 s ago and no worker took them
+    graph = line(start(), node("end", "end", output="1"))
+    fresh = [make_run(graph, {}) for _ in range(30)]
+    old = [make_run(graph, {}) for _ in range(20)]
+    now = timezone.now()
+    Run.objects.filter(pk__in=[r.pk for r in old]).update(created_at=now - dt.timedelta(seconds=61))
+    # when three reapers pass every 15 s for a minute
+    for seconds in range(0, 60, 15):
+        for _ in range(3):
+            dispatch.reap(now=now + dt.timedelta(seconds=seconds))
+    # then each overdue run was sent again once, at the back of the queue, and the new ones not at all
+    assert sorted(sent["fresh"]) == sorted(str(r.pk) for r in old)
+    assert sent["recovered"] == []
+    # and then not before twice the grace (120 s) has passed since that send
+    sent["fresh"].clear()
+    dispatch.reap(now=now + dt.timedelta(seconds=119))
+    assert sorted(sent["fresh"]) == sorted(str(r.pk) for r in fresh)  # now 119 s old: their first re-send
+    sent["fresh"].clear()
+    dispatch.reap(now=now + dt.timedelta(seconds=121))
+    assert sorted(sent["fresh"]) == sorted(str(r.pk) for r in old)
+    assert sorted(Run.objects.filter(pk__in=[r.pk for r in old]).values_list("redispatches", flat=True)) == [2] * 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reapers_running_at_the_same_time_send_each_stuck_run_once(make_run, sent):
+    graph = line(start(), node("end", "end", output="1"))
+    runs = [make_run(graph, {}) for _ in range(40)]
+    now = timezone.now()
+    # given 40 runs sent 40 s ago, whose worker died: their leases expired a second ago
+    Run.objects.filter(pk__in=[r.pk for r in runs]).update(
+        status="running",
+        created_at=now - dt.timedelta(seconds=40),
+        lease_owner="dead:1",
+        lease_expires_at=now - dt.timedelta(seconds=1),
+    )
+    found: list[list[str]] = []
+
+    def other_reaper():
+        try:
+            found.append(dispatch.reap())
+        finally:
+            connections.close_all()
+
+    # when one reaper is in the middle of its pass (its claim not committed yet) and another one passes
+    with transaction.atomic():
+        first = dispatch.reap()
+        other = threading.Thread(target=other_reaper)
+        other.start()
+        other.join(3)
+        during = list(found)
+    other.join(30)
+    # then the other one skipped the runs being claimed instead of sending them a second time
+    assert sorted(first) == sorted(str(r.pk) for r in runs)
+    assert during == [[]]
+    assert found == [[]]
+    assert dispatch.reap() == []
+    assert sorted(sent["recovered"]) == sorted(str(r.pk) for r in runs)
+
+
+@pytest.mark.django_db
+def test_runs_held_by_a_worker_that_died_are_recovered_at_once_and_not_counted_as_crashes(make_run, sent):
+    # given two queued runs that a worker received in one message and held, then died before starting them
+    graph = line(start(), node("end", "end", output="1"))
+    runs = [make_run(graph, {}) for _ in range(2)]
+    assert DjangoStore().hold([str(r.pk) for r in runs], holder_name("dead-1"), 30) == 2
+    assert dispatch.reap() == []
+    # when the hold expires, they are sent again at once, ahead of the queue
+    later = timezone.now() + dt.timedelta(seconds=31)
+    assert sorted(dispatch.reap(now=later)) == sorted(str(r.pk) for r in runs)
+    assert sorted(sent["recovered"]) == sorted(str(r.pk) for r in runs)
+    # and another worker runs them, a lost hold not counting as a crash of the run
+    for run in runs:
+        _expire_lease(run)
+        assert _advance(run) == "succeeded"
+        run.refresh_from_db()
+        assert run.recoveries == 0
+
+
+@pytest.mark.django_db
+def test_a_held_run_is_taken_by_its_own_worker_and_cancelled_at_once(make_run, owner):
+    graph = line(start(), node("end", "end", output="1"))
+    mine, cancelled = make_run(graph, {}), make_run(graph, {})
+    DjangoStore().hold([str(mine.pk), str(cancelled.pk)], holder_name("w7"), 30)
+    # another worker cannot take a run while it is held
+    assert Engine(DjangoStore(), LIMITS, owner="w8").advance(str(mine.pk)) is None
+    # the holding worker can
+    assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(mine.pk)) == "succeeded"
+    # cancelling a held run does not wait for the worker to start it
+    assert run_cancel(run=cancelled, by=owner).status == "cancelled"
+    assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(cancelled.pk)) is None
+    assert not Step.objects.filter(run=cancelled).exists()
+
+
+def test_beats_reap_goes_ahead_of_the_run_backlog_and_expires_instead_of_piling_up():
+    entry = settings.CELERY_BEAT_SCHEDULE["runs.reap"]
+    assert entry["schedule"] == settings.RUN_REAPER_INTERVAL_S
+    # at broker priority 0, above fresh runs (PRIORITY_FRESH), and dropped by the worker once one interval old
+    assert entry["options"] == {"expires": settings.RUN_REAPER_INTERVAL_S, "priority": 0}
+    assert dispatch.PRIORITY_RECOVERY == 0 < dispatch.PRIORITY_FRESH
