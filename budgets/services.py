@@ -478,7 +478,7 @@ def _deliver_alert(period_id) -> None:
 
 
 def _decimal(value, field: str, *, minimum: Decimal, maximum: Decimal, allow_min: bool = True) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise ApplicationError("validation_error", f"{field} must be a number.", [{"field": field}])
     try:
         number = Decimal(str(value))
