@@ -160,7 +160,9 @@ class _TargetBudgetApi(APIView):
     def get(self, request, target_id):
         obj = self._target(request, target_id, Role.VIEWER)
         budget = selectors.budget_for(workspace_id=obj.workspace_id, scope=self.scope, target_id=str(obj.pk))
-        return Response(budget_json(budget) if budget else None)
+        if budget is None:
+            return HttpResponse("null", content_type="application/json")  # DRF renders None as an empty body
+        return Response(budget_json(budget))
 
     def put(self, request, target_id):
         obj = self._target(request, target_id, Role.VIEWER)
@@ -218,15 +220,15 @@ class TokenBudgetApi(_TargetBudgetApi):
 
 class PriceIn(serializers.Serializer):
     model = serializers.CharField(max_length=200)
-    input = serializers.FloatField(help_text="USD per 1M input tokens")
-    output = serializers.FloatField(help_text="USD per 1M output tokens")
-    cached_input = serializers.FloatField(required=False, allow_null=True, help_text="default: input")
-    reasoning = serializers.FloatField(required=False, allow_null=True, help_text="default: output")
+    input = serializers.FloatField(min_value=0, help_text="USD per 1M input tokens")
+    output = serializers.FloatField(min_value=0, help_text="USD per 1M output tokens")
+    cached_input = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="default: input")
+    reasoning = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="default: output")
     effective_from = serializers.DateTimeField(required=False, help_text="default: now")
 
 
 class PricesIn(serializers.Serializer):
-    prices = PriceIn(many=True)
+    prices = PriceIn(many=True, allow_empty=False, max_length=500)
 
 
 class PricesOut(serializers.Serializer):
@@ -258,17 +260,7 @@ class ModelPricesApi(APIView):
         membership = current_workspace(request, Role.ADMIN)
         body = PricesIn(data=_body(request))
         body.is_valid(raise_exception=True)
-        for item in body.validated_data["prices"]:
-            services.model_price_add(
-                workspace=membership.workspace,
-                model=item["model"],
-                input_per_1m=item["input"],
-                output_per_1m=item["output"],
-                cached_input_per_1m=item.get("cached_input"),
-                reasoning_per_1m=item.get("reasoning"),
-                effective_from=item.get("effective_from"),
-                by=request.user,
-            )
+        services.model_prices_add(workspace=membership.workspace, items=body.validated_data["prices"], by=request.user)
         return Response(_prices_json(membership.workspace_id))
 
 

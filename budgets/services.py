@@ -633,3 +633,22 @@ def model_price_add(
         },
     )
     return row
+
+
+@transaction.atomic
+def model_prices_add(*, workspace, items: list[dict], by=None) -> list[ModelPrice]:
+    """Several prices at once (all or none): items of {model, input, output, cached_input?, reasoning?,
+    effective_from?}."""
+    return [
+        model_price_add(
+            workspace=workspace,
+            model=item["model"],
+            input_per_1m=item["input"],
+            output_per_1m=item["output"],
+            cached_input_per_1m=item.get("cached_input"),
+            reasoning_per_1m=item.get("reasoning"),
+            effective_from=item.get("effective_from"),
+            by=by,
+        )
+        for item in items
+    ]
