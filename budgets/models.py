@@ -53,6 +53,10 @@ class BudgetPeriod(models.Model):
     starts_on = models.DateField()  # the window's first day in the workspace time zone
     spent_usd = models.DecimalField(default=0, **USD)
     reserved_usd = models.DecimalField(default=0, **USD)
+    # The budget's limit and alert threshold, copied here (and updated with the budget) so that a
+    # reservation checks its row alone: one UPDATE holds the estimate in every counter that applies.
+    limit_usd = models.DecimalField(**USD)
+    alert_threshold_usd = models.DecimalField(**USD)
     alerted_at = models.DateTimeField(null=True, blank=True)  # the soft alert fired (once per window)
     exceeded_at = models.DateTimeField(null=True, blank=True)  # the first call refused in this window
     alert_delivery = models.JSONField(default=dict, blank=True)  # the alert webhook: {state, status_code, error}

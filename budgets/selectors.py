@@ -4,10 +4,12 @@ budget's scope spent, and each budget's standing in its current window (with a f
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import FloatField, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import FloatField, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -44,21 +46,45 @@ def window_bounds(window: str, tz_name: str | None, starts_on: dt.date) -> tuple
     return start, end
 
 
+# A workspace's own price rows, per process for BUDGET_CACHE_S (this process's writes clear it at once).
+_prices_cache: dict[str, tuple[float, list[tuple[str, dt.datetime, Price]]]] = {}
+
+
+def prices_cache_clear(workspace_id=None) -> None:
+    if workspace_id is None:
+        _prices_cache.clear()
+    else:
+        _prices_cache.pop(str(workspace_id), None)
+
+
+def _workspace_prices(workspace_id) -> list[tuple[str, dt.datetime, Price]]:
+    key = str(workspace_id)
+    now = time.monotonic()
+    cached = _prices_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = [
+        (name, since, Price(input=inp, output=out, cached_input=cached_in, reasoning=reasoning, source="workspace"))
+        for name, since, inp, cached_in, out, reasoning in ModelPrice.objects.filter(workspace_id=workspace_id)
+        .order_by("-effective_from")
+        .values_list(
+            "model", "effective_from", "input_per_1m", "cached_input_per_1m", "output_per_1m", "reasoning_per_1m"
+        )
+    ]
+    _prices_cache[key] = (now + settings.BUDGET_CACHE_S, rows)
+    return rows
+
+
 def price_at(*, workspace_id, model: str | None, at: dt.datetime | None = None) -> Price | None:
     """The workspace's own price for `model` in force at `at`, else the operator's (TRELLIS_MODEL_PRICES and
     the built-in table), else None. A dated snapshot name falls back to its base model."""
     if not model:
         return None
     at = at or timezone.now()
-    rows = (
-        ModelPrice.objects.filter(workspace_id=workspace_id, effective_from__lte=at)
-        .filter(Q(model=model) | Q(model__in=_base_names(model)))
-        .order_by("-effective_from")
-        .values_list("model", "input_per_1m", "cached_input_per_1m", "output_per_1m", "reasoning_per_1m")
-    )
     own: dict[str, Price] = {}
-    for name, inp, cached, out, reasoning in rows:
-        own.setdefault(name, Price(input=inp, output=out, cached_input=cached, reasoning=reasoning, source="workspace"))
+    for name, since, price in _workspace_prices(workspace_id):  # newest first
+        if since <= at:
+            own.setdefault(name, price)
     return lookup(own, model) or lookup(price_table(), model)
 
 

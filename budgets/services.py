@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, Window
-from budgets.selectors import price_at, runs_cost, scope_runs, window_bounds, window_start
+from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_runs, window_bounds, window_start
 from runs.llm.prices import MILLION, Price
 from trellis.errors import ApplicationError
 
@@ -58,7 +58,6 @@ class BudgetRefused(Exception):
 class Hold:
     budget_id: uuid.UUID
     starts_on: dt.date
-    threshold: Decimal  # the soft alert fires once spent reaches this
 
 
 @dataclass
@@ -119,25 +118,54 @@ def _run_facts(run_id: str) -> _RunFacts | None:
     )
 
 
-def _applicable(workspace_id, facts: _RunFacts | None) -> list[tuple]:
-    targets = Q(scope=Scope.WORKSPACE)
-    if facts is not None:
-        targets |= Q(scope=Scope.WORKFLOW, target_id=facts.workflow_id)
-        if facts.token_id:
-            targets |= Q(scope=Scope.API_TOKEN, target_id=facts.token_id)
-        if facts.deployment_id:
-            targets |= Q(scope=Scope.CHAT_DEPLOYMENT, target_id=facts.deployment_id)
-    # Always locked in id order, so two reservations never wait on each other's rows in a cycle.
-    return list(
+# The workspace's budgets, per process for BUDGET_CACHE_S: which budgets exist (a new or removed budget
+# reaches other processes within that time; this process's own writes clear it). Limits are not taken from
+# here: each window's counter row carries its budget's limit, updated with the budget.
+_budgets_cache: dict[str, tuple[float, list[tuple]]] = {}
+
+
+def budgets_cache_clear(workspace_id=None) -> None:
+    if workspace_id is None:
+        _budgets_cache.clear()
+    else:
+        _budgets_cache.pop(str(workspace_id), None)
+
+
+def _workspace_budgets(workspace_id) -> list[tuple]:
+    key = str(workspace_id)
+    now = time.monotonic()
+    cached = _budgets_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = list(
         Budget.objects.filter(workspace_id=workspace_id)
-        .filter(targets)
         .order_by("id")
         .values_list("id", "scope", "target_id", "window", "limit_usd", "alert_at", "workspace__time_zone")
     )
+    _budgets_cache[key] = (now + settings.BUDGET_CACHE_S, rows)
+    return rows
+
+
+def _applicable(workspace_id, facts: _RunFacts | None) -> list[tuple]:
+    wanted = {(Scope.WORKSPACE, "")}
+    if facts is not None:
+        wanted.add((Scope.WORKFLOW, facts.workflow_id))
+        if facts.token_id:
+            wanted.add((Scope.API_TOKEN, facts.token_id))
+        if facts.deployment_id:
+            wanted.add((Scope.CHAT_DEPLOYMENT, facts.deployment_id))
+    return [row for row in _workspace_budgets(workspace_id) if (row[1], row[2]) in wanted]
 
 
 def _usd(value: Decimal) -> Decimal:
     return value.quantize(NANO, rounding=ROUND_CEILING)
+
+
+def _periods(holds) -> Q:
+    where = Q(pk__in=[])
+    for hold in holds:
+        where |= Q(budget_id=hold.budget_id, starts_on=hold.starts_on)
+    return where
 
 
 def budget_reserve(
@@ -175,58 +203,87 @@ def budget_reserve(
     out_tokens = int(max_output_tokens or settings.BUDGET_OUTPUT_TOKENS_ESTIMATE)
     estimate = _usd((tokens * price.input + out_tokens * price.max_output) / MILLION)
     reservation.price, reservation.estimate = price, estimate
-    for first_try in (True, False):
+    holds = [Hold(b[0], window_start(b[3], b[6], at)) for b in budgets]
+    _async_commits()
+    for attempt in range(3):
         try:
-            with transaction.atomic():
-                for budget_id, scope, _target, window, limit, alert_at, tz_name in budgets:
-                    starts_on = window_start(window, tz_name, at)
-                    if not _hold(budget_id, starts_on, limit, estimate, first_try):
-                        raise _Refused(("budget", budget_id, scope, starts_on, limit))
-                    reservation.holds.append(Hold(budget_id, starts_on, _usd(limit * alert_at)))
+            # One statement holds the estimate in every budget's counter, each row checking its own limit;
+            # a transaction is needed only to undo a partial hold (several counters, or the run's cap too).
+            several = len(holds) + capped > 1
+            with transaction.atomic() if several else _no_transaction():
+                if holds:
+                    held = (
+                        BudgetPeriod.objects.filter(_periods(holds))
+                        .filter(spent_usd__lte=F("limit_usd") - estimate - F("reserved_usd"))
+                        .update(reserved_usd=F("reserved_usd") + estimate)
+                    )
+                    if held < len(holds):
+                        raise _Partial()
                 if capped:
-                    held = RunCostLimit.objects.filter(
+                    if not RunCostLimit.objects.filter(
                         run_id=run_id, spent_usd__lte=F("max_cost_usd") - estimate - F("reserved_usd")
-                    ).update(reserved_usd=F("reserved_usd") + estimate)
-                    if not held:
+                    ).update(reserved_usd=F("reserved_usd") + estimate):
                         raise _Refused(("run",))
-                    reservation.run_capped = True
+            reservation.holds, reservation.run_capped = holds, capped
             return reservation
-        except _NoPeriod:
-            # The first call of a window: make the counters (outside the reservation's transaction, so that
-            # they stay even if this call is refused), then try once more.
-            reservation.holds.clear()
-            for budget_id, scope, target_id, window, _limit, _alert, tz_name in budgets:
-                _period_ensure(
-                    budget_id, scope, target_id, window, tz_name, window_start(window, tz_name, at), workspace_id
-                )
+        except _Partial:
+            # Rolled back. Either a window's counter does not exist yet (the first call of a window: make it,
+            # outside the reservation's transaction so that it stays even if this call is refused), or a
+            # budget is full.
+            rows = {(r.budget_id, r.starts_on): r for r in BudgetPeriod.objects.filter(_periods(holds))}
+            if len(rows) < len(holds):
+                for budget_id, scope, target_id, window, limit, alert_at, tz_name in budgets:
+                    _period_ensure(budget_id, scope, target_id, window, tz_name, limit, alert_at, at, workspace_id)
+                continue
+            full = [h for h in holds if _left(rows[(h.budget_id, h.starts_on)]) < estimate]
+            if full or attempt == 2:
+                hold = (full or holds)[0]
+                raise _refusal(("budget", hold.budget_id, hold.starts_on), reservation) from None
+            # it fits now (a concurrent call settled meanwhile): try again
         except _Refused as refused:
-            reservation.holds.clear()
             raise _refusal(refused.what, reservation) from None
-    raise AssertionError("unreachable: the second try has every period")
+    raise _refusal(("budget", holds[0].budget_id, holds[0].starts_on), reservation)
 
 
-class _NoPeriod(Exception):
+def _async_commits() -> None:
+    """Counter writes follow the engine's durability choice (TRELLIS_RUN_SYNCHRONOUS_COMMIT, runs/store.py):
+    by default on PostgreSQL they do not wait for the WAL flush, which costs 5-20 ms on ordinary disks. Only a
+    crash of the database server itself can then lose the last fraction of a second of holds (and with them
+    the steps that made them); RUN_SYNCHRONOUS_COMMIT=true makes every hold durable before the call is sent."""
+    from runs.store import _async_commits as engine_policy
+
+    engine_policy()
+
+
+def _left(row: BudgetPeriod) -> Decimal:
+    return row.limit_usd - row.spent_usd - row.reserved_usd
+
+
+class _no_transaction:  # noqa: N801 - used like transaction.atomic()
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+class _Partial(Exception):
     pass
 
 
-def _hold(budget_id, starts_on, limit, estimate, may_create: bool) -> bool:
-    periods = BudgetPeriod.objects.filter(budget_id=budget_id, starts_on=starts_on)
-    fits = Q(spent_usd__lte=limit - estimate - F("reserved_usd"))
-    if periods.filter(fits).update(reserved_usd=F("reserved_usd") + estimate):
-        return True
-    if may_create and not periods.exists():
-        raise _NoPeriod()
-    return False
-
-
-def _period_ensure(budget_id, scope, target_id, window, tz_name, starts_on, workspace_id) -> None:
-    """The counter of one budget's window. It starts with what the scope already spent in the window (a budget
-    set mid-month counts the month so far)."""
+def _period_ensure(budget_id, scope, target_id, window, tz_name, limit, alert_at, at, workspace_id) -> None:
+    """The counter of one budget's current window. It starts with what the scope already spent in the window
+    (a budget set mid-month counts the month so far), and carries the budget's limit and alert threshold."""
+    starts_on = window_start(window, tz_name, at)
     if BudgetPeriod.objects.filter(budget_id=budget_id, starts_on=starts_on).exists():
         return
     start, _ = window_bounds(window, tz_name, starts_on)
     spent = runs_cost(scope_runs(workspace_id=workspace_id, scope=scope, target_id=target_id), since=start)
-    BudgetPeriod.objects.get_or_create(budget_id=budget_id, starts_on=starts_on, defaults={"spent_usd": spent})
+    BudgetPeriod.objects.get_or_create(
+        budget_id=budget_id,
+        starts_on=starts_on,
+        defaults={"spent_usd": spent, "limit_usd": limit, "alert_threshold_usd": _usd(limit * alert_at)},
+    )
 
 
 def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
@@ -247,11 +304,13 @@ def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
                 "estimate_usd": float(estimate),
             },
         )
-    _, budget_id, scope, starts_on, limit = what
+    _, budget_id, starts_on = what
     period = BudgetPeriod.objects.filter(budget_id=budget_id, starts_on=starts_on).first()
-    left = max(limit - period.spent_usd - period.reserved_usd, Decimal(0)) if period else limit
     budget = Budget.objects.filter(pk=budget_id).first()
+    limit = period.limit_usd if period else (budget.limit_usd if budget else Decimal(0))
+    left = max(_left(period), Decimal(0)) if period else limit
     window = budget.window if budget else Window.MONTH
+    scope = budget.scope if budget else Scope.WORKSPACE
     # The first refusal of a window goes into the audit trail (the banner shows it too).
     if period is not None and BudgetPeriod.objects.filter(pk=period.pk, exceeded_at__isnull=True).update(
         exceeded_at=timezone.now()
@@ -325,26 +384,21 @@ def budget_settle(
 
 
 def _settle_counters(reservation: Reservation, cost: Decimal) -> None:
+    # Single statements, each atomic by itself: no transaction round trips on the path of every call.
     estimate = reservation.estimate
-    with transaction.atomic():
-        for hold in reservation.holds:
-            BudgetPeriod.objects.filter(budget_id=hold.budget_id, starts_on=hold.starts_on).update(
-                reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost
-            )
-        if reservation.run_capped:
-            RunCostLimit.objects.filter(run_id=reservation.run_id).update(
-                reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost
-            )
-        if cost > 0:
-            for hold in reservation.holds:
-                # Once per window: only the settle that first reaches the threshold sets alerted_at.
-                if BudgetPeriod.objects.filter(
-                    budget_id=hold.budget_id,
-                    starts_on=hold.starts_on,
-                    alerted_at__isnull=True,
-                    spent_usd__gte=hold.threshold,
-                ).update(alerted_at=timezone.now()):
-                    _alert_fire(reservation.workspace_id, hold)
+    if reservation.holds:
+        periods = BudgetPeriod.objects.filter(_periods(reservation.holds))
+        periods.update(reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost)
+    if reservation.run_capped:
+        RunCostLimit.objects.filter(run_id=reservation.run_id).update(
+            reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost
+        )
+    if cost > 0 and reservation.holds:
+        # Once per window: only the settle that first finds spent at the threshold sets alerted_at.
+        fired_at = timezone.now()
+        if periods.filter(alerted_at__isnull=True, spent_usd__gte=F("alert_threshold_usd")).update(alerted_at=fired_at):
+            for period in periods.filter(alerted_at=fired_at).select_related("budget"):
+                _alert_fire(reservation.workspace_id, period)
 
 
 # --- alerts -----------------------------------------------------------------------------------------
@@ -356,8 +410,7 @@ def _audit(*, workspace_id, action: str, budget_id, data: dict) -> None:
     audit_record(workspace=workspace_id, actor=None, action=action, target=("budget", budget_id), data=data)
 
 
-def _alert_fire(workspace_id, hold: Hold) -> None:
-    period = BudgetPeriod.objects.select_related("budget").get(budget_id=hold.budget_id, starts_on=hold.starts_on)
+def _alert_fire(workspace_id, period: BudgetPeriod) -> None:
     budget = period.budget
     _audit(
         workspace_id=workspace_id,
@@ -367,8 +420,8 @@ def _alert_fire(workspace_id, hold: Hold) -> None:
             "scope": budget.scope,
             "target_id": budget.target_id,
             "window": budget.window,
-            "window_start": hold.starts_on.isoformat(),
-            "limit_usd": float(budget.limit_usd),
+            "window_start": period.starts_on.isoformat(),
+            "limit_usd": float(period.limit_usd),
             "alert_at": float(budget.alert_at),
             "spent_usd": float(period.spent_usd),
         },
@@ -547,6 +600,9 @@ def budget_set(
         before = {"window": budget.window, "limit_usd": float(budget.limit_usd), "alert_at": float(budget.alert_at)}
         budget.window, budget.limit_usd, budget.alert_at, budget.alert_webhook_url = window, limit, alert, url
         budget.save(update_fields=["window", "limit_usd", "alert_at", "alert_webhook_url", "updated_at"])
+        # The counters check their own copy of the limit: a change applies to the next call everywhere.
+        budget.periods.update(limit_usd=limit, alert_threshold_usd=_usd(limit * alert))
+    transaction.on_commit(lambda: budgets_cache_clear(workspace.pk))
     from builder.services.audit import audit_record
 
     audit_record(
@@ -577,7 +633,9 @@ def budget_delete(*, budget: Budget, by=None) -> None:
         target=("budget", budget.pk),
         data={"scope": budget.scope, "target_id": budget.target_id, "limit_usd": float(budget.limit_usd)},
     )
+    workspace_id = budget.workspace_id
     budget.delete()
+    transaction.on_commit(lambda: budgets_cache_clear(workspace_id))
 
 
 def _price(value, field: str, *, required: bool) -> Decimal | None:
@@ -618,6 +676,7 @@ def model_price_add(
             "created_by": by,
         },
     )
+    transaction.on_commit(lambda: prices_cache_clear(workspace.pk))
     from builder.services.audit import audit_record
 
     audit_record(
