@@ -61,6 +61,8 @@ class Workspace(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
+    # IANA name; budget windows (calendar day and month) begin at midnight here.
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

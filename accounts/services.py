@@ -87,6 +87,23 @@ def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
     return workspace
 
 
+def workspace_set_time_zone(*, workspace: Workspace, time_zone: str) -> Workspace:
+    """The IANA time zone whose midnights start the workspace's budget windows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ApplicationError(
+            "validation_error",
+            f"Unknown time zone {time_zone!r}: use an IANA name such as Europe/Berlin or UTC.",
+            [{"field": "time_zone", "message": "Not an IANA time zone."}],
+        ) from None
+    workspace.time_zone = time_zone
+    workspace.save(update_fields=["time_zone"])
+    return workspace
+
+
 @transaction.atomic
 def workspace_delete(*, workspace: Workspace) -> None:
     """Deletes the workspace and, by cascade, everything it owns."""

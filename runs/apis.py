@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
+from budgets.services import max_cost_check, run_cost_limit_row
 from runs import schemas, selectors, services
 from runs.models import Run, RunStatus
 from runs.triggers.callbacks import callback_url_check
@@ -157,14 +158,19 @@ class WorkflowRunsApi(APIView):
         wait = _wait_seconds(data.get("wait"))
         callback_url = callback_url_check(data.get("callback_url"))
         key = request.META.get("HTTP_IDEMPOTENCY_KEY") or data.get("idempotency_key") or None
+        max_cost = max_cost_check(data.get("max_cost_usd"))
+        trigger = {"type": "manual" if request.auth is None else "api"}
+        if getattr(request.auth, "pk", None) is not None:
+            trigger["token_id"] = str(request.auth.pk)  # the API token's budget applies to the run
         run = services.run_start(
             workflow=workflow,
             version=data.get("version", "draft"),
             input=payload,
-            trigger={"type": "manual" if request.auth is None else "api"},
+            trigger=trigger,
             by=request.user,
             idempotency_key=key,
             callback_url=callback_url,
+            with_rows=(lambda r: [run_cost_limit_row(run=r, max_cost_usd=max_cost)]) if max_cost else None,
         )
         if wait:
             run = services.run_wait(run_id=run.pk, timeout_s=wait)

@@ -6,7 +6,10 @@ from rest_framework import serializers
 class UsageOut(serializers.Serializer):
     input_tokens = serializers.IntegerField()
     output_tokens = serializers.IntegerField()
-    cost_usd = serializers.FloatField()
+    cost_usd = serializers.FloatField(help_text="the cost of the calls with a known price")
+    price_unknown = serializers.BooleanField(
+        required=False, help_text='true when some call had no known price: cost_usd is a lower bound ("price unknown")'
+    )
 
 
 class ErrorOut(serializers.Serializer):
@@ -93,6 +96,11 @@ class RunStartIn(serializers.Serializer):
             "Webhooks using the workspace's callback signing secret (POST /api/v1/workspace/callback-secret/rotate), "
             "retried with backoff; private and loopback addresses are refused"
         ),
+    )
+    max_cost_usd = serializers.FloatField(
+        required=False,
+        help_text="the most this run may spend on model calls (USD); a call that would cross it is not sent "
+        "and its step fails with budget_exceeded",
     )
 
 

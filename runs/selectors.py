@@ -62,6 +62,8 @@ def run_json(run: Run, *, steps: bool = True) -> dict:
         },
         "last_seq": run.last_seq,
     }
+    if usage.get("price_unknown"):
+        out["usage"]["price_unknown"] = True  # cost_usd counts the calls with a known price only
     if steps:  # the detail shape (lists leave these out: a query or two per run)
         from runs.triggers.callbacks import callback_json
 

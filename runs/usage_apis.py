@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, FloatField, IntegerField, Sum
+from django.db.models import Count, FloatField, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
@@ -30,6 +30,8 @@ def _sums(prefix: str = "") -> dict:
         "input_tokens": num("input_tokens", IntegerField()),
         "output_tokens": num("output_tokens", IntegerField()),
         "cost_usd": num("cost_usd", FloatField()),
+        # Rows whose cost is not (fully) known: their cost_usd is a lower bound, shown as "price unknown".
+        "price_unknown": Count("pk", filter=Q(**{f"{prefix}usage__price_unknown": True})),
     }
 
 
@@ -40,6 +42,7 @@ def _row(key: str, values: dict, *, runs: int, label: str | None = None) -> dict
         "input_tokens": int(values["input_tokens"] or 0),
         "output_tokens": int(values["output_tokens"] or 0),
         "cost_usd": round(float(values["cost_usd"] or 0), 6),
+        "price_unknown": int(values.get("price_unknown") or 0),
     }
     if label is not None:
         row["label"] = label
@@ -74,6 +77,13 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
         .annotate(runs=Count("run_id", distinct=True), **_sums())
         .order_by("-cost_usd", "model")
     ]
+    per_trigger = [
+        _row(r["trigger_type"] or "unknown", r, runs=r["runs"])
+        for r in runs.annotate(trigger_type=KT("trigger__type"))
+        .values("trigger_type")
+        .annotate(runs=Count("id"), **_sums())
+        .order_by("-cost_usd", "-runs")
+    ]
     by_day: dict[str, dict[str, int]] = {}
     for r in runs.annotate(day=TruncDate("created_at")).values("day", "status").annotate(n=Count("id")):
         by_day.setdefault(r["day"].isoformat(), {})[r["status"]] = r["n"]
@@ -83,6 +93,7 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
         "per_day": per_day,
         "per_workflow": per_workflow,
         "per_model": per_model,
+        "per_trigger": per_trigger,
         "status_by_day": [{"day": day, "counts": by_day[day]} for day in sorted(by_day)],
     }
 

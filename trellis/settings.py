@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "builder",
     "runs",
     "runs.triggers",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,13 @@ LLM_REQUEST_TIMEOUT_S = env_float("TRELLIS_LLM_TIMEOUT_S", 120.0)
 # JSON merged over the built-in price table (runs/llm/prices.py), USD per 1M tokens:
 # '{"my-model": {"input": 0.5, "output": 1.5}}'. Parsed (and checked) by runs.llm.prices.
 MODEL_PRICES_JSON = env_str("TRELLIS_MODEL_PRICES", "")
+# Budgets (budgets/): output tokens a model call is assumed to produce when its node sets no
+# max_output_tokens (the reservation's estimate), and the retry delays of a budget alert webhook.
+BUDGET_OUTPUT_TOKENS_ESTIMATE = env_int("TRELLIS_BUDGET_OUTPUT_TOKENS_ESTIMATE", 4096, minimum=1)
+# How long a process keeps a workspace's list of budgets (a new or removed budget reaches other processes
+# within this time; a changed limit applies at once).
+BUDGET_CACHE_S = env_float("TRELLIS_BUDGET_CACHE_S", 2.0)
+BUDGET_ALERT_BACKOFF_S = [float(s) for s in env_list("TRELLIS_BUDGET_ALERT_BACKOFF_S", ["5", "30"])]
 # Demo without a key: when OPENAI_API_KEY is empty, the default provider is a deterministic local test
 # model (runs/testing/model_server/) started inside the process. Never a real LLM; off by default.
 LOCAL_TEST_MODEL = env_bool("TRELLIS_LOCAL_TEST_MODEL", False)

@@ -11,12 +11,20 @@ class WorkspaceOut(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     role = serializers.CharField()
+    time_zone = serializers.CharField(help_text="IANA time zone; budget windows begin at midnight here")
     created_at = serializers.DateTimeField()
 
 
 def workspace_out(membership: Membership) -> dict:
     ws = membership.workspace
-    return {"id": ws.pk, "slug": ws.slug, "name": ws.name, "role": membership.role, "created_at": ws.created_at}
+    return {
+        "id": ws.pk,
+        "slug": ws.slug,
+        "name": ws.name,
+        "role": membership.role,
+        "time_zone": ws.time_zone,
+        "created_at": ws.created_at,
+    }
 
 
 class MeOut(serializers.Serializer):

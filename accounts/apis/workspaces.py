@@ -57,7 +57,8 @@ class WorkspaceListApi(APIView):
 
 
 class WorkspaceRenameIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=100, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin")
 
 
 class WorkspaceDetailApi(APIView):
@@ -66,11 +67,14 @@ class WorkspaceDetailApi(APIView):
         membership = require_role(request, workspace_id, Role.VIEWER)
         return Response(WorkspaceOut(workspace_out(membership)).data)
 
-    @extend_schema(request=WorkspaceRenameIn, responses=WorkspaceOut, summary="Rename (admin)")
+    @extend_schema(request=WorkspaceRenameIn, responses=WorkspaceOut, summary="Rename or set the time zone (admin)")
     def patch(self, request, workspace_id):
         membership = require_role(request, workspace_id, Role.ADMIN)
         data = validated(WorkspaceRenameIn, request.data)
-        services.workspace_rename(workspace=membership.workspace, name=data["name"])
+        if "time_zone" in data:
+            services.workspace_set_time_zone(workspace=membership.workspace, time_zone=data["time_zone"])
+        if "name" in data:
+            services.workspace_rename(workspace=membership.workspace, name=data["name"])
         return Response(WorkspaceOut(workspace_out(membership)).data)
 
     @extend_schema(responses={204: None}, summary="Delete the workspace and everything in it (owner)")

@@ -251,6 +251,9 @@ class StepExecution:
         total["input_tokens"] = int(total.get("input_tokens") or 0) + int(usage.get("input_tokens") or 0)
         total["output_tokens"] = int(total.get("output_tokens") or 0) + int(usage.get("output_tokens") or 0)
         total["cost_usd"] = round(float(total.get("cost_usd") or 0.0) + float(usage.get("cost_usd") or 0.0), 8)
+        if usage.get("price_unknown"):
+            # The total is a lower bound: some calls had no known price.
+            total["price_unknown"] = True
         self.pending_run["usage"] = dict(total)
 
     def _resolve_secret(self, name: str) -> str:

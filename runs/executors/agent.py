@@ -19,8 +19,8 @@ from jsonschema.exceptions import SchemaError
 from runs import net
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, Usage, register
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
-from runs.llm.prices import cost_usd
-from runs.llm.providers import resolve_provider
+from runs.llm.metering import metered_call
+from runs.llm.providers import Provider, resolve_provider
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_MAX_TURNS = 10
@@ -66,19 +66,20 @@ class AgentExecutor(NodeExecutor):
                 reasoning_effort=cfg.get("reasoning_effort"),
                 cancel_event=ctx.cancel_event,
             )
-            text = _tool_loop(ctx, conv, tools, max_turns, usage)
+            text = _tool_loop(ctx, conv, provider, tools, max_turns, usage)
             output: Any = text
             if schema is not None:
-                output = _structured(ctx, conv, schema, text, usage)
-        if provider.priced:
-            usage.cost_usd = cost_usd(usage.model, usage.input_tokens, usage.output_tokens)
+                output = _structured(ctx, conv, provider, schema, text, usage)
         return NodeResult(output=output, usage=usage)
 
 
-def _tool_loop(ctx: NodeContext, conv: Conversation, tools: dict, max_turns: int, usage: Usage) -> str:
+def _tool_loop(
+    ctx: NodeContext, conv: Conversation, provider: Provider, tools: dict, max_turns: int, usage: Usage
+) -> str:
     for turn_number in range(1, max_turns + 1):
-        turn = conv.call(stream=True, on_delta=ctx.emit_delta)
-        _add_usage(usage, turn)
+        # Each turn is one model call: the budgets are checked again before it (a run is stopped at its
+        # next call, never in the middle of one).
+        turn = metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
         if not turn.tool_calls:
             conv.add_turn(turn)
             return turn.text
@@ -94,7 +95,7 @@ def _tool_loop(ctx: NodeContext, conv: Conversation, tools: dict, max_turns: int
     )
 
 
-def _structured(ctx: NodeContext, conv: Conversation, schema: dict, text: str, usage: Usage) -> Any:
+def _structured(ctx: NodeContext, conv: Conversation, provider: Provider, schema: dict, text: str, usage: Usage) -> Any:
     validator = Draft202012Validator(schema)
     error = _validation_error(validator, text)
     if error is None:
@@ -103,8 +104,7 @@ def _structured(ctx: NodeContext, conv: Conversation, schema: dict, text: str, u
     # holds their calls) but may not be called.
     conv.tool_choice = "none"
     conv.add_message("user", REPAIR_PROMPT.format(error=error))
-    turn = conv.call(stream=True, on_delta=ctx.emit_delta)
-    _add_usage(usage, turn)
+    turn = metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
     second = _validation_error(validator, turn.text)
     if second is None:
         return parse_json_text(turn.text)
@@ -126,12 +126,6 @@ def _validation_error(validator: Draft202012Validator, text: str) -> str | None:
     first = errors[0]
     where = "/".join(str(p) for p in first.absolute_path) or "(root)"
     return f"at {where}: {first.message}"
-
-
-def _add_usage(usage: Usage, turn: Any) -> None:
-    usage.input_tokens += turn.input_tokens
-    usage.output_tokens += turn.output_tokens
-    usage.model = turn.model or usage.model
 
 
 def _output_schema(output: Any) -> dict | None:

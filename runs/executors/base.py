@@ -33,16 +33,32 @@ class RunCancelled(Exception):
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    # None once a call had no known price: the cost is unknown ("price unknown"), never a made-up $0.
+    cost_usd: float | None = 0.0
     model: str | None = None
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def add_cost(self, cost: float | None) -> None:
+        if cost is None or self.cost_usd is None:
+            self.cost_usd = None
+        else:
+            self.cost_usd += cost
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost_usd, 8),
+            "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 8),
             "model": self.model,
         }
+        if self.cost_usd is None:
+            data["price_unknown"] = True
+        if self.cached_input_tokens:
+            data["cached_input_tokens"] = self.cached_input_tokens
+        if self.reasoning_tokens:
+            data["reasoning_tokens"] = self.reasoning_tokens
+        return data
 
 
 @dataclass

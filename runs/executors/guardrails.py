@@ -14,7 +14,7 @@ from django.conf import settings
 
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
 from runs.llm.adapters import conversation_for, map_error, openai_client, parse_json_text
-from runs.llm.prices import cost_usd
+from runs.llm.metering import metered_call
 from runs.llm.providers import Provider, resolve_provider
 
 DEFAULT_JAILBREAK_THRESHOLD = 0.7
@@ -134,8 +134,6 @@ class GuardrailsExecutor(NodeExecutor):
         passed = all(r["passed"] for r in results)
         usage = None
         if state.usage.input_tokens or state.usage.output_tokens:
-            if state.provider.priced:
-                state.usage.cost_usd = cost_usd(state.usage.model, state.usage.input_tokens, state.usage.output_tokens)
             usage = state.usage
         return NodeResult(
             output={"passed": passed, "text": state.text, "checks": results},
@@ -173,10 +171,7 @@ class _State:
                 temperature=0,
                 cancel_event=self.ctx.cancel_event,
             )
-            turn = conv.call(stream=False)
-        self.usage.input_tokens += turn.input_tokens
-        self.usage.output_tokens += turn.output_tokens
-        self.usage.model = turn.model or model
+            turn = metered_call(self.ctx, conv, self.usage, priced=provider.priced, stream=False)
         try:
             value = parse_json_text(turn.text)
         except ValueError:

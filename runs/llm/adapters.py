@@ -35,6 +35,8 @@ class Turn:
     tool_calls: list[ToolCall] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0  # part of input_tokens
+    reasoning_tokens: int = 0  # part of output_tokens
     model: str | None = None
     items: list[dict] = field(default_factory=list)  # Responses output items, replayed on the next turn
 
@@ -194,6 +196,13 @@ class Conversation:
             stream.close()
             raise RunCancelled()
 
+    def request_params(self) -> dict:
+        """The body the next call would send (without streaming options): what a cost estimate counts."""
+        return self._params()
+
+    def _params(self) -> dict:
+        raise NotImplementedError
+
     # implemented per API style
     def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
         raise NotImplementedError
@@ -292,6 +301,8 @@ class ResponsesConversation(Conversation):
         if response.usage is not None:
             turn.input_tokens = response.usage.input_tokens or 0
             turn.output_tokens = response.usage.output_tokens or 0
+            turn.cached_input_tokens = _detail(response.usage, "input_tokens_details", "cached_tokens")
+            turn.reasoning_tokens = _detail(response.usage, "output_tokens_details", "reasoning_tokens")
         return turn
 
 
@@ -355,8 +366,7 @@ class ChatConversation(Conversation):
                 for call in message.tool_calls or []:
                     turn.tool_calls.append(ToolCall(call.id, call.function.name, call.function.arguments or ""))
             if completion.usage:
-                turn.input_tokens = completion.usage.prompt_tokens or 0
-                turn.output_tokens = completion.usage.completion_tokens or 0
+                _chat_usage(turn, completion.usage)
             return turn
         chunks = self.client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
         texts: list[str] = []
@@ -366,8 +376,7 @@ class ChatConversation(Conversation):
                 self._check_cancel(chunks)
                 turn.model = chunk.model or turn.model
                 if chunk.usage:
-                    turn.input_tokens = chunk.usage.prompt_tokens or 0
-                    turn.output_tokens = chunk.usage.completion_tokens or 0
+                    _chat_usage(turn, chunk.usage)
                 for choice in chunk.choices or []:
                     delta = choice.delta
                     if delta.content:
@@ -387,6 +396,20 @@ class ChatConversation(Conversation):
         turn.text = "".join(texts)
         turn.tool_calls = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
         return turn
+
+
+def _detail(usage: Any, group: str, name: str) -> int:
+    """A token count nested in the usage details (absent on many OpenAI-compatible servers: 0)."""
+    details = getattr(usage, group, None)
+    value = getattr(details, name, None) if details is not None else None
+    return value if isinstance(value, int) else 0
+
+
+def _chat_usage(turn: Turn, usage: Any) -> None:
+    turn.input_tokens = usage.prompt_tokens or 0
+    turn.output_tokens = usage.completion_tokens or 0
+    turn.cached_input_tokens = _detail(usage, "prompt_tokens_details", "cached_tokens")
+    turn.reasoning_tokens = _detail(usage, "completion_tokens_details", "reasoning_tokens")
 
 
 def conversation_for(provider: Provider, client: openai.OpenAI, **kwargs: Any) -> Conversation:

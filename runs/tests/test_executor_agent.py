@@ -389,7 +389,21 @@ def test_price_table_overrides_and_dated_snapshots(settings):
     assert prices.cost_usd("my-model", 1_000_000, 500_000) == 2.0
     assert prices.cost_usd("gpt-4o", 1000, 1000) == pytest.approx(0.02)
     assert prices.cost_usd("gpt-4.1-mini-2025-04-14", 1_000_000, 0) == pytest.approx(0.40)
-    assert prices.cost_usd("unknown-model", 1000, 1000) == 0.0
+    # an unknown price is unknown ("price unknown"), never a made-up $0
+    assert prices.cost_usd("unknown-model", 1000, 1000) is None
+
+
+def test_a_call_to_a_model_without_a_price_reports_price_unknown_not_zero(env_provider):
+    result, _ = run_agent({"model": "my-unpriced-model", "instructions": "Hi"})
+
+    assert result.usage.cost_usd is None
+    assert result.usage.as_dict() == {
+        "input_tokens": 1,
+        "output_tokens": 3,
+        "cost_usd": None,
+        "model": "my-unpriced-model",
+        "price_unknown": True,
+    }
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '{"m": {"input": -1, "output": 1}}', '{"m": "cheap"}'])

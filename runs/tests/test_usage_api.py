@@ -48,20 +48,83 @@ def test_usage_sums_tokens_and_cost_per_day_workflow_and_model(make_workflow, vi
     yesterday = (timezone.now() - dt.timedelta(days=1)).date().isoformat()
     assert body["source"] == "server"
     assert body["per_day"] == [
-        {"key": yesterday, "runs": 1, "input_tokens": 20, "output_tokens": 0, "cost_usd": 1.0},
-        {"key": today, "runs": 2, "input_tokens": 11, "output_tokens": 6, "cost_usd": 0.75},
+        {"key": yesterday, "runs": 1, "input_tokens": 20, "output_tokens": 0, "cost_usd": 1.0, "price_unknown": 0},
+        {"key": today, "runs": 2, "input_tokens": 11, "output_tokens": 6, "cost_usd": 0.75, "price_unknown": 0},
     ]
     assert body["per_workflow"] == [
-        {"key": str(triage.pk), "label": "Triage", "runs": 2, "input_tokens": 30, "output_tokens": 5, "cost_usd": 1.5},
-        {"key": str(other.pk), "label": "Other", "runs": 1, "input_tokens": 1, "output_tokens": 1, "cost_usd": 0.25},
+        {
+            "key": str(triage.pk),
+            "label": "Triage",
+            "runs": 2,
+            "input_tokens": 30,
+            "output_tokens": 5,
+            "cost_usd": 1.5,
+            "price_unknown": 0,
+        },
+        {
+            "key": str(other.pk),
+            "label": "Other",
+            "runs": 1,
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cost_usd": 0.25,
+            "price_unknown": 0,
+        },
     ]
     assert body["per_model"] == [
-        {"key": "gpt-4.1", "runs": 1, "input_tokens": 20, "output_tokens": 0, "cost_usd": 1.0},
-        {"key": "gpt-4.1-mini", "runs": 2, "input_tokens": 11, "output_tokens": 6, "cost_usd": 0.75},
+        {"key": "gpt-4.1", "runs": 1, "input_tokens": 20, "output_tokens": 0, "cost_usd": 1.0, "price_unknown": 0},
+        {
+            "key": "gpt-4.1-mini",
+            "runs": 2,
+            "input_tokens": 11,
+            "output_tokens": 6,
+            "cost_usd": 0.75,
+            "price_unknown": 0,
+        },
+    ]
+    assert body["per_trigger"] == [
+        {"key": "unknown", "runs": 3, "input_tokens": 31, "output_tokens": 6, "cost_usd": 1.75, "price_unknown": 0}
     ]
     assert body["status_by_day"] == [
         {"day": yesterday, "counts": {"failed": 1}},
         {"day": today, "counts": {"succeeded": 2}},
+    ]
+
+
+def test_runs_and_models_without_a_known_price_are_counted_as_price_unknown(
+    make_workflow, viewer, workspace, client_for
+):
+    # given a run with a priced call and one whose model has no price, started by the API
+    flow = make_workflow(GRAPH, name="Mixed")
+    priced = {"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.5, "model": "gpt-4.1-mini"}
+    unpriced = {"input_tokens": 7, "output_tokens": 3, "cost_usd": None, "model": "acme-1", "price_unknown": True}
+    run = _run(
+        flow,
+        usage={"input_tokens": 17, "output_tokens": 8, "cost_usd": 0.5, "price_unknown": True},
+        steps=[priced, unpriced],
+    )
+    Run.objects.filter(pk=run.pk).update(trigger={"type": "api"})
+
+    body = client_for(viewer, workspace).get("/api/v1/usage?days=7").json()
+
+    # then the cost shown is what is known, and the rows say that some of it is not
+    assert body["per_workflow"] == [
+        {
+            "key": str(flow.pk),
+            "label": "Mixed",
+            "runs": 1,
+            "input_tokens": 17,
+            "output_tokens": 8,
+            "cost_usd": 0.5,
+            "price_unknown": 1,
+        }
+    ]
+    assert body["per_model"] == [
+        {"key": "gpt-4.1-mini", "runs": 1, "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.5, "price_unknown": 0},
+        {"key": "acme-1", "runs": 1, "input_tokens": 7, "output_tokens": 3, "cost_usd": 0.0, "price_unknown": 1},
+    ]
+    assert body["per_trigger"] == [
+        {"key": "api", "runs": 1, "input_tokens": 17, "output_tokens": 8, "cost_usd": 0.5, "price_unknown": 1}
     ]
 
 

@@ -32,7 +32,8 @@ export interface RunSummary {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  usage: { input_tokens: number; output_tokens: number; cost_usd: number };
+  /** price_unknown: some call had no known price, so cost_usd counts only the priced ones. */
+  usage: { input_tokens: number; output_tokens: number; cost_usd: number; price_unknown?: boolean };
   last_seq: number;
 }
 
@@ -186,6 +187,8 @@ export interface UsageRow {
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
+  /** Runs (or steps, per model) whose cost is not known: shown as "price unknown", never $0. */
+  price_unknown?: number;
 }
 
 export interface UsageReport {
@@ -196,6 +199,8 @@ export interface UsageReport {
   per_day: UsageRow[];
   per_workflow: UsageRow[];
   per_model: UsageRow[];
+  /** Cost per trigger type (api, webhook, schedule, manual, …); servers before budgets leave it out. */
+  per_trigger?: UsageRow[];
   /** day → status → count */
   status_by_day: { day: string; counts: Record<string, number> }[];
 }

@@ -1,5 +1,6 @@
 /** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
 import { NavLink, Outlet, useNavigate } from "react-router-dom";
+import BudgetBanner from "../pages/budgets/BudgetBanner";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
 import { NAV_ITEMS } from "../routes";
@@ -54,6 +55,7 @@ export function AppShell() {
         </div>
       </header>
       <main className="page">
+        {current && <BudgetBanner />}
         {loading ? <Loading label="Loading your workspace" /> : error ? <ErrorState error={error} /> : current ? <Outlet /> : <Outlet />}
       </main>
     </div>

@@ -19,6 +19,8 @@ import { GraphView } from "../common/GraphView";
 import { JsonView } from "../common/JsonView";
 import { roleAtLeast } from "../common/roles";
 import { StatusChip, errorMessageOf, formatCost, formatDuration, formatTime } from "../common/status";
+import { costWithUnknown } from "../budgets/format";
+import "../budgets/budgets.css";
 import { runDuration, triggerLabel } from "./RunsPage";
 import { callbackSummary } from "./callback";
 import { Timeline } from "./Timeline";
@@ -155,7 +157,7 @@ function RunView({ run }: { run: RunDetail }) {
         </div>
         <div>
           <dt>Cost</dt>
-          <dd>{formatCost(run.usage.cost_usd)}</dd>
+          <dd>{run.usage.price_unknown ? costWithUnknown(run.usage.cost_usd, true) : formatCost(run.usage.cost_usd)}</dd>
         </div>
       </dl>
 
@@ -165,6 +167,9 @@ function RunView({ run }: { run: RunDetail }) {
         </p>
       )}
 
+      {run.error && typeof run.error === "object" && (run.error.code === "budget_exceeded" || run.error.code === "price_unknown") && (
+        <BudgetStop code={run.error.code} message={runErr} />
+      )}
       {runErr && (
         <div className="run-error" role="alert" aria-label="Run error">
           <strong>This run {run.status === "timed_out" ? "timed out" : "failed"}</strong>
@@ -265,7 +270,8 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
           <div>
             <dt>Tokens</dt>
             <dd>
-              {(step.usage.input_tokens ?? 0) + (step.usage.output_tokens ?? 0)} · {formatCost(step.usage.cost_usd)}
+              {(step.usage.input_tokens ?? 0) + (step.usage.output_tokens ?? 0)} ·{" "}
+              {step.usage.price_unknown ? "price unknown" : formatCost(step.usage.cost_usd as number | undefined)}
               {step.usage.model ? ` · ${step.usage.model}` : ""}
             </dd>
           </div>
@@ -346,6 +352,20 @@ function ApprovalBox({ run, step, role, name, onDone }: { run: RunDetail; step: 
         <p className="muted small-text">Only members with the {needed} role or higher can decide.</p>
       )}
       {decide.isError && <p className="field-error">{errorMessage(decide.error)}</p>}
+    </div>
+  );
+}
+
+/** A run stopped by a budget: say so plainly, and where the limit is set. */
+function BudgetStop({ code, message }: { code: string; message: string }) {
+  return (
+    <div className="budget-exceeded" role="alert" aria-label="Budget exceeded">
+      <h2>{code === "price_unknown" ? "No price for this model: the budget cannot be enforced" : "Budget exceeded: the model was not called"}</h2>
+      <p>{message}</p>
+      <p className="small-text">
+        Budgets and model prices are set by admins in <Link to="/settings/budgets">Settings → Budgets</Link>. The run stopped before its
+        next model call; nothing was sent to the provider for that step.
+      </p>
     </div>
   );
 }

@@ -2,11 +2,15 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
+import { usageCsvUrl } from "../../api/budgets";
 import { getUsage } from "../../api/insights";
 import type { UsageRow } from "../../api/screens";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useWorkspace } from "../../shell/workspace";
 import { formatCost } from "../common/status";
+import { useBudgets } from "../budgets/BudgetBanner";
+import BudgetMeter from "../budgets/BudgetMeter";
+import { costWithUnknown } from "../budgets/format";
 import { dayRange } from "./aggregate";
 import { StackedBars } from "./charts";
 import "../screens.css";
@@ -41,7 +45,7 @@ function UsageTable({ rows, label, first, link }: { rows: UsageRow[]; label: str
             <td className="num">{r.runs.toLocaleString()}</td>
             <td className="num">{r.input_tokens.toLocaleString()}</td>
             <td className="num">{r.output_tokens.toLocaleString()}</td>
-            <td className="num">{formatCost(r.cost_usd)}</td>
+            <td className="num">{r.price_unknown ? costWithUnknown(r.cost_usd, r.price_unknown) : formatCost(r.cost_usd)}</td>
           </tr>
         ))}
       </tbody>
@@ -59,13 +63,25 @@ export default function UsagePage() {
   const costValues = Object.fromEntries((data?.per_day ?? []).map((r) => [r.key, { cost: r.cost_usd }]));
   const statusValues = Object.fromEntries((data?.status_by_day ?? []).map((r) => [r.day, r.counts]));
   const totals = (data?.per_day ?? []).reduce(
-    (t, r) => ({ runs: t.runs + r.runs, inT: t.inT + r.input_tokens, outT: t.outT + r.output_tokens, cost: t.cost + r.cost_usd }),
-    { runs: 0, inT: 0, outT: 0, cost: 0 },
+    (t, r) => ({
+      runs: t.runs + r.runs,
+      inT: t.inT + r.input_tokens,
+      outT: t.outT + r.output_tokens,
+      cost: t.cost + r.cost_usd,
+      unknown: t.unknown + (r.price_unknown ?? 0),
+    }),
+    { runs: 0, inT: 0, outT: 0, cost: 0, unknown: 0 },
   );
+  const budgets = useBudgets();
+  const budgetList = budgets.data?.budgets ?? [];
   return (
     <section className="screen" aria-labelledby="usage-title">
       <div className="page-head">
         <h1 id="usage-title">Usage</h1>
+        <div className="actions">
+        <a className="button-link" href={usageCsvUrl(days)} download>
+          Export CSV
+        </a>
         <label className="row" style={{ alignItems: "center" }}>
           <span className="muted">Period</span>
           <select aria-label="Period" value={days} onChange={(e) => setDays(Number(e.target.value))} style={{ width: "auto" }}>
@@ -74,7 +90,18 @@ export default function UsagePage() {
             <option value={90}>Last 90 days</option>
           </select>
         </label>
+        </div>
       </div>
+      {budgetList.length > 0 && (
+        <section aria-label="Budgets">
+          <h2>Spend against budgets</h2>
+          <div className="budget-meters">
+            {budgetList.map((b) => (
+              <BudgetMeter key={b.id} budget={b} />
+            ))}
+          </div>
+        </section>
+      )}
       {usage.isLoading ? (
         <Loading label="Adding up usage" />
       ) : usage.isError ? (
@@ -97,8 +124,8 @@ export default function UsagePage() {
               <span>output tokens</span>
             </div>
             <div className="stat">
-              <b>{formatCost(totals.cost)}</b>
-              <span>cost</span>
+              <b>{totals.unknown ? costWithUnknown(totals.cost, totals.unknown) : formatCost(totals.cost)}</b>
+              <span>cost{totals.unknown ? ` (${totals.unknown} run${totals.unknown === 1 ? "" : "s"} without a known price)` : ""}</span>
             </div>
           </div>
           <StackedBars
@@ -124,6 +151,12 @@ export default function UsagePage() {
             <UsageTable rows={data.per_model} label="Usage per model" first="Model" />
           ) : (
             <p className="muted">Per-model figures need the server's usage endpoint.</p>
+          )}
+          {data.per_trigger && (
+            <>
+              <h2>Per trigger</h2>
+              <UsageTable rows={data.per_trigger} label="Usage per trigger" first="Trigger" />
+            </>
           )}
           <h2>Per day</h2>
           <UsageTable rows={[...data.per_day].reverse()} label="Usage per day" first="Day" />

