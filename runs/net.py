@@ -7,6 +7,7 @@ Used by http_request, the agent's HTTP tools and model-provider calls (and later
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
@@ -322,6 +323,145 @@ class guarded_client:  # noqa: N801 - used like a function: `with guarded_client
 
     def raise_if_fired(self) -> None:
         self.watchdog.raise_if_fired()
+
+
+# --- the same guard for asyncio (executors on the I/O loop, runs/engine/io.py) -----------------------
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    """`_Backend` for asyncio: resolves and checks (in a thread: getaddrinfo blocks), then connects to exactly
+    that address. Cancel and deadline need no watchdog here: cancelling the task closes the connection."""
+
+    def __init__(self, *, guard: bool):
+        self.guard = guard
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if self.guard:
+            try:
+                addresses = [str(ip) for ip in await asyncio.to_thread(resolve_checked, host, port)]
+            except httpx.ConnectError as exc:
+                raise httpcore.ConnectError(str(exc)) from None
+        else:
+            addresses = [host]
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise last_error or httpcore.ConnectError(f"could not connect to {host}")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class _AsyncTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, backend: _AsyncBackend, max_connections: int):
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=5.0,
+            network_backend=backend,
+        )
+
+
+def async_guarded_client(
+    *, timeout_s: float, guard: bool = True, follow_redirects: bool = False, max_connections: int = 10
+) -> httpx.AsyncClient:
+    """An httpx.AsyncClient whose connections obey the SSRF policy (when `guard`). Close it when done."""
+    return httpx.AsyncClient(
+        transport=_AsyncTransport(_AsyncBackend(guard=guard), max_connections),
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=follow_redirects,
+        trust_env=False,
+    )
+
+
+async def guarded_request_async(
+    method: str,
+    url: str,
+    *,
+    headers: dict | None = None,
+    params: dict | None = None,
+    content: bytes | str | None = None,
+    json: Any = None,
+    timeout_s: float,
+    max_bytes: int,
+    guard: bool = True,
+    max_redirects: int = MAX_REDIRECTS,
+) -> GuardedResponse:
+    """`guarded_request` on asyncio. Raises the same errors, and RequestDeadlineError past `timeout_s` (the
+    whole exchange); cancelling the calling task ends the request."""
+    if params:
+        url = str(httpx.URL(url).copy_merge_params(params))
+    redirects: list[str] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            if guard:
+                await _check_url_async(url, "")
+            async with async_guarded_client(timeout_s=timeout_s, guard=guard) as client:
+                request = client.build_request(method, url, headers=headers, content=content, json=json)
+                while True:
+                    response = await client.send(request, stream=True)
+                    try:
+                        next_request = response.next_request
+                        if next_request is None:
+                            body = await _read_capped_async(response, max_bytes)
+                            return GuardedResponse(
+                                status_code=response.status_code,
+                                headers=response.headers,
+                                content=body,
+                                url=str(response.url),
+                                encoding=response.encoding or "utf-8",
+                                redirects=redirects,
+                            )
+                    finally:
+                        await response.aclose()
+                    if len(redirects) >= max_redirects:
+                        raise httpx.TooManyRedirects(f"More than {max_redirects} redirects.", request=request)
+                    redirects.append(str(next_request.url))
+                    if guard:
+                        await _check_url_async(str(next_request.url), f"Redirect to {next_request.url}")
+                    request = next_request
+    except TimeoutError:
+        raise RequestDeadlineError("The request took longer than its timeout.") from None
+
+
+async def _check_url_async(url: str, context: str) -> None:
+    try:
+        await asyncio.to_thread(check_url, url)
+    except UnresolvableHostError as exc:
+        raise httpx.ConnectError(f"{context}: {exc}" if context else str(exc)) from None
+    except BlockedURLError as exc:
+        if context:
+            raise BlockedURLError(f"{context} refused. {exc}") from None
+        raise
+
+
+async def _read_capped_async(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLargeError(f"The response is {int(declared)} bytes; the limit is {max_bytes} bytes.")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise ResponseTooLargeError(f"The response is larger than the limit of {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # --- one request, fully read, with a size cap -------------------------------------------------------

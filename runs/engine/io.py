@@ -13,7 +13,10 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+BLOCKING_THREADS = 32
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -26,6 +29,9 @@ def loop() -> asyncio.AbstractEventLoop:
         with _lock:
             if _loop is None or _pid != os.getpid():
                 new = asyncio.new_event_loop()
+                # asyncio.to_thread's pool: what async executors must not do on the loop (database reads and
+                # writes, DNS). Its threads keep their database connections.
+                new.set_default_executor(ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="trellis-io-blocking"))
                 ready = threading.Event()
 
                 def serve() -> None:

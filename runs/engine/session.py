@@ -5,6 +5,7 @@ edge activation in runs/engine/activation.py."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import heapq
 import logging
@@ -113,6 +114,7 @@ class Session(Activation, StepExecution, Writes):
         self.wake_lock = threading.Lock()
         self.on_wake: Callable[[], None] = lambda: None
         self.timer: io.Timer | None = None
+        self.blocking_calls: deque[tuple[Callable[[], Any], Future]] = deque()
         self.session_started = time.monotonic()
         self.lease_extended_at = self.session_started  # acquire set the expiry
         active_ms = (snap.timings or {}).get("active_ms", 0)
@@ -196,7 +198,31 @@ class Session(Activation, StepExecution, Writes):
         for fut, item in self.inflight.items():
             item.ctx.cancel_event.set()
             fut.cancel()
+        while self.blocking_calls:
+            self.blocking_calls.popleft()[1].cancel()
         self.redactor.forget()
+
+    async def blocking(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """For asynchronous executors: run `fn` (database work) on this session's engine thread and await its
+        result, keeping the I/O loop free. The engine thread is the one that advances the run: it also sees
+        what the run's own transaction sees."""
+        future: Future = Future()
+        self.blocking_calls.append((lambda: fn(*args, **kwargs), future))
+        self.wake()
+        return await asyncio.wrap_future(future)
+
+    def _run_blocking_calls(self) -> bool:
+        ran = False
+        while self.blocking_calls:
+            call, future = self.blocking_calls.popleft()
+            ran = True
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return ran
 
     def wake(self) -> None:
         """Something the parked session waits for happened (a node finished, a timer, a cancel)."""
@@ -322,6 +348,7 @@ class Session(Activation, StepExecution, Writes):
 
     def _loop(self) -> None:
         while True:
+            self._run_blocking_calls()
             if self.lease_lost:
                 raise LeaseLost()
             if self.cancel_event.is_set():
@@ -361,6 +388,8 @@ class Session(Activation, StepExecution, Writes):
             overdue = any(item.deadline is not None and t >= item.deadline for item in self.inflight.values())
             due = bool(self.delayed) and self.delayed[0][0] <= t
             if not done and not overdue and not due:
+                if self._run_blocking_calls():
+                    continue
                 return self._park()
             try:
                 for fut in done:

@@ -116,6 +116,7 @@ class StepExecution:
             evaluate=lambda source: _evaluate(source, scope, nid),
             render=lambda template: _render(template, scope, nid),
             resolve_secret=self._resolve_secret,
+            blocking=self.blocking,
             emit_delta=delta.emit,
             services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
         )

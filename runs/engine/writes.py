@@ -21,8 +21,9 @@ class Writes:
         self._finish(status, error={"code": code, "message": message, "node_id": None})
 
     def _cancel_inflight(self) -> None:
-        for item in self.inflight.values():
+        for fut, item in self.inflight.items():
             item.ctx.cancel_event.set()
+            fut.cancel()  # an asynchronous node's task ends where it awaits (its HTTP call is closed)
             item.delta.flush()
             rec = item.record
             rec.status, rec.finished_at = "cancelled", now()

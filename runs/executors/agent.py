@@ -6,6 +6,7 @@ workflows (through the engine's `run_workflow_tool` service)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from runs import net
-from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, Usage, register
+from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.metering import metered_call
 from runs.llm.providers import Provider, resolve_provider
@@ -37,9 +38,11 @@ REPAIR_PROMPT = (
 class AgentExecutor(NodeExecutor):
     type = "agent"
 
-    def run(self, ctx: NodeContext) -> NodeResult:
+    is_async = True
+
+    async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
-        provider = resolve_provider(ctx, cfg.get("provider"))
+        provider = await ctx.blocking(resolve_provider, ctx, cfg.get("provider"))
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
         tools = _tools(cfg.get("tools") or [])
@@ -52,7 +55,7 @@ class AgentExecutor(NodeExecutor):
         usage = Usage(model=model)
 
         timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
-        with openai_client(provider, timeout_s=timeout_s, cancel_event=ctx.cancel_event) as client:
+        async with openai_client(provider, timeout_s=timeout_s) as client:
             conv = conversation_for(
                 provider,
                 client,
@@ -66,20 +69,20 @@ class AgentExecutor(NodeExecutor):
                 reasoning_effort=cfg.get("reasoning_effort"),
                 cancel_event=ctx.cancel_event,
             )
-            text = _tool_loop(ctx, conv, provider, tools, max_turns, usage)
+            text = await _tool_loop(ctx, conv, provider, tools, max_turns, usage)
             output: Any = text
             if schema is not None:
-                output = _structured(ctx, conv, provider, schema, text, usage)
+                output = await _structured(ctx, conv, provider, schema, text, usage)
         return NodeResult(output=output, usage=usage)
 
 
-def _tool_loop(
+async def _tool_loop(
     ctx: NodeContext, conv: Conversation, provider: Provider, tools: dict, max_turns: int, usage: Usage
 ) -> str:
     for turn_number in range(1, max_turns + 1):
         # Each turn is one model call: the budgets are checked again before it (a run is stopped at its
         # next call, never in the middle of one).
-        turn = metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
+        turn = await metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
         if not turn.tool_calls:
             conv.add_turn(turn)
             return turn.text
@@ -87,7 +90,8 @@ def _tool_loop(
         results = []
         for index, call in enumerate(turn.tool_calls):
             ctx.check_cancelled()
-            results.append((call.call_id, _run_tool(ctx, tools, call, f"{turn_number}.{index}")))
+            result = await _run_tool(ctx, tools, call, f"{turn_number}.{index}")
+            results.append((call.call_id, result))
         conv.add_tool_results(results)
     raise NodeError(
         f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",
@@ -95,7 +99,9 @@ def _tool_loop(
     )
 
 
-def _structured(ctx: NodeContext, conv: Conversation, provider: Provider, schema: dict, text: str, usage: Usage) -> Any:
+async def _structured(
+    ctx: NodeContext, conv: Conversation, provider: Provider, schema: dict, text: str, usage: Usage
+) -> Any:
     validator = Draft202012Validator(schema)
     error = _validation_error(validator, text)
     if error is None:
@@ -104,7 +110,7 @@ def _structured(ctx: NodeContext, conv: Conversation, provider: Provider, schema
     # holds their calls) but may not be called.
     conv.tool_choice = "none"
     conv.add_message("user", REPAIR_PROMPT.format(error=error))
-    turn = metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
+    turn = await metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
     second = _validation_error(validator, turn.text)
     if second is None:
         return parse_json_text(turn.text)
@@ -175,7 +181,7 @@ def _tools(items: list) -> dict[str, dict]:
     return tools
 
 
-def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: str) -> str:
+async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: str) -> str:
     tool = tools.get(call.name)
     if tool is None:
         return f"Error: there is no tool named {call.name!r}."
@@ -193,12 +199,12 @@ def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: str) ->
                 f"Tool {call.name!r} runs another workflow, but workflow tools are not available here.",
                 code="workflow_tools_unavailable",
             )
-        result = runner(config.get("workflow_id"), arguments)
+        result = await asyncio.to_thread(runner, config.get("workflow_id"), arguments)
         return _clip(result if isinstance(result, str) else json.dumps(result, default=str))
-    return _run_http_tool(ctx, config, arguments, key_suffix)
+    return await _run_http_tool(ctx, config, arguments, key_suffix)
 
 
-def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:
+async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:
     from runs.executors.http_request import auth_headers
 
     method = str(config.get("method") or "GET").upper()
@@ -211,12 +217,13 @@ def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: 
 
     url = PATH_PARAM_RE.sub(fill, url)
     headers = {str(k): ctx.render(str(v)) for k, v in (config.get("headers") or {}).items()}
-    headers.update(auth_headers(ctx, config.get("auth")))
+    if config.get("auth"):
+        headers.update(await ctx.blocking(auth_headers, ctx, config.get("auth")))  # reads a secret
     params, body = (arguments or None, None) if method in ("GET", "DELETE", "HEAD") else (None, arguments)
     if method not in ("GET", "HEAD") and ctx.idempotency_key:
         headers.setdefault("Idempotency-Key", f"{ctx.idempotency_key}:{key_suffix}")
     try:
-        response = net.guarded_request(
+        response = await net.guarded_request_async(
             method,
             url,
             headers=headers,
@@ -224,12 +231,9 @@ def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: 
             json=body,
             timeout_s=ctx.remaining_s(30.0),
             max_bytes=settings.HTTP_MAX_RESPONSE_BYTES,
-            cancel_event=ctx.cancel_event,
         )
     except net.BlockedURLError as exc:
         raise NodeError(f"Tool URL refused: {exc}", code="blocked_url") from None
-    except net.RequestCancelledError:
-        raise RunCancelled() from None
     except (httpx.HTTPError, net.ResponseTooLargeError) as exc:
         return f"Error: the request failed: {exc}"
     prefix = "" if response.is_success else f"HTTP {response.status_code}: "

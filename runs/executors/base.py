@@ -8,8 +8,10 @@ Channels: everything they need comes through the context, so they are tested in 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -73,6 +75,10 @@ class NodeResult:
     wait: dict | None = None
 
 
+async def _run_here(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
 @dataclass
 class NodeContext:
     run_id: str
@@ -89,6 +95,9 @@ class NodeContext:
     evaluate: Callable[[str], Any] = lambda expr: None  # a CEL expression against `scope`
     render: Callable[[str], str] = lambda template: template  # a `{{ … }}` template against `scope`
     resolve_secret: Callable[[str], str] = lambda name: ""  # value of a workspace secret; redacted later
+    # Asynchronous executors await `ctx.blocking(fn, *args)` for database work (providers, secrets, budgets): the
+    # engine runs it on the run's own thread. Outside the engine it simply runs `fn` here.
+    blocking: Callable[..., Awaitable[Any]] = _run_here
     emit_delta: Callable[[str], None] = lambda text: None  # streamed text (coalesced by the engine)
     services: dict = field(default_factory=dict)  # optional hooks (model providers, sub-workflows)
 
@@ -121,12 +130,50 @@ class NodeExecutor:
     is_async: ClassVar[bool] = False
 
     def run(self, ctx: NodeContext) -> NodeResult:
-        if self.is_async:  # outside the engine (tests, tools): run the coroutine to its end here
-            return asyncio.run(self.run_async(ctx))
+        if self.is_async:  # outside the engine (tests, tools): wait here, serving the node's database work
+            return _run_outside_engine(self, ctx)
         raise NotImplementedError
 
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         raise NotImplementedError
+
+
+def _run_outside_engine(executor: NodeExecutor, ctx: NodeContext) -> NodeResult:
+    return wait_on_io_loop(executor.run_async, ctx)
+
+
+def wait_on_io_loop(make: Callable[[NodeContext], Awaitable[Any]], ctx: NodeContext) -> Any:
+    """Run the coroutine `make(ctx)` on the process's I/O loop and wait for it on this thread, until it is done
+    or `ctx.cancel_event` is set (RunCancelled). Unless the engine serves them, its `ctx.blocking` calls run
+    here, on this thread (whose database connection the caller's data is on)."""
+    from runs.engine import io
+
+    calls: queue.SimpleQueue = queue.SimpleQueue()
+    if ctx.blocking is _run_here:
+
+        async def blocking(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            calls.put((lambda: fn(*args, **kwargs), future))
+            return await asyncio.wrap_future(future)
+
+        ctx.blocking = blocking
+    task = io.submit(make(ctx))
+    while not task.done():
+        if ctx.cancel_event.is_set():
+            task.cancel()
+            raise RunCancelled()
+        try:
+            call, future = calls.get(timeout=0.02)
+        except queue.Empty:
+            continue
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call())
+            except BaseException as exc:
+                future.set_exception(exc)
+    if task.cancelled():
+        raise RunCancelled()
+    return task.result()
 
 
 EXECUTORS: dict[str, NodeExecutor] = {}

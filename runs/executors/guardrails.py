@@ -12,7 +12,16 @@ from typing import Any
 
 from django.conf import settings
 
-from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
+from runs.executors.base import (
+    NodeContext,
+    NodeError,
+    NodeExecutor,
+    NodeResult,
+    RunCancelled,
+    Usage,
+    register,
+    wait_on_io_loop,
+)
 from runs.llm.adapters import conversation_for, map_error, openai_client, parse_json_text
 from runs.llm.metering import metered_call
 from runs.llm.providers import Provider, resolve_provider
@@ -160,18 +169,22 @@ class _State:
         provider = self.provider
         model = model or self.ctx.config.get("model") or provider.default_model()
         timeout_s = self.ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
-        with openai_client(provider, timeout_s=timeout_s, cancel_event=self.ctx.cancel_event) as client:
-            conv = conversation_for(
-                provider,
-                client,
-                model=model,
-                instructions=instructions,
-                messages=[{"role": "user", "content": self.text}],
-                schema=schema,
-                temperature=0,
-                cancel_event=self.ctx.cancel_event,
-            )
-            turn = metered_call(self.ctx, conv, self.usage, priced=provider.priced, stream=False)
+
+        async def call():
+            async with openai_client(provider, timeout_s=timeout_s) as client:
+                conv = conversation_for(
+                    provider,
+                    client,
+                    model=model,
+                    instructions=instructions,
+                    messages=[{"role": "user", "content": self.text}],
+                    schema=schema,
+                    temperature=0,
+                    cancel_event=self.ctx.cancel_event,
+                )
+                return await metered_call(self.ctx, conv, self.usage, priced=provider.priced, stream=False)
+
+        turn = _on_io_loop(call, self.ctx)
         try:
             value = parse_json_text(turn.text)
         except ValueError:
@@ -179,6 +192,11 @@ class _State:
         if not isinstance(value, dict):
             raise NodeError(f"The guardrail model returned no usable verdict: {turn.text[:200]!r}", retryable=True)
         return value
+
+
+def _on_io_loop(make, ctx: NodeContext):
+    """The model call runs on the process's I/O loop (runs/engine/io.py); this check's thread waits for it."""
+    return wait_on_io_loop(lambda _ctx: make(), ctx)
 
 
 def _pii(state: _State, check: dict) -> dict:
@@ -200,9 +218,15 @@ def _pii(state: _State, check: dict) -> dict:
 def _moderation(state: _State, check: dict) -> dict:
     provider = state.provider
     timeout_s = state.ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
+
+    async def call():
+        async with openai_client(provider, timeout_s=timeout_s) as client:
+            return await client.moderations.create(model=check.get("model") or MODERATION_MODEL, input=state.text)
+
     try:
-        with openai_client(provider, timeout_s=timeout_s, cancel_event=state.ctx.cancel_event) as client:
-            response = client.moderations.create(model=check.get("model") or MODERATION_MODEL, input=state.text)
+        response = _on_io_loop(call, state.ctx)
+    except (NodeError, RunCancelled):
+        raise
     except Exception as exc:
         mapped = map_error(exc, state.ctx.cancel_event, provider)
         if mapped is exc:

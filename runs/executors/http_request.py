@@ -13,7 +13,7 @@ import httpx
 from django.conf import settings
 
 from runs import net
-from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, register
+from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
 
 DEFAULT_TIMEOUT_S = 30.0
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
@@ -56,7 +56,9 @@ def auth_headers(ctx: NodeContext, auth: Any) -> dict[str, str]:
 class HttpRequestExecutor(NodeExecutor):
     type = "http_request"
 
-    def run(self, ctx: NodeContext) -> NodeResult:
+    is_async = True
+
+    async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
         method = str(cfg.get("method") or "GET").upper()
         if method not in METHODS:
@@ -66,14 +68,15 @@ class HttpRequestExecutor(NodeExecutor):
             raise NodeError("The request has no URL.")
         headers = {str(k): ctx.render(str(v)) for k, v in (cfg.get("headers") or {}).items()}
         query = {str(k): ctx.render(str(v)) for k, v in (cfg.get("query") or {}).items()}
-        headers.update(auth_headers(ctx, cfg.get("auth")))
+        if cfg.get("auth"):
+            headers.update(await ctx.blocking(auth_headers, ctx, cfg.get("auth")))  # reads a secret
         content, json_body = self._body(ctx, cfg.get("body"))
         if method not in SAFE_METHODS and ctx.idempotency_key:
             headers.setdefault("Idempotency-Key", ctx.idempotency_key)
         timeout_s = ctx.remaining_s(float(cfg.get("timeout_s") or DEFAULT_TIMEOUT_S))
 
         try:
-            response = net.guarded_request(
+            response = await net.guarded_request_async(
                 method,
                 url,
                 headers=headers,
@@ -82,12 +85,9 @@ class HttpRequestExecutor(NodeExecutor):
                 json=json_body,
                 timeout_s=timeout_s,
                 max_bytes=settings.HTTP_MAX_RESPONSE_BYTES,
-                cancel_event=ctx.cancel_event,
             )
         except net.BlockedURLError as exc:
             raise NodeError(str(exc), code="blocked_url") from None
-        except net.RequestCancelledError:
-            raise RunCancelled() from None
         except net.ResponseTooLargeError as exc:
             raise NodeError(f"{exc} (TRELLIS_HTTP_MAX_RESPONSE_BYTES)", code="response_too_large") from None
         except httpx.TimeoutException:

@@ -6,10 +6,11 @@ callback, stop as soon as the run is cancelled, and turn SDK errors into NodeErr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,35 +49,31 @@ class ToolSpec:
     parameters: dict
 
 
-@contextmanager
-def openai_client(provider: Provider, *, timeout_s: float, cancel_event: threading.Event) -> Iterator[openai.OpenAI]:
-    """An OpenAI client whose HTTP connections obey the SSRF guard (per provider) and die on cancel."""
-    guarded = net.guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=provider.guard)
-    with guarded as http_client:
-        # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
-        client = openai.OpenAI(
-            api_key=provider.api_key,
-            base_url=provider.base_url,
-            http_client=http_client,
-            max_retries=0,
-            timeout=timeout_s,
-        )
-        try:
+@asynccontextmanager
+async def openai_client(provider: Provider, *, timeout_s: float) -> AsyncIterator[openai.AsyncOpenAI]:
+    """An AsyncOpenAI client whose HTTP connections obey the SSRF guard (per provider). Calls made with it run on
+    the caller's event loop; cancelling the task closes them. Past `timeout_s` (the whole exchange, tool
+    turns included) the call fails with a retryable `timeout`."""
+    http_client = net.async_guarded_client(timeout_s=timeout_s, guard=provider.guard, max_connections=4)
+    # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
+    client = openai.AsyncOpenAI(
+        api_key=provider.api_key,
+        base_url=provider.base_url,
+        http_client=http_client,
+        max_retries=0,
+        timeout=timeout_s,
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
             yield client
-        except RunCancelled:
-            raise
-        except Exception as exc:
-            # A watchdog abort surfaces as a connection error; say what really happened.
-            transport_failure = not isinstance(exc, NodeError) or exc.code in ("connection_error", "provider_error")
-            if guarded.watchdog.reason == "cancelled":
-                raise RunCancelled() from exc
-            if guarded.watchdog.reason == "deadline" and transport_failure:
-                raise NodeError(
-                    f"Model provider {provider.name!r} did not answer within the node's timeout ({timeout_s:g} s).",
-                    retryable=True,
-                    code="timeout",
-                ) from exc
-            raise
+    except TimeoutError:
+        raise NodeError(
+            f"Model provider {provider.name!r} did not answer within the node's timeout ({timeout_s:g} s).",
+            retryable=True,
+            code="timeout",
+        ) from None
+    finally:
+        await http_client.aclose()
 
 
 def strict_compatible(schema: Any) -> bool:
@@ -150,7 +147,7 @@ class Conversation:
 
     def __init__(
         self,
-        client: openai.OpenAI,
+        client: openai.AsyncOpenAI,
         provider: Provider,
         *,
         model: str,
@@ -178,11 +175,11 @@ class Conversation:
         for message in messages:
             self.add_message(message["role"], message["content"])
 
-    def call(self, *, stream: bool = True, on_delta: Callable[[str], None] | None = None) -> Turn:
+    async def call(self, *, stream: bool = True, on_delta: Callable[[str], None] | None = None) -> Turn:
         if self.cancel_event.is_set():
             raise RunCancelled()
         try:
-            return self._call(stream=stream, on_delta=on_delta or (lambda text: None))
+            return await self._call(stream=stream, on_delta=on_delta or (lambda text: None))
         except (NodeError, RunCancelled):
             raise
         except Exception as exc:
@@ -191,9 +188,9 @@ class Conversation:
                 raise
             raise mapped from exc
 
-    def _check_cancel(self, stream: Any) -> None:
+    async def _check_cancel(self, stream: Any) -> None:
         if self.cancel_event.is_set():
-            stream.close()
+            await stream.close()
             raise RunCancelled()
 
     def request_params(self) -> dict:
@@ -204,7 +201,7 @@ class Conversation:
         raise NotImplementedError
 
     # implemented per API style
-    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+    async def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
         raise NotImplementedError
 
     def add_message(self, role: str, content: str) -> None:
@@ -262,15 +259,15 @@ class ResponsesConversation(Conversation):
             params["reasoning"] = {"effort": self.reasoning_effort}
         return params
 
-    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+    async def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
         params = self._params()
         if not stream:
-            return self._turn(self.client.responses.create(**params))
+            return self._turn(await self.client.responses.create(**params))
         final = None
-        events = self.client.responses.create(**params, stream=True)
+        events = await self.client.responses.create(**params, stream=True)
         try:
-            for event in events:
-                self._check_cancel(events)
+            async for event in events:
+                await self._check_cancel(events)
                 if event.type == "response.output_text.delta":
                     on_delta(event.delta)
                 elif event.type in ("response.completed", "response.incomplete"):
@@ -282,8 +279,8 @@ class ResponsesConversation(Conversation):
                 elif event.type == "error":
                     raise NodeError(f"Model provider {self.provider.name!r}: {event.message}", retryable=True)
         finally:
-            events.close()
-        self._check_cancel(events)
+            await events.close()
+        await self._check_cancel(events)
         if final is None:
             raise NodeError(f"Model provider {self.provider.name!r} ended the stream early.", retryable=True)
         return self._turn(final)
@@ -354,11 +351,11 @@ class ChatConversation(Conversation):
             params["reasoning_effort"] = self.reasoning_effort
         return params
 
-    def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
+    async def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
         params = self._params()
         turn = Turn(model=self.model)
         if not stream:
-            completion = self.client.chat.completions.create(**params)
+            completion = await self.client.chat.completions.create(**params)
             turn.model = completion.model or self.model
             message = completion.choices[0].message if completion.choices else None
             if message is not None:
@@ -368,12 +365,14 @@ class ChatConversation(Conversation):
             if completion.usage:
                 _chat_usage(turn, completion.usage)
             return turn
-        chunks = self.client.chat.completions.create(**params, stream=True, stream_options={"include_usage": True})
+        chunks = await self.client.chat.completions.create(
+            **params, stream=True, stream_options={"include_usage": True}
+        )
         texts: list[str] = []
         calls: dict[int, dict] = {}
         try:
-            for chunk in chunks:
-                self._check_cancel(chunks)
+            async for chunk in chunks:
+                await self._check_cancel(chunks)
                 turn.model = chunk.model or turn.model
                 if chunk.usage:
                     _chat_usage(turn, chunk.usage)
@@ -391,8 +390,8 @@ class ChatConversation(Conversation):
                         if call.function and call.function.arguments:
                             slot["arguments"] += call.function.arguments
         finally:
-            chunks.close()
-        self._check_cancel(chunks)
+            await chunks.close()
+        await self._check_cancel(chunks)
         turn.text = "".join(texts)
         turn.tool_calls = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
         return turn
@@ -412,7 +411,7 @@ def _chat_usage(turn: Turn, usage: Any) -> None:
     turn.reasoning_tokens = _detail(usage, "completion_tokens_details", "reasoning_tokens")
 
 
-def conversation_for(provider: Provider, client: openai.OpenAI, **kwargs: Any) -> Conversation:
+def conversation_for(provider: Provider, client: openai.AsyncOpenAI, **kwargs: Any) -> Conversation:
     cls = ChatConversation if provider.api_style == CHAT_COMPLETIONS else ResponsesConversation
     return cls(client, provider, **kwargs)
 

@@ -7,6 +7,7 @@ loaded the count falls back to the UTF-8 byte length, an upper bound for any BPE
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -64,7 +65,7 @@ def prompt_tokens(params: dict) -> int:
     return sum(count_tokens(p) for p in parts) + PER_MESSAGE_OVERHEAD * (len(messages) + 1)
 
 
-def metered_call(
+async def metered_call(
     ctx: NodeContext,
     conv: Conversation,
     usage: Usage,
@@ -74,11 +75,13 @@ def metered_call(
     on_delta: Callable[[str], None] | None = None,
 ) -> Turn:
     """One model call within the budgets that apply to the run; adds its tokens and cost to `usage`.
-    Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit."""
+    Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit.
+    The reservation and its settlement are database writes: they run on the run's engine thread (ctx.blocking)."""
     from budgets.services import BudgetRefused, budget_reserve, budget_settle
 
     try:
-        reservation = budget_reserve(
+        reservation = await ctx.blocking(
+            budget_reserve,
             workspace_id=ctx.workspace_id,
             run_id=ctx.run_id or None,
             model=conv.model,
@@ -89,14 +92,17 @@ def metered_call(
     except BudgetRefused as refused:
         raise NodeError(refused.message, code=refused.code, details=refused.details) from None
     try:
-        turn = conv.call(stream=stream, on_delta=on_delta)
+        turn = await conv.call(stream=stream, on_delta=on_delta)
     except BaseException as exc:
         # Cut off mid-answer (cancel, timeout): the provider may bill it, so keep the estimate as spent.
         # Refused or unreachable: nothing was generated, release the reservation.
-        billed = isinstance(exc, RunCancelled) or (isinstance(exc, NodeError) and exc.code == "timeout")
-        budget_settle(reservation=reservation, failed=True, keep_estimate=billed)
+        billed = isinstance(exc, RunCancelled | asyncio.CancelledError) or (
+            isinstance(exc, NodeError) and exc.code == "timeout"
+        )
+        await asyncio.shield(ctx.blocking(budget_settle, reservation=reservation, failed=True, keep_estimate=billed))
         raise
-    cost = budget_settle(
+    cost = await ctx.blocking(
+        budget_settle,
         reservation=reservation,
         model=turn.model,
         input_tokens=turn.input_tokens,
