@@ -45,8 +45,11 @@ def dispatch_run(run_id) -> None:
         return
     from runs.tasks import engine
 
-    # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
-    future = engine().advance_async(str(run_id), _inline_pool().submit)
+    if settings.INLINE_PARKING:
+        # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
+        future = engine().advance_async(str(run_id), _inline_pool().submit)
+    else:
+        future = _inline_pool().submit(engine().advance, str(run_id))
     _in_flight.add(future)
     future.add_done_callback(_in_flight.discard)
 

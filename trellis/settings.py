@@ -108,6 +108,9 @@ else:
 # `inline` runs workflows in a thread pool inside the web process; `celery` hands them to workers.
 TRELLIS_EXECUTOR = env_choice("TRELLIS_EXECUTOR", "celery" if REDIS_URL else "inline", {"inline", "celery"})
 INLINE_EXECUTOR_THREADS = env_int("TRELLIS_INLINE_THREADS", 8, minimum=1)
+# Runs waiting on the network park instead of holding one of those threads (runs/engine/session.py). Off: the
+# previous path, a thread per run for its whole advance (kept to compare them in bench_llm_concurrency).
+INLINE_PARKING = env_bool("TRELLIS_INLINE_PARKING", True)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None

@@ -1,0 +1,244 @@
+"""Many runs in flight: N webhook runs of start → agent → end against a model that answers after exactly 1 s
+(runs/testing/slow_model.py, asyncio on loopback), in default mode (one uvicorn process, SQLite, the
+in-process executor). Prints, for the parking engine and for the previous path (a thread per run,
+TRELLIS_INLINE_PARKING=false) side by side from the same run:
+
+* peak model calls in flight (counted by the stub),
+* runs completed per second (N / time from the first webhook to the last run finished),
+* webhook accept latency p50 / p99 while the calls are in flight,
+* RSS growth of the web process per in-flight run.
+
+Run: .venv/bin/python bench/bench_llm_concurrency.py  (BENCH_N runs, default 2000; BENCH_LATENCY_S, default 1).
+Asserts nothing (CONVENTIONS 17).
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
+
+N = int(os.environ.get("BENCH_N", "2000"))
+LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "1.0"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
+
+GRAPH = {
+    "format": "trellis.graph/1",
+    "nodes": [
+        {
+            "id": "start",
+            "type": "start",
+            "name": "Start",
+            "position": {"x": 0, "y": 0},
+            "config": {"input_schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
+        },
+        {
+            "id": "ask",
+            "type": "agent",
+            "name": "Ask",
+            "position": {"x": 200, "y": 0},
+            "config": {"model": "gpt-4.1-mini", "instructions": "Answer: {{ workflow.input.message }}"},
+        },
+        {
+            "id": "done",
+            "type": "end",
+            "name": "Done",
+            "position": {"x": 400, "y": 0},
+            "config": {"output": {"reply": "nodes.ask.output"}},
+        },
+    ],
+    "edges": [
+        {"id": "e1", "source": "start", "target": "ask"},
+        {"id": "e2", "source": "ask", "target": "done"},
+    ],
+}
+
+
+def base_env(db_path: str, model_port: int) -> dict:
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")},
+        "DJANGO_SETTINGS_MODULE": "trellis.settings",
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "TRELLIS_EXECUTOR": "inline",
+        "TRELLIS_WEBHOOK_RATE_LIMIT": "0",
+        "OPENAI_API_KEY": "bench-key",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
+        "TRELLIS_RUN_REAPER_INTERVAL_S": "0",
+        "TRELLIS_SCHEDULER": "off",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+        "TRELLIS_ENCRYPTION_KEY": "ZmRlZmF1bHQtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+    }
+
+
+def prepare(env: dict) -> str:
+    """Migrate a fresh SQLite file, publish the workflow and open a trigger without auth; returns its key."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    script = f"""
+import django, json
+django.setup()
+from accounts.services import user_create, workspace_create
+from builder.models import Workflow, WorkflowVersion
+from runs.triggers.services import trigger_create
+graph = json.loads({json.dumps(GRAPH)!r})
+user = user_create(email="bench-{uuid.uuid4().hex[:6]}@example.com", password="bench-password-123")
+ws = workspace_create(name="Bench", owner=user)
+wf = Workflow.objects.create(workspace=ws, name="Ask", draft_graph=graph, created_by=user)
+v = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
+wf.published_version = v
+wf.save(update_fields=["published_version"])
+trigger, _ = trigger_create(workflow=wf, by=user, rate_limit_per_minute=0, auth_mode="none")
+print(trigger.key)
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def finished_runs(db_path: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=30) as conn:
+        return conn.execute("SELECT count(*) FROM runs_run WHERE status IN ('succeeded', 'failed')").fetchone()[0]
+
+
+def failed_runs(db_path: str) -> list:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=30) as conn:
+        return conn.execute("SELECT error FROM runs_run WHERE status = 'failed' LIMIT 3").fetchall()
+
+
+async def fire(port: int, key: str, n: int) -> list[float]:
+    import httpx
+
+    latencies: list[float] = []
+    queue: asyncio.Queue = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(f"/hooks/{key}", json={"message": f"question {i}"})
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 202:
+                    raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
+
+        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+    return latencies
+
+
+def stub_stats(port: int, reset: bool = False) -> dict:
+    import httpx
+
+    response = httpx.request("POST" if reset else "GET", f"http://127.0.0.1:{port}/stats", timeout=10)
+    return response.json()
+
+
+def measure(parking: bool, model_port: int) -> dict:
+    tmp = tempfile.mkdtemp(prefix="trellis-bench-llm-")
+    db_path = os.path.join(tmp, "bench.sqlite3")
+    env = {**base_env(db_path, model_port), "TRELLIS_INLINE_PARKING": "true" if parking else "false"}
+    key = prepare(env)
+    port = free_port()
+    web = start_uvicorn(port, args=["--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc=web)
+        # Warm up (imports, the first model client), then measure from a settled process.
+        asyncio.run(fire(port, key, 20))
+        deadline = time.monotonic() + 60
+        while finished_runs(db_path) < 20 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stub_stats(model_port, reset=True)
+        base_rss = rss_kb(web.pid)
+        peak_rss = base_rss
+        started = time.monotonic()
+        latencies = asyncio.run(fire(port, key, N))
+        accepted_s = time.monotonic() - started
+        peak_in_flight = 0
+        rss_at_peak = base_rss
+        deadline = time.monotonic() + max(120.0, N * LATENCY_S / 4)
+        while time.monotonic() < deadline:
+            stats = stub_stats(model_port)
+            if stats["in_flight"] >= peak_in_flight:
+                peak_in_flight = stats["in_flight"]
+                rss_at_peak = rss_kb(web.pid)
+            peak_rss = max(peak_rss, rss_kb(web.pid))
+            if finished_runs(db_path) >= N + 20:
+                break
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        done = finished_runs(db_path) - 20
+        stats = stub_stats(model_port)
+        failures = failed_runs(db_path)
+    finally:
+        stop_processes(web)
+    peak = max(stats["peak"], peak_in_flight)
+    return {
+        "peak_in_flight": peak,
+        "runs_per_s": done / elapsed,
+        "completed": done,
+        "elapsed_s": elapsed,
+        "accept_p50_ms": statistics.median(latencies),
+        "accept_p99_ms": statistics.quantiles(latencies, n=100)[98],
+        "accepted_per_s": N / accepted_s,
+        "rss_kb_per_run": (rss_at_peak - base_rss) / peak if peak else 0.0,
+        "peak_rss_mb": peak_rss / 1024,
+        "failures": failures,
+    }
+
+
+def main() -> None:
+    model_port = free_port()
+    stub = subprocess.Popen(
+        [sys.executable, "-m", "runs.testing.slow_model", "--port", str(model_port), "--latency", str(LATENCY_S)],
+        cwd=ROOT,
+    )
+    try:
+        wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
+        results = {"parking (new)": measure(True, model_port), "thread per run (before)": measure(False, model_port)}
+    finally:
+        stop_processes(stub)
+    print(f"\nDefault mode, {N} webhook runs of start → agent → end, model latency {LATENCY_S:g} s:")
+    rows = [
+        ("peak model calls in flight", "peak_in_flight", "{:.0f}"),
+        ("runs completed per second", "runs_per_s", "{:.1f}"),
+        ("runs completed", "completed", "{:.0f}"),
+        ("webhook accept p50 (ms)", "accept_p50_ms", "{:.1f}"),
+        ("webhook accept p99 (ms)", "accept_p99_ms", "{:.1f}"),
+        ("webhooks accepted per second", "accepted_per_s", "{:.0f}"),
+        ("RSS growth per in-flight run (KB)", "rss_kb_per_run", "{:.1f}"),
+        ("peak RSS of the web process (MB)", "peak_rss_mb", "{:.0f}"),
+    ]
+    names = list(results)
+    print(f"  {'':<36}" + "".join(f"{name:>26}" for name in names))
+    for label, key, fmt in rows:
+        print(f"  {label:<36}" + "".join(f"{fmt.format(results[name][key]):>26}" for name in names))
+    for name in names:
+        if results[name]["failures"]:
+            print(f"  {name}: failed runs, e.g. {results[name]['failures'][:1]}")
+
+
+if __name__ == "__main__":
+    main()
