@@ -14,6 +14,7 @@
   var starters = document.getElementById("starters");
   var threadId = null;
   var busy = false;
+  var memoryKey = "trellis-chat:" + api;
   var source = null;
 
   if (config.color) document.documentElement.style.setProperty("--accent", config.color);
@@ -183,10 +184,23 @@
     });
   }
 
+  // Which conversation this browser was in, so a reload opens it again (the server keeps the threads).
+  function remember(id) {
+    try {
+      if (id) localStorage.setItem(memoryKey, id);
+      else localStorage.removeItem(memoryKey);
+    } catch (e) { /* storage blocked: the newest thread opens instead */ }
+  }
+
+  function remembered() {
+    try { return localStorage.getItem(memoryKey); } catch (e) { return null; }
+  }
+
   function ensureThread() {
     if (threadId) return Promise.resolve(threadId);
     return request("POST", "/threads").then(function (thread) {
       threadId = thread.id;
+      remember(threadId);
       return threadId;
     });
   }
@@ -222,7 +236,9 @@
   function load() {
     request("GET", "/threads").then(function (data) {
       if (!data.threads.length) return;
-      return request("GET", "/threads/" + data.threads[0].id).then(function (thread) {
+      var wanted = remembered();
+      var pick = data.threads.filter(function (t) { return t.id === wanted; })[0] || data.threads[0];
+      return request("GET", "/threads/" + pick.id).then(function (thread) {
         threadId = thread.id;
         thread.messages.forEach(function (message) {
           var row = bubble(message.role);
@@ -254,6 +270,7 @@
   document.getElementById("new-conversation").addEventListener("click", function () {
     if (source) { source.close(); source = null; }
     threadId = null;
+    remember(null);
     setBusy(false);
     say("");
     clearLog();
