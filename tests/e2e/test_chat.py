@@ -218,3 +218,44 @@ def test_a_visitor_approves_with_a_button_in_the_chat(page, api, visitor, trelli
     pg.get_by_role("button", name="Approve").click()
     expect(pg.locator(".msg.assistant").last).to_have_text("Refund sent.")
     expect(pg.get_by_role("button", name="Approve")).to_have_count(0)
+
+
+def test_the_deploy_tab_creates_a_chat_shows_its_url_and_snippet_and_turns_it_off(page, api, visitor, shot):
+    wf = api.workflow("Chat assistant", CHAT_TEMPLATE, publish="first")
+
+    page.goto(f"/workflows/{wf}/runs")
+    page.get_by_role("navigation", name="Workflow").get_by_role("link", name="Deploy").click()
+    expect(page.get_by_role("heading", name="No chats yet")).to_be_visible()
+    form = page.get_by_role("form", name="Create a chat deployment")
+    form.get_by_label("Title").fill("Support")
+    form.get_by_label("Greeting").fill("Hello there!")
+    form.get_by_label("Sites allowed to embed it (one origin per line)").fill("https://shop.example.com")
+    form.get_by_role("button", name="Create chat").click()
+
+    card = page.get_by_role("article", name="Chat Support")
+    url = card.get_by_label("Chat URL").inner_text()
+    snippet = card.get_by_label("Embed snippet").inner_text()
+    public_id = url.rsplit("/", 1)[1]
+    assert url.startswith("http://127.0.0.1:") and f"/chat/{public_id}" in url
+    assert snippet.endswith(f'/chat/embed.js" data-deployment="{public_id}" async></script>')
+    expect(card).to_contain_text("Embeddable on: https://shop.example.com")
+    shot(page, "66-deploy-tab")
+
+    visitor_page = visitor()
+    visitor_page.goto(url)
+    expect(visitor_page.get_by_text("Hello there!")).to_be_visible()
+    visitor_page.get_by_label("Message").fill("hi")
+    visitor_page.get_by_label("Message").press("Enter")
+    expect(visitor_page.locator(".msg.assistant").last).to_have_text("You said: hi")
+
+    # the conversation is listed with a link to its run
+    card.get_by_role("button", name="Conversations").click()
+    card.get_by_role("table", name="Conversations").get_by_role("button", name="hi").click()
+    transcript = card.get_by_role("list", name="Conversation")
+    expect(transcript).to_contain_text("You said: hi")
+    expect(transcript.get_by_role("link", name="run")).to_have_count(1)
+
+    card.get_by_role("button", name="Turn off").click()
+    expect(card.locator(".chip").first).to_have_text("off")
+    visitor_page.reload()
+    expect(visitor_page.get_by_role("heading", name="This chat is turned off.")).to_be_visible()
