@@ -294,3 +294,23 @@ def test_an_unknown_public_id_is_a_404(visitor_client, db):
 
     assert client.get("/chat/nope").status_code == 404
     assert client.post("/chat/nope/api/threads").status_code == 404
+
+
+def test_a_signed_in_member_chats_as_themselves_and_a_non_member_sees_nothing(
+    make_deployment, client, viewer, make_user
+):
+    deployment = make_deployment(access="members")
+    client.force_login(viewer)
+
+    page = client.get(f"/chat/{deployment.public_id}")
+    created = client.post(f"{api(deployment)}/threads", headers=CHAT_HEADERS)
+
+    assert page.status_code == 200
+    assert created.status_code == 201
+    assert "set-cookie" not in {k.lower() for k in created.headers}
+    assert ChatVisitor.objects.get().user == viewer
+    client.force_login(make_user())
+    assert client.get(f"/chat/{deployment.public_id}").status_code == 404
+    assert client.get(f"{api(deployment)}/threads/{created.json()['id']}").status_code == 404
+    assert client.post(f"{api(deployment)}/threads", headers=CHAT_HEADERS).status_code == 404
+    assert ChatThread.objects.count() == 1

@@ -259,3 +259,22 @@ def test_the_deploy_tab_creates_a_chat_shows_its_url_and_snippet_and_turns_it_of
     expect(card.locator(".chip").first).to_have_text("off")
     visitor_page.reload()
     expect(visitor_page.get_by_role("heading", name="This chat is turned off.")).to_be_visible()
+
+
+def test_a_visitor_over_the_rate_limit_is_told_politely(page, api, visitor, trellis_server, shot):
+    wf = api.workflow("Chat assistant", CHAT_TEMPLATE, publish="first")
+    deployment = deploy(api, wf, visitor_rate_limit_per_minute=1)
+
+    pg = visitor()
+    pg.goto(f"{trellis_server}/chat/{deployment['public_id']}")
+    pg.get_by_label("Message").fill("one")
+    pg.get_by_label("Message").press("Enter")
+    expect(pg.locator(".msg.assistant").last).to_have_text("You said: one")
+    pg.get_by_role("button", name="New conversation").click()
+    pg.get_by_label("Message").fill("two")
+    pg.get_by_label("Message").press("Enter")
+
+    expect(pg.get_by_role("status")).to_contain_text("Too many messages from you right now. Please wait")
+    expect(pg.get_by_label("Message")).to_have_value("two")  # kept, to send again later
+    expect(pg.locator(".msg.user")).to_have_count(0)
+    shot(pg, "67-chat-rate-limited")
