@@ -12,8 +12,8 @@ from runs.models import Run, RunEvent, Step
 
 MAX_PAGE = 200
 # What run.trigger["type"] holds: manual/api (runs/apis.py), webhook and schedule (runs/triggers/),
-# openai (the OpenAI-compatible endpoint), rerun (runs/services.py).
-RUN_TRIGGER_TYPES = ("manual", "api", "webhook", "schedule", "openai", "rerun")
+# openai (the OpenAI-compatible endpoint), rerun (runs/services.py), chat (chat/: a chat deployment).
+RUN_TRIGGER_TYPES = ("manual", "api", "webhook", "schedule", "openai", "rerun", "chat")
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "runs",
     "runs.triggers",
     "budgets",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -301,3 +302,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Chat deployments (chat/) ---
+CHAT_VISITOR_TTL_S = env_int("TRELLIS_CHAT_VISITOR_TTL_S", 30 * 86400, minimum=60)  # how long a visitor cookie lives
+CHAT_ANSWER_TIMEOUT_S = env_int("TRELLIS_CHAT_ANSWER_TIMEOUT_S", 300, minimum=1)  # longest a live answer is relayed

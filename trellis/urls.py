@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("budgets.urls")),
     path("accounts/", include("accounts.page_urls")),
     path("", include("runs.hook_urls")),
+    path("", include("chat.urls")),
     # Unknown API paths answer with the JSON error shape, never the SPA.
     re_path(r"^(api|hooks|v1)/", views.api_not_found),
     # Everything else is the single-page app (which routes on the client).

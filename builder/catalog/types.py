@@ -330,7 +330,10 @@ NODE_TYPE_LIST = [
         icon="user-check",
         properties={
             "message": TEMPLATE,
-            "approvers": {"enum": ["editor", "admin", "owner"], "description": "Minimum role that may decide."},
+            "approvers": {
+                "enum": ["editor", "admin", "owner", "visitor"],
+                "description": "Minimum role that may decide; visitor: the chat visitor decides in the chat.",
+            },
         },
         required=("message",),
         defaults={"message": "Please review.", "approvers": "editor", "timeout_s": 86400},

@@ -5,7 +5,7 @@ import pytest
 from builder.services.templates import TEMPLATES
 
 
-def test_six_templates_are_listed_with_their_graphs(client_for, viewer, workspace):
+def test_seven_templates_are_listed_with_their_graphs(client_for, viewer, workspace):
     response = client_for(viewer, workspace).get("/api/v1/templates")
     assert response.status_code == 200
     body = response.json()
@@ -16,6 +16,7 @@ def test_six_templates_are_listed_with_their_graphs(client_for, viewer, workspac
         "lead-qualification",
         "content-moderation",
         "order-router",
+        "chat-assistant",
     ]
     assert [t["slug"] for t in body if not t["uses_llm"]] == ["order-router"]
     assert all(t["graph"]["format"] == "trellis.graph/1" for t in body)
@@ -31,6 +32,7 @@ def test_templates_use_the_node_types_the_issue_asks_for():
     assert {"agent", "set_state", "transform", "end"} <= types("lead-qualification")
     assert {"guardrails", "end"} <= types("content-moderation")
     assert "agent" not in types("order-router")
+    assert {"start", "agent", "end"} == types("chat-assistant")
 
 
 @pytest.mark.django_db(transaction=True)

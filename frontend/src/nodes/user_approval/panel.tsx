@@ -15,6 +15,7 @@ export function UserApprovalPanel({ node, update }: PanelProps<UserApprovalNode>
           <option>editor</option>
           <option>admin</option>
           <option>owner</option>
+          <option value="visitor">visitor (the chat visitor decides in the chat)</option>
         </select>
       </Field>
     </>

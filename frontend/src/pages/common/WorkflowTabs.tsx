@@ -1,4 +1,4 @@
-/** The header of every per-workflow screen: its name, a link into the editor, and tabs for runs/versions/triggers. */
+/** The header of every per-workflow screen: its name, a link into the editor, and tabs for runs/versions/triggers/deploy. */
 import { useQuery } from "@tanstack/react-query";
 import { Link, NavLink } from "react-router-dom";
 import { getWorkflow } from "../../api/workflows";
@@ -11,6 +11,7 @@ export function WorkflowTabs({ workflowId }: { workflowId: string }) {
     { to: `/workflows/${workflowId}/runs`, label: "Runs" },
     { to: `/workflows/${workflowId}/versions`, label: "Versions" },
     { to: `/workflows/${workflowId}/triggers`, label: "Triggers" },
+    { to: `/workflows/${workflowId}/deploy`, label: "Deploy" },
   ];
   return (
     <>

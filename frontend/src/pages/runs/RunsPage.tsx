@@ -15,7 +15,7 @@ import { RUN_STATUSES, STATUS_LABEL, StatusChip, formatCost, formatDuration, rel
 import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
 
-export const TRIGGER_TYPES = ["manual", "api", "webhook", "schedule", "openai", "rerun"];
+export const TRIGGER_TYPES = ["manual", "api", "webhook", "schedule", "openai", "rerun", "chat"];
 const LIVE_MS = 2500;
 
 /**
