@@ -286,6 +286,15 @@ def _period_ensure(budget_id, scope, target_id, window, tz_name, limit, alert_at
     )
 
 
+def money(value: Decimal) -> str:
+    """Dollars with cents, or with the digits a sub-cent amount needs ($0.000069)."""
+    if value == 0:
+        return "$0.00"
+    if abs(value) >= Decimal("0.01"):
+        return f"${value:,.2f}"
+    return "$" + f"{value:.9f}".rstrip("0")
+
+
 def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
     estimate = reservation.estimate
     if what[0] == "run":
@@ -294,8 +303,8 @@ def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
         limit = cap.max_cost_usd if cap else Decimal(0)
         return BudgetRefused(
             "budget_exceeded",
-            f"Budget exceeded: this model call (estimated ${estimate:.6f}) would cross the run's max_cost_usd "
-            f"of ${limit:.6f}; ${left:.6f} is left. Nothing was sent to the model.",
+            f"Budget exceeded: this model call (estimated {money(estimate)}) would cross the run's max_cost_usd "
+            f"of {money(limit)}; {money(left)} is left. Nothing was sent to the model.",
             {
                 "budget": "run",
                 "scope": "run",
@@ -324,8 +333,8 @@ def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
     label = SCOPE_LABELS[Scope(scope)]
     return BudgetRefused(
         "budget_exceeded",
-        f"Budget exceeded: this model call (estimated ${estimate:.6f}) would cross {label} of "
-        f"${limit:.2f} per {window}; ${left:.6f} is left in the window that began {starts_on.isoformat()}. "
+        f"Budget exceeded: this model call (estimated {money(estimate)}) would cross {label} of "
+        f"{money(limit)} per {window}; {money(left)} is left in the window that began {starts_on.isoformat()}. "
         "Nothing was sent to the model.",
         {
             "budget": str(budget_id),

@@ -43,7 +43,7 @@ def test_a_tiny_budget_stops_a_run_before_the_model_is_called(env_provider, make
     step = Step.objects.get(run=run, node_id="agent")
     assert step.status == "failed"
     assert step.error["code"] == "budget_exceeded"
-    assert "the workspace budget of $0.00 per month" in step.error["message"]
+    assert "the workspace budget of $0.000001 per month" in step.error["message"]
     assert "$0.000001 is left" in step.error["message"]
     assert "Nothing was sent to the model" in step.error["message"]
     assert step.error["details"]["scope"] == "workspace"
