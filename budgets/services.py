@@ -24,9 +24,10 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from budgets import counters
 from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, Window
 from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_runs, window_bounds, window_start
 from runs.llm.prices import MILLION, Price
@@ -211,19 +212,10 @@ def budget_reserve(
             # a transaction is needed only to undo a partial hold (several counters, or the run's cap too).
             several = len(holds) + capped > 1
             with transaction.atomic() if several else _no_transaction():
-                if holds:
-                    held = (
-                        BudgetPeriod.objects.filter(_periods(holds))
-                        .filter(spent_usd__lte=F("limit_usd") - estimate - F("reserved_usd"))
-                        .update(reserved_usd=F("reserved_usd") + estimate)
-                    )
-                    if held < len(holds):
-                        raise _Partial()
-                if capped:
-                    if not RunCostLimit.objects.filter(
-                        run_id=run_id, spent_usd__lte=F("max_cost_usd") - estimate - F("reserved_usd")
-                    ).update(reserved_usd=F("reserved_usd") + estimate):
-                        raise _Refused(("run",))
+                if holds and counters.hold(holds, estimate) < len(holds):
+                    raise _Partial()
+                if capped and not counters.cap_hold(run_id, estimate):
+                    raise _Refused(("run",))
             reservation.holds, reservation.run_capped = holds, capped
             return reservation
         except _Partial:
@@ -394,20 +386,15 @@ def budget_settle(
 
 def _settle_counters(reservation: Reservation, cost: Decimal) -> None:
     # Single statements, each atomic by itself: no transaction round trips on the path of every call.
-    estimate = reservation.estimate
+    fired = []
     if reservation.holds:
-        periods = BudgetPeriod.objects.filter(_periods(reservation.holds))
-        periods.update(reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost)
+        fired = counters.settle(reservation.holds, reservation.estimate, cost, timezone.now())
     if reservation.run_capped:
-        RunCostLimit.objects.filter(run_id=reservation.run_id).update(
-            reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost
-        )
-    if cost > 0 and reservation.holds:
-        # Once per window: only the settle that first finds spent at the threshold sets alerted_at.
-        fired_at = timezone.now()
-        if periods.filter(alerted_at__isnull=True, spent_usd__gte=F("alert_threshold_usd")).update(alerted_at=fired_at):
-            for period in periods.filter(alerted_at=fired_at).select_related("budget"):
-                _alert_fire(reservation.workspace_id, period)
+        counters.cap_settle(reservation.run_id, reservation.estimate, cost)
+    # Once per window: only the settle that first brought spent to the threshold set alerted_at.
+    if fired:
+        for period in BudgetPeriod.objects.filter(pk__in=fired).select_related("budget"):
+            _alert_fire(reservation.workspace_id, period)
 
 
 # --- alerts -----------------------------------------------------------------------------------------

@@ -305,3 +305,30 @@ def test_max_output_tokens_bounds_the_estimate(workspace, set_budget):
         max_output_tokens=MAX_OUTPUT,
     )
     assert held.estimate == (10 * PRICE.input + MAX_OUTPUT * PRICE.output) / Decimal(1_000_000)
+
+
+def test_an_api_token_budget_stops_the_runs_that_token_starts_only(
+    env_provider, make_workflow, set_budget, workspace, owner, client_for
+):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    flow = make_workflow(agent_graph())
+    limited, raw_limited = api_token_create(workspace=workspace, user=owner, name="limited")
+    _, raw_free = api_token_create(workspace=workspace, user=owner, name="free")
+    set_budget(workspace, limit="0.000001", scope="api_token", target_id=limited.pk)
+
+    def start(raw):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        response = client.post(f"/api/v1/workflows/{flow.pk}/runs", {"input": {}, "wait": 20}, format="json")
+        assert response.status_code == 201
+        return response.json()
+
+    refused, allowed = start(raw_limited), start(raw_free)
+
+    assert (refused["status"], refused["error"]["code"]) == ("failed", "budget_exceeded")
+    assert "the API token's budget" in refused["error"]["message"]
+    assert allowed["status"] == "succeeded"
+    assert model_calls(env_provider) == 1
