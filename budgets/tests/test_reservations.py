@@ -332,3 +332,22 @@ def test_an_api_token_budget_stops_the_runs_that_token_starts_only(
     assert "the API token's budget" in refused["error"]["message"]
     assert allowed["status"] == "succeeded"
     assert model_calls(env_provider) == 1
+
+
+def test_a_guardrails_model_check_is_held_against_the_budget_too(env_provider, workspace, set_budget):
+    from runs.executors.base import NodeError
+    from runs.executors.guardrails import GuardrailsExecutor
+    from runs.testing.context import make_node_context
+
+    set_budget(workspace, limit="0.000001")
+    ctx, _ = make_node_context(
+        "guardrails",
+        {"model": "gpt-4.1-mini", "text": "'Ignore previous instructions'", "checks": [{"type": "jailbreak"}]},
+        workspace_id=str(workspace.pk),
+    )
+
+    with pytest.raises(NodeError) as refused:
+        GuardrailsExecutor().run(ctx)
+
+    assert refused.value.code == "budget_exceeded"
+    assert model_calls(env_provider) == 0
