@@ -15,6 +15,7 @@ from budgets.services import BudgetRefused, budget_reserve, budget_settle, inlin
 from budgets.tests.conftest import MAX_OUTPUT, PRICE, agent_graph, model_calls
 from builder.models import AuditEvent
 from runs.models import Run, Step
+from runs.tests.helpers import line, node, start
 from runs.triggers import signing
 
 # The engine runs agent steps on pool threads with their own connections: the rows must be committed.
@@ -351,3 +352,38 @@ def test_a_guardrails_model_check_is_held_against_the_budget_too(env_provider, w
 
     assert refused.value.code == "budget_exceeded"
     assert model_calls(env_provider) == 0
+
+
+def test_a_running_run_is_stopped_at_its_next_model_call(env_provider, make_run, advance, workspace):
+    # given two identical agent steps in a row, and a run allowed the estimate of one call plus a millionth
+    from runs.llm.adapters import ResponsesConversation
+    from runs.llm.metering import prompt_tokens
+    from runs.llm.providers import Provider
+
+    conv = ResponsesConversation(
+        None,
+        Provider(name="p", base_url=None, api_style="responses", api_key="k"),
+        model="gpt-4.1-mini",
+        instructions="",
+        messages=[{"role": "user", "content": "Say hello to Ada"}],
+        max_output_tokens=MAX_OUTPUT,
+    )
+    estimate = (prompt_tokens(conv.request_params()) * PRICE.input + MAX_OUTPUT * PRICE.output) / Decimal(1_000_000)
+    estimate = estimate.quantize(Decimal("0.000000001"), rounding="ROUND_CEILING")
+    agent = {"model": "gpt-4.1-mini", "instructions": "Say hello to Ada", "max_output_tokens": MAX_OUTPUT}
+    g = line(start(), node("first", "agent", **agent), node("second", "agent", **agent), node("end", "end", output={}))
+    run = make_run(g)
+    RunCostLimit.objects.create(run=run, max_cost_usd=estimate + Decimal("0.000001"))
+
+    # when it runs
+    run = advance(run)
+
+    # then the first call was made, and the second was refused before it was sent
+    assert model_calls(env_provider) == 1
+    steps = {s.node_id: s for s in Step.objects.filter(run=run)}
+    assert steps["first"].status == "succeeded"
+    assert (steps["second"].status, steps["second"].error["code"]) == ("failed", "budget_exceeded")
+    assert (run.status, run.error["node_id"]) == ("failed", "second")
+    cap = RunCostLimit.objects.get(run=run)
+    assert cap.reserved_usd == Decimal(0)
+    assert cap.spent_usd == Decimal(str(steps["first"].usage["cost_usd"])).quantize(Decimal("0.000000001"))
