@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budgets import counters
-from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, Window
+from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, TriggerCostLimit, Window
 from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_runs, window_bounds, window_start
 from runs.llm.prices import MILLION, Price
 from trellis.errors import ApplicationError
@@ -111,6 +111,16 @@ def _run_facts(run_id: str) -> _RunFacts | None:
     trigger = trigger if isinstance(trigger, dict) else {}
     token = trigger.get("token_id")
     deployment = trigger.get("deployment_id")
+    if cap is None and trigger.get("trigger_id"):
+        # A run of a trigger with max_cost_usd gets its own cap, made at its first model call.
+        trigger_cap = (
+            TriggerCostLimit.objects.filter(trigger_id=trigger["trigger_id"])
+            .values_list("max_cost_usd", flat=True)
+            .first()
+        )
+        if trigger_cap is not None:
+            RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
+            cap = trigger_cap
     return _RunFacts(
         workflow_id=str(workflow_id),
         token_id=str(token) if token else None,
@@ -707,3 +717,24 @@ def model_prices_add(*, workspace, items: list[dict], by=None) -> list[ModelPric
         )
         for item in items
     ]
+
+
+def trigger_max_cost_set(*, trigger, max_cost_usd, by=None) -> TriggerCostLimit | None:
+    """The `max_cost_usd` of each run the trigger starts from now on (None removes it)."""
+    from builder.services.audit import audit_record
+
+    value = max_cost_check(max_cost_usd)
+    with transaction.atomic():
+        if value is None:
+            TriggerCostLimit.objects.filter(trigger=trigger).delete()
+            row = None
+        else:
+            row, _ = TriggerCostLimit.objects.update_or_create(trigger=trigger, defaults={"max_cost_usd": value})
+        audit_record(
+            workspace=trigger.workspace_id,
+            actor=by,
+            action="trigger.max_cost_set",
+            target=("trigger", trigger.pk),
+            data={"max_cost_usd": None if value is None else float(value)},
+        )
+    return row

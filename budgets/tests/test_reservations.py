@@ -387,3 +387,34 @@ def test_a_running_run_is_stopped_at_its_next_model_call(env_provider, make_run,
     cap = RunCostLimit.objects.get(run=run)
     assert cap.reserved_usd == Decimal(0)
     assert cap.spent_usd == Decimal(str(steps["first"].usage["cost_usd"])).quantize(Decimal("0.000000001"))
+
+
+def test_a_triggers_max_cost_usd_caps_each_run_it_starts(
+    env_provider, make_workflow, advance, workspace, owner, editor, client_for
+):
+    from runs.triggers.services import trigger_create
+
+    flow = make_workflow(agent_graph(), publish=True)
+    trigger, _ = trigger_create(workflow=flow, by=owner, auth_mode="none")
+    path = f"/api/v1/workflows/{flow.pk}/triggers/{trigger.pk}/max-cost"
+    assert client_for(editor, workspace).put(path, {"max_cost_usd": 1}, format="json").status_code == 403
+    assert client_for(owner, workspace).put(path, {"max_cost_usd": 0.000001}, format="json").json() == {
+        "max_cost_usd": 0.000001
+    }
+    assert client_for(editor, workspace).get(path).json() == {"max_cost_usd": 0.000001}
+
+    # when the trigger starts a run
+    run = Run.objects.create(
+        workspace=workspace,
+        workflow=flow,
+        version=flow.published_version,
+        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
+        input={},
+    )
+    run = advance(run)
+
+    # then the run was capped by its trigger's max_cost_usd before the model was called
+    assert model_calls(env_provider) == 0
+    assert run.error["code"] == "budget_exceeded"
+    assert "the run's max_cost_usd of $0.000001" in run.error["message"]
+    assert RunCostLimit.objects.get(run=run).max_cost_usd == Decimal("0.000001")
