@@ -418,3 +418,31 @@ def test_a_triggers_max_cost_usd_caps_each_run_it_starts(
     assert run.error["code"] == "budget_exceeded"
     assert "the run's max_cost_usd of $0.000001" in run.error["message"]
     assert RunCostLimit.objects.get(run=run).max_cost_usd == Decimal("0.000001")
+
+
+def test_a_refusal_by_one_budget_holds_nothing_in_the_others(env_provider, make_run, advance, set_budget, workspace):
+    # given a roomy workspace budget, a tiny budget on the workflow, and a roomy cap on the run
+    run = make_run(agent_graph())
+    roomy = set_budget(workspace, limit="100")
+    set_budget(workspace, limit="0.000001", scope="workflow", target_id=run.workflow_id)
+    RunCostLimit.objects.create(run=run, max_cost_usd=Decimal("100"))
+
+    run = advance(run)
+
+    # then the workflow budget refused the call, and the workspace counter and the run's cap hold nothing
+    assert model_calls(env_provider) == 0
+    assert "the workflow's budget" in run.error["message"]
+    assert BudgetPeriod.objects.get(budget=roomy).reserved_usd == Decimal(0)
+    assert RunCostLimit.objects.get(run=run).reserved_usd == Decimal(0)
+
+
+def test_a_refusal_by_the_run_cap_undoes_the_budget_holds(env_provider, make_run, advance, set_budget, workspace):
+    run = make_run(agent_graph())
+    roomy = set_budget(workspace, limit="100")
+    RunCostLimit.objects.create(run=run, max_cost_usd=Decimal("0.000001"))
+
+    run = advance(run)
+
+    assert model_calls(env_provider) == 0
+    assert "max_cost_usd" in run.error["message"]
+    assert BudgetPeriod.objects.get(budget=roomy).reserved_usd == Decimal(0)
