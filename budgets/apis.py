@@ -329,3 +329,39 @@ def _csv_safe(value: str | None) -> str:
     """A name a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote."""
     value = value or ""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- per-run cap of a trigger's runs ------------------------------------------------------------------
+
+
+class TriggerMaxCostIn(serializers.Serializer):
+    max_cost_usd = serializers.FloatField(allow_null=True, help_text="USD per run; null removes the cap")
+
+
+class TriggerMaxCostApi(APIView):
+    def _trigger(self, request, workflow_id, trigger_id, role: str):
+        from runs.triggers.models import Trigger
+
+        return get_in_workspace(request, Trigger.objects.all(), role, pk=trigger_id, workflow_id=workflow_id)
+
+    @extend_schema(summary="The max_cost_usd of each run this trigger starts", responses=TriggerMaxCostIn)
+    def get(self, request, workflow_id, trigger_id):
+        from budgets.models import TriggerCostLimit
+
+        trigger = self._trigger(request, workflow_id, trigger_id, Role.VIEWER)
+        row = TriggerCostLimit.objects.filter(trigger=trigger).first()
+        return Response({"max_cost_usd": float(row.max_cost_usd) if row else None})
+
+    @extend_schema(
+        summary="Set or remove (null) the max_cost_usd of this trigger's runs (admin)", request=TriggerMaxCostIn
+    )
+    def put(self, request, workflow_id, trigger_id):
+        trigger = self._trigger(request, workflow_id, trigger_id, Role.VIEWER)
+        require_role(request, trigger.workspace_id, Role.ADMIN)
+        data = _body(request)
+        if "max_cost_usd" not in data:
+            raise ApplicationError(
+                "validation_error", "max_cost_usd is required (null removes it).", [{"field": "max_cost_usd"}]
+            )
+        row = services.trigger_max_cost_set(trigger=trigger, max_cost_usd=data["max_cost_usd"], by=request.user)
+        return Response({"max_cost_usd": float(row.max_cost_usd) if row else None})

@@ -74,6 +74,16 @@ class RunCostLimit(models.Model):
     reserved_usd = models.DecimalField(default=0, **USD)
 
 
+class TriggerCostLimit(models.Model):
+    """`max_cost_usd` for every run a trigger (webhook or schedule) starts; copied into the run's RunCostLimit
+    at its first model call."""
+
+    trigger = models.OneToOneField(
+        "triggers.Trigger", on_delete=models.CASCADE, primary_key=True, related_name="cost_limit"
+    )
+    max_cost_usd = models.DecimalField(**USD)
+
+
 class ModelPrice(models.Model):
     """A workspace's price for a model from `effective_from` on (USD per 1M tokens). Rows are never edited:
     a new price is a new row, so a cost computed earlier stays what it was."""

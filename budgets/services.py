@@ -24,10 +24,11 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, Window
+from budgets import counters
+from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, TriggerCostLimit, Window
 from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_runs, window_bounds, window_start
 from runs.llm.prices import MILLION, Price
 from trellis.errors import ApplicationError
@@ -110,6 +111,16 @@ def _run_facts(run_id: str) -> _RunFacts | None:
     trigger = trigger if isinstance(trigger, dict) else {}
     token = trigger.get("token_id")
     deployment = trigger.get("deployment_id")
+    if cap is None and trigger.get("trigger_id"):
+        # A run of a trigger with max_cost_usd gets its own cap, made at its first model call.
+        trigger_cap = (
+            TriggerCostLimit.objects.filter(trigger_id=trigger["trigger_id"])
+            .values_list("max_cost_usd", flat=True)
+            .first()
+        )
+        if trigger_cap is not None:
+            RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
+            cap = trigger_cap
     return _RunFacts(
         workflow_id=str(workflow_id),
         token_id=str(token) if token else None,
@@ -211,19 +222,10 @@ def budget_reserve(
             # a transaction is needed only to undo a partial hold (several counters, or the run's cap too).
             several = len(holds) + capped > 1
             with transaction.atomic() if several else _no_transaction():
-                if holds:
-                    held = (
-                        BudgetPeriod.objects.filter(_periods(holds))
-                        .filter(spent_usd__lte=F("limit_usd") - estimate - F("reserved_usd"))
-                        .update(reserved_usd=F("reserved_usd") + estimate)
-                    )
-                    if held < len(holds):
-                        raise _Partial()
-                if capped:
-                    if not RunCostLimit.objects.filter(
-                        run_id=run_id, spent_usd__lte=F("max_cost_usd") - estimate - F("reserved_usd")
-                    ).update(reserved_usd=F("reserved_usd") + estimate):
-                        raise _Refused(("run",))
+                if holds and counters.hold(holds, estimate) < len(holds):
+                    raise _Partial()
+                if capped and not counters.cap_hold(run_id, estimate):
+                    raise _Refused(("run",))
             reservation.holds, reservation.run_capped = holds, capped
             return reservation
         except _Partial:
@@ -286,6 +288,15 @@ def _period_ensure(budget_id, scope, target_id, window, tz_name, limit, alert_at
     )
 
 
+def money(value: Decimal) -> str:
+    """Dollars with cents, or with the digits a sub-cent amount needs ($0.000069)."""
+    if value == 0:
+        return "$0.00"
+    if abs(value) >= Decimal("0.01"):
+        return f"${value:,.2f}"
+    return "$" + f"{value:.9f}".rstrip("0")
+
+
 def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
     estimate = reservation.estimate
     if what[0] == "run":
@@ -294,8 +305,8 @@ def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
         limit = cap.max_cost_usd if cap else Decimal(0)
         return BudgetRefused(
             "budget_exceeded",
-            f"Budget exceeded: this model call (estimated ${estimate:.6f}) would cross the run's max_cost_usd "
-            f"of ${limit:.6f}; ${left:.6f} is left. Nothing was sent to the model.",
+            f"Budget exceeded: this model call (estimated {money(estimate)}) would cross the run's max_cost_usd "
+            f"of {money(limit)}; {money(left)} is left. Nothing was sent to the model.",
             {
                 "budget": "run",
                 "scope": "run",
@@ -324,8 +335,8 @@ def _refusal(what: tuple, reservation: Reservation) -> BudgetRefused:
     label = SCOPE_LABELS[Scope(scope)]
     return BudgetRefused(
         "budget_exceeded",
-        f"Budget exceeded: this model call (estimated ${estimate:.6f}) would cross {label} of "
-        f"${limit:.2f} per {window}; ${left:.6f} is left in the window that began {starts_on.isoformat()}. "
+        f"Budget exceeded: this model call (estimated {money(estimate)}) would cross {label} of "
+        f"{money(limit)} per {window}; {money(left)} is left in the window that began {starts_on.isoformat()}. "
         "Nothing was sent to the model.",
         {
             "budget": str(budget_id),
@@ -385,20 +396,15 @@ def budget_settle(
 
 def _settle_counters(reservation: Reservation, cost: Decimal) -> None:
     # Single statements, each atomic by itself: no transaction round trips on the path of every call.
-    estimate = reservation.estimate
+    fired = []
     if reservation.holds:
-        periods = BudgetPeriod.objects.filter(_periods(reservation.holds))
-        periods.update(reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost)
+        fired = counters.settle(reservation.holds, reservation.estimate, cost, timezone.now())
     if reservation.run_capped:
-        RunCostLimit.objects.filter(run_id=reservation.run_id).update(
-            reserved_usd=F("reserved_usd") - estimate, spent_usd=F("spent_usd") + cost
-        )
-    if cost > 0 and reservation.holds:
-        # Once per window: only the settle that first finds spent at the threshold sets alerted_at.
-        fired_at = timezone.now()
-        if periods.filter(alerted_at__isnull=True, spent_usd__gte=F("alert_threshold_usd")).update(alerted_at=fired_at):
-            for period in periods.filter(alerted_at=fired_at).select_related("budget"):
-                _alert_fire(reservation.workspace_id, period)
+        counters.cap_settle(reservation.run_id, reservation.estimate, cost)
+    # Once per window: only the settle that first brought spent to the threshold set alerted_at.
+    if fired:
+        for period in BudgetPeriod.objects.filter(pk__in=fired).select_related("budget"):
+            _alert_fire(reservation.workspace_id, period)
 
 
 # --- alerts -----------------------------------------------------------------------------------------
@@ -711,3 +717,24 @@ def model_prices_add(*, workspace, items: list[dict], by=None) -> list[ModelPric
         )
         for item in items
     ]
+
+
+def trigger_max_cost_set(*, trigger, max_cost_usd, by=None) -> TriggerCostLimit | None:
+    """The `max_cost_usd` of each run the trigger starts from now on (None removes it)."""
+    from builder.services.audit import audit_record
+
+    value = max_cost_check(max_cost_usd)
+    with transaction.atomic():
+        if value is None:
+            TriggerCostLimit.objects.filter(trigger=trigger).delete()
+            row = None
+        else:
+            row, _ = TriggerCostLimit.objects.update_or_create(trigger=trigger, defaults={"max_cost_usd": value})
+        audit_record(
+            workspace=trigger.workspace_id,
+            actor=by,
+            action="trigger.max_cost_set",
+            target=("trigger", trigger.pk),
+            data={"max_cost_usd": None if value is None else float(value)},
+        )
+    return row

@@ -9,5 +9,10 @@ urlpatterns = [
     path("workflows/<uuid:target_id>/budget", apis.WorkflowBudgetApi.as_view(), name="workflow-budget"),
     path("tokens/<uuid:target_id>/budget", apis.TokenBudgetApi.as_view(), name="token-budget"),
     path("model-prices", apis.ModelPricesApi.as_view(), name="model-prices"),
+    path(
+        "workflows/<uuid:workflow_id>/triggers/<uuid:trigger_id>/max-cost",
+        apis.TriggerMaxCostApi.as_view(),
+        name="trigger-max-cost",
+    ),
     path("usage/export.csv", apis.UsageExportApi.as_view(), name="usage-export"),
 ]

@@ -15,6 +15,7 @@ from budgets.services import BudgetRefused, budget_reserve, budget_settle, inlin
 from budgets.tests.conftest import MAX_OUTPUT, PRICE, agent_graph, model_calls
 from builder.models import AuditEvent
 from runs.models import Run, Step
+from runs.tests.helpers import line, node, start
 from runs.triggers import signing
 
 # The engine runs agent steps on pool threads with their own connections: the rows must be committed.
@@ -43,7 +44,7 @@ def test_a_tiny_budget_stops_a_run_before_the_model_is_called(env_provider, make
     step = Step.objects.get(run=run, node_id="agent")
     assert step.status == "failed"
     assert step.error["code"] == "budget_exceeded"
-    assert "the workspace budget of $0.00 per month" in step.error["message"]
+    assert "the workspace budget of $0.000001 per month" in step.error["message"]
     assert "$0.000001 is left" in step.error["message"]
     assert "Nothing was sent to the model" in step.error["message"]
     assert step.error["details"]["scope"] == "workspace"
@@ -305,3 +306,143 @@ def test_max_output_tokens_bounds_the_estimate(workspace, set_budget):
         max_output_tokens=MAX_OUTPUT,
     )
     assert held.estimate == (10 * PRICE.input + MAX_OUTPUT * PRICE.output) / Decimal(1_000_000)
+
+
+def test_an_api_token_budget_stops_the_runs_that_token_starts_only(
+    env_provider, make_workflow, set_budget, workspace, owner, client_for
+):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    flow = make_workflow(agent_graph())
+    limited, raw_limited = api_token_create(workspace=workspace, user=owner, name="limited")
+    _, raw_free = api_token_create(workspace=workspace, user=owner, name="free")
+    set_budget(workspace, limit="0.000001", scope="api_token", target_id=limited.pk)
+
+    def start(raw):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        response = client.post(f"/api/v1/workflows/{flow.pk}/runs", {"input": {}, "wait": 20}, format="json")
+        assert response.status_code == 201
+        return response.json()
+
+    refused, allowed = start(raw_limited), start(raw_free)
+
+    assert (refused["status"], refused["error"]["code"]) == ("failed", "budget_exceeded")
+    assert "the API token's budget" in refused["error"]["message"]
+    assert allowed["status"] == "succeeded"
+    assert model_calls(env_provider) == 1
+
+
+def test_a_guardrails_model_check_is_held_against_the_budget_too(env_provider, workspace, set_budget):
+    from runs.executors.base import NodeError
+    from runs.executors.guardrails import GuardrailsExecutor
+    from runs.testing.context import make_node_context
+
+    set_budget(workspace, limit="0.000001")
+    ctx, _ = make_node_context(
+        "guardrails",
+        {"model": "gpt-4.1-mini", "text": "'Ignore previous instructions'", "checks": [{"type": "jailbreak"}]},
+        workspace_id=str(workspace.pk),
+    )
+
+    with pytest.raises(NodeError) as refused:
+        GuardrailsExecutor().run(ctx)
+
+    assert refused.value.code == "budget_exceeded"
+    assert model_calls(env_provider) == 0
+
+
+def test_a_running_run_is_stopped_at_its_next_model_call(env_provider, make_run, advance, workspace):
+    # given two identical agent steps in a row, and a run allowed the estimate of one call plus a millionth
+    from runs.llm.adapters import ResponsesConversation
+    from runs.llm.metering import prompt_tokens
+    from runs.llm.providers import Provider
+
+    conv = ResponsesConversation(
+        None,
+        Provider(name="p", base_url=None, api_style="responses", api_key="k"),
+        model="gpt-4.1-mini",
+        instructions="",
+        messages=[{"role": "user", "content": "Say hello to Ada"}],
+        max_output_tokens=MAX_OUTPUT,
+    )
+    estimate = (prompt_tokens(conv.request_params()) * PRICE.input + MAX_OUTPUT * PRICE.output) / Decimal(1_000_000)
+    estimate = estimate.quantize(Decimal("0.000000001"), rounding="ROUND_CEILING")
+    agent = {"model": "gpt-4.1-mini", "instructions": "Say hello to Ada", "max_output_tokens": MAX_OUTPUT}
+    g = line(start(), node("first", "agent", **agent), node("second", "agent", **agent), node("end", "end", output={}))
+    run = make_run(g)
+    RunCostLimit.objects.create(run=run, max_cost_usd=estimate + Decimal("0.000001"))
+
+    # when it runs
+    run = advance(run)
+
+    # then the first call was made, and the second was refused before it was sent
+    assert model_calls(env_provider) == 1
+    steps = {s.node_id: s for s in Step.objects.filter(run=run)}
+    assert steps["first"].status == "succeeded"
+    assert (steps["second"].status, steps["second"].error["code"]) == ("failed", "budget_exceeded")
+    assert (run.status, run.error["node_id"]) == ("failed", "second")
+    cap = RunCostLimit.objects.get(run=run)
+    assert cap.reserved_usd == Decimal(0)
+    assert cap.spent_usd == Decimal(str(steps["first"].usage["cost_usd"])).quantize(Decimal("0.000000001"))
+
+
+def test_a_triggers_max_cost_usd_caps_each_run_it_starts(
+    env_provider, make_workflow, advance, workspace, owner, editor, client_for
+):
+    from runs.triggers.services import trigger_create
+
+    flow = make_workflow(agent_graph(), publish=True)
+    trigger, _ = trigger_create(workflow=flow, by=owner, auth_mode="none")
+    path = f"/api/v1/workflows/{flow.pk}/triggers/{trigger.pk}/max-cost"
+    assert client_for(editor, workspace).put(path, {"max_cost_usd": 1}, format="json").status_code == 403
+    assert client_for(owner, workspace).put(path, {"max_cost_usd": 0.000001}, format="json").json() == {
+        "max_cost_usd": 0.000001
+    }
+    assert client_for(editor, workspace).get(path).json() == {"max_cost_usd": 0.000001}
+
+    # when the trigger starts a run
+    run = Run.objects.create(
+        workspace=workspace,
+        workflow=flow,
+        version=flow.published_version,
+        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
+        input={},
+    )
+    run = advance(run)
+
+    # then the run was capped by its trigger's max_cost_usd before the model was called
+    assert model_calls(env_provider) == 0
+    assert run.error["code"] == "budget_exceeded"
+    assert "the run's max_cost_usd of $0.000001" in run.error["message"]
+    assert RunCostLimit.objects.get(run=run).max_cost_usd == Decimal("0.000001")
+
+
+def test_a_refusal_by_one_budget_holds_nothing_in_the_others(env_provider, make_run, advance, set_budget, workspace):
+    # given a roomy workspace budget, a tiny budget on the workflow, and a roomy cap on the run
+    run = make_run(agent_graph())
+    roomy = set_budget(workspace, limit="100")
+    set_budget(workspace, limit="0.000001", scope="workflow", target_id=run.workflow_id)
+    RunCostLimit.objects.create(run=run, max_cost_usd=Decimal("100"))
+
+    run = advance(run)
+
+    # then the workflow budget refused the call, and the workspace counter and the run's cap hold nothing
+    assert model_calls(env_provider) == 0
+    assert "the workflow's budget" in run.error["message"]
+    assert BudgetPeriod.objects.get(budget=roomy).reserved_usd == Decimal(0)
+    assert RunCostLimit.objects.get(run=run).reserved_usd == Decimal(0)
+
+
+def test_a_refusal_by_the_run_cap_undoes_the_budget_holds(env_provider, make_run, advance, set_budget, workspace):
+    run = make_run(agent_graph())
+    roomy = set_budget(workspace, limit="100")
+    RunCostLimit.objects.create(run=run, max_cost_usd=Decimal("0.000001"))
+
+    run = advance(run)
+
+    assert model_calls(env_provider) == 0
+    assert "max_cost_usd" in run.error["message"]
+    assert BudgetPeriod.objects.get(budget=roomy).reserved_usd == Decimal(0)

@@ -166,7 +166,14 @@ def _start(request, body: dict, messages: list[dict], *, join):
             workflow=workflow,
             version=version,
             input=run_input_for(graph, messages),
-            trigger={"type": "openai", "trigger_id": None, "headers": {}, "query": {}, "model": body.get("model")},
+            trigger={
+                "type": "openai",
+                "trigger_id": None,
+                "headers": {},
+                "query": {},
+                "model": body.get("model"),
+                "token_id": str(token.pk),  # the API token's budget applies to the run
+            },
             by=token.user,
         )
         # Listen to the run's events before it is dispatched (on commit), so no token is missed.

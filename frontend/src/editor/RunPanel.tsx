@@ -234,7 +234,7 @@ function StepItem({ step }: { step: StepView }) {
             {step.port && step.port !== "out" && ` → ${step.port}`}
             {typeof step.durationMs === "number" && ` · ${(step.durationMs / 1000).toFixed(2)} s`}
             {tokens !== undefined && ` · ${tokens} tok`}
-            {cost ? ` · $${cost.toFixed(4)}` : ""}
+            {step.usage?.price_unknown ? " · price unknown" : cost ? ` · $${cost.toFixed(4)}` : ""}
           </span>
         </summary>
         {step.text && (

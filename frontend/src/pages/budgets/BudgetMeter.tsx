@@ -10,7 +10,8 @@ export default function BudgetMeter({ budget }: { budget: Budget }) {
   const scale = Math.max(limit, c.forecast_usd, c.spent_usd + c.reserved_usd);
   const pct = (n: number) => `${Math.min(100, (n / scale) * 100).toFixed(2)}%`;
   const state = c.exceeded_at || c.spent_usd >= limit ? "over" : c.used_fraction >= budget.alert_at ? "warn" : "ok";
-  const end = new Date(c.window_end);
+  // The window ends at the next midnight: its last day is the one before.
+  const lastDay = new Date(new Date(c.window_end).getTime() - 1000);
   return (
     <div className="budget-meter" aria-label={`Budget ${budgetLabel(budget)}`}>
       <div className="budget-meter-head">
@@ -28,7 +29,7 @@ export default function BudgetMeter({ budget }: { budget: Budget }) {
       </div>
       <div className="budget-meter-foot small-text">
         <span className={c.forecast_exceeds ? "forecast-text over" : "forecast-text"}>
-          Forecast: {usd(c.forecast_usd)} by {end.toLocaleDateString(undefined, { month: "short", day: "numeric" })}
+          Forecast: {usd(c.forecast_usd)} by the end of {lastDay.toLocaleDateString(undefined, { month: "short", day: "numeric" })}
           {c.forecast_exceeds ? " — over the limit at the recent rate" : " at the recent rate"}
         </span>
         <span className="muted">

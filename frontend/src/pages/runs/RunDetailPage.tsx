@@ -104,6 +104,8 @@ function RunView({ run }: { run: RunDetail }) {
   const active = !TERMINAL.has(run.status);
   const runErr = run.error ? errorMessageOf(run.error) : "";
   const errNode = run.error && typeof run.error === "object" ? run.error.node_id : undefined;
+  const errCode = run.error && typeof run.error === "object" ? run.error.code : undefined;
+  const budgetStop = errCode === "budget_exceeded" || errCode === "price_unknown" ? errCode : null;
   const tokens = run.usage.input_tokens + run.usage.output_tokens;
   const waiting = run.steps.filter((s) => s.status === "waiting");
 
@@ -167,10 +169,9 @@ function RunView({ run }: { run: RunDetail }) {
         </p>
       )}
 
-      {run.error && typeof run.error === "object" && (run.error.code === "budget_exceeded" || run.error.code === "price_unknown") && (
-        <BudgetStop code={run.error.code} message={runErr} />
-      )}
-      {runErr && (
+      {budgetStop ? (
+        <BudgetStop code={budgetStop} message={runErr} />
+      ) : runErr && (
         <div className="run-error" role="alert" aria-label="Run error">
           <strong>This run {run.status === "timed_out" ? "timed out" : "failed"}</strong>
           {errNode && (
