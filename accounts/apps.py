@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from accounts import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
+        from accounts import (
+            schema,  # noqa: F401 - registers the bearer scheme with drf-spectacular
+            throttle,  # noqa: F401 - counts failed sign-ins per IP (a signal receiver)
+        )

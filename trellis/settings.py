@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "channels",
+    "axes",  # sign-in lockout on every login path (accounts/throttle.py)
     "accounts",
     "builder",
     "runs",
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns axes' lockout of a sign-in (any login path) into accounts.views.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "trellis.urls"
@@ -124,9 +127,28 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SIGNUP_MODE = env_choice("TRELLIS_SIGNUP", "open", {"open", "invite"})
 INVITATION_TTL_HOURS = env_int("TRELLIS_INVITATION_TTL_HOURS", 72, minimum=1)
-# Failed sign-ins per client IP + email before that pair is locked out for LOGIN_LOCKOUT_S seconds.
+# Failed sign-ins per client IP + email before that pair is locked out for LOGIN_LOCKOUT_S seconds (5x that
+# per IP across all emails). django-axes enforces it on every path that checks a password (accounts/throttle.py).
 LOGIN_MAX_FAILURES = env_int("TRELLIS_LOGIN_MAX_FAILURES", 10, minimum=1)
 LOGIN_LOCKOUT_S = env_int("TRELLIS_LOGIN_LOCKOUT_S", 15 * 60, minimum=1)
+PASSWORD_RESET_PER_EMAIL = env_int("TRELLIS_PASSWORD_RESET_PER_EMAIL", 5, minimum=1)  # requests per hour
+PASSWORD_RESET_PER_IP = env_int("TRELLIS_PASSWORD_RESET_PER_IP", 20, minimum=1)  # requests per hour
+THROTTLE_CACHE = "default"  # where sign-in and reset counters live (Redis in queue mode: shared by all processes)
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.IpThrottleBackend",
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counters in the cache, no row per attempt
+AXES_CACHE = THROTTLE_CACHE
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
