@@ -115,6 +115,7 @@ class StepExecution:
             evaluate=lambda source: _evaluate(source, scope),
             render=lambda template: _render(template, scope),
             resolve_secret=self._resolve_secret,
+            redact=self.redactor.text,
             emit_delta=delta.emit,
             services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
         )

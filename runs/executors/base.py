@@ -72,6 +72,7 @@ class NodeContext:
     evaluate: Callable[[str], Any] = lambda expr: None  # a CEL expression against `scope`
     render: Callable[[str], str] = lambda template: template  # a `{{ … }}` template against `scope`
     resolve_secret: Callable[[str], str] = lambda name: ""  # value of a workspace secret; redacted later
+    redact: Callable[[str], str] = lambda text: text  # `text` with every secret resolved so far masked
     emit_delta: Callable[[str], None] = lambda text: None  # streamed text (coalesced by the engine)
     services: dict = field(default_factory=dict)  # optional hooks (model providers, sub-workflows)
 
@@ -82,6 +83,11 @@ class NodeContext:
     @property
     def node_id(self) -> str:
         return self.node["id"]
+
+    def excerpt(self, text: str, limit: int) -> str:
+        """The first `limit` characters of `text`, secrets masked first: masking a text already cut would
+        miss a secret cut in two, and its first characters would leak."""
+        return self.redact(text)[:limit]
 
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():
