@@ -61,6 +61,7 @@ def forms(value: str) -> list[str]:
     found = {value} | _json_forms(value) | _url_forms(value) | _base64_forms(value)
     return [f for f in found if f == value or len(f) >= MIN_FORM_LENGTH]
 
+
 # Every secret value currently known to this process, for the logging filter.
 _registry: dict[str, int] = {}
 _registry_lock = threading.Lock()
