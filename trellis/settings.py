@@ -131,6 +131,8 @@ INVITATION_TTL_HOURS = env_int("TRELLIS_INVITATION_TTL_HOURS", 72, minimum=1)
 # per IP across all emails). django-axes enforces it on every path that checks a password (accounts/throttle.py).
 LOGIN_MAX_FAILURES = env_int("TRELLIS_LOGIN_MAX_FAILURES", 10, minimum=1)
 LOGIN_LOCKOUT_S = env_int("TRELLIS_LOGIN_LOCKOUT_S", 15 * 60, minimum=1)
+# An open WebSocket re-checks its caller's access this often (and at once on a revocation notice).
+WS_RECHECK_S = env_float("TRELLIS_WS_RECHECK_S", 5.0)
 PASSWORD_RESET_PER_EMAIL = env_int("TRELLIS_PASSWORD_RESET_PER_EMAIL", 5, minimum=1)  # requests per hour
 PASSWORD_RESET_PER_IP = env_int("TRELLIS_PASSWORD_RESET_PER_IP", 20, minimum=1)  # requests per hour
 THROTTLE_CACHE = "default"  # where sign-in and reset counters live (Redis in queue mode: shared by all processes)
