@@ -232,6 +232,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRELLIS_MAX_REQUEST_BYTES", 12 * 1024 * 1
 GRAPH_MAX_NODES = env_int("TRELLIS_GRAPH_MAX_NODES", 2000, minimum=1)
 GRAPH_MAX_BYTES = env_int("TRELLIS_GRAPH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 GRAPH_MAX_DEPTH = env_int("TRELLIS_GRAPH_MAX_DEPTH", 32, minimum=8)
+# POST …/validate: the largest body (a graph sent to check; the saved draft needs none) and the longest it runs.
+VALIDATE_MAX_BYTES = env_int("TRELLIS_VALIDATE_MAX_BYTES", 1024 * 1024, minimum=1024)
+VALIDATE_TIMEOUT_S = env_float("TRELLIS_VALIDATE_TIMEOUT_S", 5.0)
 RUN_MAX_STEPS = env_int("TRELLIS_RUN_MAX_STEPS", 1000, minimum=1)
 RUN_MAX_DURATION_S = env_int("TRELLIS_RUN_MAX_DURATION_S", 3600, minimum=1)
 RUN_MAX_LOOP_ITERATIONS = env_int("TRELLIS_RUN_MAX_LOOP_ITERATIONS", 100, minimum=1)
