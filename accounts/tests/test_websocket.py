@@ -238,3 +238,39 @@ async def test_the_run_events_socket_accepts_a_members_session_or_token_and_nobo
     assert await _accepted(path, [ORIGIN]) is False
     assert await _accepted(path, [(b"origin", b"https://evil.example"), (b"cookie", cookie)]) is False
     assert await _accepted(path, [ORIGIN, (b"cookie", outsider_cookie)]) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_server_answers_the_token_subprotocol_and_logs_no_query_token(workspace, owner):
+    """uvicorn in front: the browser-style `new WebSocket(url, ["trellis", token])` is accepted and answered
+    with `trellis`; a token left in a query string is refused and masked in the server's log line."""
+    import io
+    import logging
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from runs.testing.live_server import live_server_thread
+
+    run = _make_run(workspace)
+    _, raw = api_token_create(workspace=workspace, user=owner, name="ws")
+    server_log = io.StringIO()
+    handler = logging.StreamHandler(server_log)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    with live_server_thread() as url:
+        uvicorn_log.addHandler(handler)
+        uvicorn_log.setLevel(logging.INFO)
+        try:
+            ws_url = url.replace("http://", "ws://") + f"/ws/runs/{run.pk}/"
+            with connect(ws_url, subprotocols=["trellis", raw]) as ws:
+                answered = ws.subprotocol
+            with pytest.raises(InvalidStatus) as refused:
+                connect(f"{ws_url}?token={raw}", open_timeout=5)
+        finally:
+            uvicorn_log.removeHandler(handler)
+            uvicorn_log.setLevel(logging.WARNING)
+
+    assert answered == "trellis"
+    assert refused.value.response.status_code == 403
+    assert f"/ws/runs/{run.pk}/?token=[redacted]" in server_log.getvalue()
+    assert raw not in server_log.getvalue()
