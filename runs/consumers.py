@@ -152,17 +152,14 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _recheck_periodically(self) -> None:
-        try:
-            while not await self._recheck_after(settings.WS_RECHECK_S):
-                pass
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("access re-check of a run socket failed")
-
-    async def _recheck_after(self, delay: float) -> bool:
-        await asyncio.sleep(delay)
-        return await self._recheck()
+        while not self.closed:
+            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
+            try:
+                await self._recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the database away for a moment: try again next time
+                log.exception("access re-check of a run socket failed")
 
     async def access_changed(self, message):
         await self._recheck()
