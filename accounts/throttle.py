@@ -33,9 +33,11 @@ def client_ip(request) -> str:
 
 
 def username_of(request, credentials) -> str | None:
-    """axes' key for the account: the email as typed on any form, normalised (admin's `username` field
-    and our `email` field both reach authenticate() as `username`)."""
-    raw = (credentials or {}).get("username")
+    """axes' key for the account: the email the password was checked for, normalised. It must come out the
+    same when axes checks the lock (its backend) and when it counts a failure (the signal), whatever the
+    form: authenticate() gets it as `username` (our forms, the admin's), the invitation page posts none."""
+    credentials = credentials or {}
+    raw = credentials.get("username") or credentials.get("email")
     if raw is None and request is not None:
         raw = request.POST.get("username") or request.POST.get("email")
     return raw.strip().lower() if isinstance(raw, str) else None

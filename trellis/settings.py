@@ -152,6 +152,7 @@ AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.throttle.username_of"
+AXES_USERNAME_FORM_FIELD = "username"  # the keyword authenticate() gets the email as (not USERNAME_FIELD)
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
