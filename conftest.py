@@ -44,6 +44,15 @@ def _own_channel_layer(request):
     channel_layers.backends = {}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Sign-in lockouts and reset counters start empty in every test (a per-process cache: settings_test)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    caches[settings.THROTTLE_CACHE].clear()
+
+
 @pytest.fixture
 def make_user(db):
     def make(email: str | None = None, password: str = PASSWORD):

@@ -12,7 +12,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invite_view, name="invite"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="registration/password_reset_form.html",
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",

@@ -165,6 +165,7 @@ def membership_remove(*, membership: Membership, by: Membership) -> None:
         revoked_at=timezone.now()
     )
     membership.delete()
+    _sockets_recheck(membership.user_id)
 
 
 # --- Invitations -------------------------------------------------------------------------------
@@ -263,6 +264,14 @@ def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _sockets_recheck(token.user_id)
+
+
+def _sockets_recheck(user_id) -> None:
+    """Open WebSockets of this user re-check their access once the change is committed."""
+    from accounts.websocket import notify_access_changed
+
+    transaction.on_commit(lambda: notify_access_changed(user_id=user_id))
 
 
 # --- Secrets -----------------------------------------------------------------------------------

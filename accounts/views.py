@@ -1,8 +1,10 @@
-"""Server-rendered account pages: sign in (throttled), sign out, sign up, accept an invitation.
-Password reset uses Django's own views with our templates (see page_urls.py)."""
+"""Server-rendered account pages: sign in, sign out, sign up, accept an invitation, the lockout page.
+Password reset uses Django's own views with our templates (see page_urls.py), throttled here.
+Failed sign-ins are counted and locked out by django-axes for every login path (accounts/throttle.py)."""
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -35,21 +37,12 @@ def login_view(request):
     form = LoginForm(request.POST or None, request=request)
     status = 200
     if request.method == "POST":
-        email = (request.POST.get("email") or "").strip().lower()
-        if throttle.login_locked(request, email):
-            form = LoginForm(initial={"email": email}, request=request)
-            form.lockout = (
-                f"Too many failed sign-in attempts for this address. Try again in {throttle.lockout_minutes()} "
-                "minutes, or reset your password."
-            )
-            status = 429
-        elif form.is_valid():
-            throttle.login_succeeded(request, email)
+        # A locked-out client gets here too (axes refuses the password check); AxesMiddleware then
+        # answers with `lockout_response` instead of this page.
+        if form.is_valid():
             login(request, form.user)
             return redirect(_next_url(request))
-        else:
-            throttle.login_failed(request, email)
-            status = 400
+        status = 400
     return render(
         request,
         "accounts/login.html",
@@ -112,17 +105,12 @@ def invite_view(request, token: str):
     if has_account:
         form = LoginForm(request.POST or None, request=request, initial={"email": invitation.email})
         if request.method == "POST":
-            if throttle.login_locked(request, invitation.email):
-                ctx["lockout"] = f"Too many failed sign-in attempts. Try again in {throttle.lockout_minutes()} minutes."
-                return render(request, "accounts/invite.html", {**ctx, "mode": "login", "form": form}, status=429)
             data = request.POST.copy()
             data["email"] = invitation.email  # the invitation decides which account signs in
             form = LoginForm(data, request=request)
             if form.is_valid():
-                throttle.login_succeeded(request, invitation.email)
                 login(request, form.user)
                 return _accept(request, token, form.user)
-            throttle.login_failed(request, invitation.email)
         return render(
             request, "accounts/invite.html", {**ctx, "mode": "login", "form": form}, status=400 if form.errors else 200
         )
@@ -146,3 +134,33 @@ def _accept(request, token: str, user):
         return render(request, "accounts/invite_invalid.html", {"message": exc.message}, status=exc.status)
     # The SPA opens in the workspace the user just joined.
     return redirect(f"/?workspace={membership.workspace.slug}")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer once a client is locked out (AXES_LOCKOUT_CALLABLE), on every login path."""
+    return render(
+        request,
+        "accounts/locked.html",
+        {
+            "message": (
+                f"Too many failed sign-in attempts. Try again in {throttle.lockout_minutes()} minutes, "
+                "or reset your password."
+            )
+        },
+        status=429,
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with at most TRELLIS_PASSWORD_RESET_PER_EMAIL requests per email and
+    TRELLIS_PASSWORD_RESET_PER_IP per client IP in an hour: each one sends a mail."""
+
+    def form_valid(self, form):
+        retry_after = throttle.password_reset_allowed(self.request, form.cleaned_data["email"])
+        if retry_after is not None:
+            minutes = max(1, round(retry_after / 60))
+            form.add_error(None, f"Too many password reset requests. Try again in {minutes} minutes.")
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        return super().form_valid(form)

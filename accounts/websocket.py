@@ -1,8 +1,18 @@
-"""Channels security for /ws/: origin check, then a session cookie (browser) or an API token
-(`?token=trl_…` / `Authorization: Bearer`). Anonymous and foreign-origin sockets are closed before any
-consumer sees them; consumers find the caller in scope["user"] and the token (or None) in scope["api_token"]."""
+"""Channels security for /ws/: origin check, then a session cookie (browser) or an API token. Anonymous and
+foreign-origin sockets are closed before any consumer sees them; consumers find the caller in scope["user"],
+the token (or None) in scope["api_token"] and the subprotocol to answer with in scope["ws_subprotocol"].
 
-from urllib.parse import parse_qs, urlparse
+A token travels in the `Sec-WebSocket-Protocol` header — the pair `trellis, trl_…` (answered with `trellis`)
+or one `trellis.token.trl_…` — or, for clients that can set headers, `Authorization: Bearer`. Never in the
+URL: query strings end up in access logs (a `?token=` is not read, and is masked in the server's log).
+
+Access is not only checked at connect: consumers re-check it every TRELLIS_WS_RECHECK_S seconds, and at once
+when a token is revoked or a membership removed (`notify_access_changed`), and close with
+CLOSE_UNAUTHENTICATED or CLOSE_FORBIDDEN."""
+
+import logging
+import re
+from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
@@ -11,6 +21,68 @@ from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 
 from accounts.authentication import token_lookup
+from accounts.tokens import TOKEN_PREFIX
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401  # no valid credential (never had one, or its token was revoked)
+CLOSE_FORBIDDEN = 4403  # authenticated, but no longer allowed to see this (membership removed)
+SUBPROTOCOL = "trellis"
+TOKEN_SUBPROTOCOL_PREFIX = "trellis.token."
+
+
+def token_from_subprotocols(offered: list[str]) -> tuple[str | None, str | None]:
+    """(raw token, subprotocol to answer with) from the subprotocols a client offered."""
+    for entry in offered:
+        if entry.startswith(TOKEN_SUBPROTOCOL_PREFIX):
+            raw = entry[len(TOKEN_SUBPROTOCOL_PREFIX) :]
+            return raw, SUBPROTOCOL if SUBPROTOCOL in offered else entry
+    if SUBPROTOCOL in offered:
+        raw = next((entry for entry in offered if entry.startswith(TOKEN_PREFIX)), None)
+        return raw, SUBPROTOCOL
+    return None, None
+
+
+def access_group(user_id) -> str:
+    return f"access_user_{user_id}"
+
+
+def notify_access_changed(*, user_id) -> None:
+    """Tell this user's open sockets to re-check their access now (a token revoked, a membership removed).
+    Best effort: the periodic re-check closes them anyway."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    try:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(access_group(user_id), {"type": "access.changed"})
+    except Exception:
+        log.exception("could not notify the sockets of user %s", user_id)
+
+
+class QueryTokenLogFilter(logging.Filter):
+    """Masks `token=` / `access_token=` query values in the ASGI server's log lines (uvicorn logs each
+    WebSocket's path with its query string): an old client may still put its token there."""
+
+    PATTERN = re.compile(r"([?&](?:access_)?token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        masked = self.PATTERN.sub(r"\1[redacted]", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_filter() -> None:
+    for name in ("uvicorn.error", "uvicorn.access", "django.channels.server"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QueryTokenLogFilter) for f in logger.filters):
+            logger.addFilter(QueryTokenLogFilter())
 
 
 @database_sync_to_async
@@ -21,14 +93,13 @@ def _token_user(raw: str):
 
 class _TokenMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
-        raw = None
         headers = dict(scope.get("headers") or [])
         auth = headers.get(b"authorization", b"").decode(errors="replace")
-        if auth.startswith("Bearer "):
+        raw, subprotocol = token_from_subprotocols(list(scope.get("subprotocols") or []))
+        if raw is None and auth.startswith("Bearer "):
             raw = auth[len("Bearer ") :].strip()
-        else:
-            raw = (parse_qs(scope.get("query_string", b"").decode()).get("token") or [None])[0]
         scope["api_token"] = None
+        scope["ws_subprotocol"] = subprotocol
         if raw:
             user, token = await _token_user(raw)
             if user is None:
@@ -46,7 +117,7 @@ class _TokenMiddleware(BaseMiddleware):
 
 
 async def _refuse(send):
-    await send({"type": "websocket.close", "code": 4401})
+    await send({"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED})
 
 
 class _OriginValidator(OriginValidator):

@@ -3,22 +3,32 @@
 Order of operations: check permission, join the group (live events start buffering), replay from the
 database, then drain the buffer skipping what the replay already sent. A live event that arrives
 ahead of one not yet seen is preceded by a database read of the missing range. Read-only.
+
+Access is checked again every TRELLIS_WS_RECHECK_S seconds and whenever the user's access changes
+(accounts.websocket.notify_access_changed): a revoked token, a signed-out session or a removed membership
+closes the socket (4401 / 4403) and nothing more is sent on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group
 from runs import events
 from runs.selectors import run_events
 
+log = logging.getLogger(__name__)
+
 REPLAY_PAGE = 1000
+CLOSE_NOT_FOUND = 4404
 
 
 @database_sync_to_async
@@ -35,6 +45,34 @@ def _can_view(user, token, run_id) -> bool:
 
 
 @database_sync_to_async
+def _access_lost(user, token, session_key, run_id) -> int | None:
+    """None while the caller may still watch the run, else the close code that says why not."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import ApiToken, Membership
+    from runs.models import Run
+
+    if token is not None:
+        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists():
+            return CLOSE_UNAUTHENTICATED
+    else:
+        if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+            return CLOSE_UNAUTHENTICATED
+        if session_key is not None:
+            from importlib import import_module
+
+            store = import_module(settings.SESSION_ENGINE).SessionStore()
+            if not store.exists(session_key):  # signed out (here or in another tab), or the session expired
+                return CLOSE_UNAUTHENTICATED
+    workspace_id = Run.objects.filter(pk=run_id).values_list("workspace_id", flat=True).first()
+    if workspace_id is None:
+        return CLOSE_NOT_FOUND
+    if not Membership.objects.filter(workspace_id=workspace_id, user_id=user.pk).exists():
+        return CLOSE_FORBIDDEN
+    return None
+
+
+@database_sync_to_async
 def _stored(run_id, after: int, upto: int | None = None) -> list[dict]:
     items = run_events(run_id=run_id, after=after, limit=REPLAY_PAGE)
     if upto is not None:
@@ -46,13 +84,16 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         events.remember_loop(asyncio.get_running_loop())
         self.group = None
+        self.access_group = None
+        self.recheck_task = None
+        self.closed = False
         self.last_seq = 0
         self.replaying = True
         self.buffer: list[dict] = []
         try:
             self.run_id = uuid.UUID(self.scope["url_route"]["kwargs"]["run_id"])
         except (KeyError, ValueError):
-            await self.close(code=4404)
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode())
         try:
@@ -61,11 +102,14 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
             self.last_seq = 0
         if not await _can_view(self.scope.get("user"), self.scope.get("api_token"), self.run_id):
             # Unknown and foreign runs look the same.
-            await self.close(code=4404)
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         self.group = events.run_group(self.run_id)
+        self.access_group = access_group(self.scope["user"].pk)
+        await self.channel_layer.group_add(self.access_group, self.channel_name)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
+        self.recheck_task = asyncio.ensure_future(self._recheck_periodically())
         while True:
             page = await _stored(self.run_id, self.last_seq)
             for event in page:
@@ -78,14 +122,55 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
             await self._deliver(event)
 
     async def disconnect(self, code):
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave()
+
+    async def _leave(self) -> None:
+        task, self.recheck_task = getattr(self, "recheck_task", None), None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        for group in (getattr(self, "group", None), getattr(self, "access_group", None)):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = self.access_group = None
+
+    async def _recheck(self) -> bool:
+        """Close the socket if the caller lost access; True when it did."""
+        if self.closed:
+            return True
+        session = self.scope.get("session")
+        code = await _access_lost(
+            self.scope["user"],
+            self.scope.get("api_token"),
+            getattr(session, "session_key", None) if self.scope.get("api_token") is None else None,
+            self.run_id,
+        )
+        if code is None:
+            return False
+        self.closed = True
+        await self._leave()
+        await self.close(code=code)
+        return True
+
+    async def _recheck_periodically(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
+            try:
+                await self._recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the database away for a moment: try again next time
+                log.exception("access re-check of a run socket failed")
+
+    async def access_changed(self, message):
+        await self._recheck()
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data == "ping":
             await self.send(text_data="pong")
 
     async def run_events(self, message):
+        if self.closed:
+            return
         for event in message["events"]:
             if self.replaying:
                 self.buffer.append(event)
@@ -93,6 +178,8 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
                 await self._deliver(event)
 
     async def _deliver(self, event: dict) -> None:
+        if self.closed:
+            return
         seq = event.get("seq")
         if seq is None:  # step.delta: live only, never stored
             await self.send(text_data=json.dumps(event))
@@ -105,7 +192,7 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         await self._send(event)
 
     async def _send(self, event: dict) -> None:
-        if event["seq"] <= self.last_seq:
+        if self.closed or event["seq"] <= self.last_seq:
             return
         self.last_seq = event["seq"]
         await self.send(text_data=json.dumps(event))

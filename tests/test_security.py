@@ -275,6 +275,66 @@ def test_a_failed_http_request_with_a_secret_never_shows_it_in_the_error(
     assert SECRET not in stored_text(run["id"])
 
 
+ECHOED_SECRET = 'sk/live+9f8e7d6c"5b4a3928=='  # a slash, a plus, a quote and padding: each is escaped somewhere
+
+
+def reflect_flow(workspace, owner, echo_server, **query) -> Workflow:
+    """A workflow whose HTTP node sends ECHOED_SECRET as X-Api-Key to a server that echoes it back."""
+    secret_set(workspace=workspace, name="API_KEY", value=ECHOED_SECRET)
+    url = echo_server.base_url + "/reflect?" + "&".join(f"{k}={v}" for k, v in {"header": "x-api-key", **query}.items())
+    auth = {"type": "header", "header": "X-Api-Key", "secret": "API_KEY"}
+    return make_flow(
+        workspace,
+        owner,
+        line(
+            start(),
+            node("h", "http_request", method="GET", url=url, auth=auth, expect="text"),
+            node("end", "end", output={"body": "nodes.h.output.body"}),
+        ),
+    )
+
+
+def test_an_error_body_cut_to_error_body_chars_never_keeps_the_first_characters_of_a_secret(
+    workspace, owner, editor, client_for, echo_server, allow_loopback
+):
+    # given a server whose 401 body holds the secret at character 487: a 500-character cut keeps 13 of them
+    from runs.executors.http_request import ERROR_BODY_CHARS
+
+    wf = reflect_flow(workspace, owner, echo_server, status=401, pad=ERROR_BODY_CHARS - 13)
+
+    # when
+    run = run_via_api(client_for(editor, workspace), wf)
+
+    # then the secret was masked before the body was cut
+    step = Step.objects.get(run_id=run["id"], node_id="h")
+    assert run["status"] == "failed"
+    assert echo_server.requests[0]["headers"]["x-api-key"] == ECHOED_SECRET
+    assert step.error["details"]["body"] == "x" * 487 + "[redacted] (e"
+    assert len(step.error["details"]["body"]) == ERROR_BODY_CHARS
+    for text in (json.dumps(run), stored_text(run["id"])):
+        assert ECHOED_SECRET[:13] not in text
+
+
+@pytest.mark.parametrize("form", ["raw", "json", "url", "base64"])
+def test_a_secret_echoed_back_json_escaped_url_encoded_or_in_base64_is_redacted(
+    form, workspace, owner, editor, client_for, echo_server, allow_loopback
+):
+    # given a server that echoes the credential in one of the forms servers use (PHP's json_encode: `\/`)
+    wf = reflect_flow(workspace, owner, echo_server, form=form)
+
+    # when
+    run = run_via_api(client_for(editor, workspace), wf)
+
+    # then the output holds the mask where the secret was, and nothing stored holds any form of it
+    from runs.redaction import forms
+
+    assert run["status"] == "succeeded"
+    assert run["output"] == {"body": "[redacted] (echoed)"}
+    stored = json.dumps(run) + stored_text(run["id"])
+    assert [f for f in forms(ECHOED_SECRET) if f in stored] == []
+    assert "sk\\\\/live" not in stored  # the JSON-escaped echo, as stored (escaped once more)
+
+
 def test_a_viewer_cannot_decide_an_approval_through_the_api_and_nothing_changes(workspace, owner, viewer, client_for):
     wf = make_flow(workspace, owner, approval_graph())
     run = run_start(workflow=wf, input={})

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from trellis.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "channels",
+    "axes",  # sign-in lockout on every login path (accounts/throttle.py)
+    "csp",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below)
     "accounts",
     "builder",
     "runs",
@@ -59,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns axes' lockout of a sign-in (any login path) into accounts.views.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "trellis.urls"
@@ -129,9 +135,31 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SIGNUP_MODE = env_choice("TRELLIS_SIGNUP", "open", {"open", "invite"})
 INVITATION_TTL_HOURS = env_int("TRELLIS_INVITATION_TTL_HOURS", 72, minimum=1)
-# Failed sign-ins per client IP + email before that pair is locked out for LOGIN_LOCKOUT_S seconds.
+# Failed sign-ins per client IP + email before that pair is locked out for LOGIN_LOCKOUT_S seconds (5x that
+# per IP across all emails). django-axes enforces it on every path that checks a password (accounts/throttle.py).
 LOGIN_MAX_FAILURES = env_int("TRELLIS_LOGIN_MAX_FAILURES", 10, minimum=1)
 LOGIN_LOCKOUT_S = env_int("TRELLIS_LOGIN_LOCKOUT_S", 15 * 60, minimum=1)
+# An open WebSocket re-checks its caller's access this often (and at once on a revocation notice).
+WS_RECHECK_S = env_float("TRELLIS_WS_RECHECK_S", 5.0)
+PASSWORD_RESET_PER_EMAIL = env_int("TRELLIS_PASSWORD_RESET_PER_EMAIL", 5, minimum=1)  # requests per hour
+PASSWORD_RESET_PER_IP = env_int("TRELLIS_PASSWORD_RESET_PER_IP", 20, minimum=1)  # requests per hour
+THROTTLE_CACHE = "default"  # where sign-in and reset counters live (Redis in queue mode: shared by all processes)
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.IpThrottleBackend",
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counters in the cache, no row per attempt
+AXES_CACHE = THROTTLE_CACHE
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_of"
+AXES_USERNAME_FORM_FIELD = "username"  # the keyword authenticate() gets the email as (not USERNAME_FIELD)
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -163,6 +191,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own origin (no inline script, no eval); inline
+# <style> elements only with the response's nonce (the account pages, the API docs); style="" attributes
+# are allowed (they cannot run code, and img-src keeps url() from reaching out). The SPA, its WebSocket and
+# the Swagger UI (drf-spectacular-sidecar) are all served from this origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-elem": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # HSTS preload is a commitment to browser vendors, so it stays opt-in (SECURE_HSTS_PRELOAD) and its
 # reminder (security.W021) is silenced by default.
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["security.W021"])
@@ -216,6 +264,9 @@ GRAPH_MAX_DEPTH = env_int("TRELLIS_GRAPH_MAX_DEPTH", 32, minimum=8)
 # Every CEL evaluation: a budget of comprehension iterations plus bytes allocated, and a deadline.
 EXPRESSION_MAX_COST = env_int("TRELLIS_EXPRESSION_MAX_COST", 10_000_000, minimum=1000)
 EXPRESSION_TIMEOUT_MS = env_int("TRELLIS_EXPRESSION_TIMEOUT_MS", 100, minimum=1)
+# POST …/validate: the largest body (a graph sent to check; the saved draft needs none) and the longest it runs.
+VALIDATE_MAX_BYTES = env_int("TRELLIS_VALIDATE_MAX_BYTES", 1024 * 1024, minimum=1024)
+VALIDATE_TIMEOUT_S = env_float("TRELLIS_VALIDATE_TIMEOUT_S", 5.0)
 RUN_MAX_STEPS = env_int("TRELLIS_RUN_MAX_STEPS", 1000, minimum=1)
 RUN_MAX_DURATION_S = env_int("TRELLIS_RUN_MAX_DURATION_S", 3600, minimum=1)
 RUN_MAX_LOOP_ITERATIONS = env_int("TRELLIS_RUN_MAX_LOOP_ITERATIONS", 100, minimum=1)

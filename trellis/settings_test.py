@@ -14,3 +14,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests choose the executor explicitly; inline keeps most of them in one process.
 TRELLIS_EXECUTOR = os.environ.get("TRELLIS_EXECUTOR", "inline")
+# Sign-in lockout and reset counters in a cache of this process, emptied before each test (conftest.py).
+CACHES = {**CACHES, "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}  # noqa: F405
+THROTTLE_CACHE = AXES_CACHE = "throttle"

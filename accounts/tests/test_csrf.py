@@ -1,6 +1,7 @@
 """Session-authenticated writes need a CSRF token; bearer-token writes do not (no ambient credential)."""
 
 import pytest
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from accounts.models import Secret
@@ -10,7 +11,8 @@ from conftest import PASSWORD
 
 def _session_client(user) -> APIClient:
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username=user.email, password=PASSWORD)
+    # A real password check: django-axes (in front of every one) needs the request it comes with.
+    assert client.login(request=HttpRequest(), username=user.email, password=PASSWORD)
     return client
 
 

@@ -92,6 +92,22 @@ def test_an_existing_user_signs_in_through_the_link_and_joins(workspace, owner, 
 
 
 @pytest.mark.django_db
+def test_the_invitation_sign_in_shares_the_lockout_of_every_login_path(workspace, owner, client_for, make_user):
+    existing = make_user("known@example.com")
+    link = _invite(client_for(owner, workspace), email="known@example.com", role="viewer")["link"]
+    browser = Client()
+
+    statuses = [browser.post(_path(link), {"password": f"guess-{i}"}).status_code for i in range(10)]
+    right = browser.post(_path(link), {"password": PASSWORD})
+    app_login = browser.post("/accounts/login/", {"email": existing.email, "password": PASSWORD})
+
+    assert statuses == [400] * 9 + [429]
+    assert (right.status_code, app_login.status_code) == (429, 429)
+    assert "Too many failed sign-in attempts" in right.content.decode()
+    assert not Membership.objects.filter(workspace=workspace, user=existing).exists()
+
+
+@pytest.mark.django_db
 def test_a_signed_in_invitee_joins_with_one_click(workspace, owner, client_for, make_user):
     existing = make_user("known@example.com")
     link = _invite(client_for(owner, workspace), email="known@example.com")["link"]

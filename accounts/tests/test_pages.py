@@ -2,7 +2,6 @@
 password reset by email link."""
 
 import re
-import uuid
 
 import pytest
 from django.core import mail
@@ -11,11 +10,7 @@ from django.test import Client
 from accounts.models import Membership, User
 from conftest import PASSWORD
 
-
-@pytest.fixture(autouse=True)
-def _own_lockout_counters(settings):
-    """Each test counts failures under its own key prefix in the real cache (never flush a shared Redis)."""
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+LOCKED = "Too many failed sign-in attempts. Try again in 15 minutes, or reset your password."
 
 
 @pytest.mark.django_db
@@ -52,12 +47,16 @@ def test_a_wrong_password_says_so(owner):
 @pytest.mark.django_db
 def test_ten_failures_lock_the_email_out_for_this_client_even_with_the_right_password(owner, settings):
     client = Client()
-    for _ in range(settings.LOGIN_MAX_FAILURES):
-        assert client.post("/accounts/login/", {"email": owner.email, "password": "nope"}).status_code == 400
+    statuses = [
+        client.post("/accounts/login/", {"email": owner.email, "password": "nope"}).status_code
+        for _ in range(settings.LOGIN_MAX_FAILURES)
+    ]
 
     locked = client.post("/accounts/login/", {"email": owner.email, "password": PASSWORD})
     other_client = Client(REMOTE_ADDR="10.9.8.7").post("/accounts/login/", {"email": owner.email, "password": PASSWORD})
 
+    # the tenth failure is the one that locks
+    assert statuses == [400] * (settings.LOGIN_MAX_FAILURES - 1) + [429]
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts" in locked.content.decode()
     assert "_auth_user_id" not in client.session
@@ -166,3 +165,85 @@ def test_one_client_trying_many_addresses_is_locked_out_too(owner, settings):
     response = client.post("/accounts/login/", {"email": owner.email, "password": PASSWORD})
 
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_twenty_wrong_passwords_on_the_admin_login_lock_it_even_for_the_right_one():
+    # given a superuser
+    staff = User.objects.create_superuser(email="root@example.com", password=PASSWORD)
+    client = Client()
+
+    # when someone tries 20 wrong passwords, then the right one
+    statuses = [
+        client.post("/admin/login/", {"username": staff.email, "password": f"guess-{i}", "next": "/admin/"}).status_code
+        for i in range(20)
+    ]
+    right = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"})
+
+    # then the tenth failure locked the pair, and the right password is refused with a clear message
+    assert statuses == [200] * 9 + [429] * 11  # the admin form answers its own errors with 200
+    assert right.status_code == 429
+    assert LOCKED in right.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # still sent to the login page
+
+
+@pytest.mark.django_db
+def test_twenty_wrong_passwords_on_the_app_login_lock_it_even_for_the_right_one(owner):
+    client = Client()
+
+    statuses = [
+        client.post("/accounts/login/", {"email": owner.email, "password": f"guess-{i}"}).status_code for i in range(20)
+    ]
+    right = client.post("/accounts/login/", {"email": owner.email, "password": PASSWORD})
+
+    assert statuses == [400] * 9 + [429] * 11
+    assert right.status_code == 429
+    assert LOCKED in right.content.decode()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.django_db
+def test_failures_on_the_app_login_lock_the_admin_login_too():
+    staff = User.objects.create_superuser(email="root@example.com", password=PASSWORD)
+    client = Client()
+    for i in range(10):
+        client.post("/accounts/login/", {"email": staff.email.upper(), "password": f"guess-{i}"})
+
+    admin = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"})
+
+    assert admin.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_password_reset_requests_are_capped_per_email(owner, settings):
+    client = Client()
+
+    statuses = [client.post("/accounts/password-reset/", {"email": owner.email}).status_code for _ in range(6)]
+    other_email = Client(REMOTE_ADDR="10.0.0.9").post("/accounts/password-reset/", {"email": owner.email})
+
+    assert settings.PASSWORD_RESET_PER_EMAIL == 5
+    assert statuses == [302] * 5 + [429]
+    assert other_email.status_code == 429  # the cap is per address, whichever client asks
+    assert len(mail.outbox) == 5
+    refused = client.post("/accounts/password-reset/", {"email": owner.email})
+    assert "Too many password reset requests. Try again in" in refused.content.decode()
+    assert 1 <= int(refused["Retry-After"]) <= 3600
+
+
+@pytest.mark.django_db
+def test_password_reset_requests_are_capped_per_client_ip(owner, settings):
+    client = Client()
+
+    statuses = [
+        client.post("/accounts/password-reset/", {"email": f"probe{i}@example.com"}).status_code for i in range(20)
+    ]
+    refused = client.post("/accounts/password-reset/", {"email": owner.email})
+    elsewhere = Client(REMOTE_ADDR="10.0.0.9").post("/accounts/password-reset/", {"email": owner.email})
+
+    assert settings.PASSWORD_RESET_PER_IP == 20
+    assert statuses == [302] * 20
+    assert refused.status_code == 429
+    assert elsewhere.status_code == 302
+    assert [m.to for m in mail.outbox] == [[owner.email]]  # only the request from the other client was sent

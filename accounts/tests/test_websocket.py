@@ -23,7 +23,7 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 class WhoAmI(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        await self.accept()
+        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
         token = self.scope["api_token"]
         await self.send_json({"email": self.scope["user"].email, "token": token.name if token else None})
 
@@ -37,8 +37,9 @@ def _session_cookie(user) -> bytes:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
-async def _connect(path="/ws/whoami/", headers=(), application=app):
-    """(accepted?, first JSON message) for one socket."""
+async def _connect(path="/ws/whoami/", headers=(), application=app, subprotocols=(), accepted_with=None):
+    """(accepted?, first JSON message) for one socket; `accepted_with` (a list) receives the answered
+    subprotocol."""
     raw_path, _, query = path.partition("?")
     scope = {
         "type": "websocket",
@@ -46,13 +47,15 @@ async def _connect(path="/ws/whoami/", headers=(), application=app):
         "raw_path": raw_path.encode(),
         "query_string": query.encode(),
         "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-        "subprotocols": [],
+        "subprotocols": list(subprotocols),
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
     communicator = ApplicationCommunicator(application, scope)
     await communicator.send_input({"type": "websocket.connect"})
     first = await communicator.receive_output(timeout=5)
+    if accepted_with is not None:
+        accepted_with.append(first.get("subprotocol"))
     if first["type"] != "websocket.accept":
         assert first["type"] == "websocket.close"
         await communicator.send_input({"type": "websocket.disconnect", "code": first.get("code", 1000)})
@@ -105,14 +108,49 @@ async def test_a_session_cookie_without_any_origin_is_refused(owner):
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_an_api_token_is_accepted_in_the_query_or_the_header(workspace, owner):
+async def test_an_api_token_is_accepted_in_the_subprotocol_header_or_the_authorization_header(workspace, owner):
+    _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
+    answered: list = []
+
+    by_pair = await _connect(subprotocols=["trellis", raw], accepted_with=answered)
+    by_entry = await _connect(subprotocols=[f"trellis.token.{raw}"], accepted_with=answered)
+    by_header = await _connect(headers=[(b"authorization", f"Bearer {raw}".encode())], accepted_with=answered)
+
+    assert by_pair == (True, {"email": owner.email, "token": "ws"})
+    assert by_entry == (True, {"email": owner.email, "token": "ws"})
+    assert by_header == (True, {"email": owner.email, "token": "ws"})
+    # the server answers with one of the offered subprotocols, as browsers require
+    assert answered == ["trellis", f"trellis.token.{raw}", None]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_token_in_the_query_string_is_not_read(workspace, owner):
     _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
 
-    by_query = await _connect(path=f"/ws/whoami/?token={raw}")
-    by_header = await _connect(headers=[(b"authorization", f"Bearer {raw}".encode())])
+    connected, _ = await _connect(path=f"/ws/whoami/?token={raw}")
 
-    assert by_query == (True, {"email": owner.email, "token": "ws"})
-    assert by_header == (True, {"email": owner.email, "token": "ws"})
+    assert connected is False
+
+
+def test_the_server_log_never_shows_a_token_from_a_query_string():
+    import logging
+
+    from accounts.websocket import QueryTokenLogFilter
+
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5000", "/ws/runs/1/?after=3&token=trl_s3cret-Value_x&x=1"),
+        None,
+    )
+
+    QueryTokenLogFilter().filter(record)
+
+    assert record.getMessage() == '127.0.0.1:5000 - "WebSocket /ws/runs/1/?after=3&token=[redacted]&x=1" [accepted]'
 
 
 @pytest.mark.asyncio
@@ -120,7 +158,7 @@ async def test_an_api_token_is_accepted_in_the_query_or_the_header(workspace, ow
 async def test_a_token_from_a_foreign_origin_is_refused(workspace, owner):
     _, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
 
-    connected, _ = await _connect(path=f"/ws/whoami/?token={raw}", headers=[(b"origin", b"https://evil.example")])
+    connected, _ = await _connect(subprotocols=["trellis", raw], headers=[(b"origin", b"https://evil.example")])
 
     assert connected is False
 
@@ -131,8 +169,8 @@ async def test_a_revoked_or_unknown_token_is_refused(workspace, owner):
     token, raw = await database_sync_to_async(api_token_create)(workspace=workspace, user=owner, name="ws")
     await database_sync_to_async(api_token_revoke)(token=token)
 
-    revoked = await _connect(path=f"/ws/whoami/?token={raw}")
-    unknown = await _connect(path="/ws/whoami/?token=trl_nope")
+    revoked = await _connect(subprotocols=["trellis", raw])
+    unknown = await _connect(subprotocols=["trellis", "trl_nope"])
 
     assert (revoked[0], unknown[0]) == (False, False)
 
@@ -160,7 +198,7 @@ def _make_run(workspace):
     return Run.objects.create(workspace=workspace, workflow=workflow, graph={"format": "trellis.graph/1"})
 
 
-async def _accepted(path, headers=()):
+async def _accepted(path, headers=(), subprotocols=()):
     from trellis.asgi import application
 
     raw_path, _, query = path.partition("?")
@@ -170,7 +208,7 @@ async def _accepted(path, headers=()):
         "raw_path": raw_path.encode(),
         "query_string": query.encode(),
         "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-        "subprotocols": [],
+        "subprotocols": list(subprotocols),
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
@@ -196,7 +234,43 @@ async def test_the_run_events_socket_accepts_a_members_session_or_token_and_nobo
     path = f"/ws/runs/{run.pk}/"
 
     assert await _accepted(path, [ORIGIN, (b"cookie", cookie)]) is True
-    assert await _accepted(f"{path}?token={raw}") is True
+    assert await _accepted(path, subprotocols=["trellis", raw]) is True
     assert await _accepted(path, [ORIGIN]) is False
     assert await _accepted(path, [(b"origin", b"https://evil.example"), (b"cookie", cookie)]) is False
     assert await _accepted(path, [ORIGIN, (b"cookie", outsider_cookie)]) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_server_answers_the_token_subprotocol_and_logs_no_query_token(workspace, owner):
+    """uvicorn in front: the browser-style `new WebSocket(url, ["trellis", token])` is accepted and answered
+    with `trellis`; a token left in a query string is refused and masked in the server's log line."""
+    import io
+    import logging
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from runs.testing.live_server import live_server_thread
+
+    run = _make_run(workspace)
+    _, raw = api_token_create(workspace=workspace, user=owner, name="ws")
+    server_log = io.StringIO()
+    handler = logging.StreamHandler(server_log)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    with live_server_thread() as url:
+        uvicorn_log.addHandler(handler)
+        uvicorn_log.setLevel(logging.INFO)
+        try:
+            ws_url = url.replace("http://", "ws://") + f"/ws/runs/{run.pk}/"
+            with connect(ws_url, subprotocols=["trellis", raw]) as ws:
+                answered = ws.subprotocol
+            with pytest.raises(InvalidStatus) as refused:
+                connect(f"{ws_url}?token={raw}", open_timeout=5)
+        finally:
+            uvicorn_log.removeHandler(handler)
+            uvicorn_log.setLevel(logging.WARNING)
+
+    assert answered == "trellis"
+    assert refused.value.response.status_code == 403
+    assert f"/ws/runs/{run.pk}/?token=[redacted]" in server_log.getvalue()
+    assert raw not in server_log.getvalue()

@@ -1,6 +1,7 @@
 """Workflow endpoints: list/create, read/rename/archive/delete, draft, validate, import/export,
 duplicate, audit trail."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -164,11 +165,25 @@ class ValidateApi(APIView):
         responses=IssueOut(many=True),
     )
     def post(self, request, workflow_id):
-        refuse_oversized(request)
-        workflow = workflow_for(request, workflow_id, Role.VIEWER)
+        # A graph sent in the body costs what its sender makes it cost: at most TRELLIS_VALIDATE_MAX_BYTES, and
+        # only from editors. Viewers validate the saved draft (what the editor's issues panel shows).
+        size = body_size(request)
+        if size is None:  # no Content-Length (a chunked upload): the body is read (within Django's cap) and measured
+            size = len(request.body)
+        if size > settings.VALIDATE_MAX_BYTES:
+            raise ApplicationError(
+                "payload_too_large",
+                f"The request is {size} bytes; validate takes at most {settings.VALIDATE_MAX_BYTES} "
+                "(save the draft and validate it instead).",
+                [{"limit": settings.VALIDATE_MAX_BYTES}],
+                status=413,
+            )
         data = request.data if isinstance(request.data, dict) else {}
+        workflow = workflow_for(request, workflow_id, Role.EDITOR if "graph" in data else Role.VIEWER)
         graph = data["graph"] if "graph" in data else workflow.draft_graph
-        return Response(validate_graph(graph, workspace_id=workflow.workspace_id))
+        return Response(
+            validate_graph(graph, workspace_id=workflow.workspace_id, timeout_s=settings.VALIDATE_TIMEOUT_S)
+        )
 
 
 class ExportApi(APIView):

@@ -7,6 +7,7 @@ for an edge, or `nodes`/`graph` for the whole graph.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -17,6 +18,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from builder import expressions
 from builder.catalog import NODE_TYPES, ports_for
 from builder.services.graph import edge_port, shape_errors, strongly_connected, upstream_masks
+from trellis.errors import ApplicationError
 
 ERROR = "error"
 WARNING = "warning"
@@ -86,8 +88,13 @@ def _auths(config: dict):
                 yield f"config.tools[{i}].auth", tool.get("auth")
 
 
+class ValidationTimeout(Exception):
+    pass
+
+
 class _Validator:
-    def __init__(self, graph: dict, workspace_id=None):
+    def __init__(self, graph: dict, workspace_id=None, deadline: float | None = None):
+        self.deadline = deadline  # time.monotonic() by which validation gives up (ValidationTimeout)
         self.graph = graph
         self.workspace_id = workspace_id
         self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
@@ -97,6 +104,10 @@ class _Validator:
         self.nodes = graph["nodes"]
         self.edges = graph["edges"]
         self.by_id = {node["id"]: node for node in self.nodes}
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ValidationTimeout()
 
     def add(self, severity: str, node_id: str | None, field: str | None, message: str) -> None:
         self.issues.append(Issue(severity, node_id, field, message))
@@ -300,6 +311,7 @@ class _Validator:
         for w, body in self.loop_bodies().items():
             in_loop |= body | {w}
         for node in self.nodes:
+            self.check_time()
             node_id = node["id"]
             node_type = NODE_TYPES[node["type"]]
             config = node.get("config") or {}
@@ -386,6 +398,7 @@ class _Validator:
                         )
 
     def check_source(self, node_id, field, source, kind, declared_state, bit, ancestors, in_loop) -> None:
+        self.check_time()
         if kind == "template":
             errors = expressions.check_template(source)
             if errors:
@@ -416,11 +429,23 @@ class _Validator:
                 self.add(ERROR, node_id, field, "'loop' is only available inside a While loop.")
 
 
-def validate_graph(graph: Any, *, workspace_id=None) -> list[Issue]:
+def validate_graph(graph: Any, *, workspace_id=None, timeout_s: float | None = None) -> list[Issue]:
     """Every problem with `graph`, errors and warnings; empty means publishable and clean.
 
-    With `workspace_id`, references to other workflows (agent workflow tools) are checked too."""
+    With `workspace_id`, references to other workflows (agent workflow tools) are checked too. With
+    `timeout_s`, a validation still going after that long stops with ApplicationError `validation_timeout`
+    (422), checked between expressions: no half list of issues."""
+    started = time.monotonic()
     malformed = shape_errors(graph)
     if malformed:
         return [Issue(ERROR, e["node_id"], e["field"], e["message"]) for e in malformed]
-    return _Validator(graph, workspace_id).run()
+    try:
+        return _Validator(graph, workspace_id, None if timeout_s is None else started + timeout_s).run()
+    except ValidationTimeout:
+        raise ApplicationError(
+            "validation_timeout",
+            f"Validating this graph took longer than {timeout_s:g} s and was stopped: it is too large or its "
+            "expressions too heavy to check in one request.",
+            [{"limit_s": timeout_s}],
+            status=422,
+        ) from None

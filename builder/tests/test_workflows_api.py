@@ -198,12 +198,12 @@ def test_a_draft_may_be_unfinished_but_never_malformed(client_for, editor, works
     assert (flow.draft_revision, flow.draft_graph) == (2, unfinished)
 
 
-def test_validate_returns_issues_for_the_draft_or_a_posted_graph(client_for, viewer, workspace, flow):
-    client = client_for(viewer, workspace)
-    assert client.post(f"/api/v1/workflows/{flow.pk}/validate", {}, format="json").json() == []
+def test_validate_returns_issues_for_the_draft_or_a_posted_graph(client_for, viewer, editor, workspace, flow):
+    assert client_for(viewer, workspace).post(f"/api/v1/workflows/{flow.pk}/validate", {}, format="json").json() == []
     g = linear()
     g["nodes"][1]["config"]["output"] = {"x": "nodes.done.output"}
-    response = client.post(f"/api/v1/workflows/{flow.pk}/validate", {"graph": g}, format="json")
+    # sending a graph needs the editor role (test_validate_limits.py)
+    response = client_for(editor, workspace).post(f"/api/v1/workflows/{flow.pk}/validate", {"graph": g}, format="json")
     assert response.json() == [
         {
             "severity": "error",

@@ -117,6 +117,7 @@ class StepExecution:
             render=lambda template: _render(template, scope, nid),
             resolve_secret=self._resolve_secret,
             blocking=self.blocking,
+            redact=self.redactor.text,
             emit_delta=delta.emit,
             services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
         )

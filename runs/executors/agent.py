@@ -117,7 +117,7 @@ async def _structured(
     raise NodeError(
         f"The model's output did not match the JSON schema, even after one repair attempt: {second}",
         code="invalid_output",
-        details={"output": turn.text[:2000]},
+        details={"output": ctx.excerpt(turn.text, 2000)},
     )
 
 
@@ -200,7 +200,7 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
                 code="workflow_tools_unavailable",
             )
         result = await asyncio.to_thread(runner, config.get("workflow_id"), arguments)
-        return _clip(result if isinstance(result, str) else json.dumps(result, default=str))
+        return _clip(ctx, result if isinstance(result, str) else json.dumps(result, default=str))
     return await _run_http_tool(ctx, config, arguments, key_suffix)
 
 
@@ -237,8 +237,9 @@ async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_su
     except (httpx.HTTPError, net.ResponseTooLargeError) as exc:
         return f"Error: the request failed: {exc}"
     prefix = "" if response.is_success else f"HTTP {response.status_code}: "
-    return _clip(prefix + response.text)
+    return _clip(ctx, prefix + response.text)
 
 
-def _clip(text: str) -> str:
+def _clip(ctx: NodeContext, text: str) -> str:
+    text = ctx.redact(text)  # before cutting: a cut secret would no longer be recognised
     return text if len(text) <= TOOL_OUTPUT_MAX_CHARS else text[:TOOL_OUTPUT_MAX_CHARS] + "…(truncated)"

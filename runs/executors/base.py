@@ -98,6 +98,7 @@ class NodeContext:
     # Asynchronous executors await `ctx.blocking(fn, *args)` for database work (providers, secrets, budgets): the
     # engine runs it on the run's own thread. Outside the engine it simply runs `fn` here.
     blocking: Callable[..., Awaitable[Any]] = _run_here
+    redact: Callable[[str], str] = lambda text: text  # `text` with every secret resolved so far masked
     emit_delta: Callable[[str], None] = lambda text: None  # streamed text (coalesced by the engine)
     services: dict = field(default_factory=dict)  # optional hooks (model providers, sub-workflows)
 
@@ -108,6 +109,11 @@ class NodeContext:
     @property
     def node_id(self) -> str:
         return self.node["id"]
+
+    def excerpt(self, text: str, limit: int) -> str:
+        """The first `limit` characters of `text`, secrets masked first: masking a text already cut would
+        miss a secret cut in two, and its first characters would leak."""
+        return self.redact(text)[:limit]
 
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():

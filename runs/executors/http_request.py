@@ -100,7 +100,7 @@ class HttpRequestExecutor(NodeExecutor):
         status = response.status_code
         if status >= 400:
             retryable = status == 429 or status >= 500 or status == 408
-            details = {"status": status, "body": response.text[:ERROR_BODY_CHARS]}
+            details = {"status": status, "body": ctx.excerpt(response.text, ERROR_BODY_CHARS)}
             if response.headers.get("retry-after"):
                 details["retry_after"] = response.headers["retry-after"]
             raise NodeError(
@@ -113,7 +113,7 @@ class HttpRequestExecutor(NodeExecutor):
             output={
                 "status": status,
                 "headers": dict(response.headers),
-                "body": self._parse(response, cfg.get("expect") or "json"),
+                "body": self._parse(ctx, response, cfg.get("expect") or "json"),
                 "url": _display_url(response.url),
             }
         )
@@ -129,7 +129,7 @@ class HttpRequestExecutor(NodeExecutor):
         raise NodeError("`body` must be a template string or a map of key → expression.")
 
     @staticmethod
-    def _parse(response: net.GuardedResponse, expect: str) -> Any:
+    def _parse(ctx: NodeContext, response: net.GuardedResponse, expect: str) -> Any:
         if expect == "text" or not response.content:
             return response.text
         try:
@@ -138,7 +138,7 @@ class HttpRequestExecutor(NodeExecutor):
             raise NodeError(
                 "The response is not JSON (set `expect` to text to accept any body).",
                 code="invalid_response",
-                details={"body": response.text[:ERROR_BODY_CHARS]},
+                details={"body": ctx.excerpt(response.text, ERROR_BODY_CHARS)},
             ) from None
 
 

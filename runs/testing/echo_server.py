@@ -2,16 +2,19 @@
 
 Routes: /echo (JSON description of the request), /status/<code> (JSON body, `Retry-After` on 429),
 /redirect?to=<url>[&code=302], /slow?s=<seconds> (waits, then answers), /big?bytes=<n>[&chunked=1],
-/text (text/plain). Every request is recorded in `requests`."""
+/text (text/plain), /reflect?header=<name>&status=<code>&pad=<n>&form=raw|json|url|base64 (text/plain: `pad`
+x's, then that request header's value in that form, as servers echo credentials back in errors). Every
+request is recorded in `requests`."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,6 +81,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"0\r\n\r\n")
                 else:
                     self._send(200, b"x" * size, "text/plain")
+            elif path == "/reflect":
+                self._send(
+                    int(query.get("status", 200)), _reflect(query, record["headers"]), "text/plain; charset=utf-8"
+                )
             elif path == "/text":
                 self._send(200, b"plain words", "text/plain; charset=utf-8")
             else:
@@ -86,6 +93,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.count("disconnects")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle  # noqa: N815
+
+
+def _reflect(query: dict, headers: dict) -> bytes:
+    value = headers.get(query.get("header", "authorization").lower(), "")
+    form = query.get("form", "raw")
+    if form == "json":  # as PHP's json_encode writes it: slashes escaped too
+        value = json.dumps(value)[1:-1].replace("/", "\\/")
+    elif form == "url":
+        value = quote(value, safe="")
+    elif form == "base64":
+        value = base64.b64encode(value.encode()).decode()
+    return ("x" * int(query.get("pad", 0)) + value + " (echoed)").encode()
 
 
 class EchoHTTPServer(ThreadingHTTPServer):

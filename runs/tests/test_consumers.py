@@ -21,8 +21,10 @@ HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 
 
 def communicator(run_id, token, after=None):
-    query = f"token={token}" + (f"&after={after}" if after is not None else "")
-    return WebsocketCommunicator(application, f"/ws/runs/{run_id}/?{query}", headers=HEADERS)
+    query = f"?after={after}" if after is not None else ""
+    return WebsocketCommunicator(
+        application, f"/ws/runs/{run_id}/{query}", headers=HEADERS, subprotocols=["trellis", token]
+    )
 
 
 async def receive_until(comm, last_seq, timeout=15):
@@ -139,4 +141,130 @@ async def test_streamed_text_is_coalesced_live_and_never_stored(make_run, worksp
     assert stored == 0
     seqs = [e["seq"] for e in got if e["seq"] is not None]
     assert seqs == list(range(1, len(seqs) + 1))
+    await comm.disconnect()
+
+
+async def _closed_with(comm, timeout=5) -> int | None:
+    """The close code the server sends next, skipping any events still in flight."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await comm.receive_output(timeout=max(0.01, deadline - time.monotonic()))
+        if message["type"] == "websocket.close":
+            return message.get("code")
+
+
+async def test_an_open_socket_closes_when_its_token_is_revoked_and_streams_nothing_after(run_and_token, settings):
+    from accounts.models import ApiToken
+    from accounts.services import api_token_revoke
+
+    settings.WS_RECHECK_S = 60  # the revocation notice, not the periodic re-check, closes it here
+    run, token = run_and_token
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": 1})
+    comm = communicator(run.pk, token, after=0)
+    connected, subprotocol = await comm.connect()
+    assert (connected, subprotocol) == (True, "trellis")
+    assert [e["seq"] for e in await receive_until(comm, 1)] == [1]
+
+    # when the token is revoked while the socket is open
+    api_token = await database_sync_to_async(ApiToken.objects.get)(name="ws")
+    await database_sync_to_async(api_token_revoke)(token=api_token)
+
+    # then the socket is closed as unauthenticated, and later events never reach it
+    assert await _closed_with(comm) == 4401
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": 2})
+    assert await comm.receive_nothing(timeout=0.5) is True
+    await comm.disconnect()
+
+
+async def test_an_open_socket_closes_when_its_member_is_removed(make_run, workspace, owner, member, settings):
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from accounts.models import Membership
+    from accounts.services import membership_remove
+    from runs.tests.helpers import line, node, start
+
+    def setup():
+        run = make_run(line(start(), node("end", "end")))
+        editor = member(workspace, "editor")
+        client = Client()
+        client.force_login(editor)
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+        return run, editor, cookie.encode()
+
+    settings.WS_RECHECK_S = 60  # the removal's notice closes it
+    run, editor, cookie = await database_sync_to_async(setup)()
+    comm = WebsocketCommunicator(application, f"/ws/runs/{run.pk}/", headers=[*HEADERS, (b"cookie", cookie)])
+    connected, _ = await comm.connect()
+    assert connected
+
+    def remove():
+        membership_remove(
+            membership=Membership.objects.get(workspace=workspace, user=editor),
+            by=Membership.objects.get(workspace=workspace, user=owner),
+        )
+
+    await database_sync_to_async(remove)()
+
+    assert await _closed_with(comm) == 4403
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": 1})
+    assert await comm.receive_nothing(timeout=0.5) is True
+    await comm.disconnect()
+
+
+async def test_a_token_revoked_without_notice_is_caught_by_the_periodic_recheck(run_and_token, settings):
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    settings.WS_RECHECK_S = 0.2
+    run, token = run_and_token
+    comm = communicator(run.pk, token, after=0)
+    connected, _ = await comm.connect()
+    assert connected
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": 1})
+    assert [e["seq"] for e in await receive_until(comm, 1)] == [1]
+
+    # when the token is revoked behind the services' back (no notice is sent)
+    await database_sync_to_async(lambda: ApiToken.objects.update(revoked_at=timezone.now()))()
+
+    assert await _closed_with(comm) == 4401
+    await comm.disconnect()
+
+
+async def test_a_socket_whose_access_stands_stays_open_across_rechecks(run_and_token, settings):
+    settings.WS_RECHECK_S = 0.1
+    run, token = run_and_token
+    comm = communicator(run.pk, token, after=0)
+    connected, _ = await comm.connect()
+    assert connected
+
+    assert await comm.receive_nothing(timeout=0.6) is True  # five re-checks passed, no close
+    await database_sync_to_async(publish_event)(run_id=run.pk, type="run.status", data={"i": 1})
+    assert [e["seq"] for e in await receive_until(comm, 1)] == [1]
+    await comm.disconnect()
+
+
+async def test_a_browser_socket_closes_once_its_session_is_signed_out(make_run, workspace, owner, settings):
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from runs.tests.helpers import line, node, start
+
+    settings.WS_RECHECK_S = 0.2
+
+    def setup():
+        client = Client()
+        client.force_login(owner)
+        return make_run(line(start(), node("end", "end"))), client
+
+    run, client = await database_sync_to_async(setup)()
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+    comm = WebsocketCommunicator(application, f"/ws/runs/{run.pk}/", headers=[*HEADERS, (b"cookie", cookie.encode())])
+    connected, _ = await comm.connect()
+    assert connected
+
+    await database_sync_to_async(client.post)("/accounts/logout/")
+
+    assert await _closed_with(comm) == 4401
     await comm.disconnect()

@@ -62,3 +62,48 @@ def test_the_redactor_masks_nested_values_and_longest_secrets_first():
     value = {"k": ["xx abcdefgh yy", {"abcd": "abcd"}], "n": 3}
     assert r.value(value) == {"k": [f"xx {MASK} yy", {MASK: MASK}], "n": 3}
     r.forget()
+
+
+def test_the_redactor_masks_the_json_escaped_url_encoded_and_base64_forms_of_a_secret():
+    import base64
+
+    secret = 'tok/é+"q=9f8e7d6c5b4a'
+    r = Redactor()
+    r.add(secret)
+    texts = {
+        "json ascii": '{"k": "tok\\/\\u00e9+\\"q=9f8e7d6c5b4a"}',
+        "json upper hex": '{"k": "tok\\/\\u00E9+\\"q=9f8e7d6c5b4a"}',
+        "json utf-8": '{"k": "tok/é+\\"q=9f8e7d6c5b4a"}',
+        "url": "https://x.test/?k=tok%2F%C3%A9%2B%22q%3D9f8e7d6c5b4a&n=1",
+        "url lower hex": "k=tok%2f%c3%a9%2b%22q%3d9f8e7d6c5b4a",
+        "form": "k=tok%2F%C3%A9%2B%22q%3D9f8e7d6c5b4a",
+        "base64": base64.b64encode(secret.encode()).decode(),
+    }
+    # inside a longer base64 text, at each of the three byte alignments
+    for prefix in ("", "a", "ab"):
+        texts[f"base64 after {len(prefix)}"] = base64.b64encode(f"{prefix}user:{secret}!".encode()).decode()
+        texts[f"urlsafe base64 after {len(prefix)}"] = base64.urlsafe_b64encode(f"{prefix}:{secret}".encode()).decode()
+
+    masked = {name: r.value(text) for name, text in texts.items()}
+
+    for name, text in masked.items():
+        assert MASK in text, name
+        assert secret not in text and "9f8e7d6c5b4a" not in text, name
+    assert masked["json ascii"] == '{"k": "[redacted]"}'
+    assert masked["url"] == "https://x.test/?k=[redacted]&n=1"
+    assert masked["base64"] == MASK
+    # every base64 character that depends on the secret alone is gone
+    encoded = base64.b64encode(b"ab" + f"user:{secret}!".encode()).decode()
+    assert r.text(encoded).startswith(encoded[:4]) and len(r.text(encoded)) < len(encoded)
+    r.forget()
+
+
+def test_text_is_masked_before_it_is_cut():
+    from runs.executors.base import NodeContext
+
+    r = Redactor()
+    r.add("sk-live-9f8e7d6c5b4a")
+    ctx = NodeContext(run_id="r", workspace_id="w", node={"id": "n"}, scope={}, redact=r.text)
+
+    assert ctx.excerpt("x" * 5 + "sk-live-9f8e7d6c5b4a tail", 12) == "xxxxx[redact"
+    r.forget()

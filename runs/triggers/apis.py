@@ -117,6 +117,8 @@ class DeliveryOut(serializers.Serializer):
     message_id = serializers.CharField()
     attempt = serializers.IntegerField()
     duration_ms = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField(help_text="Refused calls: how many this line stands for (one line a minute).")
+    last_at = serializers.DateTimeField(allow_null=True, help_text="Refused calls: when the latest one came.")
 
 
 def _changes(data: dict) -> dict:

@@ -95,9 +95,21 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=255, blank=True)  # webhook-id / Idempotency-Key
     attempt = models.PositiveSmallIntegerField(default=1)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Refused calls are not logged one by one (a flood of bad signatures must not write a row each): one line
+    # per trigger, reason and minute (`window_start`), counting them; `last_at` is when the latest came.
+    count = models.PositiveIntegerField(default=1)
+    window_start = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["trigger", "-id"], name="delivery_trigger_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trigger", "window_start", "reason", "test"],
+                condition=models.Q(window_start__isnull=False),
+                name="delivery_refused_window_uniq",
+            )
+        ]
 
 
 class CallbackState(models.TextChoices):

@@ -1,8 +1,9 @@
 """Inbound webhooks (DESIGN §7): find the trigger, check size, type and authentication, rate-limit, turn
 the body into the run input and start the run, logging every outcome in the delivery log.
 
-Checks run from cheapest to dearest and nothing is written for a request that fails one, except
-its line in the delivery log."""
+The rate limit comes first (refused calls count too), then the other checks from cheapest to dearest.
+Nothing is written for a request that fails one, except a count on its trigger's line in the delivery log
+for that reason and minute."""
 
 import hashlib
 import hmac
@@ -18,7 +19,7 @@ from django.conf import settings
 from runs.triggers import ratelimit, signing
 from runs.triggers.lookup import webhook_trigger
 from runs.triggers.models import AuthMode, Delivery, Outcome, ResponseMode, Trigger
-from runs.triggers.services import delivery_record, trigger_secrets
+from runs.triggers.services import delivery_record_refused, trigger_secrets
 from trellis.errors import ApplicationError
 
 # Never exposed to expressions or stored with the run: they carry credentials.
@@ -60,14 +61,13 @@ class Accepted:
 
 def _reject(trigger: Trigger | None, request: InboundRequest, error: ApplicationError, started: float) -> None:
     if trigger is not None:
-        delivery_record(
+        delivery_record_refused(
             trigger_id=trigger.pk,
-            outcome=Outcome.REJECTED,
             status_code=error.status,
             reason=error.code,
             message=error.message,
             test=request.test,
-            message_id=_message_id(request.headers),
+            message_id=_message_id(request.headers)[:255],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
 
@@ -117,14 +117,16 @@ class Admission:
 
 
 def admit(trigger: Trigger, request: InboundRequest) -> Admission:
-    """Every check of one call against its trigger, cheapest first, or ApplicationError. Stores nothing
+    """Every check of one call against its trigger, the rate limit first, or ApplicationError. Stores nothing
     (the rate limit counts the call)."""
     if not trigger.enabled or getattr(trigger.workflow, "archived_at", None) is not None:
         raise ApplicationError("not_found", "No such webhook.", status=404)
+    # Before anything else, authentication included: refused calls count too, so a flood of bad signatures
+    # is cut off at the limit like any other.
+    _rate_limit(trigger)
     wait_s = _wait_seconds(trigger, request.wait)
     body = _read_limited(request)
     _authenticate(trigger, request, body)
-    _rate_limit(trigger)
     run_input = parse_body(request.content_type, body, full_type=request.headers.get("content-type", ""))
 
     message_id = _message_id(request.headers)

@@ -150,6 +150,8 @@ export interface DeliveryInfo {
   message_id: string;
   attempt: number;
   duration_ms: number | null;
+  count: number;
+  last_at: string | null;
 }
 
 export interface InvitationInfo {

@@ -1,5 +1,6 @@
 """POST /hooks/<key> against a live ASGI server and PostgreSQL (DESIGN §7)."""
 
+import base64
 import json
 import time
 import uuid
@@ -14,6 +15,7 @@ from runs.triggers.services import trigger_rotate_secret
 from runs.triggers.tests.conftest import make_graph
 
 BODY = json.dumps({"message": "hello"}).encode()
+WRONG_SECRET = "whsec_" + base64.b64encode(b"not this trigger's secret, 32 b").decode()
 
 
 def signed(secret: str, body: bytes = BODY, *, msg_id: str | None = None, ts: int | None = None) -> dict:
@@ -253,6 +255,60 @@ def test_over_the_rate_limit_answers_429_with_retry_after(http, make_trigger):
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert Run.objects.count() == 2
+
+
+def _stay_inside_one_clock_minute(seconds_needed: float = 5) -> None:
+    # The rate limit and the refusal lines count per clock minute.
+    if 60 - time.time() % 60 < seconds_needed:
+        time.sleep(60 - time.time() % 60 + 0.1)
+
+
+def test_two_hundred_bad_signatures_write_one_delivery_line_that_counts_them(http, make_trigger):
+    trigger, secret = make_trigger()
+    _stay_inside_one_clock_minute(20)
+    bad = signed(WRONG_SECRET)  # a well-formed signature by the wrong secret
+
+    codes = [post(http, trigger, headers=bad).status_code for _ in range(200)]
+
+    assert codes == [401] * 200
+    assert Run.objects.count() == 0
+    line = Delivery.objects.get(trigger=trigger)
+    assert (line.outcome, line.status_code, line.reason, line.count) == ("rejected", 401, "invalid_signature", 200)
+    assert line.window_start == line.created_at.replace(second=0, microsecond=0)
+    assert line.created_at <= line.last_at
+    assert line.message == "No webhook signature matches this trigger's secret."
+    # the API shows the count
+    listed = trigger_deliveries(trigger)
+    assert [(d["reason"], d["count"]) for d in listed] == [("invalid_signature", 200)]
+
+
+def trigger_deliveries(trigger) -> list[dict]:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(trigger.workflow.workspace.memberships.get(role="owner").user)
+    response = client.get(f"/api/v1/workflows/{trigger.workflow_id}/triggers/{trigger.pk}/deliveries")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_rate_limit_counts_refused_calls_before_authenticating(http, make_trigger):
+    # given a trigger that accepts 5 calls a minute
+    trigger, secret = make_trigger(rate_limit_per_minute=5)
+    _stay_inside_one_clock_minute()
+
+    # when 5 calls with a bad signature come, then a correctly signed one
+    bad = [post(http, trigger, headers=signed(WRONG_SECRET)).status_code for _ in range(5)]
+    good = post(http, trigger, headers=signed(secret))
+    unsigned = post(http, trigger, headers={"content-type": "application/json"})
+
+    # then the bad calls used up the limit: the next calls are refused before their signature is checked
+    assert bad == [401] * 5
+    assert (good.status_code, unsigned.status_code) == (429, 429)
+    assert good.json()["error"]["code"] == "rate_limited"
+    assert Run.objects.count() == 0
+    lines = Delivery.objects.filter(trigger=trigger).order_by("id").values_list("reason", "status_code", "count")
+    assert list(lines) == [("invalid_signature", 401, 5), ("rate_limited", 429, 2)]
 
 
 # --- bodies, sync answers, idempotency ---------------------------------------------------------------

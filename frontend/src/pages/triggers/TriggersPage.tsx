@@ -281,6 +281,12 @@ function TriggerCard({
                   <td title={formatTime(d.created_at)}>{relativeTime(d.created_at)}</td>
                   <td>
                     <span className={`chip chip-${d.outcome}`}>{d.outcome}</span>
+                    {d.count > 1 && (
+                      <span className="muted small-text" title={d.last_at ? `last at ${formatTime(d.last_at)}` : undefined}>
+                        {" "}
+                        ×{d.count}
+                      </span>
+                    )}
                     {d.test && <span className="muted small-text"> test</span>}
                   </td>
                   <td>{d.status_code ?? "—"}</td>
