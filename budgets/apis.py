@@ -15,8 +15,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken, Role
-from accounts.permissions import current_workspace, get_in_workspace, require_role
+from accounts.models import ApiToken, Role, role_at_least
+from accounts.permissions import current_workspace, get_in_workspace, membership_for, require_role
 from budgets import selectors, services
 from budgets.models import Budget, Scope
 from trellis.errors import ApplicationError
@@ -79,8 +79,13 @@ def _names(budgets: list[Budget]) -> dict[tuple[str, str], str]:
     return names
 
 
-def budget_json(budget: Budget, names: dict | None = None) -> dict:
+def budget_json(budget: Budget, names: dict | None = None, *, admin: bool = False) -> dict:
+    """`admin`: the alert webhook URL in full (its query may hold the receiver's token); others see it without
+    user info, query or fragment, like a run's callback URL."""
+    from runs.triggers.callbacks import shown_url
+
     names = names if names is not None else _names([budget])
+    url = budget.alert_webhook_url
     return {
         "id": budget.pk,
         "scope": budget.scope,
@@ -89,7 +94,7 @@ def budget_json(budget: Budget, names: dict | None = None) -> dict:
         "window": budget.window,
         "limit_usd": float(budget.limit_usd),
         "alert_at": float(budget.alert_at),
-        "alert_webhook_url": budget.alert_webhook_url,
+        "alert_webhook_url": url if admin or not url else shown_url(url),
         "current": selectors.budget_standing(budget),
     }
 
@@ -116,7 +121,7 @@ def _put(request, workspace, scope: str, target_id: str) -> Response:
         by=request.user,
     )
     budget = selectors.budget_for(workspace_id=workspace.pk, scope=scope, target_id=target_id) or budget
-    return Response(budget_json(budget))
+    return Response(budget_json(budget, admin=True))
 
 
 def _delete(request, workspace_id, scope: str, target_id: str) -> Response:
@@ -136,7 +141,8 @@ class WorkspaceBudgetsApi(APIView):
         membership = current_workspace(request, Role.VIEWER)
         budgets = selectors.budget_list(workspace_id=membership.workspace_id)
         names = _names(budgets)
-        rows = [budget_json(b, names) for b in budgets]
+        admin = role_at_least(membership.role, Role.ADMIN)
+        rows = [budget_json(b, names, admin=admin) for b in budgets]
         workspace = next((r for r in rows if r["scope"] == Scope.WORKSPACE), None)
         return Response({"time_zone": membership.workspace.time_zone, "workspace": workspace, "budgets": rows})
 
@@ -162,7 +168,8 @@ class _TargetBudgetApi(APIView):
         budget = selectors.budget_for(workspace_id=obj.workspace_id, scope=self.scope, target_id=str(obj.pk))
         if budget is None:
             return HttpResponse("null", content_type="application/json")  # DRF renders None as an empty body
-        return Response(budget_json(budget))
+        admin = role_at_least(membership_for(request, obj.workspace_id).role, Role.ADMIN)
+        return Response(budget_json(budget, admin=admin))
 
     def put(self, request, target_id):
         obj = self._target(request, target_id, Role.VIEWER)

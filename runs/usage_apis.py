@@ -77,13 +77,7 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
         .annotate(runs=Count("run_id", distinct=True), **_sums())
         .order_by("-cost_usd", "model")
     ]
-    per_trigger = [
-        _row(r["trigger_type"] or "unknown", r, runs=r["runs"])
-        for r in runs.annotate(trigger_type=KT("trigger__type"))
-        .values("trigger_type")
-        .annotate(runs=Count("id"), **_sums())
-        .order_by("-cost_usd", "-runs")
-    ]
+    per_trigger = _per_trigger(runs)
     by_day: dict[str, dict[str, int]] = {}
     for r in runs.annotate(day=TruncDate("created_at")).values("day", "status").annotate(n=Count("id")):
         by_day.setdefault(r["day"].isoformat(), {})[r["status"]] = r["n"]
@@ -96,6 +90,32 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
         "per_trigger": per_trigger,
         "status_by_day": [{"day": day, "counts": by_day[day]} for day in sorted(by_day)],
     }
+
+
+def _per_trigger(runs) -> list[dict]:
+    """Cost per trigger: each webhook or schedule trigger on its own (labelled with its name), the other
+    ways of starting a run (api, manual, openai, …) one row each."""
+    from runs.triggers.models import Trigger
+
+    rows = list(
+        runs.annotate(trigger_type=KT("trigger__type"), trigger_ref=KT("trigger__trigger_id"))
+        .values("trigger_type", "trigger_ref")
+        .annotate(runs=Count("id"), **_sums())
+        .order_by("-cost_usd", "-runs")
+    )
+    ids = [r["trigger_ref"] for r in rows if r["trigger_ref"]]
+    names = {
+        str(pk): (name, kind) for pk, name, kind in Trigger.objects.filter(pk__in=ids).values_list("pk", "name", "kind")
+    }
+    out = []
+    for r in rows:
+        kind = r["trigger_type"] or "unknown"
+        if r["trigger_ref"]:
+            name, _ = names.get(r["trigger_ref"], ("", kind))
+            out.append(_row(r["trigger_ref"], r, runs=r["runs"], label=f"{kind}: {name or r['trigger_ref'][:8]}"))
+        else:
+            out.append(_row(kind, r, runs=r["runs"]))
+    return out
 
 
 class UsageApi(APIView):

@@ -257,3 +257,15 @@ def test_the_usage_export_is_a_csv_of_runs_with_price_unknown_shown(viewer, work
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id[str(priced.pk)][3:] == ["'=cmd", "api", "succeeded", "10", "5", "0.012500"]
     assert by_id[str(unknown.pk)][3:] == ["'=cmd", "webhook", "succeeded", "3", "1", "price unknown"]
+
+
+def test_only_admins_see_the_alert_webhook_url_with_its_query(admin, viewer, workspace, client_for):
+    body = {**BODY, "alert_webhook_url": "https://hooks.example.com/budget?token=s3cret"}
+    saved = client_for(admin, workspace).put("/api/v1/budgets", body, format="json").json()
+
+    seen_by_viewer = client_for(viewer, workspace).get("/api/v1/budgets").json()["workspace"]
+    seen_by_admin = client_for(admin, workspace).get("/api/v1/budgets").json()["workspace"]
+
+    assert saved["alert_webhook_url"] == "https://hooks.example.com/budget?token=s3cret"
+    assert seen_by_admin["alert_webhook_url"] == "https://hooks.example.com/budget?token=s3cret"
+    assert seen_by_viewer["alert_webhook_url"] == "https://hooks.example.com/budget"

@@ -446,3 +446,18 @@ def test_a_refusal_by_the_run_cap_undoes_the_budget_holds(env_provider, make_run
     assert model_calls(env_provider) == 0
     assert "max_cost_usd" in run.error["message"]
     assert BudgetPeriod.objects.get(budget=roomy).reserved_usd == Decimal(0)
+
+
+def test_holds_left_by_a_dead_process_are_released_when_nothing_runs(workspace, set_budget, make_run):
+    from django.core.management import CommandError, call_command
+
+    budget = set_budget(workspace, limit="1")
+    _reserve(workspace, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))  # never settled: its process "died"
+    queued = make_run(agent_graph())
+
+    with pytest.raises(CommandError, match="1 runs are queued"):
+        call_command("budgets_release_holds")
+    Run.objects.filter(pk=queued.pk).update(status="failed")
+    call_command("budgets_release_holds")
+
+    assert BudgetPeriod.objects.get(budget=budget).reserved_usd == Decimal(0)

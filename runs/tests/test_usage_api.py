@@ -161,3 +161,30 @@ def test_run_graph_returns_the_graph_the_run_executed_and_404_across_workspaces(
     assert mine.status_code == 200
     assert mine.json() == {"graph": {**GRAPH, "nodes": [{"id": "start"}]}, "version": None, "is_draft": False}
     assert theirs.status_code == 404
+
+
+def test_each_trigger_is_its_own_row_with_its_name(make_workflow, viewer, workspace, client_for):
+    from runs.triggers.models import Trigger
+
+    flow = make_workflow(GRAPH, name="Hooked")
+    hook = Trigger.objects.create(
+        workspace=workspace, workflow=flow, key="k-usage", secret_ciphertext=b"-", name="Stripe"
+    )
+    for cost, trigger in ((0.5, {"type": "webhook", "trigger_id": str(hook.pk)}), (0.25, {"type": "api"})):
+        run = _run(flow, usage={"input_tokens": 1, "output_tokens": 1, "cost_usd": cost})
+        Run.objects.filter(pk=run.pk).update(trigger=trigger)
+
+    body = client_for(viewer, workspace).get("/api/v1/usage?days=7").json()
+
+    assert body["per_trigger"] == [
+        {
+            "key": str(hook.pk),
+            "label": "webhook: Stripe",
+            "runs": 1,
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cost_usd": 0.5,
+            "price_unknown": 0,
+        },
+        {"key": "api", "runs": 1, "input_tokens": 1, "output_tokens": 1, "cost_usd": 0.25, "price_unknown": 0},
+    ]
