@@ -7,3 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
+        from trellis import openapi  # noqa: F401 - and the project-wide field extensions
