@@ -2,7 +2,8 @@
 error answers the API can give it, all in the one error shape of DESIGN §7, and field types say exactly what
 the API sends and takes (a URL field that may be blank is not a `format: uri` string)."""
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -90,3 +91,18 @@ class BlankableUrlField(OpenApiSerializerFieldExtension):
             url["maxLength"] = self.target.max_length
         schema.pop("type", None)
         return {"anyOf": [url, {"type": "string", "enum": [""]}], **schema}
+
+
+class ClosedSerializer(serializers.Serializer):
+    """The documented shape of a body whose view refuses unknown fields (the graph format's rule)."""
+
+
+class ClosedSerializerSchema(OpenApiSerializerExtension):
+    """...documented with `additionalProperties: false`, so that a client (and Schemathesis) knows."""
+
+    target_class = ClosedSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}

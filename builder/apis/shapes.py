@@ -2,6 +2,11 @@
 
 from rest_framework import serializers
 
+from builder.services.templates import TEMPLATES
+from builder.services.transfer import EXPORT_FORMAT
+from trellis.fields import StrictCharField
+from trellis.openapi import ClosedSerializer
+
 
 class WorkflowOut(serializers.Serializer):
     id = serializers.UUIDField()
@@ -15,17 +20,30 @@ class WorkflowOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class WorkflowCreateIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    graph = serializers.JSONField(required=False, help_text="A trellis.graph/1 graph; default Start → End.")
-    template = serializers.CharField(required=False, help_text="Slug from GET /api/v1/templates.")
+class WorkflowCreateIn(ClosedSerializer):
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=200,
+        help_text="Required unless a template gives it.",
+    )
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=5000)
+    graph = serializers.JSONField(
+        required=False, allow_null=True, help_text="A trellis.graph/1 graph; default (or null) Start → End."
+    )
+    template = serializers.ChoiceField(
+        choices=list(TEMPLATES),
+        required=False,
+        allow_null=True,
+        help_text="Slug from GET /api/v1/templates; null for none.",
+    )
 
 
-class WorkflowPatchIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    archived = serializers.BooleanField(required=False)
+class WorkflowPatchIn(ClosedSerializer):
+    name = serializers.CharField(required=False, allow_null=True, max_length=200, help_text="null or absent: unchanged")
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=5000)
+    archived = serializers.BooleanField(required=False, allow_null=True)
 
 
 class DraftOut(serializers.Serializer):
@@ -34,7 +52,7 @@ class DraftOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class DraftIn(serializers.Serializer):
+class DraftIn(ClosedSerializer):
     graph = serializers.JSONField()
     revision = serializers.IntegerField(help_text="The revision this edit started from; stale → 409.")
 
@@ -51,7 +69,7 @@ class ValidateIn(serializers.Serializer):
 
 
 class PublishIn(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, allow_null=True)
 
 
 class VersionOut(serializers.Serializer):
@@ -96,7 +114,9 @@ class ImportOut(WorkflowOut):
 
 
 class NameIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
+    name = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200, help_text='default "Copy of …"'
+    )
 
 
 class AuditOut(serializers.Serializer):
@@ -104,3 +124,18 @@ class AuditOut(serializers.Serializer):
     actor = serializers.EmailField(allow_null=True)
     data = serializers.JSONField()
     created_at = serializers.DateTimeField()
+
+
+class ImportWorkflowIn(ClosedSerializer):
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class ImportIn(ClosedSerializer):
+    """An exported document (GET …/export), as it was written."""
+
+    format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
+    workflow = ImportWorkflowIn()
+    graph = serializers.JSONField(help_text="A trellis.graph/1 graph.")
+    exported_at = serializers.JSONField(required=False, help_text="Recorded by the export, not read.")
+    source = serializers.JSONField(required=False, help_text="Recorded, never used.")

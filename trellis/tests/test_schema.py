@@ -105,3 +105,20 @@ def test_a_non_blank_text_field_of_a_request_says_min_length_1(schema):
     token_in = schema["components"]["schemas"]["TokenInRequest"]
 
     assert token_in["properties"]["name"] == {"type": "string", "minLength": 1, "maxLength": 100}
+
+
+def test_a_body_whose_view_refuses_unknown_fields_says_additional_properties_false(schema):
+    schemas = schema["components"]["schemas"]
+
+    assert schemas["WorkflowCreateInRequest"]["additionalProperties"] is False
+    assert schemas["ImportInRequest"]["additionalProperties"] is False
+    format_ref = schemas["ImportInRequest"]["properties"]["format"]["$ref"]
+    assert schemas[format_ref.rsplit("/", 1)[1]]["enum"] == ["trellis.export/1"]
+    assert "additionalProperties" not in schemas["TokenInRequest"]
+
+
+def test_the_run_filters_document_exactly_the_values_they_take(schema):
+    params = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/runs"]["get"]["parameters"]}
+
+    assert params["version"]["pattern"] == "^(draft|[0-9]*[1-9][0-9]*)?$"
+    assert params["status"]["pattern"].startswith("^(queued|running|")
