@@ -45,7 +45,8 @@ def _seed() -> tuple[str, dict[str, str]]:
     assert run["status"] == "succeeded", run
     trigger = call("post", f"workflows/{workflow['id']}/triggers", {"name": "hook"})
     secret = call("post", "secrets", {"name": "API_KEY", "value": "s3cret-value"})
-    provider = call("post", "providers", {"name": "Local", "base_url": "http://127.0.0.1:9/v1", "models": ["m"]})
+    # base_url "" is OpenAI's own endpoint: the value the issue found documented as a URI.
+    provider = call("post", "providers", {"name": "OpenAI", "base_url": "", "models": ["gpt-4.1-mini"]})
     return token, {
         "TRELLIS_ST_WORKSPACE_ID": str(workspace.pk),
         "TRELLIS_ST_SPARE_WORKSPACE_ID": str(spare_workspace.pk),
