@@ -4,6 +4,7 @@ body as documented; valid requests accepted, invalid ones refused). A bounded, d
 settings are in tests/schemathesis.toml."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -60,9 +61,25 @@ def _seed() -> tuple[str, dict[str, str]]:
     }
 
 
+@pytest.fixture
+def nothing_leaves_the_machine(monkeypatch, settings):
+    """Generated data holds URLs (provider base_url, callback_url, http_request nodes) that the server would
+    call: every outbound call goes through the SSRF guard's resolver, which here resolves nothing, and no
+    operator-configured model provider (unguarded) exists."""
+
+    def resolve_nothing(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "no name resolution in the conformance test")
+
+    monkeypatch.setattr("runs.net._getaddrinfo", resolve_nothing)
+    settings.OPENAI_API_KEY = ""
+    settings.LOCAL_TEST_MODEL = False
+
+
 @pytest.mark.openapi
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
-def test_schemathesis_finds_no_server_error_and_no_answer_that_differs_from_the_openapi_document(transactional_db):
+def test_schemathesis_finds_no_server_error_and_no_answer_that_differs_from_the_openapi_document(
+    transactional_db, nothing_leaves_the_machine
+):
     token, ids = _seed()
     schemathesis = Path(sys.executable).with_name("schemathesis")
     report = ROOT / "test-artifacts" / "schemathesis"
