@@ -260,3 +260,18 @@ def test_validate_refuses_a_body_that_is_not_an_object(client_for, editor, works
         "message": "The body must be a JSON object.",
         "details": [],
     }
+
+
+def test_saving_a_draft_whose_node_type_is_an_object_answers_400(client_for, editor, workspace, flow):
+    bad = {"format": "trellis.graph/1", "nodes": [{"id": "a", "type": {}}], "edges": []}
+
+    response = client_for(editor, workspace).put(
+        f"/api/v1/workflows/{flow.pk}/draft", {"graph": bad, "revision": flow.draft_revision}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [
+        {"node_id": "a", "field": "nodes[0].type", "message": "Unknown node type {}."}
+    ]
+    flow.refresh_from_db()
+    assert flow.draft_revision == 1
