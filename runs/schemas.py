@@ -80,7 +80,7 @@ class RunPageOut(serializers.Serializer):
 
 
 class RunStartIn(serializers.Serializer):
-    input = serializers.JSONField(default=dict)
+    input = serializers.DictField(default=dict, help_text="checked against the start node's input_schema")
     version = serializers.JSONField(default="draft", help_text='"draft", "published" or a version number')
     wait = serializers.FloatField(
         required=False, min_value=0, help_text="seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)"
@@ -88,6 +88,7 @@ class RunStartIn(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, help_text="or the Idempotency-Key header")
     callback_url = serializers.URLField(
         required=False,
+        allow_blank=True,
         max_length=2000,
         help_text=(
             "http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, "
@@ -111,6 +112,7 @@ class RerunIn(serializers.Serializer):
     wait = serializers.FloatField(required=False, min_value=0)
     callback_url = serializers.URLField(
         required=False,
+        allow_blank=True,
         max_length=2000,
         help_text="as when starting a run; a rerun never inherits the original run's callback_url",
     )

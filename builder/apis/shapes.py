@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from builder.catalog import NODE_TYPES
+from builder.services.graph import EDGE_ID_RE, GRAPH_FORMAT, MAX_NAME_LENGTH, NODE_ID_RE, PORT_RE
 from builder.services.templates import TEMPLATES
 from builder.services.transfer import EXPORT_FORMAT
 from trellis.fields import StrictCharField
@@ -20,6 +22,41 @@ class WorkflowOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+# The shape of a trellis.graph/1 graph as every save checks it (builder/services/graph.py `shape_errors`);
+# whether it makes sense (a cycle, a broken expression) is validation's business, not the shape's.
+class GraphPositionIn(ClosedSerializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+
+
+class GraphViewportIn(ClosedSerializer):
+    x = serializers.FloatField(required=False)
+    y = serializers.FloatField(required=False)
+    zoom = serializers.FloatField(required=False)
+
+
+class GraphNodeIn(ClosedSerializer):
+    id = serializers.RegexField(NODE_ID_RE.pattern, help_text="unique in the graph")
+    type = serializers.ChoiceField(choices=sorted(NODE_TYPES))
+    name = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=MAX_NAME_LENGTH)
+    position = GraphPositionIn(required=False, allow_null=True)
+    config = serializers.DictField(required=False, allow_null=True, help_text="per type: GET /api/v1/node-types")
+
+
+class GraphEdgeIn(ClosedSerializer):
+    id = serializers.RegexField(EDGE_ID_RE.pattern, help_text="unique in the graph")
+    source = serializers.RegexField(NODE_ID_RE.pattern)
+    target = serializers.RegexField(NODE_ID_RE.pattern)
+    source_port = serializers.RegexField(PORT_RE.pattern, required=False, allow_null=True, help_text="default out")
+
+
+class GraphIn(ClosedSerializer):
+    format = serializers.ChoiceField(choices=[GRAPH_FORMAT])
+    nodes = GraphNodeIn(many=True)
+    edges = GraphEdgeIn(many=True)
+    viewport = GraphViewportIn(required=False, allow_null=True)
+
+
 class WorkflowCreateIn(ClosedSerializer):
     name = serializers.CharField(
         required=False,
@@ -29,9 +66,7 @@ class WorkflowCreateIn(ClosedSerializer):
         help_text="Required unless a template gives it.",
     )
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=5000)
-    graph = serializers.JSONField(
-        required=False, allow_null=True, help_text="A trellis.graph/1 graph; default (or null) Start → End."
-    )
+    graph = GraphIn(required=False, allow_null=True, help_text="default (or null): Start → End")
     template = serializers.ChoiceField(
         choices=list(TEMPLATES),
         required=False,
@@ -53,7 +88,7 @@ class DraftOut(serializers.Serializer):
 
 
 class DraftIn(ClosedSerializer):
-    graph = serializers.JSONField()
+    graph = GraphIn()
     revision = serializers.IntegerField(help_text="The revision this edit started from; stale → 409.")
 
 
@@ -136,6 +171,6 @@ class ImportIn(ClosedSerializer):
 
     format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
     workflow = ImportWorkflowIn()
-    graph = serializers.JSONField(help_text="A trellis.graph/1 graph.")
+    graph = GraphIn()
     exported_at = serializers.JSONField(required=False, help_text="Recorded by the export, not read.")
     source = serializers.JSONField(required=False, help_text="Recorded, never used.")
