@@ -11,5 +11,6 @@ class AccountsConfig(AppConfig):
             throttle,  # noqa: F401 - counts failed sign-ins per IP (a signal receiver)
         )
         from accounts.websocket import install_log_filter
+        from trellis import openapi  # noqa: F401 - the project-wide field extensions
 
         install_log_filter()  # no API token in the ASGI server's log lines

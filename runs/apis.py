@@ -7,7 +7,6 @@ import uuid
 
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -25,9 +24,9 @@ MAX_WAIT_S = 300
 
 
 def _data(request) -> dict:
-    if request.data in (None, "") or request.data == {}:
+    if request.data == "" or request.data == {}:  # no body
         return {}
-    if not isinstance(request.data, dict):
+    if not isinstance(request.data, dict):  # a JSON null or list is not "no body"
         raise ApplicationError("bad_request", "The body must be a JSON object.")
     return request.data
 
@@ -54,33 +53,54 @@ def _run(request, run_id, role: str = Role.VIEWER) -> Run:
     return get_in_workspace(request, selectors.run_queryset(), role, pk=run_id)
 
 
+def _comma_list(values) -> str:
+    """A regex for a comma-separated list of `values` (empty items allowed, as the filters skip them)."""
+    one = "|".join(values)
+    return rf"^({one})?(,({one})?)*$"
+
+
 class RunListParams(serializers.Serializer):
     """The run list's filters (query string). Each one is a WHERE clause: a cursor from a page stays valid
     for the next page with the same filters."""
 
-    status = serializers.CharField(
+    # The patterns say exactly what the validators below take, so that the document is the contract. An empty
+    # value is no filter (`_list` drops it).
+    status = serializers.RegexField(
+        _comma_list(RunStatus.values),
         required=False,
+        allow_blank=True,
         help_text=f"Comma-separated run statuses: {', '.join(RunStatus.values)}.",
     )
-    version = serializers.CharField(
-        required=False, help_text='A published version number (runs of that version), or "draft" (draft runs).'
-    )
-    trigger = serializers.CharField(
+    version = serializers.RegexField(
+        r"^(draft|[0-9]*[1-9][0-9]*)?$",
         required=False,
+        allow_blank=True,
+        help_text='A published version number (runs of that version), or "draft" (draft runs).',
+    )
+    trigger = serializers.RegexField(
+        _comma_list(selectors.RUN_TRIGGER_TYPES),
+        required=False,
+        allow_blank=True,
         help_text=f"Comma-separated trigger types (the run's trigger.type): {', '.join(selectors.RUN_TRIGGER_TYPES)}.",
     )
     since = serializers.CharField(
         required=False,
+        allow_blank=True,
         help_text="Runs created at or after this ISO 8601 date (from 00:00 UTC) or date-time "
         "(without an offset it is UTC; write + as %2B or use Z).",
     )
     until = serializers.CharField(
         required=False,
+        allow_blank=True,
         help_text="Runs created at or before this ISO 8601 date-time, or on or before this date: a date means "
         "through the end of that day in UTC (before 00:00 UTC of the next day).",
     )
-    cursor = serializers.CharField(required=False, help_text="next_cursor of the previous page (same filters).")
-    limit = serializers.IntegerField(required=False, help_text=f"Page size, 1 to {selectors.MAX_PAGE}; default 50.")
+    cursor = serializers.CharField(
+        required=False, allow_blank=True, help_text="next_cursor of the previous page (same filters)."
+    )
+    limit = serializers.IntegerField(
+        required=False, help_text=f"Page size, 1 to {selectors.MAX_PAGE} (others are clamped to it); default 50."
+    )
 
     def validate_status(self, value: str) -> str:
         unknown = [s for s in value.split(",") if s and s not in RunStatus.values]
@@ -208,6 +228,14 @@ def _list(request, workspace_id, workflow_id=None) -> Response:
     return Response({"results": [selectors.run_json(r, steps=False) for r in runs], "next_cursor": next_cursor})
 
 
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def _uuid_or_404(value):
     try:
         return uuid.UUID(str(value))
@@ -220,7 +248,12 @@ class RunListApi(APIView):
         summary="Runs in the workspace, newest first (filters: workflow, status, version, trigger, since, until; "
         "keyset cursor)",
         parameters=[
-            OpenApiParameter("workflow", OpenApiTypes.UUID, description="Runs of this workflow."),
+            OpenApiParameter(
+                "workflow",
+                # Like every filter here, an empty value means no filter.
+                {"anyOf": [{"type": "string", "format": "uuid"}, {"type": "string", "enum": [""]}]},
+                description="Runs of this workflow.",
+            ),
             RunListParams,
         ],
         responses=schemas.RunPageOut,
@@ -297,10 +330,15 @@ class RunRerunApi(APIView):
         run = _run(request, run_id, Role.EDITOR)
         data = _data(request)
         wait = _wait_seconds(data.get("wait"))
+        from_step = data.get("from_step")
+        if from_step is not None and not _is_uuid(from_step):
+            raise ApplicationError(
+                "validation_error", "from_step is a step id.", [{"field": "from_step", "message": "Not a step id."}]
+            )
         new = services.run_rerun(
             run=run,
             by=request.user,
-            from_step_id=data.get("from_step") or None,
+            from_step_id=from_step,
             callback_url=callback_url_check(data.get("callback_url")),
         )
         if wait:

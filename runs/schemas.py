@@ -83,12 +83,15 @@ class RunPageOut(serializers.Serializer):
 
 
 class RunStartIn(serializers.Serializer):
-    input = serializers.JSONField(default=dict)
+    input = serializers.DictField(default=dict, help_text="checked against the start node's input_schema")
     version = serializers.JSONField(default="draft", help_text='"draft", "published" or a version number')
-    wait = serializers.FloatField(required=False, help_text="seconds to wait for a finished or waiting run")
+    wait = serializers.FloatField(
+        required=False, min_value=0, help_text="seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)"
+    )
     idempotency_key = serializers.CharField(required=False, help_text="or the Idempotency-Key header")
     callback_url = serializers.URLField(
         required=False,
+        allow_blank=True,
         max_length=2000,
         help_text=(
             "http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, "
@@ -111,10 +114,13 @@ class ApprovalIn(serializers.Serializer):
 
 
 class RerunIn(serializers.Serializer):
-    from_step = serializers.UUIDField(required=False, help_text="keep the steps before this one; run the rest")
-    wait = serializers.FloatField(required=False)
+    from_step = serializers.UUIDField(
+        required=False, allow_null=True, help_text="keep the steps before this one; run the rest"
+    )
+    wait = serializers.FloatField(required=False, min_value=0)
     callback_url = serializers.URLField(
         required=False,
+        allow_blank=True,
         max_length=2000,
         help_text="as when starting a run; a rerun never inherits the original run's callback_url",
     )

@@ -119,5 +119,15 @@ def handler403(request, exception=None):
     return error_response("permission_denied", "You do not have permission to do this.", status=403)
 
 
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: API paths answer the error shape (a client that sends a session cookie without the
+    CSRF token gets JSON it can read); pages keep Django's explanatory HTML page."""
+    if wants_json(request):
+        return error_response("permission_denied", f"CSRF check failed: {reason}", status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
+
+
 def handler400(request, exception=None):
     return error_response("bad_request", "Bad request.", status=400)

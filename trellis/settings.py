@@ -254,7 +254,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation lists the error answers it can give, in the one error shape (trellis/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "trellis.openapi.add_error_responses"],
+    # A PATCH body is documented as its view validates it: our PATCH serializers mark optional fields themselves,
+    # and some PATCH routes (a member's role, a workspace's name) do need their one field.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Request bodies get components of their own, so a non-blank CharField says minLength 1 where it is taken
+    # (and only there: an answer may well hold "").
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# A failed CSRF check on an API path answers the JSON error shape, not Django's HTML page.
+CSRF_FAILURE_VIEW = "trellis.errors.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRELLIS_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
 
 # --- Workflow limits (builder and engine) ---------------------------------------------------

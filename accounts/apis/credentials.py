@@ -11,10 +11,11 @@ from accounts.apis.common import WORKSPACE_PARAM, validated
 from accounts.apis.serializers import CallbackSecretOut, ProviderOut, SecretOut, TokenOut
 from accounts.models import ApiStyle, ApiToken, ModelProvider, Role, Secret, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, require_role
+from trellis.fields import StrictCharField
 
 
 class TokenIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class TokenCreatedOut(TokenOut):
@@ -63,12 +64,12 @@ class TokenDetailApi(APIView):
 
 
 class SecretIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    value = serializers.CharField(write_only=True, trim_whitespace=False)
+    name = StrictCharField(max_length=100)
+    value = StrictCharField(write_only=True, trim_whitespace=False)
 
 
 class SecretValueIn(serializers.Serializer):
-    value = serializers.CharField(write_only=True, trim_whitespace=False)
+    value = StrictCharField(write_only=True, trim_whitespace=False)
 
 
 @extend_schema(parameters=[WORKSPACE_PARAM])
@@ -153,17 +154,17 @@ class CallbackSecretRotateApi(APIView):
 
 
 class ProviderIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    base_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100)
+    base_url = StrictCharField(max_length=500, required=False, allow_blank=True)
     api_style = serializers.ChoiceField(choices=ApiStyle.choices, required=False)
-    models = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=500)
-    api_key = serializers.CharField(required=False, allow_blank=True, write_only=True, trim_whitespace=True)
-    api_key_secret = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    models = serializers.ListField(child=StrictCharField(max_length=200), required=False, max_length=500)
+    api_key = StrictCharField(required=False, allow_blank=True, write_only=True, trim_whitespace=True)
+    api_key_secret = StrictCharField(max_length=100, required=False, allow_blank=True)
     is_default = serializers.BooleanField(required=False)
 
 
 class ProviderPatchIn(ProviderIn):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
 
 
 class ProviderTestOut(serializers.Serializer):

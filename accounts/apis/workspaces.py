@@ -10,6 +10,7 @@ from accounts.apis.common import WORKSPACE_PARAM, refuse_tokens, validated
 from accounts.apis.serializers import InvitationOut, MemberOut, MeOut, WorkspaceOut, workspace_out
 from accounts.models import Invitation, Membership, Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role, visible_workspaces
+from trellis.fields import StrictCharField
 
 
 class MeApi(APIView):
@@ -35,7 +36,7 @@ class MeApi(APIView):
 
 
 class WorkspaceIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     slug = serializers.SlugField(max_length=60, required=False)
 
 
@@ -57,8 +58,8 @@ class WorkspaceListApi(APIView):
 
 
 class WorkspaceRenameIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    time_zone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin")
+    name = StrictCharField(max_length=100, required=False)
+    time_zone = StrictCharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin")
 
 
 class WorkspaceDetailApi(APIView):

@@ -144,3 +144,12 @@ def test_create_api_token_command_refuses_a_non_member(workspace, make_user):
     with pytest.raises(CommandError, match="belong to"):
         call_command("create_api_token", email=stranger.email, workspace=workspace.slug, name="x")
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_token_name_that_is_a_number_is_refused_not_stored_as_text(workspace, editor, client_for):
+    response = client_for(editor, workspace).post("/api/v1/tokens", {"name": 0}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "name", "message": "Not a valid string."}]
+    assert ApiToken.objects.count() == 0

@@ -12,7 +12,9 @@ from trellis.errors import ApplicationError
 
 ARCHIVED_PARAM = OpenApiParameter("archived", str, enum=["false", "true", "all"], description="Default false.")
 QUERY_PARAM = OpenApiParameter("q", str, description="Filter by name.")
-PERMANENT_PARAM = OpenApiParameter("permanent", bool, description="Delete for good (admins).")
+PERMANENT_PARAM = OpenApiParameter(
+    "permanent", str, description="true (or 1, yes) deletes for good (admins); anything else archives."
+)
 VERSION_PARAM = OpenApiParameter("version", int, description="Export this version instead of the draft.")
 
 # Room for the JSON around a graph (revision, export metadata) on top of the graph limit.

@@ -2,6 +2,13 @@
 
 from rest_framework import serializers
 
+from builder.catalog import NODE_TYPES
+from builder.services.graph import EDGE_ID_RE, GRAPH_FORMAT, MAX_NAME_LENGTH, NODE_ID_RE, PORT_RE
+from builder.services.templates import TEMPLATES
+from builder.services.transfer import EXPORT_FORMAT
+from trellis.fields import StrictCharField
+from trellis.openapi import ClosedSerializer
+
 
 class WorkflowOut(serializers.Serializer):
     id = serializers.UUIDField()
@@ -15,17 +22,63 @@ class WorkflowOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class WorkflowCreateIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    graph = serializers.JSONField(required=False, help_text="A trellis.graph/1 graph; default Start → End.")
-    template = serializers.CharField(required=False, help_text="Slug from GET /api/v1/templates.")
+# The shape of a trellis.graph/1 graph as every save checks it (builder/services/graph.py `shape_errors`);
+# whether it makes sense (a cycle, a broken expression) is validation's business, not the shape's.
+class GraphPositionIn(ClosedSerializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
 
 
-class WorkflowPatchIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    archived = serializers.BooleanField(required=False)
+class GraphViewportIn(ClosedSerializer):
+    x = serializers.FloatField(required=False)
+    y = serializers.FloatField(required=False)
+    zoom = serializers.FloatField(required=False)
+
+
+class GraphNodeIn(ClosedSerializer):
+    id = serializers.RegexField(NODE_ID_RE.pattern, help_text="unique in the graph")
+    type = serializers.ChoiceField(choices=sorted(NODE_TYPES))
+    name = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=MAX_NAME_LENGTH)
+    position = GraphPositionIn(required=False, allow_null=True)
+    config = serializers.DictField(required=False, allow_null=True, help_text="per type: GET /api/v1/node-types")
+
+
+class GraphEdgeIn(ClosedSerializer):
+    id = serializers.RegexField(EDGE_ID_RE.pattern, help_text="unique in the graph")
+    source = serializers.RegexField(NODE_ID_RE.pattern)
+    target = serializers.RegexField(NODE_ID_RE.pattern)
+    source_port = serializers.RegexField(PORT_RE.pattern, required=False, allow_null=True, help_text="default out")
+
+
+class GraphIn(ClosedSerializer):
+    format = serializers.ChoiceField(choices=[GRAPH_FORMAT])
+    nodes = GraphNodeIn(many=True)
+    edges = GraphEdgeIn(many=True)
+    viewport = GraphViewportIn(required=False, allow_null=True)
+
+
+class WorkflowCreateIn(ClosedSerializer):
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=200,
+        help_text="Required unless a template gives it.",
+    )
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=5000)
+    graph = GraphIn(required=False, allow_null=True, help_text="default (or null): Start → End")
+    template = serializers.ChoiceField(
+        choices=list(TEMPLATES),
+        required=False,
+        allow_null=True,
+        help_text="Slug from GET /api/v1/templates; null for none.",
+    )
+
+
+class WorkflowPatchIn(ClosedSerializer):
+    name = serializers.CharField(required=False, allow_null=True, max_length=200, help_text="null or absent: unchanged")
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=5000)
+    archived = serializers.BooleanField(required=False, allow_null=True)
 
 
 class DraftOut(serializers.Serializer):
@@ -34,8 +87,8 @@ class DraftOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class DraftIn(serializers.Serializer):
-    graph = serializers.JSONField()
+class DraftIn(ClosedSerializer):
+    graph = GraphIn()
     revision = serializers.IntegerField(help_text="The revision this edit started from; stale → 409.")
 
 
@@ -51,7 +104,7 @@ class ValidateIn(serializers.Serializer):
 
 
 class PublishIn(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, allow_null=True)
 
 
 class VersionOut(serializers.Serializer):
@@ -96,7 +149,9 @@ class ImportOut(WorkflowOut):
 
 
 class NameIn(serializers.Serializer):
-    name = serializers.CharField(required=False)
+    name = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200, help_text='default "Copy of …"'
+    )
 
 
 class AuditOut(serializers.Serializer):
@@ -104,3 +159,18 @@ class AuditOut(serializers.Serializer):
     actor = serializers.EmailField(allow_null=True)
     data = serializers.JSONField()
     created_at = serializers.DateTimeField()
+
+
+class ImportWorkflowIn(ClosedSerializer):
+    name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class ImportIn(ClosedSerializer):
+    """An exported document (GET …/export), as it was written."""
+
+    format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
+    workflow = ImportWorkflowIn()
+    graph = GraphIn()
+    exported_at = serializers.JSONField(required=False, help_text="Recorded by the export, not read.")
+    source = serializers.JSONField(required=False, help_text="Recorded, never used.")

@@ -27,6 +27,8 @@ from builder.apis.shapes import (
     AuditOut,
     DraftIn,
     DraftOut,
+    ImportIn,
+    ImportOut,
     IssueOut,
     NameIn,
     ValidateIn,
@@ -40,6 +42,8 @@ from builder.services.transfer import workflow_export, workflow_import
 from builder.services.validation import validate_graph
 from trellis.errors import ApplicationError
 
+_ARCHIVED = {"true": True, "false": False, "all": None}
+
 
 class WorkflowListApi(APIView):
     @extend_schema(
@@ -50,7 +54,13 @@ class WorkflowListApi(APIView):
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
         archived_param = request.query_params.get("archived", "false").lower()
-        archived = {"true": True, "false": False, "all": None}.get(archived_param, False)
+        if archived_param not in _ARCHIVED:
+            raise ApplicationError(
+                "validation_error",
+                "archived is one of false, true, all.",
+                [{"field": "archived", "message": "One of false, true, all."}],
+            )
+        archived = _ARCHIVED[archived_param]
         workflows = selectors.workflow_list(
             workspace_id=membership.workspace_id, archived=archived, query=request.query_params.get("q", "")
         )
@@ -178,7 +188,7 @@ class ValidateApi(APIView):
                 [{"limit": settings.VALIDATE_MAX_BYTES}],
                 status=413,
             )
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_dict(request)  # an empty body is {}: validate the draft
         workflow = workflow_for(request, workflow_id, Role.EDITOR if "graph" in data else Role.VIEWER)
         graph = data["graph"] if "graph" in data else workflow.draft_graph
         return Response(
@@ -205,8 +215,8 @@ class ExportApi(APIView):
 class ImportApi(APIView):
     @extend_schema(
         summary="Import an exported workflow as a new workflow in the current workspace",
-        request=OpenApiTypes.OBJECT,
-        responses={201: WorkflowOut},
+        request=ImportIn,
+        responses={201: ImportOut},
     )
     def post(self, request):
         refuse_oversized(request)
@@ -221,8 +231,10 @@ class DuplicateApi(APIView):
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.VIEWER)
         require_role(request, workflow.workspace_id, Role.EDITOR)
-        data = request.data if isinstance(request.data, dict) else {}
-        copy = workflow_services.workflow_duplicate(workflow=workflow, by=request.user, name=data.get("name"))
+        body = NameIn(data=body_dict(request))
+        body.is_valid(raise_exception=True)
+        name = body.validated_data.get("name")
+        copy = workflow_services.workflow_duplicate(workflow=workflow, by=request.user, name=name)
         return Response(workflow_out(workflow_for(request, copy.pk)), status=201)
 
 

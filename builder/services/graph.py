@@ -144,8 +144,9 @@ def shape_errors(graph: Any, *, size: int | None = None) -> list[dict]:
             errors.add(f"{where}.id", f"Duplicate node id '{node_id}'.", ref)
         else:
             seen_nodes.add(node_id)
-        if node.get("type") not in NODE_TYPES:
-            errors.add(f"{where}.type", f"Unknown node type {json.dumps(node.get('type'))}.", ref)
+        node_type = node.get("type")
+        if not isinstance(node_type, str) or node_type not in NODE_TYPES:  # a dict or list is unhashable
+            errors.add(f"{where}.type", f"Unknown node type {json.dumps(node_type)}.", ref)
         name = node.get("name")
         if name is not None and not (isinstance(name, str) and len(name) <= MAX_NAME_LENGTH):
             errors.add(f"{where}.name", f"A name must be a string of at most {MAX_NAME_LENGTH} characters.", ref)

@@ -63,6 +63,9 @@ def workflow_import(*, workspace: Workspace, by: User, document: Any, size: int 
     unknown = sorted(set(meta) - WORKFLOW_KEYS)
     if unknown:
         raise _invalid(f"Unknown field '{unknown[0]}'.", f"workflow.{unknown[0]}")
+    for key in ("name", "description"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):  # {} or 0 must not pass as "no name"
+            raise _invalid(f"'workflow.{key}' must be text.", f"workflow.{key}")
     if "graph" not in document:
         raise _invalid("'graph' is required.", "graph")
     check_shape(document["graph"], size=size)

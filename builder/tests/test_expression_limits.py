@@ -60,7 +60,11 @@ def test_lists_range_is_refused_before_it_allocates():
 
 def test_a_quadratic_map_over_the_input_stops_at_the_cost_budget():
     with pytest.raises(ExpressionLimitError) as exc:
-        evaluate("size(workflow.input.items.map(a, workflow.input.items.map(b, b)))", items_scope(20_000))
+        evaluate(
+            "size(workflow.input.items.map(a, workflow.input.items.map(b, b)))",
+            items_scope(20_000),
+            timeout_ms=600_000,
+        )
     assert exc.value.limit == "cost"
 
 

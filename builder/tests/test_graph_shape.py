@@ -48,6 +48,16 @@ def test_unknown_node_types_and_bad_types_are_rejected():
     ]
 
 
+def test_a_node_type_that_is_an_object_or_a_list_is_a_shape_error_not_a_crash():
+    # Found by Schemathesis: `{"type": {}}` raised TypeError (unhashable) and the API answered 500.
+    g = graph([start(), {"id": "a", "type": {}}, {"id": "b", "type": ["end"]}], [])
+
+    assert fields(shape_errors(g)) == [
+        ("nodes[1].type", "Unknown node type {}."),
+        ("nodes[2].type", 'Unknown node type ["end"].'),
+    ]
+
+
 def test_size_limits_come_from_settings(settings):
     settings.GRAPH_MAX_NODES = 3
     g = graph([start(), end("a"), end("b"), end("c")], [])

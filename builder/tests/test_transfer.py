@@ -98,6 +98,8 @@ def _hostile_documents(valid: dict) -> list[tuple[str, dict | list, int]]:
     }
     big = {**valid, "graph": graph([node("start", "note", text="x" * (10 * 1024 * 1024))], [])}
     bad_edges = {**valid, "graph": {**valid["graph"], "edges": [edge("start", "work") | {"id": 5}]}}
+    object_description = {**valid, "workflow": {"name": "x", "description": {}}}  # found by Schemathesis
+    number_name = {**valid, "workflow": {"name": 0}}
     return [
         ("unknown top-level field", unknown_top, 400),
         ("unknown node field", unknown_node, 400),
@@ -108,6 +110,8 @@ def _hostile_documents(valid: dict) -> list[tuple[str, dict | list, int]]:
         ("10,000 nodes", many, 413),
         ("10 MB file", big, 413),
         ("bad edge id", bad_edges, 400),
+        ("a description that is an object", object_description, 400),
+        ("a name that is a number", number_name, 400),
         ("not an object", [1, 2, 3], 400),
     ]
 

@@ -226,3 +226,52 @@ def test_duplicate_copies_the_draft(client_for, editor, workspace, flow):
         1,
         workspace,
     )
+
+
+def test_an_archived_filter_that_is_not_false_true_or_all_is_refused(client_for, editor, workspace, flow):
+    response = client_for(editor, workspace).get("/api/v1/workflows?archived=AAA")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "archived", "message": "One of false, true, all."}]
+
+
+def test_a_publish_note_that_is_not_text_is_refused_and_nothing_is_published(client_for, editor, workspace, flow):
+    response = client_for(editor, workspace).post(f"/api/v1/workflows/{flow.pk}/publish", {"note": {}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "note", "message": "Not a valid string."}]
+    assert flow.versions.count() == 0
+
+
+def test_a_duplicate_name_that_is_not_text_is_refused_and_nothing_is_copied(client_for, editor, workspace, flow):
+    response = client_for(editor, workspace).post(f"/api/v1/workflows/{flow.pk}/duplicate", {"name": {}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "name", "message": "Not a valid string."}]
+    assert Workflow.objects.filter(workspace=workspace).count() == 1
+
+
+def test_validate_refuses_a_body_that_is_not_an_object(client_for, editor, workspace, flow):
+    response = client_for(editor, workspace).post(f"/api/v1/workflows/{flow.pk}/validate", [None, None], format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request",
+        "message": "The body must be a JSON object.",
+        "details": [],
+    }
+
+
+def test_saving_a_draft_whose_node_type_is_an_object_answers_400(client_for, editor, workspace, flow):
+    bad = {"format": "trellis.graph/1", "nodes": [{"id": "a", "type": {}}], "edges": []}
+
+    response = client_for(editor, workspace).put(
+        f"/api/v1/workflows/{flow.pk}/draft", {"graph": bad, "revision": flow.draft_revision}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [
+        {"node_id": "a", "field": "nodes[0].type", "message": "Unknown node type {}."}
+    ]
+    flow.refresh_from_db()
+    assert flow.draft_revision == 1

@@ -308,3 +308,44 @@ def test_the_approver_role_of_a_published_run_comes_from_its_version(make_workfl
 
     assert run.graph is None
     assert approval_role(Step(run=run, node_id="ok"), run) == "admin"
+
+
+def test_a_json_null_body_does_not_start_a_run(make_workflow, client_for, editor, workspace):
+    wf = make_workflow(simple_graph())
+
+    response = client_for(editor, workspace).post(
+        f"/api/v1/workflows/{wf.pk}/runs", data="null", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request",
+        "message": "The body must be a JSON object.",
+        "details": [],
+    }
+    assert Run.objects.count() == 0
+
+
+def test_a_rerun_from_a_step_that_is_not_a_step_id_is_refused(make_workflow, client_for, editor, workspace):
+    wf = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    first = client.post(
+        f"/api/v1/workflows/{wf.pk}/runs", {"input": {"message": "hi"}, "wait": 10}, format="json"
+    ).json()
+
+    response = client.post(f"/api/v1/runs/{first['id']}/rerun", {"from_step": ""}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == [{"field": "from_step", "message": "Not a step id."}]
+    assert Run.objects.count() == 1
+
+
+def test_an_empty_run_filter_means_no_filter(make_workflow, client_for, editor, workspace):
+    wf = make_workflow(simple_graph())
+    client = client_for(editor, workspace)
+    client.post(f"/api/v1/workflows/{wf.pk}/runs", {"input": {"message": "hi"}, "wait": 10}, format="json")
+
+    response = client.get("/api/v1/runs?workflow=&status=&version=&trigger=&since=&until=&cursor=")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1

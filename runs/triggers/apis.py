@@ -10,6 +10,7 @@ from accounts.models import Role
 from accounts.permissions import get_in_workspace
 from runs.triggers import selectors, services
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
+from trellis.fields import StrictCharField
 
 
 def _workflow(request, workflow_id, role: str):
@@ -25,7 +26,7 @@ def _trigger(request, workflow_id, trigger_id, role: str) -> Trigger:
 
 class TriggerIn(serializers.Serializer):
     kind = serializers.ChoiceField(TriggerKind.choices, default=TriggerKind.WEBHOOK)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     enabled = serializers.BooleanField(default=True)
     auth_mode = serializers.ChoiceField(AuthMode.choices, default=AuthMode.SIGNATURE)
     response_mode = serializers.ChoiceField(ResponseMode.choices, default=ResponseMode.ASYNC)
@@ -35,21 +36,21 @@ class TriggerIn(serializers.Serializer):
         min_value=0, max_value=1_000_000, required=False, allow_null=True, default=None
     )
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
-    cron = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    timezone = serializers.CharField(max_length=64, default="UTC")
+    cron = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    timezone = StrictCharField(max_length=64, default="UTC")
     input = serializers.DictField(required=False, default=dict)
 
 
 class TriggerPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False)
     auth_mode = serializers.ChoiceField(AuthMode.choices, required=False)
     response_mode = serializers.ChoiceField(ResponseMode.choices, required=False)
     sync_timeout_s = serializers.IntegerField(min_value=1, max_value=3600, required=False)
     rate_limit_per_minute = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True)
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
-    cron = serializers.CharField(max_length=100, required=False)
-    timezone = serializers.CharField(max_length=64, required=False)
+    cron = StrictCharField(max_length=100, required=False)
+    timezone = StrictCharField(max_length=64, required=False)
     input = serializers.DictField(required=False)
 
 

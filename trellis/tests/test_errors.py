@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 
@@ -131,3 +133,27 @@ def test_the_app_page_sets_the_csrf_cookie_for_a_signed_in_user(client, make_use
     # then
     assert response.status_code == 200
     assert "csrftoken" in response.cookies
+
+
+@pytest.mark.django_db
+def test_a_write_to_an_unknown_api_path_answers_json_404_even_without_a_csrf_token(client):
+    client.cookies["sessionid"] = "not-a-session"
+
+    response = client.delete("/api/v1/invitations/null,null")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "No such API path.", "details": []}}
+
+
+def test_a_failed_csrf_check_outside_drf_answers_the_json_error_shape_on_api_paths_and_html_on_pages(rf):
+    from trellis.errors import csrf_failure
+
+    api = csrf_failure(rf.post("/api/v1/anything"), reason="CSRF token missing.")
+    page = csrf_failure(rf.post("/accounts/login/", HTTP_ACCEPT="text/html"), reason="CSRF token missing.")
+
+    assert api.status_code == 403
+    assert json.loads(api.content) == {
+        "error": {"code": "permission_denied", "message": "CSRF check failed: CSRF token missing.", "details": []}
+    }
+    assert page.status_code == 403
+    assert page["Content-Type"].startswith("text/html")
