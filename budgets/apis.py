@@ -20,13 +20,14 @@ from accounts.permissions import current_workspace, get_in_workspace, membership
 from budgets import selectors, services
 from budgets.models import Budget, Scope
 from trellis.errors import ApplicationError
+from trellis.fields import StrictCharField, StrictFloatField
 
 
 class BudgetIn(serializers.Serializer):
     window = serializers.ChoiceField(["month", "day"], help_text="calendar window in the workspace time zone")
-    limit_usd = serializers.FloatField(help_text="hard limit: a model call that would cross it is not sent")
-    alert_at = serializers.FloatField(required=False, help_text="soft alert at this fraction of the limit (0.8)")
-    alert_webhook_url = serializers.CharField(
+    limit_usd = StrictFloatField(help_text="hard limit: a model call that would cross it is not sent")
+    alert_at = StrictFloatField(required=False, help_text="soft alert at this fraction of the limit (0.8)")
+    alert_webhook_url = StrictCharField(
         required=False,
         allow_blank=True,
         help_text="optional: the alert is POSTed here, signed with Standard Webhooks (the workspace's callback "
@@ -37,11 +38,11 @@ class BudgetIn(serializers.Serializer):
 class StandingOut(serializers.Serializer):
     window_start = serializers.DateTimeField()
     window_end = serializers.DateTimeField()
-    spent_usd = serializers.FloatField()
-    reserved_usd = serializers.FloatField(help_text="held by model calls in flight")
-    left_usd = serializers.FloatField()
-    used_fraction = serializers.FloatField()
-    forecast_usd = serializers.FloatField(help_text="spend at the end of the window at the recent rate")
+    spent_usd = StrictFloatField()
+    reserved_usd = StrictFloatField(help_text="held by model calls in flight")
+    left_usd = StrictFloatField()
+    used_fraction = StrictFloatField()
+    forecast_usd = StrictFloatField(help_text="spend at the end of the window at the recent rate")
     forecast_exceeds = serializers.BooleanField()
     alerted_at = serializers.DateTimeField(allow_null=True)
     exceeded_at = serializers.DateTimeField(allow_null=True, help_text="the first call refused in this window")
@@ -54,8 +55,8 @@ class BudgetOut(serializers.Serializer):
     target_id = serializers.CharField()
     target_name = serializers.CharField(allow_null=True)
     window = serializers.ChoiceField(["month", "day"])
-    limit_usd = serializers.FloatField()
-    alert_at = serializers.FloatField()
+    limit_usd = StrictFloatField()
+    alert_at = StrictFloatField()
     alert_webhook_url = serializers.CharField()
     current = StandingOut()
 
@@ -227,10 +228,10 @@ class TokenBudgetApi(_TargetBudgetApi):
 
 class PriceIn(serializers.Serializer):
     model = serializers.CharField(max_length=200)
-    input = serializers.FloatField(min_value=0, help_text="USD per 1M input tokens")
-    output = serializers.FloatField(min_value=0, help_text="USD per 1M output tokens")
-    cached_input = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="default: input")
-    reasoning = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="default: output")
+    input = StrictFloatField(min_value=0, help_text="USD per 1M input tokens")
+    output = StrictFloatField(min_value=0, help_text="USD per 1M output tokens")
+    cached_input = StrictFloatField(min_value=0, required=False, allow_null=True, help_text="default: input")
+    reasoning = StrictFloatField(min_value=0, required=False, allow_null=True, help_text="default: output")
     effective_from = serializers.DateTimeField(required=False, help_text="default: now")
 
 
@@ -342,7 +343,7 @@ def _csv_safe(value: str | None) -> str:
 
 
 class TriggerMaxCostIn(serializers.Serializer):
-    max_cost_usd = serializers.FloatField(allow_null=True, help_text="USD per run; null removes the cap")
+    max_cost_usd = StrictFloatField(allow_null=True, help_text="USD per run; null removes the cap")
 
 
 class TriggerMaxCostApi(APIView):

@@ -40,13 +40,15 @@ def run_advance_now(run_id: str) -> str | None:
 
 @shared_task(name="runs.run_advance", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance(run_id: str) -> None:
-    run_advance_now(run_id)
+    # The task (and its acks_late message) lasts until the run's advance is over; the run itself holds a thread
+    # of the batch pool only while it has work, not while its nodes wait on the network.
+    _get_engine().advance_async(str(run_id), _batch_pool().submit).result()
 
 
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance_many(run_ids: list[str]) -> None:
-    """Several runs sent in one message (see runs.dispatch): advanced side by side on a few threads,
-    so a run that waits on an LLM does not hold up the quick ones behind it. The runs not started yet
+    """Several runs sent in one message (see runs.dispatch): advanced side by side, their steps on a few
+    threads, so a run that waits on an LLM does not hold up the quick ones behind it. The runs not started yet
     are held (a lease of this process, renewed while they wait): if the worker is killed, the reaper
     sends them again as soon as the hold expires. The broker redelivers the whole message later (acks_late);
     runs already finished or taken are skipped then (the lease check)."""
@@ -60,7 +62,8 @@ def run_advance_many(run_ids: list[str]) -> None:
     except Exception:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
         log.exception("could not hold %d run(s)", len(run_ids))
-    futures = [_batch_pool().submit(_advance_logged, run_id) for run_id in run_ids]
+    # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
+    futures = [engine.advance_async(str(run_id), _batch_pool().submit) for run_id in run_ids]
     while wait(futures, timeout=lease_s / 3).not_done:
         try:
             engine.store.renew_holds(run_ids, holder, lease_s)
@@ -76,18 +79,6 @@ def _batch_pool() -> ThreadPoolExecutor:
     if _pool is None:
         _pool = ThreadPoolExecutor(settings.WORKER_RUN_THREADS, thread_name_prefix="trellis-batch")
     return _pool
-
-
-def _advance_logged(run_id: str) -> None:
-    from django.db import close_old_connections
-
-    close_old_connections()  # what Celery does around a task, for this thread's own connection
-    try:
-        run_advance_now(run_id)
-    except Exception:
-        log.exception("run %s: advance failed", run_id)
-    finally:
-        close_old_connections()
 
 
 @shared_task(name="runs.reap", ignore_result=True)

@@ -227,7 +227,9 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
         _purge()
-    assert len(interrupted) >= 16 and len(held) >= 8 and len(backlog) >= 100, (len(interrupted), len(backlog))
+    # Every run of a received message starts at once (a run waiting on its node parks): the worker's messages
+    # are interrupted runs, few or none are merely held.
+    assert len(interrupted) >= 16 and len(backlog) >= 100, (len(interrupted), len(held), len(backlog))
     # then nothing is lost
     finished = {r.pk: r for r in Run.objects.filter(pk__in=ids)}
     assert {r.status for r in finished.values()} == {"succeeded"}
