@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {"runs.reap": {"task": "runs.reap", "schedule": max(RUN_R
 # Hosts or CIDRs that nodes may reach even though they are private (e.g. "10.0.0.0/8,api.internal").
 HTTP_ALLOWLIST = env_list("TRELLIS_HTTP_ALLOWLIST", [])
 HTTP_MAX_RESPONSE_BYTES = env_int("TRELLIS_HTTP_MAX_RESPONSE_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Calls to remote MCP servers (mcp nodes, agents' MCP tools, "Fetch tools"): the whole exchange's time limit,
+# and the most bytes a server may send back for one exchange.
+MCP_TIMEOUT_S = env_float("TRELLIS_MCP_TIMEOUT_S", 30.0)
+MCP_MAX_RESPONSE_BYTES = env_int("TRELLIS_MCP_MAX_RESPONSE_BYTES", 1024 * 1024, minimum=1024)
 
 # --- Models -----------------------------------------------------------------------------------
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
