@@ -271,6 +271,8 @@ SCHEDULER = env_choice("TRELLIS_SCHEDULER", "auto", {"auto", "off"})
 CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", ["10", "60", "300", "1800", "3600"])]
 CALLBACK_TIMEOUT_S = env_float("TRELLIS_CALLBACK_TIMEOUT_S", 10.0)
 OPENAI_COMPAT_TIMEOUT_S = env_int("TRELLIS_OPENAI_TIMEOUT_S", 300, minimum=1)
+# POST /mcp: how long a tool call waits for its run before answering with the run's URL instead.
+MCP_SERVE_TIMEOUT_S = env_int("TRELLIS_MCP_SERVE_TIMEOUT_S", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},

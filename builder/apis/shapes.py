@@ -11,6 +11,8 @@ class WorkflowOut(serializers.Serializer):
     latest_version = serializers.IntegerField(allow_null=True)
     draft_revision = serializers.IntegerField()
     archived = serializers.BooleanField()
+    slug = serializers.CharField(help_text="the MCP tool name when exposed; empty until set or first exposed")
+    expose_as_tool = serializers.BooleanField(help_text="the published version is a tool of POST /mcp")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -26,6 +28,8 @@ class WorkflowPatchIn(serializers.Serializer):
     name = serializers.CharField(required=False)
     description = serializers.CharField(required=False)
     archived = serializers.BooleanField(required=False)
+    slug = serializers.CharField(required=False)
+    expose_as_tool = serializers.BooleanField(required=False)
 
 
 class DraftOut(serializers.Serializer):
