@@ -116,7 +116,12 @@ class StepExecution:
             render=lambda template: _render(template, scope, nid),
             resolve_secret=self._resolve_secret,
             emit_delta=delta.emit,
-            services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
+            services={
+                "limits": self.limits,
+                "run_input": self.snap.input,
+                "redact": self.redactor.add,
+                "resume": self.resumes.get(key),
+            },
         )
         self.running_nodes.add(nid)
         self._event(
@@ -162,7 +167,7 @@ class StepExecution:
             rec.port = result.port
             rec.state_updates = dict(result.state_updates or {})
             if result.usage is not None:
-                rec.usage = result.usage.as_dict()
+                rec.usage = self.redactor.value(result.usage.as_dict())  # may hold a tool-call trace
                 self._add_usage(rec.usage)
             size = _size(rec.output)
             if size > self.limits.max_payload_bytes:

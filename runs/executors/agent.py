@@ -1,8 +1,9 @@
 """The `agent` node: one LLM conversation with a tool loop, through the real `openai` SDK.
 
 Text output is the reply string; `json_schema` output is the parsed object, validated against the
-schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded) or other
-workflows (through the engine's `run_workflow_tool` service)."""
+schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded), other
+workflows (through the engine's `run_workflow_tool` service) or the tools of a workspace MCP server; the MCP
+tools, the approval pause and the tool-call trace live in runs/executors/agent_tools.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from runs import net
+from runs.executors import agent_tools
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, Usage, register
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.prices import cost_usd
@@ -42,14 +44,15 @@ class AgentExecutor(NodeExecutor):
         provider = resolve_provider(ctx, cfg.get("provider"))
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
-        tools = _tools(cfg.get("tools") or [])
+        tools = _tools(ctx, cfg.get("tools") or [])
         instructions = ctx.render(cfg.get("instructions") or "")
         messages = _messages(ctx, cfg.get("messages") or [])
         if not messages:
             # With no conversation configured, the instructions are the prompt itself.
             messages, instructions = [{"role": "user", "content": instructions or "Hello"}], ""
         max_turns = int(cfg.get("max_turns") or DEFAULT_MAX_TURNS)
-        usage = Usage(model=model)
+        usage = agent_tools.TracedUsage(model=model)
+        resume = agent_tools.resume_state(ctx, usage)
 
         timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
         with openai_client(provider, timeout_s=timeout_s, cancel_event=ctx.cancel_event) as client:
@@ -66,7 +69,10 @@ class AgentExecutor(NodeExecutor):
                 reasoning_effort=cfg.get("reasoning_effort"),
                 cancel_event=ctx.cancel_event,
             )
-            text = _tool_loop(ctx, conv, tools, max_turns, usage)
+            try:
+                text = _tool_loop(ctx, conv, tools, max_turns, usage, resume)
+            except agent_tools.ApprovalNeeded as pause:
+                return NodeResult(wait=pause.wait)
             output: Any = text
             if schema is not None:
                 output = _structured(ctx, conv, schema, text, usage)
@@ -75,19 +81,25 @@ class AgentExecutor(NodeExecutor):
         return NodeResult(output=output, usage=usage)
 
 
-def _tool_loop(ctx: NodeContext, conv: Conversation, tools: dict, max_turns: int, usage: Usage) -> str:
-    for turn_number in range(1, max_turns + 1):
+def _tool_loop(
+    ctx: NodeContext, conv: Conversation, tools: dict, max_turns: int, usage: Usage, resume: dict | None = None
+) -> str:
+    first = 1
+    if resume is not None:  # after a decided tool approval: answer that turn's calls, then go on
+        conv.history = list(resume["history"])
+        first = int(resume["turn"]) + 1
+        agent_tools.answer_calls(
+            ctx, conv, tools, resume["calls"], int(resume["turn"]), resume["decisions"], usage, _run_tool
+        )
+    for turn_number in range(first, max_turns + 1):
         turn = conv.call(stream=True, on_delta=ctx.emit_delta)
         _add_usage(usage, turn)
         if not turn.tool_calls:
             conv.add_turn(turn)
             return turn.text
         conv.add_turn(turn)
-        results = []
-        for index, call in enumerate(turn.tool_calls):
-            ctx.check_cancelled()
-            results.append((call.call_id, _run_tool(ctx, tools, call, f"{turn_number}.{index}")))
-        conv.add_tool_results(results)
+        calls = [{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+        agent_tools.answer_calls(ctx, conv, tools, calls, turn_number, {}, usage, _run_tool)
     raise NodeError(
         f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",
         code="max_turns_exceeded",
@@ -161,10 +173,16 @@ def _messages(ctx: NodeContext, items: list) -> list[dict]:
 # --- tools --------------------------------------------------------------------------------------
 
 
-def _tools(items: list) -> dict[str, dict]:
+def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
     tools: dict[str, dict] = {}
     for item in items:
         kind = item.get("type")
+        if kind == "mcp":
+            for name, entry in agent_tools.mcp_tools(ctx, item, lambda n: TOOL_NAME_RE.sub("_", n)[:64]):
+                if name in tools:
+                    raise NodeError(f"Two tools are named {name!r}.")
+                tools[name] = entry
+            continue
         name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
         if not name:
             raise NodeError("Every tool needs a name.")
@@ -175,7 +193,7 @@ def _tools(items: list) -> dict[str, dict]:
         elif kind == "workflow":
             params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
         else:
-            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http' or 'workflow').")
+            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow' or 'mcp').")
         description = str(item.get("description") or f"Calls {name}.")
         tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
     return tools
@@ -192,6 +210,8 @@ def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: str) ->
     if not isinstance(arguments, dict):
         arguments = {"value": arguments}
     config = tool["config"]
+    if config["type"] == "mcp":
+        return _clip(agent_tools.run_mcp_tool(ctx, config, arguments))
     if config["type"] == "workflow":
         runner = ctx.services.get("run_workflow_tool")
         if runner is None:
