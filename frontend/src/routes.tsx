@@ -23,6 +23,7 @@ const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
 const AuditPage = lazy(() => import("./pages/audit/AuditPage"));
 const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
 const ProvidersPage = lazy(() => import("./pages/settings/ProvidersPage"));
+const McpServersPage = lazy(() => import("./pages/settings/McpServersPage"));
 
 const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page" />}>{el}</Suspense>;
 
@@ -57,6 +58,7 @@ export function AppRoutes() {
           <Route path="secrets" element={page(<SecretsPage />)} />
           <Route path="invitations" element={page(<InvitationsPage />)} />
           <Route path="providers" element={page(<ProvidersPage />)} />
+          <Route path="mcp-servers" element={page(<McpServersPage />)} />
         </Route>
         <Route path="*" element={page(<NotFoundPage />)} />
       </Route>

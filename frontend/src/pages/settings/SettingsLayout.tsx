@@ -8,6 +8,7 @@ const TABS = [
   { to: "/settings/secrets", label: "Secrets" },
   { to: "/settings/invitations", label: "Invitations" },
   { to: "/settings/providers", label: "Model providers" },
+  { to: "/settings/mcp-servers", label: "MCP servers" },
 ];
 
 export default function SettingsLayout() {
