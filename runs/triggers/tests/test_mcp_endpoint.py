@@ -160,3 +160,15 @@ def test_a_request_without_a_valid_token_is_refused(live_url, make_workflow, own
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_body_over_the_request_limit_is_refused_before_it_is_read(live_url, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = httpx.post(
+        f"{live_url}/mcp",
+        content=b"{" + b" " * 5000 + b"}",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
