@@ -95,3 +95,28 @@ def test_an_agents_mcp_tool_call_waits_for_approval_and_is_approved_in_the_run_v
     finished = api.call("GET", f"runs/{run['id']}")
     assert finished["output"] == {"result": 'The add tool returned: {\n  "sum": 2\n}'}
     shot(page, "mcp-04-run-approved")
+
+
+def test_the_agent_inspector_adds_an_mcp_server_whose_calls_need_approval(page, api, calc, shot):
+    agent = {
+        "id": "bot",
+        "type": "agent",
+        "name": "Calculator",
+        "config": {"model": "gpt-4.1-mini", "instructions": "Hi"},
+    }
+    wf = api.workflow("MCP agent tools", graph(agent))
+    page.goto(f"/workflows/{wf}")
+    page.locator('.react-flow__node[data-id="bot"]').click()
+
+    page.get_by_role("button", name="+ Add MCP server").click()
+    page.get_by_label("MCP tool server 1").select_option(calc["name"])
+    page.get_by_label("MCP tool allowlist 1").fill("add")
+
+    expect(page.get_by_label("MCP tool approval 1")).to_have_value("always")
+    shot(page, "mcp-05-agent-inspector-tools")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved", timeout=10_000)  # autosave
+    draft = api.call("GET", f"workflows/{wf}/draft")
+    bot = next(n for n in draft["graph"]["nodes"] if n["id"] == "bot")
+    assert bot["config"]["tools"] == [
+        {"type": "mcp", "server": calc["name"], "require_approval": "always", "allowed_tools": ["add"]}
+    ]
