@@ -9,6 +9,7 @@ event loop for the sync executors and views."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,9 @@ import httpx
 from django.conf import settings
 
 from runs import net
+
+# The SDK logs every session at INFO; what matters (failures) comes back to the caller as McpError.
+logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
 class McpError(Exception):
