@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from runs.executors.base import NodeContext, NodeError, Usage
 from runs.llm.adapters import ToolCall, ToolSpec
 
@@ -59,7 +61,9 @@ def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> li
         from runs.executors.mcp import server_headers
 
         try:
-            tools = list_tools(url=server.url, headers=server_headers(ctx, server), timeout_s=ctx.remaining_s(30.0))
+            tools = list_tools(
+                url=server.url, headers=server_headers(ctx, server), timeout_s=ctx.remaining_s(settings.MCP_TIMEOUT_S)
+            )
         except McpError as exc:
             raise NodeError(
                 f"MCP server {server.name!r}: {exc.message}", code=exc.code, retryable=exc.retryable
