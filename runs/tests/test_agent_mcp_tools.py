@@ -137,3 +137,32 @@ def test_tools_not_named_in_require_approval_run_at_once(tools_server, make_work
 
     assert body["status"] == "succeeded", body["error"]
     assert body["output"] == 'The add tool returned: {\n  "sum": 2\n}'
+
+
+def test_a_run_resumed_later_replays_the_decided_tool_call_without_running_the_agent_again(
+    tools_server, make_workflow, client_for, editor, workspace
+):
+    # start → agent (approval for add) → user approval → end: the second resume replays the first decision
+    g = agent_graph("Please use add.", require_approval="always")
+    g["nodes"].insert(2, node("check", "user_approval", message="Ship the sum?"))
+    g["edges"] = [
+        {"id": "e1", "source": "start", "target": "bot"},
+        {"id": "e2", "source": "bot", "target": "check"},
+        {"id": "e3", "source": "check", "source_port": "approved", "target": "end"},
+    ]
+    client = client_for(editor, workspace)
+    body = _start(client, make_workflow(g))
+    url = f"/api/v1/runs/{body['id']}/approvals"
+    tool_step = next(s for s in body["steps"] if s["node_id"] == "bot")
+    client.post(url, {"step_id": tool_step["id"], "decision": "approved"}, format="json")
+    run = run_wait(run_id=body["id"], timeout_s=20)
+    assert run.status == "waiting", run.error
+    check = Step.objects.get(run=run, node_id="check")
+
+    client.post(url, {"step_id": str(check.pk), "decision": "approved"}, format="json")
+
+    run = run_wait(run_id=body["id"], timeout_s=20)
+    assert run.status == "succeeded", run.error
+    assert run.output == 'The add tool returned: {\n  "sum": 2\n}'
+    bot_steps = list(Step.objects.filter(run=run, node_id="bot").order_by("order").values_list("status", "port"))
+    assert bot_steps == [("succeeded", "approved"), ("succeeded", None)]
