@@ -172,3 +172,18 @@ def test_a_body_over_the_request_limit_is_refused_before_it_is_read(live_url, to
     )
 
     assert response.status_code == 413
+
+
+def test_a_viewers_token_lists_the_tools_but_cannot_run_them(live_url, make_workflow, owner, workspace, member):
+    _expose(make_workflow(name="Echo"), owner, slug="echo")
+    viewer_token = api_token_create(workspace=workspace, user=member(workspace, "viewer"), name="v")[1]
+
+    async def work(session):
+        return (await session.list_tools()).tools, await session.call_tool("echo", {"message": "x"})
+
+    tools, result = _with_session(live_url, viewer_token, work)
+
+    assert [t.name for t in tools] == ["echo"]
+    assert result.isError is True
+    assert result.content[0].text == "Running a workflow needs the editor role or higher."
+    assert Run.objects.count() == 0
