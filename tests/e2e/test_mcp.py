@@ -120,3 +120,18 @@ def test_the_agent_inspector_adds_an_mcp_server_whose_calls_need_approval(page, 
     assert bot["config"]["tools"] == [
         {"type": "mcp", "server": calc["name"], "require_approval": "always", "allowed_tools": ["add"]}
     ]
+
+
+def test_expose_as_mcp_tool_is_toggled_on_the_triggers_tab_and_names_the_tool(page, api, shot):
+    wf = api.workflow("Support Desk", graph(), publish="first")
+    page.goto(f"/workflows/{wf}/triggers")
+    panel = page.get_by_role("region", name="MCP tool")
+
+    panel.get_by_label("Expose as MCP tool").click()
+
+    expect(panel.get_by_label("Expose as MCP tool")).to_be_checked()
+    expect(panel).to_contain_text("and see this workflow as the tool support-desk-")
+    shot(page, "mcp-06-expose-as-tool")
+    workflow = api.call("GET", f"workflows/{wf}")
+    assert workflow["expose_as_tool"] is True
+    assert workflow["slug"].startswith("support-desk-")

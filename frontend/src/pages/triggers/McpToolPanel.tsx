@@ -11,11 +11,12 @@ export function McpToolPanel({ workflow, canEdit }: { workflow: WorkflowSummary;
     mutationFn: (expose: boolean) => setWorkflowMcpTool(workflow.id, { expose_as_tool: expose }),
     onSettled: () => void qc.invalidateQueries({ queryKey: ["workflow", workflow.id] }),
   });
-  const exposed = !!workflow.expose_as_tool;
+  // While the change is saved, show what was asked for (the workflow is refetched when it settles).
+  const exposed = toggle.isPending && toggle.variables !== undefined ? toggle.variables : !!workflow.expose_as_tool;
   return (
-    <section className="form mcp-tool-panel" aria-label="MCP tool">
+    <section className="mcp-tool-panel" aria-label="MCP tool">
       <h2>MCP tool</h2>
-      <label className="checkbox">
+      <label className="check">
         <input
           type="checkbox"
           checked={exposed}
