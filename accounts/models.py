@@ -170,3 +170,27 @@ class CallbackSigningSecret(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     rotated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+
+class McpServer(models.Model):
+    """A remote MCP server (streamable HTTP) the workspace's mcp nodes and agents may call.
+
+    Header values are secret references (`{"secret": "NAME"}`), resolved only when a call is made; `tools`
+    caches the last "Fetch tools" answer so that validation can check arguments against input schemas."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="mcp_servers")
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=2000)
+    headers = models.JSONField(default=dict, blank=True)  # {header: {"secret": NAME}}
+    allowed_tools = models.JSONField(null=True, blank=True)  # None = every tool the server offers
+    tools = models.JSONField(null=True, blank=True)  # [{name, description, input_schema}] as last fetched
+    tools_fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_mcp_server_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,7 @@ from accounts.models import (
     ApiToken,
     CallbackSigningSecret,
     Invitation,
+    McpServer,
     Membership,
     ModelProvider,
     Secret,
@@ -75,3 +76,11 @@ def callback_secret_info(*, workspace: Workspace) -> dict:
         "rotated_at": row.rotated_at if row is not None else None,
         "previous_secret_expires_at": previous_until if previous_until and previous_until > now else None,
     }
+
+
+def mcp_server_list(*, workspace: Workspace) -> QuerySet[McpServer]:
+    return McpServer.objects.filter(workspace=workspace).order_by("name")
+
+
+def mcp_server_by_name(*, workspace_id, name: str) -> McpServer | None:
+    return McpServer.objects.filter(workspace_id=workspace_id, name=name).first()

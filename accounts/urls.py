@@ -22,4 +22,7 @@ urlpatterns = [
     path("providers", apis.ProviderListApi.as_view(), name="provider-list"),
     path("providers/<int:provider_id>", apis.ProviderDetailApi.as_view(), name="provider-detail"),
     path("providers/<int:provider_id>/test", apis.ProviderTestApi.as_view(), name="provider-test"),
+    path("mcp-servers", apis.McpServerListApi.as_view(), name="mcp-server-list"),
+    path("mcp-servers/<uuid:server_id>", apis.McpServerDetailApi.as_view(), name="mcp-server-detail"),
+    path("mcp-servers/<uuid:server_id>/tools", apis.McpServerToolsApi.as_view(), name="mcp-server-tools"),
 ]

@@ -20,12 +20,21 @@ class Workflow(models.Model):
         "builder.WorkflowVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The MCP tool name (POST /mcp), unique in the workspace; made from the name when first exposed.
+    slug = models.SlugField(max_length=64, blank=True, default="")
+    # "Expose as MCP tool": the published version is a tool of the workspace's MCP server (POST /mcp).
+    expose_as_tool = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-updated_at"], name="workflow_ws_updated")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "slug"], condition=~models.Q(slug=""), name="unique_workflow_slug"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -12,13 +12,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.websocket import websocket_application  # noqa: E402
 from runs.triggers.asgi import WebhookBodyLimit, WebhookEndpoint  # noqa: E402
+from runs.triggers.mcp_endpoint import McpEndpoint  # noqa: E402
 from trellis.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Oversized webhook bodies are refused (413) before Django spools them; webhooks are then
-        # answered without Django's request handler, everything else goes through it.
-        "http": WebhookBodyLimit(WebhookEndpoint(django_asgi_app)),
+        # Oversized webhook (and /mcp) bodies are refused (413) before anything reads them; webhooks are
+        # then answered without Django's request handler, /mcp by the MCP SDK's streamable HTTP server
+        # (published workflows as tools), everything else goes through Django.
+        "http": WebhookBodyLimit(McpEndpoint(WebhookEndpoint(django_asgi_app))),
         # Origin first (a foreign page can't ride the user's cookie), then who is calling.
         "websocket": websocket_application(URLRouter(websocket_urlpatterns)),
     }

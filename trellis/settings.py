@@ -309,6 +309,10 @@ CELERY_BEAT_SCHEDULE = {
 # Hosts or CIDRs that nodes may reach even though they are private (e.g. "10.0.0.0/8,api.internal").
 HTTP_ALLOWLIST = env_list("TRELLIS_HTTP_ALLOWLIST", [])
 HTTP_MAX_RESPONSE_BYTES = env_int("TRELLIS_HTTP_MAX_RESPONSE_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Calls to remote MCP servers (mcp nodes, agents' MCP tools, "Fetch tools"): the whole exchange's time limit,
+# and the most bytes a server may send back for one exchange.
+MCP_TIMEOUT_S = env_float("TRELLIS_MCP_TIMEOUT_S", 30.0)
+MCP_MAX_RESPONSE_BYTES = env_int("TRELLIS_MCP_MAX_RESPONSE_BYTES", 1024 * 1024, minimum=1024)
 
 # --- Models -----------------------------------------------------------------------------------
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
@@ -349,6 +353,8 @@ SCHEDULER = env_choice("TRELLIS_SCHEDULER", "auto", {"auto", "off"})
 CALLBACK_BACKOFF_S = [float(s) for s in env_list("TRELLIS_CALLBACK_BACKOFF_S", ["10", "60", "300", "1800", "3600"])]
 CALLBACK_TIMEOUT_S = env_float("TRELLIS_CALLBACK_TIMEOUT_S", 10.0)
 OPENAI_COMPAT_TIMEOUT_S = env_int("TRELLIS_OPENAI_TIMEOUT_S", 300, minimum=1)
+# POST /mcp: how long a tool call waits for its run before answering with the run's URL instead.
+MCP_SERVE_TIMEOUT_S = env_int("TRELLIS_MCP_SERVE_TIMEOUT_S", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},

@@ -15,6 +15,7 @@ from accounts.apis.credentials import (
     TokenDetailApi,
     TokenListApi,
 )
+from accounts.apis.mcp import McpServerDetailApi, McpServerListApi, McpServerToolsApi
 from accounts.apis.workspaces import (
     InvitationDetailApi,
     InvitationListApi,
@@ -31,6 +32,9 @@ __all__ = [
     "CallbackSecretRotateApi",
     "InvitationDetailApi",
     "InvitationListApi",
+    "McpServerDetailApi",
+    "McpServerListApi",
+    "McpServerToolsApi",
     "MeApi",
     "MemberDetailApi",
     "MemberListApi",

@@ -54,6 +54,8 @@ def workflow_out(workflow: Workflow) -> dict:
         "latest_version": latest,
         "draft_revision": workflow.draft_revision,
         "archived": workflow.archived,
+        "slug": workflow.slug,
+        "expose_as_tool": workflow.expose_as_tool,
         "created_at": workflow.created_at,
         "updated_at": workflow.updated_at,
     }

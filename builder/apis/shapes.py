@@ -18,6 +18,8 @@ class WorkflowOut(serializers.Serializer):
     latest_version = serializers.IntegerField(allow_null=True)
     draft_revision = serializers.IntegerField()
     archived = serializers.BooleanField()
+    slug = serializers.CharField(help_text="the MCP tool name when exposed; empty until set or first exposed")
+    expose_as_tool = serializers.BooleanField(help_text="the published version is a tool of POST /mcp")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -79,6 +81,8 @@ class WorkflowPatchIn(ClosedSerializer):
     name = serializers.CharField(required=False, allow_null=True, max_length=200, help_text="null or absent: unchanged")
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=5000)
     archived = serializers.BooleanField(required=False, allow_null=True)
+    slug = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="the MCP tool name")
+    expose_as_tool = serializers.BooleanField(required=False, help_text="list it as a tool of POST /mcp")
 
 
 class DraftOut(serializers.Serializer):

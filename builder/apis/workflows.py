@@ -99,11 +99,15 @@ class WorkflowDetailApi(APIView):
     def get(self, request, workflow_id):
         return Response(workflow_out(workflow_for(request, workflow_id)))
 
-    @extend_schema(summary="Rename, describe, archive or unarchive", request=WorkflowPatchIn, responses=WorkflowOut)
+    @extend_schema(
+        summary="Rename, describe, archive or unarchive; set the slug or expose it as an MCP tool",
+        request=WorkflowPatchIn,
+        responses=WorkflowOut,
+    )
     def patch(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
         data = body_dict(request)
-        unknown = sorted(set(data) - {"name", "description", "archived"})
+        unknown = sorted(set(data) - {"name", "description", "archived", "slug", "expose_as_tool"})
         if unknown:
             raise ApplicationError(
                 "validation_error", f"Unknown field '{unknown[0]}'.", [{"field": unknown[0], "message": "Unknown."}]
@@ -113,12 +117,21 @@ class WorkflowDetailApi(APIView):
             raise ApplicationError(
                 "validation_error", "'archived' is a boolean.", [{"field": "archived", "message": "A boolean."}]
             )
+        expose = data.get("expose_as_tool")
+        if expose is not None and not isinstance(expose, bool):
+            raise ApplicationError(
+                "validation_error",
+                "'expose_as_tool' is a boolean.",
+                [{"field": "expose_as_tool", "message": "A boolean."}],
+            )
         workflow_services.workflow_update(
             workflow=workflow,
             by=request.user,
             name=data.get("name"),
             description=data.get("description"),
             archived=archived,
+            slug=data.get("slug"),
+            expose_as_tool=expose,
         )
         return Response(workflow_out(workflow_for(request, workflow_id)))
 

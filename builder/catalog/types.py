@@ -52,6 +52,29 @@ WORKFLOW_TOOL = {
     "additionalProperties": False,
 }
 
+MCP_TOOL = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "mcp"},
+        "server": {"type": "string", "minLength": 1, "maxLength": 100, "description": "A workspace MCP server."},
+        "allowed_tools": {
+            "type": ["array", "null"],
+            "maxItems": 200,
+            "items": {"type": "string", "maxLength": 200},
+            "description": "Tools the model may call; null or absent: every tool the server allows.",
+        },
+        "require_approval": {
+            "oneOf": [
+                {"enum": ["never", "always"]},
+                {"type": "array", "maxItems": 200, "items": {"type": "string", "maxLength": 200}},
+            ],
+            "description": "Pause the run for a member's approval before calling: never, always, or these tools.",
+        },
+    },
+    "required": ["type", "server"],
+    "additionalProperties": False,
+}
+
 NODE_TYPE_LIST = [
     NodeType(
         type="start",
@@ -94,7 +117,7 @@ NODE_TYPE_LIST = [
                     "additionalProperties": False,
                 },
             },
-            "tools": {"type": "array", "maxItems": 64, "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL]}},
+            "tools": {"type": "array", "maxItems": 64, "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL, MCP_TOOL]}},
             "output": {
                 "type": "object",
                 "properties": {"type": {"enum": ["text", "json_schema"]}, "schema": JSON_SCHEMA},
@@ -267,15 +290,12 @@ NODE_TYPE_LIST = [
         description="Calls a tool on a remote MCP server (streamable HTTP).",
         icon="plug",
         properties={
-            "server_url": {"type": "string", "maxLength": 2000},
+            "server": {"type": "string", "maxLength": 100, "description": "Name of a workspace MCP server."},
             "tool": {"type": "string", "maxLength": 200},
             "arguments": EXPRESSION_MAP,
-            "auth": {"oneOf": [AUTH, {"type": "null"}]},
         },
-        required=("server_url", "tool"),
-        defaults={"server_url": "", "tool": "", "arguments": {}},
-        available=False,
-        unavailable_reason="MCP servers are not available yet.",
+        required=("server", "tool"),
+        defaults={"server": "", "tool": "", "arguments": {}},
         fields=mcp_fields,
     ),
     NodeType(

@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from builder import expressions
 from builder.catalog import NODE_TYPES, ports_for
 from builder.services.graph import edge_port, shape_errors, strongly_connected, upstream_masks
+from builder.services.mcp_checks import check_mcp_references
 from trellis.errors import ApplicationError
 
 ERROR = "error"
@@ -100,6 +101,8 @@ class _Validator:
         self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
         self.providers: list[tuple[str, str, str]] = []  # (node id, field, provider name)
         self.secrets: list[tuple[str, str, str]] = []  # (node id, field, secret name)
+        self.mcp_nodes: list[tuple[str, dict]] = []  # (node id, mcp node config)
+        self.mcp_tools: list[tuple[str, str, dict]] = []  # (node id, field, agent MCP tool)
         self.issues: list[Issue] = []
         self.nodes = graph["nodes"]
         self.edges = graph["edges"]
@@ -120,6 +123,9 @@ class _Validator:
         self.check_nodes()
         self.check_workflow_tools()
         self.check_workspace_references()
+        check_mcp_references(
+            workspace_id=self.workspace_id, nodes=self.mcp_nodes, agent_tools=self.mcp_tools, add=self.add
+        )
         return self.issues
 
     def check_workspace_references(self) -> None:
@@ -353,10 +359,14 @@ class _Validator:
                         and isinstance(tool.get("workflow_id"), str)
                     ):
                         self.workflow_tools.append((node_id, f"config.tools[{i}].workflow_id", tool["workflow_id"]))
+                    if isinstance(tool, dict) and tool.get("type") == "mcp":
+                        self.mcp_tools.append((node_id, f"config.tools[{i}]", tool))
                     if isinstance(tool, dict) and "body_schema" in tool:
                         issue = _json_schema_issue(node_id, f"config.tools[{i}].body_schema", tool["body_schema"])
                         if issue:
                             self.issues.append(issue)
+        elif node_type == "mcp":
+            self.mcp_nodes.append((node_id, config))
         elif node_type == "while":
             from django.conf import settings
 

@@ -4,9 +4,11 @@ draft with optimistic concurrency, duplicate."""
 from __future__ import annotations
 
 import copy
+import re
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User, Workspace
 from builder.models import Workflow
@@ -102,12 +104,20 @@ def workflow_update(
     name: str | None = None,
     description: str | None = None,
     archived: bool | None = None,
+    slug: str | None = None,
+    expose_as_tool: bool | None = None,
 ) -> Workflow:
     changes: dict = {}
     if name is not None:
         workflow.name = changes["name"] = _clean_name(name)
     if description is not None:
         workflow.description = changes["description"] = _clean_description(description)
+    if slug is not None and slug != workflow.slug:
+        workflow.slug = changes["slug"] = _clean_slug(workflow, slug)
+    if expose_as_tool is not None and expose_as_tool != workflow.expose_as_tool:
+        workflow.expose_as_tool = changes["expose_as_tool"] = expose_as_tool
+        if expose_as_tool and not workflow.slug:
+            workflow.slug = changes["slug"] = _free_slug(workflow, slugify(workflow.name)[:64] or "workflow")
     if archived is not None and archived != workflow.archived:
         workflow.archived_at = timezone.now() if archived else None
         changes["archived"] = archived
@@ -118,6 +128,35 @@ def workflow_update(
             action = "workflow.archived" if changes["archived"] else "workflow.unarchived"
         audit_record(workspace=workflow.workspace_id, actor=by, action=action, target=workflow, data=changes)
     return workflow
+
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _clean_slug(workflow: Workflow, slug) -> str:
+    """A slug is the workflow's MCP tool name: lower-case letters, digits, - and _, unique in the workspace."""
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        message = "A slug is 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit."
+        raise ApplicationError("validation_error", message, [{"field": "slug", "message": message}])
+    taken = Workflow.objects.filter(workspace_id=workflow.workspace_id, slug=slug).exclude(pk=workflow.pk)
+    if taken.exists():
+        raise ApplicationError(
+            "slug_taken", f"Another workflow of this workspace has the slug {slug!r}.", [{"field": "slug"}], status=409
+        )
+    return slug
+
+
+def _free_slug(workflow: Workflow, base: str) -> str:
+    taken = set(
+        Workflow.objects.filter(workspace_id=workflow.workspace_id, slug__startswith=base[:56])
+        .exclude(pk=workflow.pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base[:56]}-{n}"
+    return slug
 
 
 def workflow_archive(*, workflow: Workflow, by: User) -> Workflow:

@@ -35,10 +35,10 @@ def test_schemas_reject_unknown_fields():
         assert not node_type.validator.is_valid({**node_type.full_defaults(), "surprise": 1}), node_type.type
 
 
-def test_only_note_is_not_executable_and_only_file_search_and_mcp_are_unavailable():
+def test_only_note_is_not_executable_and_only_file_search_is_unavailable():
     assert [t for t, nt in NODE_TYPES.items() if not nt.executable] == ["note"]
-    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["file_search", "mcp"]
-    assert NODE_TYPES["mcp"].unavailable_reason
+    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["file_search"]
+    assert NODE_TYPES["mcp"].available
 
 
 def test_ports_are_derived_from_type_and_config():

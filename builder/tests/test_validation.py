@@ -164,8 +164,8 @@ def test_required_config_is_reported():
 
 def test_unavailable_node_types_block_publishing():
     g = linear()
-    g["nodes"][1] = node("work", "mcp", server_url="https://mcp.example", tool="x", arguments={})
-    assert validate_graph(g) == [issue("error", "work", "type", "MCP tool: MCP servers are not available yet.")]
+    g["nodes"][1] = node("work", "file_search", knowledge_base="kb", query="q")
+    assert validate_graph(g) == [issue("error", "work", "type", "File search: Knowledge bases are not available yet.")]
 
 
 def test_expression_syntax_errors_point_at_the_field_and_position():

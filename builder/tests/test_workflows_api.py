@@ -33,6 +33,8 @@ def test_an_editor_creates_a_workflow_with_a_starter_draft(client_for, editor, w
         "latest_version",
         "draft_revision",
         "archived",
+        "slug",
+        "expose_as_tool",
         "created_at",
         "updated_at",
     }

@@ -25,6 +25,7 @@ const AuditPage = lazy(() => import("./pages/audit/AuditPage"));
 const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
 const ProvidersPage = lazy(() => import("./pages/settings/ProvidersPage"));
 const BudgetsPage = lazy(() => import("./pages/settings/BudgetsPage"));
+const McpServersPage = lazy(() => import("./pages/settings/McpServersPage"));
 
 const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page" />}>{el}</Suspense>;
 
@@ -61,6 +62,7 @@ export function AppRoutes() {
           <Route path="invitations" element={page(<InvitationsPage />)} />
           <Route path="providers" element={page(<ProvidersPage />)} />
           <Route path="budgets" element={page(<BudgetsPage />)} />
+          <Route path="mcp-servers" element={page(<McpServersPage />)} />
         </Route>
         <Route path="*" element={page(<NotFoundPage />)} />
       </Route>

@@ -85,6 +85,8 @@ class Session(Activation, StepExecution, Writes):
         self.loop_index: dict[str, int | None] = dict.fromkeys(self.g.whiles)
         self.attempts: dict[tuple[str, int], int] = {}
         self.waiting: dict[str, StepRecord] = {}  # node id -> its waiting step
+        # (node id, iteration) -> the decided tool approval an agent goes on from (runs/executors/agent_tools.py)
+        self.resumes: dict[tuple[str, int], dict] = {}
         self.running_nodes: set[str] = set()
         self.state: dict = {}
         self.executed = 0
@@ -268,7 +270,9 @@ class Session(Activation, StepExecution, Writes):
         ts = now()
         # Approvals decided while the run waited: apply them after everything already in the log.
         decided = [
-            s for s in snap.steps if s.order is None and s.status == "succeeded" and s.node_type == "user_approval"
+            s
+            for s in snap.steps
+            if s.order is None and s.status == "succeeded" and (s.node_type == "user_approval" or _tool_approval(s))
         ]
         decided.sort(key=lambda s: s.finished_at or ts)
         for s in snap.steps:
@@ -297,6 +301,11 @@ class Session(Activation, StepExecution, Writes):
             self._unready(s.node_id)
             self._queue_step(s)
             self._event("step.finished", s.node_id, self._finished_data(s))
+            if _tool_approval(s):
+                # The agent runs again and goes on from its checkpoint with this decision.
+                self.resumes[(s.node_id, s.iteration)] = {"decision": s.port, "wait": s.wait}
+                self._make_ready(s.node_id)
+                continue
             self._apply(s)
         if self.snap.status in ("queued", "waiting") or self.snap.started_at is None:
             fields: dict = {"status": "running"}
@@ -336,6 +345,10 @@ class Session(Activation, StepExecution, Writes):
         if rec.status in ("skipped", "cancelled"):
             return
         if rec.status == "failed" and (rec.error or {}).get("will_retry"):
+            return
+        if _tool_approval(rec):
+            # A decided tool call of an agent, not the agent's result: the node still has to finish.
+            self.resumes[(rec.node_id, rec.iteration)] = {"decision": rec.port, "wait": rec.wait}
             return
         if rec.node_id not in self.g.nodes:
             return
@@ -427,3 +440,7 @@ class Session(Activation, StepExecution, Writes):
                 "failed",
                 error={"code": "no_end_reached", "message": "The run stopped without reaching an end node."},
             )
+
+
+def _tool_approval(rec: StepRecord) -> bool:
+    return rec.status == "succeeded" and (rec.wait or {}).get("kind") == "tool_approval"

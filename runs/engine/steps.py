@@ -119,7 +119,12 @@ class StepExecution:
             blocking=self.blocking,
             redact=self.redactor.text,
             emit_delta=delta.emit,
-            services={"limits": self.limits, "run_input": self.snap.input, "redact": self.redactor.add},
+            services={
+                "limits": self.limits,
+                "run_input": self.snap.input,
+                "redact": self.redactor.add,
+                "resume": self.resumes.get(key),
+            },
         )
         self.running_nodes.add(nid)
         self._event(
@@ -167,7 +172,7 @@ class StepExecution:
             rec.port = result.port
             rec.state_updates = dict(result.state_updates or {})
             if result.usage is not None:
-                rec.usage = result.usage.as_dict()
+                rec.usage = self.redactor.value(result.usage.as_dict())  # may hold a tool-call trace
                 self._add_usage(rec.usage)
             size = _size(rec.output)
             if size > self.limits.max_payload_bytes:

@@ -17,6 +17,7 @@ _MODULES = [
     "agent",
     "http_request",
     "guardrails",
+    "mcp",
 ]
 
 for _name in _MODULES:

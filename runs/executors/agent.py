@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from runs import net
+from runs.executors import agent_tools
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.metering import metered_call
@@ -45,14 +46,15 @@ class AgentExecutor(NodeExecutor):
         provider = await ctx.blocking(resolve_provider, ctx, cfg.get("provider"))
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
-        tools = _tools(cfg.get("tools") or [])
+        tools = await ctx.blocking(_tools, ctx, cfg.get("tools") or [])  # MCP tools: their server, from the database
         instructions = ctx.render(cfg.get("instructions") or "")
         messages = _messages(ctx, cfg.get("messages") or [])
         if not messages:
             # With no conversation configured, the instructions are the prompt itself.
             messages, instructions = [{"role": "user", "content": instructions or "Hello"}], ""
         max_turns = int(cfg.get("max_turns") or DEFAULT_MAX_TURNS)
-        usage = Usage(model=model)
+        usage = agent_tools.TracedUsage(model=model)
+        resume = agent_tools.resume_state(ctx, usage)
 
         timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
         async with openai_client(provider, timeout_s=timeout_s) as client:
@@ -69,7 +71,10 @@ class AgentExecutor(NodeExecutor):
                 reasoning_effort=cfg.get("reasoning_effort"),
                 cancel_event=ctx.cancel_event,
             )
-            text = await _tool_loop(ctx, conv, provider, tools, max_turns, usage)
+            try:
+                text = await _tool_loop(ctx, conv, provider, tools, max_turns, usage, resume)
+            except agent_tools.ApprovalNeeded as pause:
+                return NodeResult(wait=pause.wait)
             output: Any = text
             if schema is not None:
                 output = await _structured(ctx, conv, provider, schema, text, usage)
@@ -77,9 +82,22 @@ class AgentExecutor(NodeExecutor):
 
 
 async def _tool_loop(
-    ctx: NodeContext, conv: Conversation, provider: Provider, tools: dict, max_turns: int, usage: Usage
+    ctx: NodeContext,
+    conv: Conversation,
+    provider: Provider,
+    tools: dict,
+    max_turns: int,
+    usage: Usage,
+    resume: dict | None = None,
 ) -> str:
-    for turn_number in range(1, max_turns + 1):
+    first = 1
+    if resume is not None:  # after a decided tool approval: answer that turn's calls, then go on
+        conv.history = list(resume["history"])
+        first = int(resume["turn"]) + 1
+        await agent_tools.answer_calls(
+            ctx, conv, tools, resume["calls"], int(resume["turn"]), resume["decisions"], usage, _run_tool
+        )
+    for turn_number in range(first, max_turns + 1):
         # Each turn is one model call: the budgets are checked again before it (a run is stopped at its
         # next call, never in the middle of one).
         turn = await metered_call(ctx, conv, usage, priced=provider.priced, on_delta=ctx.emit_delta)
@@ -87,12 +105,8 @@ async def _tool_loop(
             conv.add_turn(turn)
             return turn.text
         conv.add_turn(turn)
-        results = []
-        for index, call in enumerate(turn.tool_calls):
-            ctx.check_cancelled()
-            result = await _run_tool(ctx, tools, call, f"{turn_number}.{index}")
-            results.append((call.call_id, result))
-        conv.add_tool_results(results)
+        calls = [{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+        await agent_tools.answer_calls(ctx, conv, tools, calls, turn_number, {}, usage, _run_tool)
     raise NodeError(
         f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",
         code="max_turns_exceeded",
@@ -161,10 +175,16 @@ def _messages(ctx: NodeContext, items: list) -> list[dict]:
 # --- tools --------------------------------------------------------------------------------------
 
 
-def _tools(items: list) -> dict[str, dict]:
+def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
     tools: dict[str, dict] = {}
     for item in items:
         kind = item.get("type")
+        if kind == "mcp":
+            for name, entry in agent_tools.mcp_tools(ctx, item, lambda n: TOOL_NAME_RE.sub("_", n)[:64]):
+                if name in tools:
+                    raise NodeError(f"Two tools are named {name!r}.")
+                tools[name] = entry
+            continue
         name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
         if not name:
             raise NodeError("Every tool needs a name.")
@@ -175,7 +195,7 @@ def _tools(items: list) -> dict[str, dict]:
         elif kind == "workflow":
             params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
         else:
-            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http' or 'workflow').")
+            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow' or 'mcp').")
         description = str(item.get("description") or f"Calls {name}.")
         tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
     return tools
@@ -192,6 +212,9 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
     if not isinstance(arguments, dict):
         arguments = {"value": arguments}
     config = tool["config"]
+    if config["type"] == "mcp":
+        # The MCP client reads the server and its secrets, then calls on a loop of its own: on the run's thread.
+        return _clip(ctx, await ctx.blocking(agent_tools.run_mcp_tool, ctx, config, arguments))
     if config["type"] == "workflow":
         runner = ctx.services.get("run_workflow_tool")
         if runner is None:

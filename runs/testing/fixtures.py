@@ -48,3 +48,14 @@ def echo_server(_echo_server_process):
 def allow_loopback(settings):
     settings.HTTP_ALLOWLIST = ["127.0.0.1/32"]
     return settings
+
+
+@pytest.fixture(scope="session")
+def mcp_test_server():
+    """A real MCP server (the SDK's FastMCP) on loopback: see runs/testing/mcp_server.py. Loopback is refused by
+    the SSRF guard, so tests that call it also use `allow_loopback`."""
+    from runs.testing.mcp_server import McpTestServer
+
+    server = McpTestServer()
+    yield server
+    server.stop()

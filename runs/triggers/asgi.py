@@ -19,7 +19,7 @@ from trellis.middleware import NUL_MESSAGE, has_nul
 
 logger = logging.getLogger(__name__)
 
-GUARDED_PREFIXES = ("/hooks/", "/v1/")
+GUARDED_PREFIXES = ("/hooks/", "/v1/", "/mcp")
 
 
 class WebhookBodyLimit:
@@ -30,7 +30,7 @@ class WebhookBodyLimit:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
             return await self.app(scope, receive, send)
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        if scope["path"].startswith("/v1/"):
+        if scope["path"].startswith(("/v1/", "/mcp")):
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         for name, value in scope.get("headers", []):
             if name == b"content-length":

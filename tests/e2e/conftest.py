@@ -100,6 +100,8 @@ def trellis_server(frontend_built, model_server, tmp_path_factory):
         TRELLIS_DEMO_PASSWORD=PASSWORD,
         OPENAI_BASE_URL=model_server,
         OPENAI_API_KEY="test-key",
+        # The MCP tests' FastMCP server listens on loopback in the test process (tests/e2e/test_mcp.py).
+        TRELLIS_HTTP_ALLOWLIST="127.0.0.1/32",
         PYTHONUNBUFFERED="1",
     )
     python = str(ROOT / ".venv" / "bin" / "python")

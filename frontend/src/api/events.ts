@@ -35,7 +35,16 @@ export interface StepData {
   duration_ms?: number | null;
   usage?: Usage | null;
   error?: { code?: string; message?: string } | string | null;
-  wait?: { message?: string; approvers?: string; timeout_at?: string } | null;
+  wait?: {
+    message?: string;
+    approvers?: string;
+    timeout_at?: string;
+    /** An agent's tool call waiting for a decision (agent tools with require_approval). */
+    kind?: "tool_approval";
+    tool?: string;
+    server?: string | null;
+    arguments?: unknown;
+  } | null;
 }
 
 export type StepStartedEvent = EventBase<

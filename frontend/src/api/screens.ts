@@ -1,6 +1,6 @@
 /** Shapes the screens around the canvas read: run history, versions, triggers, team, usage, audit. */
 import type { Graph } from "../graph/format";
-import type { RunStatus, Usage } from "./events";
+import type { RunStatus, StepData, Usage } from "./events";
 import type { Role } from "./types";
 
 export interface RunTrigger {
@@ -48,7 +48,7 @@ export interface StepRecord {
   output: unknown;
   error: RunError | string | null;
   port: string | null;
-  wait: { message?: string; approvers?: string; timeout_at?: string } | null;
+  wait: StepData["wait"];
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;

@@ -60,6 +60,10 @@ export interface WorkflowSummary {
   updated_at?: string;
   published_version?: number | null;
   latest_version?: number | null;
+  /** The MCP tool name (POST /mcp) once set or first exposed. */
+  slug?: string;
+  /** "Expose as MCP tool": the published version is a tool of the workspace's MCP server. */
+  expose_as_tool?: boolean;
 }
 
 export interface Draft {

@@ -8,6 +8,8 @@ export const listWorkflows = async () =>
 export const getWorkflow = (id: string) => api<WorkflowSummary>("GET", `workflows/${id}`);
 export const createWorkflow = (body: { name: string; graph?: Graph; template?: string }) =>
   api<WorkflowSummary>("POST", "workflows", body);
+export const setWorkflowMcpTool = (id: string, body: { expose_as_tool?: boolean; slug?: string }) =>
+  api<WorkflowSummary>("PATCH", `workflows/${id}`, body);
 export const renameWorkflow = (id: string, name: string) => api<WorkflowSummary>("PATCH", `workflows/${id}`, { name });
 export const archiveWorkflow = (id: string) => api<void>("DELETE", `workflows/${id}`);
 

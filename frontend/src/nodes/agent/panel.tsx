@@ -3,6 +3,7 @@ import { Field } from "../../editor/fields/Field";
 import { JsonSchemaEditor } from "../../editor/fields/JsonSchemaEditor";
 import { SchemaFields } from "../../editor/fields/SchemaFields";
 import type { PanelProps } from "../panelTypes";
+import { McpToolsField } from "./McpToolsField";
 import type { AgentNode } from "./types";
 
 const HANDLED = ["model", "instructions", "output", "on_error", "retry", "timeout_s"] as const;
@@ -43,6 +44,7 @@ export function AgentPanel({ node, update, schema }: PanelProps<AgentNode>) {
           <JsonSchemaEditor label="Agent output schema" value={output.schema} onChange={(s) => update({ output: { type: "json_schema", schema: s } })} />
         )}
       </Field>
+      <McpToolsField nodeId={node.id} tools={c.tools ?? []} onChange={(tools) => update({ tools })} />
       <SchemaFields nodeId={node.id} schema={schema} config={c as unknown as Record<string, unknown>} omit={HANDLED} onChange={(p) => update(p)} />
     </>
   );

@@ -1,3 +1,3 @@
 import type { McpConfig } from "./types";
 
-export const mcpDefaults = (): McpConfig => ({ server_url: "", tool: "", arguments: {} });
+export const mcpDefaults = (): McpConfig => ({ server: "", tool: "", arguments: {} });

@@ -1,9 +1,10 @@
 import type { ExecConfig, TypedNode } from "../common";
 
 export interface McpConfig extends ExecConfig {
-  server_url: string;
+  /** Name of a workspace MCP server (Settings → MCP servers). */
+  server: string;
   tool: string;
+  /** Argument name → CEL expression. */
   arguments?: Record<string, string>;
-  auth?: unknown;
 }
 export type McpNode = TypedNode<"mcp", McpConfig>;

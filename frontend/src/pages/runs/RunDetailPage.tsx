@@ -288,6 +288,7 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
       {step.wait?.message && <p className="notice-warn">{step.wait.message}</p>}
       <JsonView label="Input" value={step.input} />
       <JsonView label="Output" value={step.output} />
+      {toolCalls(step).length > 0 && <JsonView label="Tool calls" value={toolCalls(step)} />}
       {canRerun && (
         <div className="rerun-from">
           <button type="button" onClick={onRerunFrom} disabled={busy}>
@@ -338,6 +339,20 @@ function ApprovalBox({ run, step, role, name, onDone }: { run: RunDetail; step: 
       <p>
         <strong>{name} is waiting for approval.</strong> {step.wait?.message}
       </p>
+      {step.wait?.kind === "tool_approval" && (
+        <div className="tool-approval">
+          <p>
+            Tool <code>{step.wait.tool}</code>
+            {step.wait.server && (
+              <>
+                {" "}
+                on MCP server <code>{step.wait.server}</code>
+              </>
+            )}
+          </p>
+          <JsonView label="Tool arguments" value={step.wait.arguments} />
+        </div>
+      )}
       {step.wait?.timeout_at && <p className="muted small-text">Times out {formatTime(step.wait.timeout_at)}</p>}
       {allowed ? (
         <div className="row">
@@ -369,4 +384,10 @@ function BudgetStop({ code, message }: { code: string; message: string }) {
       </p>
     </div>
   );
+}
+
+/** The agent's traced tool calls (usage.tool_calls): name, arguments, result or error, latency. */
+function toolCalls(step: StepRecord): unknown[] {
+  const calls = (step.usage as { tool_calls?: unknown } | null | undefined)?.tool_calls;
+  return Array.isArray(calls) ? calls : [];
 }

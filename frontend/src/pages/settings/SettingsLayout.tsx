@@ -9,6 +9,7 @@ const TABS = [
   { to: "/settings/invitations", label: "Invitations" },
   { to: "/settings/providers", label: "Model providers" },
   { to: "/settings/budgets", label: "Budgets" },
+  { to: "/settings/mcp-servers", label: "MCP servers" },
 ];
 
 export default function SettingsLayout() {

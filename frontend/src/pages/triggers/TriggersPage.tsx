@@ -14,6 +14,7 @@ import { Empty, ErrorState, Loading } from "../../components/States";
 import { useCan } from "../common/roles";
 import { formatDuration, formatTime, relativeTime } from "../common/status";
 import { WorkflowTabs } from "../common/WorkflowTabs";
+import { McpToolPanel } from "./McpToolPanel";
 import { SECRET_ENV, curlExample, nodeSigningSnippet, pythonSigningSnippet, sampleBody } from "./snippets";
 import "../screens.css";
 
@@ -69,6 +70,7 @@ export default function TriggersPage() {
           <Link to={`/workflows/${wf}`}>editor</Link> first; until then calls answer with an error (the test URL runs the draft).
         </p>
       )}
+      {workflow.data && <McpToolPanel workflow={workflow.data} canEdit={canEdit} />}
       {canEdit && (
         <form className="form inline-form trigger-create" onSubmit={submit} aria-label="Create a webhook trigger">
           <h2>New webhook trigger</h2>
