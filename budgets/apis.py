@@ -223,6 +223,27 @@ class TokenBudgetApi(_TargetBudgetApi):
         return super().delete(request, target_id)
 
 
+class ChatDeploymentBudgetApi(_TargetBudgetApi):
+    scope = Scope.CHAT_DEPLOYMENT
+
+    def _target(self, request, target_id, role):
+        from chat.models import ChatDeployment
+
+        return get_in_workspace(request, ChatDeployment.objects.all(), role, pk=target_id)
+
+    @extend_schema(summary="The chat deployment's budget (null when it has none)", responses=BudgetOut)
+    def get(self, request, target_id):
+        return super().get(request, target_id)
+
+    @extend_schema(summary="Set the chat deployment's budget (admin)", request=BudgetIn, responses=BudgetOut)
+    def put(self, request, target_id):
+        return super().put(request, target_id)
+
+    @extend_schema(summary="Remove the chat deployment's budget (admin)", responses={204: None})
+    def delete(self, request, target_id):
+        return super().delete(request, target_id)
+
+
 # --- prices -------------------------------------------------------------------------------------
 
 
