@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "builder",
     "runs",
     "runs.triggers",
+    "evals",
 ]
 
 MIDDLEWARE = [
@@ -278,3 +279,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Evals (DESIGN §10): runs of one eval in flight at once, how long publish waits for the gate's eval,
+# the largest dataset import, the most items in a dataset.
+EVAL_CONCURRENCY = env_int("TRELLIS_EVAL_CONCURRENCY", 4, minimum=1)
+EVAL_GATE_WAIT_S = env_float("TRELLIS_EVAL_GATE_WAIT_S", 120.0)
+EVAL_IMPORT_MAX_BYTES = env_int("TRELLIS_EVAL_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+EVAL_DATASET_MAX_ITEMS = env_int("TRELLIS_EVAL_DATASET_MAX_ITEMS", 10_000, minimum=1)

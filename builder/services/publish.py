@@ -20,6 +20,11 @@ from trellis.errors import ApplicationError
 
 MAX_NOTE = 500
 
+# Checks a draft must pass before it is published, called with (workflow=, by=) outside the publish
+# transaction (they may take a while: the evals app's publish gate runs an eval). Each raises
+# ApplicationError to refuse the publish. Apps register theirs in AppConfig.ready.
+PUBLISH_GATES: list = []
+
 
 def workflow_publish(*, workflow: Workflow, by: User, note: str = "") -> WorkflowVersion:
     if not isinstance(note, str) or len(note) > MAX_NOTE:
@@ -28,6 +33,8 @@ def workflow_publish(*, workflow: Workflow, by: User, note: str = "") -> Workflo
             f"A note is text of at most {MAX_NOTE} characters.",
             [{"field": "note", "message": f"At most {MAX_NOTE} characters."}],
         )
+    for gate in PUBLISH_GATES:
+        gate(workflow=workflow, by=by)
     with transaction.atomic():
         current = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if current.archived:
