@@ -78,6 +78,11 @@ class RunListParams(serializers.Serializer):
         help_text="Runs created at or before this ISO 8601 date-time, or on or before this date: a date means "
         "through the end of that day in UTC (before 00:00 UTC of the next day).",
     )
+    feedback = serializers.ChoiceField(
+        choices=["up", "down", "any", "none"],
+        required=False,
+        help_text="Runs with a thumbs up, a thumbs down, any feedback, or none (evals/).",
+    )
     cursor = serializers.CharField(required=False, help_text="next_cursor of the previous page (same filters).")
     limit = serializers.IntegerField(required=False, help_text=f"Page size, 1 to {selectors.MAX_PAGE}; default 50.")
 
@@ -196,6 +201,7 @@ def _list(request, workspace_id, workflow_id=None) -> Response:
         trigger=q.get("trigger"),
         since=q.get("since"),
         until=q.get("until"),
+        feedback=q.get("feedback"),
         cursor=q.get("cursor"),
         limit=q.get("limit", 50),
     )

@@ -130,7 +130,7 @@ def eval_advance(*, eval_id) -> Eval | None:
         if EvalResult.objects.filter(pk=pk, status=ResultStatus.RUNNING).update(status=ResultStatus.GRADING):
             _grade(ev, EvalResult.objects.select_related("run").get(pk=pk))
     with transaction.atomic():
-        ev = Eval.objects.select_for_update().select_related("workflow", "version").get(pk=eval_id)
+        ev = Eval.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=eval_id)
         if ev.status != EvalStatus.RUNNING:
             return ev
         results = EvalResult.objects.filter(eval_id=ev.pk)

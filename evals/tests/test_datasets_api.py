@@ -223,3 +223,20 @@ def test_datasets_of_another_workspace_answer_404(dataset, client_for, make_work
     assert api.get(f"/api/v1/workflows/{wf.pk}/datasets/{did}").status_code == 404
     assert api.get(f"/api/v1/workflows/{wf.pk}/datasets/{did}/items").status_code == 404
     assert api.post(f"/api/v1/workflows/{wf.pk}/datasets/{did}/items", {"input": {}}, format="json").status_code == 404
+
+
+def test_the_run_list_filters_on_feedback(make_flow, client_for, editor, workspace):
+    wf = make_flow()
+    liked, disliked, plain = (finished_run(wf, m) for m in ("a", "b", "c"))
+    api = client_for(editor, workspace)
+    api.post(f"/api/v1/runs/{liked.pk}/feedback", {"score": 1}, format="json")
+    api.post(f"/api/v1/runs/{disliked.pk}/feedback", {"score": -1}, format="json")
+
+    def ids(query):
+        return [r["id"] for r in api.get(f"/api/v1/runs?workflow={wf.pk}&feedback={query}").json()["results"]]
+
+    assert ids("up") == [str(liked.pk)]
+    assert ids("down") == [str(disliked.pk)]
+    assert ids("none") == [str(plain.pk)]
+    assert ids("any") == [str(disliked.pk), str(liked.pk)]
+    assert api.get("/api/v1/runs?feedback=meh").status_code == 400
