@@ -3,6 +3,7 @@ render with a selector. Viewers read; editors write and start evals."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -290,11 +291,16 @@ class EvalCompareApi(APIView):
         return Response(selectors.eval_compare(a=a, b=b))
 
 
+def _gate_response(workflow) -> HttpResponse:
+    # JSON null when there is no gate (DRF renders a None body as nothing at all).
+    return HttpResponse(json.dumps(selectors.gate_json(workflow=workflow)), content_type="application/json")
+
+
 class PublishGateApi(APIView):
     @extend_schema(summary="The workflow's publish gate, or null", responses=OBJ)
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
-        return Response(selectors.gate_json(workflow=workflow))
+        return _gate_response(workflow)
 
     @extend_schema(
         summary="Set the publish gate {dataset, min_pass_rate}, or null to remove it", request=OBJ, responses=OBJ
@@ -304,9 +310,9 @@ class PublishGateApi(APIView):
         data = request.data
         if data in (None, "", {}) or (isinstance(data, dict) and data.get("dataset") is None):
             gate_services.publish_gate_set(workflow=workflow, dataset=None)
-            return Response(None)
+            return _gate_response(workflow)
         if not isinstance(data, dict):
             raise ApplicationError("bad_request", "The body must be {dataset, min_pass_rate} or null.")
         dataset = _dataset_by_id(workflow, data.get("dataset"))
         gate_services.publish_gate_set(workflow=workflow, dataset=dataset, min_pass_rate=data.get("min_pass_rate"))
-        return Response(selectors.gate_json(workflow=workflow))
+        return _gate_response(workflow)

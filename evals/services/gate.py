@@ -65,12 +65,18 @@ def gate_eval(*, workflow: Workflow, gate: PublishGate, by=None) -> Eval:
     return eval_wait(eval_id=ev.pk, timeout_s=settings.EVAL_GATE_WAIT_S)
 
 
-def publish_gate_check(*, workflow: Workflow, by=None) -> Eval | None:
+def publish_gate_check(*, workflow: Workflow, by=None) -> str | None:
+    """None without a gate; else the checksum of the draft that passed, or ApplicationError."""
     gate = PublishGate.objects.select_related("dataset").filter(workflow_id=workflow.pk).first()
     if gate is None:
         return None
     current = Workflow.objects.get(pk=workflow.pk)  # the draft as stored now
-    ev = gate_eval(workflow=current, gate=gate, by=by)
+    try:
+        ev = gate_eval(workflow=current, gate=gate, by=by)
+    except ApplicationError as exc:
+        if exc.code == "invalid_graph":
+            return None  # the publish itself refuses it, with the validation issues
+        raise
     if ev.status == EvalStatus.RUNNING:
         raise ApplicationError(
             "eval_gate_pending",
@@ -101,4 +107,4 @@ def publish_gate_check(*, workflow: Workflow, by=None) -> Eval | None:
             ],
             status=422,
         )
-    return ev
+    return ev.checksum
