@@ -15,14 +15,15 @@ from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import get_in_workspace
+from accounts.models import ModelProvider, Role
+from accounts.permissions import current_workspace, get_in_workspace, require_role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.models import Dataset, DatasetItem, Eval
+from evals.models import Dataset, DatasetItem, Eval, FinetuneExport, FinetuneJob
 from evals.services import datasets as dataset_services
 from evals.services import evals as eval_services
 from evals.services import feedback as feedback_services
+from evals.services import finetune as finetune_services
 from evals.services import gate as gate_services
 from evals.services.datasets import import_too_large
 from runs.models import Run
@@ -316,3 +317,156 @@ class PublishGateApi(APIView):
         dataset = _dataset_by_id(workflow, data.get("dataset"))
         gate_services.publish_gate_set(workflow=workflow, dataset=dataset, min_pass_rate=data.get("min_pass_rate"))
         return _gate_response(workflow)
+
+
+def _export_json(export) -> dict:
+    return {
+        "id": str(export.pk),
+        "workflow": str(export.workflow_id),
+        "node_id": export.node_id,
+        "method": export.method,
+        "filters": export.filters,
+        "examples": export.examples,
+        "tokens": export.tokens,
+        "estimated_cost": export.estimated_cost,
+        "warnings": export.warnings,
+        "grader": export.grader,
+        "download_url": f"/api/v1/finetune-exports/{export.pk}/download",
+        "created_at": export.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _job_json(job) -> dict:
+    return {
+        "id": str(job.pk),
+        "export": str(job.export_id),
+        "provider": job.provider_id,
+        "provider_name": job.provider.name,
+        "base_model": job.base_model,
+        "hyperparameters": job.hyperparameters,
+        "remote_id": job.remote_id,
+        "status": job.status,
+        "fine_tuned_model": job.fine_tuned_model or None,
+        "events": job.events,
+        "error": job.error,
+        "created_at": job.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": job.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class FinetuneExportListApi(APIView):
+    @extend_schema(summary="Fine-tuning exports of a workflow", responses=OBJ)
+    def get(self, request, workflow_id):
+        workflow = workflow_for(request, workflow_id, light=True)
+        exports = FinetuneExport.objects.filter(workflow=workflow).defer("content").order_by("-created_at")[:100]
+        return Response([_export_json(e) for e in exports])
+
+    @extend_schema(
+        summary='Export one agent node\'s steps {node_id, method: "supervised"|"dpo"|"reinforcement", filters, '
+        "grader?, base_model?}, validated",
+        request=OBJ,
+        responses={201: OBJ},
+    )
+    def post(self, request, workflow_id):
+        workflow = workflow_for(request, workflow_id, Role.EDITOR)
+        data = _body(request)
+        export = finetune_services.finetune_export_create(
+            workflow=workflow,
+            node_id=data.get("node_id"),
+            method=data.get("method"),
+            filters=data.get("filters") or {},
+            grader=data.get("grader"),
+            base_model=data.get("base_model") or "",
+            by=request.user,
+        )
+        return Response(_export_json(export), status=201)
+
+
+class FinetuneExportDownloadApi(APIView):
+    @extend_schema(summary="The export's JSONL", responses={200: OpenApiTypes.STR})
+    def get(self, request, export_id):
+        export = get_in_workspace(request, FinetuneExport.objects.all(), Role.VIEWER, pk=export_id)
+        response = HttpResponse(export.content, content_type="application/jsonl")
+        response["Content-Disposition"] = f'attachment; filename="finetune-{export.method}-{export.pk}.jsonl"'
+        return response
+
+
+class FinetuneJobListApi(APIView):
+    @extend_schema(summary="Fine-tuning jobs of the workspace", responses=OBJ)
+    def get(self, request):
+        membership = current_workspace(request)
+        jobs = FinetuneJob.objects.select_related("provider").filter(workspace=membership.workspace)
+        return Response([_job_json(j) for j in jobs.order_by("-created_at")[:100]])
+
+    @extend_schema(
+        summary="Launch a job {export, provider, base_model, hyperparameters?}", request=OBJ, responses={201: OBJ}
+    )
+    def post(self, request):
+        data = _body(request)
+        export_id = _uuid(data.get("export"))
+        export = FinetuneExport.objects.filter(pk=export_id).first() if export_id else None
+        if export is None:
+            raise ApplicationError("validation_error", "No such export.", [{"field": "export"}], status=422)
+        membership = require_role(request, export.workspace_id, Role.EDITOR)
+        provider = ModelProvider.objects.filter(workspace=membership.workspace, pk=_int(data.get("provider"))).first()
+        if provider is None:
+            raise ApplicationError(
+                "validation_error", "No such provider in this workspace.", [{"field": "provider"}], status=422
+            )
+        job = finetune_services.finetune_job_create(
+            export=export,
+            provider=provider,
+            base_model=data.get("base_model"),
+            hyperparameters=data.get("hyperparameters"),
+            by=request.user,
+        )
+        return Response(_job_json(job), status=201)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class FinetuneJobDetailApi(APIView):
+    @extend_schema(
+        summary="A job (?refresh=true asks the provider now instead of waiting for the worker)", responses=OBJ
+    )
+    def get(self, request, job_id):
+        job = get_in_workspace(request, FinetuneJob.objects.select_related("provider"), Role.VIEWER, pk=job_id)
+        if request.query_params.get("refresh") in ("1", "true"):
+            job = finetune_services.finetune_job_poll(job=job)
+        return Response(_job_json(job))
+
+
+class FinetuneJobCancelApi(APIView):
+    @extend_schema(summary="Cancel a job in progress", responses=OBJ)
+    def post(self, request, job_id):
+        job = get_in_workspace(request, FinetuneJob.objects.select_related("provider"), Role.EDITOR, pk=job_id)
+        return Response(_job_json(finetune_services.finetune_job_cancel(job=job)))
+
+
+class TryModelApi(APIView):
+    @extend_schema(
+        summary="Try a model in a copy of the draft {node_id, model, provider}", request=OBJ, responses={201: OBJ}
+    )
+    def post(self, request, workflow_id):
+        workflow = workflow_for(request, workflow_id, Role.EDITOR)
+        data = _body(request)
+        provider = ModelProvider.objects.filter(
+            workspace_id=workflow.workspace_id, pk=_int(data.get("provider"))
+        ).first()
+        if provider is None:
+            raise ApplicationError(
+                "validation_error", "No such provider in this workspace.", [{"field": "provider"}], status=422
+            )
+        copy = finetune_services.finetune_try_in_draft(
+            workflow=workflow,
+            node_id=data.get("node_id"),
+            model=str(data.get("model") or ""),
+            provider=provider,
+            by=request.user,
+        )
+        return Response({"id": str(copy.pk), "name": copy.name}, status=201)

@@ -21,4 +21,14 @@ urlpatterns = [
     path(W + "/evals/<uuid:eval_id>", apis.EvalDetailApi.as_view(), name="eval-detail"),
     path(W + "/evals/<uuid:eval_id>/compare/<uuid:other_id>", apis.EvalCompareApi.as_view(), name="eval-compare"),
     path(W + "/publish-gate", apis.PublishGateApi.as_view(), name="publish-gate"),
+    path(W + "/finetune-exports", apis.FinetuneExportListApi.as_view(), name="finetune-export-list"),
+    path(W + "/try-model", apis.TryModelApi.as_view(), name="try-model"),
+    path(
+        "finetune-exports/<uuid:export_id>/download",
+        apis.FinetuneExportDownloadApi.as_view(),
+        name="finetune-export-download",
+    ),
+    path("finetune-jobs", apis.FinetuneJobListApi.as_view(), name="finetune-job-list"),
+    path("finetune-jobs/<uuid:job_id>", apis.FinetuneJobDetailApi.as_view(), name="finetune-job-detail"),
+    path("finetune-jobs/<uuid:job_id>/cancel", apis.FinetuneJobCancelApi.as_view(), name="finetune-job-cancel"),
 ]

@@ -286,3 +286,9 @@ EVAL_CONCURRENCY = env_int("TRELLIS_EVAL_CONCURRENCY", 4, minimum=1)
 EVAL_GATE_WAIT_S = env_float("TRELLIS_EVAL_GATE_WAIT_S", 120.0)
 EVAL_IMPORT_MAX_BYTES = env_int("TRELLIS_EVAL_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 EVAL_DATASET_MAX_ITEMS = env_int("TRELLIS_EVAL_DATASET_MAX_ITEMS", 10_000, minimum=1)
+# Fine-tuning exports and jobs: the fewest examples an export may have (OpenAI's minimum is 10), the most
+# it takes, the timeout of one call to the provider.
+FINETUNE_MIN_EXAMPLES = env_int("TRELLIS_FINETUNE_MIN_EXAMPLES", 10, minimum=1)
+FINETUNE_EXPORT_MAX_EXAMPLES = env_int("TRELLIS_FINETUNE_EXPORT_MAX_EXAMPLES", 5000, minimum=1)
+FINETUNE_REQUEST_TIMEOUT_S = env_float("TRELLIS_FINETUNE_REQUEST_TIMEOUT_S", 60.0)
+CELERY_BEAT_SCHEDULE["evals-tick"] = {"task": "evals.tick", "schedule": SCHEDULE_TICK_S}
