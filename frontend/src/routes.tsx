@@ -19,6 +19,7 @@ const RunsPage = lazy(() => import("./pages/runs/RunsPage"));
 const RunDetailPage = lazy(() => import("./pages/runs/RunDetailPage"));
 const VersionsPage = lazy(() => import("./pages/versions/VersionsPage"));
 const TriggersPage = lazy(() => import("./pages/triggers/TriggersPage"));
+const EvalsPage = lazy(() => import("./pages/evals/EvalsPage"));
 const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
 const AuditPage = lazy(() => import("./pages/audit/AuditPage"));
 const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
@@ -46,6 +47,7 @@ export function AppRoutes() {
         <Route path="/workflows/:workflowId/runs" element={page(<RunsPage />)} />
         <Route path="/workflows/:workflowId/versions" element={page(<VersionsPage />)} />
         <Route path="/workflows/:workflowId/triggers" element={page(<TriggersPage />)} />
+        <Route path="/workflows/:workflowId/evals" element={page(<EvalsPage />)} />
         <Route path="/runs" element={page(<RunsPage />)} />
         <Route path="/runs/:runId" element={page(<RunDetailPage />)} />
         <Route path="/usage" element={page(<UsagePage />)} />

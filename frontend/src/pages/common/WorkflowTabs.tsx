@@ -11,6 +11,7 @@ export function WorkflowTabs({ workflowId }: { workflowId: string }) {
     { to: `/workflows/${workflowId}/runs`, label: "Runs" },
     { to: `/workflows/${workflowId}/versions`, label: "Versions" },
     { to: `/workflows/${workflowId}/triggers`, label: "Triggers" },
+    { to: `/workflows/${workflowId}/evals`, label: "Evals" },
   ];
   return (
     <>
