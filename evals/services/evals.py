@@ -23,6 +23,7 @@ from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.evals")
 EVAL_TRIGGER = "eval"
+NUDGE_S = 2.0
 
 
 def _version(workflow: Workflow, version) -> tuple[WorkflowVersion | None, dict]:
@@ -223,10 +224,14 @@ def eval_wait(*, eval_id, timeout_s: float) -> Eval:
     import time
 
     deadline = time.monotonic() + timeout_s
+    nudge_at = time.monotonic() + NUDGE_S
     while True:
         ev = Eval.objects.get(pk=eval_id)
         if ev.status != EvalStatus.RUNNING or time.monotonic() >= deadline:
             return ev
-        # A result whose run finished while its listener was lost (a process died) is picked up here.
-        eval_advance(eval_id=eval_id)
+        if time.monotonic() >= nudge_at:
+            # A result whose run finished while its listener was lost (a process died) is picked up here;
+            # not on every poll: the row lock would compete with the listeners that do the work.
+            eval_advance(eval_id=eval_id)
+            nudge_at = time.monotonic() + NUDGE_S
         time.sleep(0.05)
