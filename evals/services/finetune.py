@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import uuid
 from typing import Any
 
 import jsonschema
@@ -167,7 +168,7 @@ def _step_ids_with_feedback(workflow: Workflow, node_id: str, score: int) -> set
     ids |= set(Step.objects.filter(run_id__in=rated_runs, node_id=node_id).values_list("pk", flat=True))
     approvals = Run.objects.filter(workflow=workflow, steps__node_type="user_approval").distinct()
     for run in approvals[:5000]:
-        ids |= {f["step_id"] for f in approval_feedback(run) if f["score"] == score and f["step_id"]}
+        ids |= {uuid.UUID(f["step_id"]) for f in approval_feedback(run) if f["score"] == score and f["step_id"]}
     return {i for i in ids if i}
 
 

@@ -257,3 +257,109 @@ def test_the_default_mode_scheduler_loop_polls_jobs_until_they_finish(flow_with_
     job = launch(api, flow_with_runs, local_provider)
     run_forever(stop=threading.Event(), tick_s=0.05, until=time.monotonic() + 1.0)
     assert FinetuneJob.objects.get(pk=job["id"]).status == "succeeded"
+
+
+def approval_graph() -> dict:
+    from runs.tests.helpers import START_SCHEMA, edge, graph, node, start
+
+    return graph(
+        [
+            start(START_SCHEMA),
+            node("answer", "agent", model="gpt-4.1-mini", instructions="{{ workflow.input.message }}"),
+            node("review", "user_approval", message="ok?", approvers="editor"),
+            node("done", "end", output={"text": "nodes.answer.output"}),
+            node("refused", "end", output={"text": "'refused'"}),
+        ],
+        [
+            edge("start", "answer"),
+            edge("answer", "review"),
+            edge("review", "done", "approved"),
+            edge("review", "refused", "rejected"),
+        ],
+    )
+
+
+def test_approvals_and_rejections_are_feedback_on_the_step_they_reviewed_and_make_dpo_pairs(
+    make_flow, env_model, client_for, editor, workspace, settings
+):
+    settings.FINETUNE_MIN_EXAMPLES = 1
+    wf = make_flow(approval_graph())
+    api = client_for(editor, workspace)
+    decided = []
+    for decision in ("approved", "rejected"):
+        run = run_wait(run_id=run_start(workflow=wf, input={"message": "refund order 7"}).pk, timeout_s=20)
+        assert run.status == "waiting"
+        review = run.steps.get(node_id="review", status="waiting")
+        res = api.post(
+            f"/api/v1/runs/{run.pk}/approvals",
+            {"step_id": str(review.pk), "decision": decision, "comment": decision},
+            format="json",
+        )
+        assert res.status_code in (200, 202), res.json()
+        decided.append(run_wait(run_id=run.pk, timeout_s=20))
+
+    feedback = api.get(f"/api/v1/runs/{decided[1].pk}/feedback").json()
+    answer = decided[1].steps.get(node_id="answer")
+    assert [(f["source"], f["score"], f["step_id"], f["comment"]) for f in feedback] == [
+        ("approval", -1, str(answer.pk), "rejected")
+    ]
+
+    res = api.post(f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "dpo"}, format="json")
+    assert res.status_code == 201, res.json()
+    rows = lines(api, res.json())
+    assert rows == [
+        {
+            "input": {"messages": [{"role": "user", "content": "refund order 7"}]},
+            "preferred_output": [{"role": "assistant", "content": "You said: refund order 7"}],
+            "non_preferred_output": [{"role": "assistant", "content": "You said: refund order 7"}],
+        }
+    ]
+
+
+def test_dpo_and_reinforcement_jobs_send_their_method_and_grader(flow_with_runs, local_provider, env_model):
+    wf, api, _ = flow_with_runs
+    grader = {"type": "text_similarity", "name": "close", "evaluation_metric": "fuzzy_match", "pass_threshold": 0.8}
+    sent = []
+    for body in ({"method": "dpo"}, {"method": "reinforcement", "grader": grader}):
+        export = api.post(
+            f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", **body}, format="json"
+        ).json()
+        res = api.post(
+            "/api/v1/finetune-jobs",
+            {"export": export["id"], "provider": local_provider.pk, "base_model": "o4-mini"},
+            format="json",
+        )
+        assert res.status_code == 201, res.json()
+        sent.append([r for r in env_model.requests if r["path"] == "/v1/fine_tuning/jobs"][-1]["body"]["method"])
+    assert sent == [
+        {"type": "dpo", "dpo": {}},
+        {
+            "type": "reinforcement",
+            "reinforcement": {
+                "grader": {
+                    "type": "text_similarity",
+                    "name": "close",
+                    "evaluation_metric": "fuzzy_match",
+                    "pass_threshold": 0.8,
+                }
+            },
+        },
+    ]
+
+
+def test_a_provider_that_refuses_the_job_answers_502_and_stores_no_job(
+    flow_with_runs, workspace, env_model, allow_loopback
+):
+    wf, api, _ = flow_with_runs
+    bad = provider_create(workspace=workspace, name="bad", base_url=env_model.base_url, api_key="bad-key")
+    export = api.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    ).json()
+    res = api.post(
+        "/api/v1/finetune-jobs",
+        {"export": export["id"], "provider": bad.pk, "base_model": "gpt-4.1-mini"},
+        format="json",
+    )
+    assert res.status_code == 502
+    assert res.json()["error"]["code"] == "provider_error"
+    assert FinetuneJob.objects.count() == 0
