@@ -450,7 +450,9 @@ class FinetuneJobCancelApi(APIView):
 
 class TryModelApi(APIView):
     @extend_schema(
-        summary="Try a model in a copy of the draft {node_id, model, provider}", request=OBJ, responses={201: OBJ}
+        summary="Try a model in the draft {node_id, model, provider, copy?: true = in a duplicate workflow}",
+        request=OBJ,
+        responses={201: OBJ},
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
@@ -462,11 +464,12 @@ class TryModelApi(APIView):
             raise ApplicationError(
                 "validation_error", "No such provider in this workspace.", [{"field": "provider"}], status=422
             )
-        copy = finetune_services.finetune_try_in_draft(
+        tried = finetune_services.finetune_try_in_draft(
             workflow=workflow,
             node_id=data.get("node_id"),
             model=str(data.get("model") or ""),
             provider=provider,
+            copy=bool(data.get("copy")),
             by=request.user,
         )
-        return Response({"id": str(copy.pk), "name": copy.name}, status=201)
+        return Response({"id": str(tried.pk), "name": tried.name, "revision": tried.draft_revision}, status=201)

@@ -547,17 +547,24 @@ def finetune_poll_due() -> int:
 
 
 def finetune_try_in_draft(
-    *, workflow: Workflow, node_id: str, model: str, provider: ModelProvider, by=None
+    *, workflow: Workflow, node_id: str, model: str, provider: ModelProvider, copy: bool = False, by=None
 ) -> Workflow:
-    """'Try it in a draft': a copy of the workflow whose draft uses the fine-tuned model on that node."""
-    import copy
+    """'Try it in a draft': the draft with the fine-tuned model on that agent node, ready for an eval against
+    the published version. `copy` puts it in a duplicate of the workflow instead, leaving this draft alone."""
+    import copy as copying
 
-    from builder.services.workflows import workflow_create
+    from builder.services.workflows import draft_save, workflow_create
 
-    graph = copy.deepcopy(workflow.draft_graph)
+    if not isinstance(model, str) or not model.strip():
+        raise ApplicationError("validation_error", "model names the model to try.", [{"field": "model"}])
+    graph = copying.deepcopy(workflow.draft_graph)
     node = next((n for n in graph.get("nodes", []) if n.get("id") == node_id and n.get("type") == "agent"), None)
     if node is None:
         raise ApplicationError("validation_error", f"The draft has no agent node {node_id!r}.", [{"field": "node_id"}])
-    node.setdefault("config", {})["model"] = model
+    node.setdefault("config", {})["model"] = model.strip()
     node["config"]["provider"] = provider.name
-    return workflow_create(workspace=workflow.workspace, name=f"{workflow.name} ({model})"[:200], graph=graph, by=by)
+    if copy:
+        return workflow_create(
+            workspace=workflow.workspace, name=f"{workflow.name} ({model})"[:200], graph=graph, by=by
+        )
+    return draft_save(workflow=workflow, by=by, graph=graph, revision=workflow.draft_revision)

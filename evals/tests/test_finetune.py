@@ -9,6 +9,7 @@ import pytest
 from accounts.models import ModelProvider
 from accounts.providers import provider_create
 from evals.models import FinetuneExport, FinetuneJob
+from evals.services.evals import eval_wait
 from evals.services.finetune import SCHEMAS, finetune_poll_due
 from evals.tests.conftest import agent_graph
 from runs.services import run_start, run_wait
@@ -187,25 +188,53 @@ def test_a_job_is_launched_polled_by_the_worker_and_its_model_joins_the_provider
     assert ModelProvider.objects.get(pk=local_provider.pk).models == ["gpt-4.1-mini", done["fine_tuned_model"]]
 
 
-def test_the_fine_tuned_model_answers_differently_in_a_copy_of_the_draft(
+def test_the_fine_tuned_model_swapped_into_the_draft_is_evaluated_against_v1_and_compared(
     flow_with_runs, local_provider, client_for, editor, workspace
 ):
-    wf, api, _ = flow_with_runs
+    wf, api, runs = flow_with_runs
+    assert api.post(f"/api/v1/workflows/{wf.pk}/publish", {"note": "v1"}, format="json").status_code == 201
     job = launch(api, flow_with_runs, local_provider)
     for _ in range(3):
         finetune_poll_due()
     model = FinetuneJob.objects.get(pk=job["id"]).fine_tuned_model
-    copy = api.post(
+
+    swapped = api.post(
         f"/api/v1/workflows/{wf.pk}/try-model",
         {"node_id": "answer", "model": model, "provider": local_provider.pk},
         format="json",
     )
-    assert copy.status_code == 201, copy.json()
-    from builder.models import Workflow
+    copied = api.post(
+        f"/api/v1/workflows/{wf.pk}/try-model",
+        {"node_id": "answer", "model": model, "provider": local_provider.pk, "copy": True},
+        format="json",
+    )
 
-    tried = Workflow.objects.get(pk=copy.json()["id"])
-    run = run_wait(run_id=run_start(workflow=tried, input={"message": "hello"}).pk, timeout_s=20)
-    assert run.output == {"text": "Fine-tuned answer: hello"}
+    assert swapped.status_code == 201 and swapped.json()["id"] == str(wf.pk)
+    assert copied.status_code == 201 and copied.json()["id"] != str(wf.pk)
+    grader = {
+        "type": "text_similarity",
+        "name": "close",
+        "evaluation_metric": "rouge_l",
+        "pass_threshold": 0.9,
+        "input": "{{ output.text }}",
+    }
+    did = api.post(
+        f"/api/v1/workflows/{wf.pk}/datasets", {"name": "golden", "graders": [grader]}, format="json"
+    ).json()["id"]
+    api.post(
+        f"/api/v1/workflows/{wf.pk}/datasets/{did}/items",
+        {"items": [{"input": {"message": "hello"}, "expected": "Fine-tuned answer: hello"}]},
+        format="json",
+    )
+    ids = []
+    for version in (1, "draft"):
+        res = api.post(f"/api/v1/workflows/{wf.pk}/evals", {"dataset": did, "version": version}, format="json")
+        ids.append(res.json()["id"])
+        eval_wait(eval_id=ids[-1], timeout_s=30)
+    compared = api.get(f"/api/v1/workflows/{wf.pk}/evals/{ids[0]}/compare/{ids[1]}").json()
+    assert (compared["regressions"], compared["improvements"]) == (0, 1)
+    assert compared["items"][0]["a"]["output"] == {"text": "You said: hello"}
+    assert compared["items"][0]["b"]["output"] == {"text": "Fine-tuned answer: hello"}
 
 
 def test_a_failing_job_records_the_providers_error(flow_with_runs, local_provider):

@@ -161,3 +161,38 @@ export const setGate = (wf: string, body: { dataset: string; min_pass_rate: numb
   api<PublishGate | null>("PUT", `${w(wf)}/publish-gate`, body ?? undefined);
 
 export const pct = (x: number | null | undefined) => (x == null ? "—" : `${Math.round(x * 1000) / 10}%`);
+
+export interface FinetuneExportInfo {
+  id: string;
+  node_id: string;
+  method: "supervised" | "dpo" | "reinforcement";
+  examples: number;
+  tokens: number;
+  estimated_cost: number;
+  warnings: string[];
+  download_url: string;
+  created_at: string;
+}
+
+export interface FinetuneJobInfo {
+  id: string;
+  export: string;
+  provider: number;
+  provider_name: string;
+  base_model: string;
+  status: string;
+  fine_tuned_model: string | null;
+  events: { created_at: number; level: string; message: string }[];
+  error: { code: string; message: string } | null;
+  created_at: string;
+}
+
+export const listExports = (wf: string) => api<FinetuneExportInfo[]>("GET", `${w(wf)}/finetune-exports`);
+export const createExport = (wf: string, body: { node_id: string; method: string; filters: Record<string, unknown>; base_model?: string; grader?: Grader }) =>
+  api<FinetuneExportInfo>("POST", `${w(wf)}/finetune-exports`, body);
+export const listJobs = () => api<FinetuneJobInfo[]>("GET", "finetune-jobs");
+export const launchJob = (body: { export: string; provider: number; base_model: string }) =>
+  api<FinetuneJobInfo>("POST", "finetune-jobs", body);
+export const cancelJob = (id: string) => api<FinetuneJobInfo>("POST", `finetune-jobs/${id}/cancel`);
+export const tryModel = (wf: string, body: { node_id: string; model: string; provider: number; copy?: boolean }) =>
+  api<{ id: string; name: string }>("POST", `${w(wf)}/try-model`, body);

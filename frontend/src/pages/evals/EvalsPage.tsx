@@ -34,6 +34,7 @@ import { formatCost, formatTime } from "../common/status";
 import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
 import "./evals.css";
+import { FinetunePanel } from "./FinetunePanel";
 
 const DEFAULT_GRADERS: Grader[] = [
   { type: "string_check", name: "exact", input: "{{ output }}", reference: "{{ expected }}", operation: "eq" },
@@ -91,6 +92,7 @@ export default function EvalsPage() {
         <div>
           {current ? <DatasetPanel wf={wf} datasetId={current.id} canEdit={canEdit} onChange={refresh} /> : null}
           <EvalRuns wf={wf} canEdit={canEdit} datasetId={current?.id ?? null} />
+          <FinetunePanel wf={wf} canEdit={canEdit} />
         </div>
       </div>
     </section>
