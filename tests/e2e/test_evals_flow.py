@@ -1,8 +1,7 @@
 """Issue 16, the data flywheel in the browser: runs → feedback → a dataset built from the liked runs → evals
 of v1 and of the draft, compared → the publish gate refusing a failing draft in the Publish dialog → a
-fixed draft published through the gate. (Steps 6-8 of the issue, export and fine-tuning, are covered by
-the API tests in evals/tests/test_finetune.py: the e2e server's SSRF guard keeps a workspace provider
-from reaching the loopback model server.)"""
+fixed draft published through the gate. Steps 6-8 (export and fine-tuning) are in
+test_evals_finetune.py, on a server of their own."""
 
 import re
 
