@@ -174,6 +174,11 @@ def test_an_agent_eval_with_a_judge_counts_the_model_cost(make_flow, client_for,
     assert [(i["scores"]["judge"]["score"], i["passed"]) for i in body["items"]] == [(1.0, True), (0.0, False)]
     assert body["summary"]["cost_usd"] == round(sum(i["cost_usd"] for i in body["items"]), 6)
     assert body["summary"]["cost_usd"] > 0
+    # eval runs are left out of the run list but their cost counts in the workspace's usage
+    usage = api.get("/api/v1/usage?days=1").json()
+    assert [(w["label"], w["runs"], w["cost_usd"]) for w in usage["per_workflow"]] == [
+        ("Flow", 2, body["summary"]["cost_usd"])
+    ]
 
 
 def test_viewers_read_evals_but_cannot_start_one_and_other_workspaces_get_404(
@@ -196,6 +201,18 @@ def test_viewers_read_evals_but_cannot_start_one_and_other_workspaces_get_404(
     assert outsider.get(f"/api/v1/workflows/{wf.pk}/evals/{body['id']}").status_code == 404
     assert outsider.get(f"/api/v1/workflows/{wf.pk}/evals/{body['id']}/compare/{body['id']}").status_code == 404
     assert outsider.post(f"/api/v1/workflows/{wf.pk}/evals", {"dataset": did}, format="json").status_code == 404
+
+
+def test_the_gate_leaves_a_draft_with_errors_to_the_publish_validation(make_flow, client_for, editor, workspace):
+    wf = make_flow()
+    api = client_for(editor, workspace)
+    did = make_dataset(api, wf)
+    api.put(f"/api/v1/workflows/{wf.pk}/publish-gate", {"dataset": did, "min_pass_rate": 0.5}, format="json")
+    wf.draft_graph = shout_graph("nodes.nowhere.output")
+    wf.save()
+    res = api.post(f"/api/v1/workflows/{wf.pk}/publish", {}, format="json")
+    assert res.status_code == 422 and res.json()["error"]["code"] == "validation_failed"
+    assert Eval.objects.count() == 0
 
 
 def test_an_eval_without_graders_or_items_is_refused_and_nothing_is_stored(make_flow, client_for, editor, workspace):
