@@ -147,8 +147,10 @@ class FinetuneExport(models.Model):
 class FinetuneJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
-    export = models.ForeignKey(FinetuneExport, on_delete=models.PROTECT, related_name="jobs")
-    provider = models.ForeignKey("accounts.ModelProvider", on_delete=models.PROTECT, related_name="+")
+    export = models.ForeignKey(FinetuneExport, on_delete=models.CASCADE, related_name="jobs")
+    # Deleting the workflow or the provider takes the job records with it (a PROTECT would turn those
+    # deletions into errors); the provider keeps any fine-tuned model on its side.
+    provider = models.ForeignKey("accounts.ModelProvider", on_delete=models.CASCADE, related_name="+")
     base_model = models.CharField(max_length=200)
     hyperparameters = models.JSONField(default=dict, blank=True)
     remote_id = models.CharField(max_length=200, blank=True, default="")

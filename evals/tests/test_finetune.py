@@ -392,3 +392,15 @@ def test_a_provider_that_refuses_the_job_answers_502_and_stores_no_job(
     assert res.status_code == 502
     assert res.json()["error"]["code"] == "provider_error"
     assert FinetuneJob.objects.count() == 0
+
+
+def test_deleting_the_provider_or_the_workflow_takes_its_jobs_along(flow_with_runs, local_provider):
+    from accounts.providers import provider_delete
+    from builder.models import Workflow
+
+    wf, api, _ = flow_with_runs
+    launch(api, flow_with_runs, local_provider)
+    provider_delete(provider=local_provider)
+    assert FinetuneJob.objects.count() == 0 and FinetuneExport.objects.count() == 1
+    Workflow.objects.get(pk=wf.pk).delete()
+    assert FinetuneExport.objects.count() == 0
