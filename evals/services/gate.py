@@ -74,8 +74,8 @@ def publish_gate_check(*, workflow: Workflow, by=None) -> str | None:
     try:
         ev = gate_eval(workflow=current, gate=gate, by=by)
     except ApplicationError as exc:
-        if exc.code == "invalid_graph":
-            return None  # the publish itself refuses it, with the validation issues
+        if exc.code in ("invalid_graph", "workflow_archived"):
+            return None  # the publish itself refuses it, with its own error
         raise
     if ev.status == EvalStatus.RUNNING:
         raise ApplicationError(
