@@ -43,6 +43,9 @@ def test_runs_become_a_dataset_evals_compare_and_the_gate_guards_publishing(page
     for r in runs[10:13]:
         api.call("POST", f"runs/{r['id']}/feedback", {"score": -1})
     shot(page, "60-run-feedback")
+    page.goto(f"/workflows/{wf}/runs")
+    page.get_by_label("Feedback").select_option("down")
+    expect(page.locator("tr[data-run-id]")).to_have_count(3)
 
     # 3. a dataset from the liked runs, on the Evals tab
     page.goto(f"/workflows/{wf}/evals")
