@@ -181,17 +181,31 @@ def _default_threshold(grader: dict) -> float:
     return 1.0
 
 
+# What the judge calls of the grade() in progress on this thread cost (model graders report it as cost_usd).
+_JUDGE_COST = threading.local()
+
+
 def grade(grader: dict, sample: Sample, *, workspace_id=None) -> dict:
-    """{score, passed} or {score: 0, passed: False, error} when the grader could not score the sample."""
+    """{score, passed} or {score: 0, passed: False, error} when the grader could not score the sample; model
+    graders add the judge's cost_usd when the provider is priced."""
     threshold = grader.get("pass_threshold")
     threshold = _default_threshold(grader) if threshold is None else float(threshold)
+    outer = getattr(_JUDGE_COST, "value", None)
+    _JUDGE_COST.value = 0.0
     try:
-        score, extra = _score(grader, sample, workspace_id)
-    except GradeError as exc:
-        return {"score": 0.0, "passed": False, "error": str(exc)}
-    result = {"score": round(float(score), 6), "passed": float(score) >= threshold}
-    result.update(extra)
-    return result
+        try:
+            score, extra = _score(grader, sample, workspace_id)
+        except GradeError as exc:
+            result = {"score": 0.0, "passed": False, "error": str(exc)}
+        else:
+            result = {"score": round(float(score), 6), "passed": float(score) >= threshold}
+            result.update(extra)
+        if _JUDGE_COST.value:
+            result["cost_usd"] = round(_JUDGE_COST.value, 8)
+        return result
+    finally:
+        # A multi grader's parts add up into the outer grade's cost.
+        _JUDGE_COST.value = (outer + _JUDGE_COST.value) if outer is not None else None
 
 
 def _score(grader: dict, sample: Sample, workspace_id) -> tuple[float, dict]:
@@ -324,6 +338,11 @@ def _judge(grader: dict, sample: Sample, workspace_id, properties: dict, field: 
             )
     except Exception as exc:  # any transport or API failure: the sample is ungraded, with the reason
         raise GradeError(f"The judge model could not be reached: {exc}") from None
+    if provider.priced and reply.usage is not None:
+        from runs.llm.prices import cost_usd
+
+        spent = cost_usd(reply.model or grader["model"], reply.usage.prompt_tokens, reply.usage.completion_tokens)
+        _JUDGE_COST.value = getattr(_JUDGE_COST, "value", 0.0) + spent
     text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
     try:
         answer = json.loads(text)

@@ -215,6 +215,10 @@ def eval_summary(*, results: list[EvalResult]) -> dict:
         "pass_rate": round(passed / total, 4) if total else 0.0,
         "mean_scores": {name: round(statistics.fmean(v), 4) for name, v in per_grader.items()},
         "cost_usd": round(sum(r.cost_usd for r in results), 6),
+        # The judge models' calls (score_model, label_model): not runs, so not in the usage views.
+        "grading_cost_usd": round(
+            sum(float(s.get("cost_usd") or 0) for r in results for s in (r.scores or {}).values()), 6
+        ),
         "p50_ms": int(statistics.median(latencies)) if latencies else None,
     }
 

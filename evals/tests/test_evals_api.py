@@ -174,6 +174,8 @@ def test_an_agent_eval_with_a_judge_counts_the_model_cost(make_flow, client_for,
     assert [(i["scores"]["judge"]["score"], i["passed"]) for i in body["items"]] == [(1.0, True), (0.0, False)]
     assert body["summary"]["cost_usd"] == round(sum(i["cost_usd"] for i in body["items"]), 6)
     assert body["summary"]["cost_usd"] > 0
+    judged = round(sum(i["scores"]["judge"]["cost_usd"] for i in body["items"]), 6)
+    assert body["summary"]["grading_cost_usd"] == judged and judged > 0
     # eval runs are left out of the run list but their cost counts in the workspace's usage
     usage = api.get("/api/v1/usage?days=1").json()
     assert [(w["label"], w["runs"], w["cost_usd"]) for w in usage["per_workflow"]] == [

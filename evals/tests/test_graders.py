@@ -5,6 +5,7 @@ import pytest
 
 from evals.graders import Sample, grade, grader_check
 from evals.models import Dataset
+from runs.testing.model_server.conversation import tokens
 from trellis.errors import ApplicationError
 
 SAMPLE = Sample(input={"message": "hi"}, output="the cat sat on a mat", expected="the cat sat on the mat")
@@ -84,9 +85,12 @@ JUDGE = [
 def test_score_model_asks_the_judge_through_the_provider(env_model):
     grader = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini", "input": JUDGE, "range": [0, 1]}
     dog = Sample(input={}, output="a dog sat on a mat", expected="the cat sat on the mat")
-    assert grade(grader, dog) == {"score": 0.6, "passed": True}  # 3 of the 5 distinct expected words
+    # 3 of the 5 distinct expected words; the judge's call is priced like any gpt-4.1-mini call
+    prompt = tokens("Grade the answer.\nOutput: a dog sat on a mat\nExpected: the cat sat on the mat")
+    spent = round((prompt * 0.40 + tokens('{"score": 0.6}') * 1.60) / 1_000_000, 8)
+    assert grade(grader, dog) == {"score": 0.6, "passed": True, "cost_usd": spent}
     same = Sample(input={}, output="The cat  sat on the mat", expected="the cat sat on the mat")
-    assert grade(grader, same) == {"score": 1.0, "passed": True}
+    assert grade(grader, same)["score"] == 1.0
     sent = env_model.requests[-1]
     assert sent["path"] == "/v1/chat/completions"
     assert sent["body"]["messages"][1]["content"] == "Output: The cat  sat on the mat\nExpected: the cat sat on the mat"
@@ -96,7 +100,9 @@ def test_score_model_asks_the_judge_through_the_provider(env_model):
 def test_a_judge_that_returns_no_score_fails_the_sample_with_a_clear_error(env_model):
     rubric = [{"role": "user", "content": "[[no-score]] Output: {{ output }}"}]
     grader = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini", "input": rubric}
-    assert grade(grader, SAMPLE) == {"score": 0.0, "passed": False, "error": "The judge model returned no score."}
+    result = grade(grader, SAMPLE)
+    assert result.pop("cost_usd") > 0  # the call was made and paid for, even without a score
+    assert result == {"score": 0.0, "passed": False, "error": "The judge model returned no score."}
 
 
 def test_label_model_passes_on_a_passing_label(env_model):
@@ -108,16 +114,10 @@ def test_label_model_passes_on_a_passing_label(env_model):
         "labels": ["polite", "rude"],
         "passing_labels": ["polite"],
     }
-    assert grade(grader, Sample(input={}, output="a polite reply", expected=None)) == {
-        "score": 1.0,
-        "passed": True,
-        "label": "polite",
-    }
-    assert grade(grader, Sample(input={}, output="a rude reply", expected=None)) == {
-        "score": 0.0,
-        "passed": False,
-        "label": "rude",
-    }
+    polite = grade(grader, Sample(input={}, output="a polite reply", expected=None))
+    rude = grade(grader, Sample(input={}, output="a rude reply", expected=None))
+    assert (polite["score"], polite["passed"], polite["label"]) == (1.0, True, "polite")
+    assert (rude["score"], rude["passed"], rude["label"]) == (0.0, False, "rude")
 
 
 def test_multi_is_the_weighted_mean_of_its_graders():
