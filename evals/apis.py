@@ -257,7 +257,7 @@ def _version_arg(value):
 
 
 class EvalListApi(APIView):
-    @extend_schema(summary="Evals of a workflow, newest first", responses=OBJ)
+    @extend_schema(summary="Evals of a workflow, newest first", responses=OBJ, operation_id="workflow_evals_list")
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         evals = selectors.eval_queryset().filter(workflow=workflow).order_by("-created_at")[:200]
