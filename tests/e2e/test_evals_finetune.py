@@ -108,9 +108,16 @@ def test_an_sft_export_is_fine_tuned_on_the_local_server_and_the_ft_model_is_eva
     assert model.startswith("ft:gpt-4.1-mini:trellis::")
     page.get_by_label("New dataset name").fill("ft check")
     page.get_by_role("button", name="Create dataset").click()
-    page.get_by_label("Item input (JSON)").fill('{"message": "hello"}')
-    page.get_by_label("Item expected").fill('{"text": "Fine-tuned answer: hello"}')
-    page.get_by_role("button", name="Add item").click()
+    page.get_by_label("Import items").set_input_files(
+        files=[
+            {
+                "name": "items.csv",
+                "mimeType": "text/csv",
+                "buffer": b'message,expected\nhello,"{""text"": ""Fine-tuned answer: hello""}"\n',
+            }
+        ]
+    )
+    expect(page.get_by_role("status").filter(has_text="Imported 1 items.")).to_be_visible()
     expect(page.get_by_role("table", name="Dataset items").locator("tbody tr")).to_have_count(1)
     evals = page.get_by_role("table", name="Eval runs")
     page.get_by_label("Version to evaluate").select_option("1")
