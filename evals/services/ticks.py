@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from evals.models import Eval, EvalResult, EvalStatus, ResultStatus
 from evals.services.evals import eval_advance
-from evals.services.finetune import finetune_poll_due
+from evals.services.finetune_jobs import finetune_poll_due
 from runs.models import TERMINAL_STATUSES
 
 log = logging.getLogger("trellis.evals")

@@ -10,7 +10,8 @@ from accounts.models import ModelProvider
 from accounts.providers import provider_create
 from evals.models import FinetuneExport, FinetuneJob
 from evals.services.evals import eval_wait
-from evals.services.finetune import SCHEMAS, finetune_poll_due
+from evals.services.finetune_export import SCHEMAS
+from evals.services.finetune_jobs import finetune_poll_due
 from evals.tests.conftest import agent_graph
 from runs.services import run_start, run_wait
 
