@@ -95,6 +95,11 @@ class RunListParams(serializers.Serializer):
         help_text="Runs created at or before this ISO 8601 date-time, or on or before this date: a date means "
         "through the end of that day in UTC (before 00:00 UTC of the next day).",
     )
+    feedback = serializers.ChoiceField(
+        choices=["up", "down", "any", "none"],
+        required=False,
+        help_text="Runs with a thumbs up, a thumbs down, any feedback, or none (evals/).",
+    )
     cursor = serializers.CharField(
         required=False, allow_blank=True, help_text="next_cursor of the previous page (same filters)."
     )
@@ -222,6 +227,7 @@ def _list(request, workspace_id, workflow_id=None) -> Response:
         trigger=q.get("trigger"),
         since=q.get("since"),
         until=q.get("until"),
+        feedback=q.get("feedback"),
         cursor=q.get("cursor"),
         limit=q.get("limit", 50),
     )

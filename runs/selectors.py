@@ -12,8 +12,10 @@ from runs.models import Run, RunEvent, Step
 
 MAX_PAGE = 200
 # What run.trigger["type"] holds: manual/api (runs/apis.py), webhook and schedule (runs/triggers/),
-# openai (the OpenAI-compatible endpoint), rerun (runs/services.py), chat (chat/: a chat deployment).
-RUN_TRIGGER_TYPES = ("manual", "api", "webhook", "schedule", "openai", "rerun", "chat")
+# openai (the OpenAI-compatible endpoint), rerun (runs/services.py), chat (chat/: a chat deployment), eval (evals/).
+RUN_TRIGGER_TYPES = ("manual", "api", "webhook", "schedule", "openai", "rerun", "chat", "eval")
+# Runs an eval started (evals/): listed only when asked for by trigger, so they do not crowd the run list.
+HIDDEN_TRIGGER_TYPES = ("eval",)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -108,6 +110,7 @@ def run_list(
     trigger: list[str] | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    feedback: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Run], str | None]:
@@ -128,10 +131,17 @@ def run_list(
         qs = qs.filter(is_draft=False, version__number=version)
     if trigger:
         qs = qs.filter(trigger__type__in=trigger)
+    else:
+        # Spelled with isnull: a run without a trigger type must not vanish in NOT (NULL IN (…)).
+        qs = qs.filter(Q(trigger__type__isnull=True) | ~Q(trigger__type__in=HIDDEN_TRIGGER_TYPES))
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     if until is not None:
         qs = qs.filter(created_at__lt=until)
+    if feedback:
+        from evals.selectors import feedback_filter  # feedback lives with the data flywheel (evals/)
+
+        qs = feedback_filter(qs, feedback)
     if cursor:
         position = decode_cursor(cursor)
         if position is not None:

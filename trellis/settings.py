@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "runs.triggers",
     "budgets",
     "chat",
+    "evals",
 ]
 
 MIDDLEWARE = [
@@ -373,3 +374,15 @@ LOGGING = {
 # --- Chat deployments (chat/) ---
 CHAT_VISITOR_TTL_S = env_int("TRELLIS_CHAT_VISITOR_TTL_S", 30 * 86400, minimum=60)  # how long a visitor cookie lives
 CHAT_ANSWER_TIMEOUT_S = env_int("TRELLIS_CHAT_ANSWER_TIMEOUT_S", 300, minimum=1)  # longest a live answer is relayed
+# Evals (DESIGN §10): runs of one eval in flight at once, how long publish waits for the gate's eval,
+# the largest dataset import, the most items in a dataset.
+EVAL_CONCURRENCY = env_int("TRELLIS_EVAL_CONCURRENCY", 4, minimum=1)
+EVAL_GATE_WAIT_S = env_float("TRELLIS_EVAL_GATE_WAIT_S", 120.0)
+EVAL_IMPORT_MAX_BYTES = env_int("TRELLIS_EVAL_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+EVAL_DATASET_MAX_ITEMS = env_int("TRELLIS_EVAL_DATASET_MAX_ITEMS", 10_000, minimum=1)
+# Fine-tuning exports and jobs: the fewest examples an export may have (OpenAI's minimum is 10), the most
+# it takes, the timeout of one call to the provider.
+FINETUNE_MIN_EXAMPLES = env_int("TRELLIS_FINETUNE_MIN_EXAMPLES", 10, minimum=1)
+FINETUNE_EXPORT_MAX_EXAMPLES = env_int("TRELLIS_FINETUNE_EXPORT_MAX_EXAMPLES", 5000, minimum=1)
+FINETUNE_REQUEST_TIMEOUT_S = env_float("TRELLIS_FINETUNE_REQUEST_TIMEOUT_S", 60.0)
+CELERY_BEAT_SCHEDULE["evals-tick"] = {"task": "evals.tick", "schedule": SCHEDULE_TICK_S}

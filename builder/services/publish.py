@@ -20,6 +20,12 @@ from trellis.errors import ApplicationError
 
 MAX_NOTE = 500
 
+# Checks a draft must pass before it is published, called with (workflow=, by=) outside the publish
+# transaction (they may take a while: the evals app's publish gate runs an eval). Each raises
+# ApplicationError to refuse the publish, or returns the checksum of the draft it approved (None: no
+# opinion); a draft edited meanwhile is not published. Apps register theirs in AppConfig.ready.
+PUBLISH_GATES: list = []
+
 
 def workflow_publish(*, workflow: Workflow, by: User, note: str = "") -> WorkflowVersion:
     if not isinstance(note, str) or len(note) > MAX_NOTE:
@@ -28,11 +34,16 @@ def workflow_publish(*, workflow: Workflow, by: User, note: str = "") -> Workflo
             f"A note is text of at most {MAX_NOTE} characters.",
             [{"field": "note", "message": f"At most {MAX_NOTE} characters."}],
         )
+    approved = [gate(workflow=workflow, by=by) for gate in PUBLISH_GATES]
     with transaction.atomic():
         current = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if current.archived:
             raise ApplicationError("archived", "This workflow is archived; unarchive it to publish.", status=409)
         graph = current.draft_graph
+        if any(checksum and checksum != graph_checksum(graph) for checksum in approved):
+            raise ApplicationError(
+                "draft_changed", "The draft changed while its publish gate was checked; publish again.", status=409
+            )
         issues = validate_graph(graph, workspace_id=current.workspace_id)
         errors = [issue for issue in issues if issue["severity"] == ERROR]
         if errors:

@@ -20,6 +20,7 @@ const RunDetailPage = lazy(() => import("./pages/runs/RunDetailPage"));
 const VersionsPage = lazy(() => import("./pages/versions/VersionsPage"));
 const TriggersPage = lazy(() => import("./pages/triggers/TriggersPage"));
 const DeployPage = lazy(() => import("./pages/deploy/DeployPage"));
+const EvalsPage = lazy(() => import("./pages/evals/EvalsPage"));
 const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
 const AuditPage = lazy(() => import("./pages/audit/AuditPage"));
 const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
@@ -50,6 +51,7 @@ export function AppRoutes() {
         <Route path="/workflows/:workflowId/versions" element={page(<VersionsPage />)} />
         <Route path="/workflows/:workflowId/triggers" element={page(<TriggersPage />)} />
         <Route path="/workflows/:workflowId/deploy" element={page(<DeployPage />)} />
+        <Route path="/workflows/:workflowId/evals" element={page(<EvalsPage />)} />
         <Route path="/runs" element={page(<RunsPage />)} />
         <Route path="/runs/:runId" element={page(<RunDetailPage />)} />
         <Route path="/usage" element={page(<UsagePage />)} />

@@ -106,6 +106,11 @@ def _fire(pk, now) -> int:
         return 1
 
 
+# Other apps' periodic work, called on every tick (evals: poll fine-tuning jobs). Registered in AppConfig.ready;
+# in queue mode the same work is a Celery beat task of its own.
+TICK_HOOKS: list = []
+
+
 def run_forever(*, stop: threading.Event, tick_s: float | None = None, until: float | None = None) -> None:
     """The scheduler loop (thread or management command): fire schedules, wake senders of due callbacks, purge
     old deliveries hourly, wait."""
@@ -116,6 +121,8 @@ def run_forever(*, stop: threading.Event, tick_s: float | None = None, until: fl
         try:
             schedule_tick()
             callback_sweep()
+            for hook in TICK_HOOKS:
+                hook()
             if time.monotonic() - last_purge > 3600:
                 delivery_purge()
                 last_purge = time.monotonic()

@@ -86,6 +86,8 @@ export interface RunFilters {
   trigger?: string;
   since?: string;
   until?: string;
+  /** up | down | any | none: runs with that feedback on their output (evals/). */
+  feedback?: string;
 }
 
 export interface VersionInfo {

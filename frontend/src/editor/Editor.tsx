@@ -4,11 +4,13 @@ import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { useShallow } from "zustand/react/shallow";
-import { errorMessage } from "../api/client";
+import { ApiError, errorMessage } from "../api/client";
+import { getGate, type GateFailure } from "../api/evals";
 import { getDraft, getWorkflow, publishWorkflow, renameWorkflow } from "../api/workflows";
 import { Dialog } from "../components/Dialog";
 import { ErrorState, Loading } from "../components/States";
 import { WorkspaceSwitcher } from "../shell/AppShell";
+import "../pages/evals/evals.css";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
 import { Inspector } from "./Inspector";
@@ -256,12 +258,15 @@ function WorkflowName({ workflowId, name }: { workflowId: string; name: string }
 function PublishDialog({ open, onClose, workflowId, save }: { open: boolean; onClose: () => void; workflowId: string; save: () => Promise<boolean> }) {
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [gateFailures, setGateFailures] = useState<GateFailure[] | null>(null);
+  const gate = useQuery({ queryKey: ["gate", workflowId], queryFn: () => getGate(workflowId), enabled: open });
   const [done, setDone] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const qc = useQueryClient();
   const submit = async () => {
     setBusy(true);
     setError(null);
+    setGateFailures(null);
     try {
       if (!(await save())) throw new Error("The draft could not be saved.");
       const v = await publishWorkflow(workflowId, note);
@@ -269,11 +274,13 @@ function PublishDialog({ open, onClose, workflowId, save }: { open: boolean; onC
       void qc.invalidateQueries({ queryKey: ["workflow", workflowId] });
     } catch (e) {
       setError(errorMessage(e));
+      if (e instanceof ApiError && e.code === "eval_gate_failed") setGateFailures(e.details as GateFailure[]);
     } finally {
       setBusy(false);
     }
   };
   const close = () => {
+    setGateFailures(null);
     setDone(null);
     setNote("");
     setError(null);
@@ -302,13 +309,31 @@ function PublishDialog({ open, onClose, workflowId, save }: { open: boolean; onC
             What changed?
             <textarea aria-label="Version note" rows={3} value={note} onChange={(e) => setNote(e.target.value)} placeholder="e.g. Route refunds to a human" />
           </label>
+          {gate.data && (
+            <p className="muted small-text" aria-label="Publish gate">
+              Publish gate: the draft must pass {Math.round(gate.data.min_pass_rate * 100)}% of dataset {gate.data.dataset_name} (an eval runs
+              unless one of this exact draft is less than an hour old).
+            </p>
+          )}
           {error && <p className="field-error" role="alert">{error}</p>}
+          {gateFailures && gateFailures.length > 0 && (
+            <div className="gate-result" aria-label="Failing items">
+              <strong>Failing items</strong>
+              <ul>
+                {gateFailures.slice(0, 10).map((f) => (
+                  <li key={f.position}>
+                    <code>{JSON.stringify(f.input)}</code> → <code>{JSON.stringify(f.output)}</code> (expected <code>{JSON.stringify(f.expected)}</code>)
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           <div className="actions">
             <button type="button" onClick={close}>
               Cancel
             </button>
             <button type="submit" className="primary" disabled={busy}>
-              {busy ? "Publishing…" : "Publish"}
+              {busy ? (gate.data ? "Running the gate's eval…" : "Publishing…") : "Publish"}
             </button>
           </div>
         </form>

@@ -7,6 +7,7 @@ import { useShallow } from "zustand/react/shallow";
 import { errorMessage } from "../api/client";
 import { cancelRun, decideApproval, followRun, getRun, startRun } from "../api/runs";
 import type { JsonSchema } from "../nodes/common";
+import { FeedbackBox } from "../pages/runs/FeedbackBox";
 import { isRunActive, type StepView } from "./store/runSlice";
 import { useEditor, useEditorStore } from "./store";
 
@@ -210,6 +211,7 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
             <div className="run-output">
               <h4>Output</h4>
               <pre className="code">{JSON.stringify(run.output, null, 2)}</pre>
+              <FeedbackBox runId={run.runId} workflowId={workflowId} canEdit />
             </div>
           )}
           {run.error && <p className="field-error">{run.error}</p>}

@@ -15,7 +15,12 @@ Behaviour, all deterministic:
   `[[fail-once:500]]` (only the first matching request fails), `[[slow]]` (a long, slow stream),
   `[[hang]]` (no answer for 30 s), `[[invalid-json]]` (first structured answer breaks the schema),
   `[[always-invalid-json]]`. The header `X-Test-Fault: 429|500|slow|hang` does the same.
-* the API key `bad-key` is rejected with 401.
+* the API key `bad-key` is rejected with 401;
+* an eval judge (a json_schema format named `trellis_grader`) scores `Output:` against `Expected:`
+  (`[[no-score]]` answers without a score);
+* `/v1/files` and `/v1/fine_tuning/jobs` (create, retrieve, list, events, cancel) fine-tune
+  deterministically: a job advances one state per retrieve and its `ft:` model is then listed and
+  answers `Fine-tuned answer: …` instead of `You said: …`.
 
 Run it: `python -m runs.testing.model_server --port 8765`, then point a provider at
 `http://127.0.0.1:8765/v1` with any API key.
@@ -23,7 +28,7 @@ Run it: `python -m runs.testing.model_server --port 8765`, then point a provider
 Modules: `server` (HTTP server, routing, the `ModelServer` thread wrapper), `conversation` (a request
 read into protocol-independent form), `replies` (the fake model's canned decisions), `faults` (fault
 injection), `sse` (event-stream plumbing), `responses`, `chat` and `moderations` (one endpoint each),
-`__main__` (the command line).
+`finetuning` (files and fine-tuning jobs), `__main__` (the command line).
 """
 
 from runs.testing.model_server.server import ModelServer

@@ -38,6 +38,8 @@ class Conversation:
         self.tools: list[dict] = []  # [{name, description, parameters}]
         self.schema: dict | None = None
         self.tool_choice: Any = "auto"
+        self.schema_name: str = ""  # the json_schema format's name (the eval judge sends "trellis_grader")
+        self.model: str = ""
 
     @property
     def prompt(self) -> str:
@@ -79,8 +81,10 @@ def from_responses(body: dict) -> Conversation:
             )
     conv.tool_choice = body.get("tool_choice", "auto")
     fmt = ((body.get("text") or {}).get("format")) or {}
+    conv.model = str(body.get("model") or "")
     if fmt.get("type") == "json_schema":
         conv.schema = fmt.get("schema") or {}
+        conv.schema_name = str(fmt.get("name") or "")
     elif fmt.get("type") == "json_object":
         conv.schema = {"type": "object"}
     return conv
@@ -110,8 +114,10 @@ def from_chat(body: dict) -> Conversation:
             )
     conv.tool_choice = body.get("tool_choice", "auto")
     fmt = body.get("response_format") or {}
+    conv.model = str(body.get("model") or "")
     if fmt.get("type") == "json_schema":
         conv.schema = (fmt.get("json_schema") or {}).get("schema") or {}
+        conv.schema_name = str((fmt.get("json_schema") or {}).get("name") or "")
     elif fmt.get("type") == "json_object":
         conv.schema = {"type": "object"}
     return conv

@@ -119,8 +119,46 @@ def sample(schema: Any, conv: Conversation, name: str = "", depth: int = 0) -> A
     return text[:max_len] if max_len else text
 
 
+JUDGE_SCHEMA_NAME = "trellis_grader"
+FINE_TUNED_PREFIX = "Fine-tuned answer: "
+
+
+def _line_after(text: str, label: str) -> str | None:
+    for line in text.splitlines():
+        if line.lower().startswith(label):
+            return line[len(label) :].strip()
+    return None
+
+
+def judge(conv: Conversation) -> dict:
+    """An eval judge's verdict (evals/graders.py), deterministic: the score is 1 when the prompt's `Output:`
+    line equals its `Expected:` line (ignoring case and spaces), else the share of expected words the output
+    has, to two decimals; a label is picked from the enum by keyword like any other enum. `[[no-score]]`
+    in the prompt answers an object without the score."""
+    if "[[no-score]]" in conv.prompt:
+        return {"verdict": "no score today"}
+    props = (conv.schema or {}).get("properties") or {}
+    answer: dict = {}
+    for key, sub in props.items():
+        if key != "score":
+            answer[key] = sample(sub, conv, key)
+            continue
+        output = _line_after(conv.prompt, "output:")
+        expected = _line_after(conv.prompt, "expected:")
+        if output is None or expected is None:
+            answer[key] = 0.5
+        elif " ".join(output.lower().split()) == " ".join(expected.lower().split()):
+            answer[key] = 1.0
+        else:
+            want = set(expected.lower().split())
+            answer[key] = round(len(want & set(output.lower().split())) / len(want), 2) if want else 0.0
+    return answer
+
+
 def decide(conv: Conversation) -> dict:
     """-> {"kind": "text", "text": …} or {"kind": "tool", "name": …, "arguments": {...}}."""
+    if conv.schema is not None and conv.schema_name == JUDGE_SCHEMA_NAME:
+        return {"kind": "text", "text": json.dumps(judge(conv))}
     if conv.tools and not conv.tool_results and conv.tool_choice != "none":
         low = conv.prompt.lower()
         for tool in conv.tools:
@@ -138,6 +176,9 @@ def decide(conv: Conversation) -> dict:
         name, output = conv.tool_results[-1]
         return {"kind": "text", "text": f"The {name} tool returned: {output}"}
     text = f"You said: {conv.last_user}"
+    if conv.model.startswith("ft:"):
+        # A model fine-tuned on the local server (finetuning.py) answers recognisably differently.
+        text = f"{FINE_TUNED_PREFIX}{conv.last_user}"
     if "[[slow]]" in conv.prompt:
         text = " ".join(["slow"] * 300)
     return {"kind": "text", "text": text}

@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from runs.testing.model_server import chat, moderations, responses
+from runs.testing.model_server import chat, finetuning, moderations, responses
 from runs.testing.model_server.replies import MODELS
 
 MAX_BODY = 10 * 1024 * 1024
@@ -44,10 +44,25 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         self.send_json(status, {"error": {"message": message, "type": kind, "param": None, "code": code}}, headers)
 
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        key = auth[7:] if auth.startswith("Bearer ") else ""
+        if not key or key == "bad-key":
+            self.send_error_json(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+            return False
+        return True
+
     def do_GET(self) -> None:  # noqa: N802
-        if self.path.rstrip("/") in ("/v1/models", "/models"):
-            data = [{"id": m, "object": "model", "created": 0, "owned_by": "trellis-test"} for m in MODELS]
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path in ("/v1/models", "/models"):
+            with self.server.lock:
+                names = MODELS + self.server.fine_tuned_models
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "trellis-test"} for m in names]
             return self.send_json(200, {"object": "list", "data": data})
+        if path.startswith(("/v1/fine_tuning/", "/v1/files/")):
+            if self._authorized() and not finetuning.get(self, path):
+                self.send_error_json(404, f"Unknown path {self.path}", "invalid_request_error")
+            return None
         if self.path.rstrip("/") in ("", "/health"):
             return self.send_json(200, {"ok": True})
         self.send_error_json(404, f"Unknown path {self.path}", "invalid_request_error")
@@ -57,16 +72,23 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             return self.send_error_json(413, "Request too large", "invalid_request_error")
         raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path == "/v1/files":
+            self.server.record(path, {}, dict(self.headers))
+            return finetuning.upload(self, raw) if self._authorized() else None
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             return self.send_error_json(400, "Body is not JSON", "invalid_request_error")
-        path = self.path.split("?", 1)[0].rstrip("/")
         self.server.record(path, body, dict(self.headers))
         auth = self.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else ""
         if not key or key == "bad-key":
             return self.send_error_json(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+        if path == "/v1/fine_tuning/jobs":
+            return finetuning.create_job(self, body)
+        if path.startswith("/v1/fine_tuning/jobs/") and path.endswith("/cancel"):
+            return finetuning.cancel(self, path.split("/")[4])
         respond = ROUTES.get(path) or ROUTES.get("/v1" + path)
         if respond is None:
             return self.send_error_json(404, f"Unknown path {self.path}", "invalid_request_error")
@@ -86,6 +108,10 @@ class ModelHTTPServer(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.stats: dict[str, int] = {}
         self._seen: set[str] = set()
+        # Fine-tuning (finetuning.py): uploaded files, jobs, and the ft: models that succeeded jobs made.
+        self.files: dict[str, dict] = {}
+        self.jobs: dict[str, dict] = {}
+        self.fine_tuned_models: list[str] = []
         self.stopping = threading.Event()
 
     def record(self, path: str, body: dict, headers: dict) -> None:
@@ -137,3 +163,6 @@ class ModelServer:
             self.httpd.requests.clear()
             self.httpd.stats.clear()
             self.httpd._seen.clear()
+            self.httpd.files.clear()
+            self.httpd.jobs.clear()
+            self.httpd.fine_tuned_models.clear()

@@ -12,6 +12,7 @@ export function WorkflowTabs({ workflowId }: { workflowId: string }) {
     { to: `/workflows/${workflowId}/versions`, label: "Versions" },
     { to: `/workflows/${workflowId}/triggers`, label: "Triggers" },
     { to: `/workflows/${workflowId}/deploy`, label: "Deploy" },
+    { to: `/workflows/${workflowId}/evals`, label: "Evals" },
   ];
   return (
     <>

@@ -23,6 +23,7 @@ import { costWithUnknown } from "../budgets/format";
 import "../budgets/budgets.css";
 import { runDuration, triggerLabel } from "./RunsPage";
 import { callbackSummary } from "./callback";
+import { FeedbackBox } from "./FeedbackBox";
 import { Timeline } from "./Timeline";
 import { focusStep, nodeStatuses, stepLabel } from "./trace";
 import "../screens.css";
@@ -186,6 +187,8 @@ function RunView({ run }: { run: RunDetail }) {
         </div>
       )}
 
+      <FeedbackBox runId={run.id} workflowId={run.workflow} canEdit={canEdit} />
+
       {waiting.map((w) => (
         <ApprovalBox key={w.id} run={run} step={w} role={role} name={names[w.node_id] ?? w.node_id} onDone={refresh} />
       ))}
@@ -220,7 +223,12 @@ function RunView({ run }: { run: RunDetail }) {
         </div>
         <aside className="run-side" aria-label="Step details">
           {selected ? (
-            <StepPanel step={selected} name={stepLabel(selected, names)} canRerun={canEdit && !active} onRerunFrom={() => rerun.mutate(selected.id)} busy={rerun.isPending} />
+            <>
+              <StepPanel step={selected} name={stepLabel(selected, names)} canRerun={canEdit && !active} onRerunFrom={() => rerun.mutate(selected.id)} busy={rerun.isPending} />
+              {selected.node_type === "agent" && selected.status === "succeeded" && (
+                <FeedbackBox runId={run.id} workflowId={run.workflow} stepId={selected.id} stepName={stepLabel(selected, names)} canEdit={canEdit} />
+              )}
+            </>
           ) : (
             <div className="muted pad">Select a step on the canvas or the timeline to see its input, output and error.</div>
           )}

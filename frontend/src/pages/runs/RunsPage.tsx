@@ -15,7 +15,7 @@ import { RUN_STATUSES, STATUS_LABEL, StatusChip, formatCost, formatDuration, rel
 import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
 
-export const TRIGGER_TYPES = ["manual", "api", "webhook", "schedule", "openai", "rerun", "chat"];
+export const TRIGGER_TYPES = ["manual", "api", "webhook", "schedule", "openai", "rerun", "chat", "eval"];
 const LIVE_MS = 2500;
 
 /**
@@ -52,6 +52,7 @@ export default function RunsPage() {
     trigger: params.get("trigger") ?? undefined,
     since: params.get("since") ?? undefined,
     until: params.get("until") ?? undefined,
+    feedback: params.get("feedback") ?? undefined,
   };
   const set = (key: keyof RunFilters, value: string) => {
     const next = new URLSearchParams(params);
@@ -74,7 +75,7 @@ export default function RunsPage() {
     staleTime: 0,
   });
   const rows = runs.data?.pages.flatMap((p) => p.results) ?? [];
-  const filtered = !!(filters.status || filters.version || filters.trigger || filters.since || filters.until || (!workflowId && filters.workflow));
+  const filtered = !!(filters.status || filters.version || filters.trigger || filters.since || filters.until || filters.feedback || (!workflowId && filters.workflow));
   const now = Date.now();
 
   return (
@@ -120,6 +121,16 @@ export default function RunsPage() {
             placeholder="any, 3, draft"
             size={8}
           />
+        </label>
+        <label>
+          Feedback
+          <select value={filters.feedback ?? ""} onChange={(e) => set("feedback", e.target.value)}>
+            <option value="">Any feedback</option>
+            <option value="up">👍</option>
+            <option value="down">👎</option>
+            <option value="any">Some</option>
+            <option value="none">None</option>
+          </select>
         </label>
         <label>
           Trigger
