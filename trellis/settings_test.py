@@ -14,3 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests choose the executor explicitly; inline keeps most of them in one process.
 TRELLIS_EXECUTOR = os.environ.get("TRELLIS_EXECUTOR", "inline")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared-cache in-memory database: background threads (the run executor,
+    # ingestion) then get SQLite's WAL concurrency instead of "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-default-mode.sqlite3")}  # noqa: F405

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("runs.urls")),
     path("api/v1/", include("runs.usage_urls")),
     path("api/v1/", include("builder.audit_urls")),
+    path("api/v1/", include("knowledge.urls")),
     path("accounts/", include("accounts.page_urls")),
     path("", include("runs.hook_urls")),
     # Unknown API paths answer with the JSON error shape, never the SPA.
