@@ -5,7 +5,10 @@ workspace default, else OPENAI_API_KEY, else the local test model when TRELLIS_L
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
@@ -20,7 +23,7 @@ class EmbeddingFailure(Exception):
         self.retryable = retryable
 
 
-def _provider(kb):
+def provider_for(kb):
     from accounts.services import secret_value
     from runs.llm.providers import resolve_provider
 
@@ -37,17 +40,57 @@ def _provider(kb):
         raise EmbeddingFailure(exc.message) from None
 
 
-def embed_texts(kb, texts: list[str]) -> np.ndarray:
-    """(len(texts), dimensions) float32, each row L2-normalised."""
+_query_clients: dict[tuple, tuple[float, object]] = {}
+_query_lock = threading.Lock()
+QUERY_CLIENT_MAX_AGE_S = 300.0
+QUERY_TIMEOUT_S = 30.0
+
+
+@contextmanager
+def _query_client(provider):
+    """A long-lived client for one-text query embeddings: a search should not pay for a new connection,
+    SDK client and watchdog thread each time. Its connections obey the same SSRF policy (runs.net); it is
+    replaced every few minutes so the guard's per-connection bookkeeping stays small."""
+    import httpx
+    import openai
+
+    from runs import net
+
+    key = (provider.name, provider.base_url, hashlib.sha256(provider.api_key.encode()).hexdigest(), provider.guard)
+    now = time.monotonic()
+    with _query_lock:
+        entry = _query_clients.get(key)
+        if entry is None or now - entry[0] > QUERY_CLIENT_MAX_AGE_S:
+            http_client = httpx.Client(
+                transport=net._Transport(net._Backend(guard=provider.guard)),
+                timeout=httpx.Timeout(QUERY_TIMEOUT_S),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            client = openai.OpenAI(
+                api_key=provider.api_key, base_url=provider.base_url, http_client=http_client, max_retries=0
+            )
+            entry = _query_clients[key] = (now, client)
+    yield entry[1]
+
+
+def embed_texts(kb, texts: list[str], provider=None) -> np.ndarray:
+    """(len(texts), dimensions) float32, each row L2-normalised. Pass `provider` (provider_for) to call
+    this from a thread without a database connection of its own."""
     from runs.llm.adapters import openai_client
 
     if not texts:
         return np.zeros((0, kb.embedding_dimensions), dtype=np.float32)
-    provider = _provider(kb)
+    provider = provider or provider_for(kb)
     batch = settings.KNOWLEDGE_EMBED_BATCH
     rows: list[np.ndarray] = []
+    opened = (
+        _query_client(provider)
+        if len(texts) == 1
+        else openai_client(provider, timeout_s=settings.LLM_REQUEST_TIMEOUT_S, cancel_event=threading.Event())
+    )
     try:
-        with openai_client(provider, timeout_s=settings.LLM_REQUEST_TIMEOUT_S, cancel_event=threading.Event()) as c:
+        with opened as c:
             for start in range(0, len(texts), batch):
                 answer = c.embeddings.create(
                     model=kb.embedding_model,

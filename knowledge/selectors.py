@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from django.db.models import Count, Q, QuerySet
 
 from knowledge import index
-from knowledge.embedding import embed_texts
+from knowledge.embedding import EmbeddingFailure, embed_texts, provider_for
 from knowledge.index import vectors
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from trellis.errors import ApplicationError
 
 MODES = ("hybrid", "keyword", "vector")
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
+_embedder = ThreadPoolExecutor(8, thread_name_prefix="trellis-query-embed")
 
 
 def knowledge_base_list(*, workspace_id) -> QuerySet[KnowledgeBase]:
@@ -80,11 +83,21 @@ def search(
     kb = knowledge_base
     allowed = _file_filter(kb, filters)
     depth = top_k if mode != "hybrid" else max(top_k * 2, 50)
+    embedding = None
+    if mode in ("vector", "hybrid") and query.strip():
+        # The query's embedding is a network call: it runs while the keyword index is searched.
+        try:
+            provider = provider_for(kb)
+        except EmbeddingFailure as exc:
+            if mode == "vector":
+                raise ApplicationError("embedding_failed", exc.reason, status=502) from None
+        else:
+            embedding = _embedder.submit(embed_texts, kb, [query], provider)
     keyword = index.backend().search(kb, query, depth, allowed) if mode in ("keyword", "hybrid") else []
     semantic: list[tuple[int, float]] = []
-    if mode in ("vector", "hybrid") and query.strip():
+    if embedding is not None:
         try:
-            query_vector = embed_texts(kb, [query])[0]
+            query_vector = embedding.result()[0]
         except Exception as exc:
             if mode == "vector":
                 raise ApplicationError(

@@ -35,9 +35,9 @@ def test_schemas_reject_unknown_fields():
         assert not node_type.validator.is_valid({**node_type.full_defaults(), "surprise": 1}), node_type.type
 
 
-def test_only_note_is_not_executable_and_only_file_search_and_mcp_are_unavailable():
+def test_only_note_is_not_executable_and_only_mcp_is_unavailable():
     assert [t for t, nt in NODE_TYPES.items() if not nt.executable] == ["note"]
-    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["file_search", "mcp"]
+    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["mcp"]
     assert NODE_TYPES["mcp"].unavailable_reason
 
 
@@ -61,7 +61,8 @@ def test_node_types_api_lists_the_catalog(client_for, viewer, workspace):
     assert by_type["if_else"]["ports"] == ["else"]
     assert by_type["agent"]["config_schema"]["additionalProperties"] is False
     assert by_type["agent"]["defaults"]["model"] == "gpt-4.1-mini"
-    assert by_type["file_search"]["available"] is False
+    assert by_type["file_search"]["available"] is True
+    assert by_type["mcp"]["available"] is False
     assert set(by_type["agent"]) == {
         "type",
         "group",

@@ -17,6 +17,7 @@ _MODULES = [
     "agent",
     "http_request",
     "guardrails",
+    "file_search",
 ]
 
 for _name in _MODULES:
