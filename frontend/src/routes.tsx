@@ -23,6 +23,7 @@ const UsagePage = lazy(() => import("./pages/usage/UsagePage"));
 const AuditPage = lazy(() => import("./pages/audit/AuditPage"));
 const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
 const ProvidersPage = lazy(() => import("./pages/settings/ProvidersPage"));
+const KnowledgePage = lazy(() => import("./pages/knowledge/KnowledgePage"));
 
 const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page" />}>{el}</Suspense>;
 
@@ -30,6 +31,7 @@ const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page
 export const NAV_ITEMS: { to: string; label: string }[] = [
   { to: "/workflows", label: "Workflows" },
   { to: "/runs", label: "Runs" },
+  { to: "/knowledge", label: "Knowledge" },
   { to: "/usage", label: "Usage" },
   { to: "/audit", label: "Audit log" },
   { to: "/settings/members", label: "Settings" },
@@ -48,6 +50,7 @@ export function AppRoutes() {
         <Route path="/workflows/:workflowId/triggers" element={page(<TriggersPage />)} />
         <Route path="/runs" element={page(<RunsPage />)} />
         <Route path="/runs/:runId" element={page(<RunDetailPage />)} />
+        <Route path="/knowledge" element={page(<KnowledgePage />)} />
         <Route path="/usage" element={page(<UsagePage />)} />
         <Route path="/audit" element={page(<AuditPage />)} />
         <Route path="/settings" element={page(<SettingsLayout />)}>
