@@ -73,7 +73,11 @@ class Chunk(models.Model):
     text = models.TextField()
     metadata = models.JSONField(default=dict)
     tokens = models.IntegerField(default=0)
-    length = models.IntegerField(default=0)  # lexemes, for BM25 length normalisation (PostgreSQL)
+    length = models.IntegerField(default=0)  # tokens (SQLite) or lexemes (PostgreSQL): BM25 length normalisation
+    # SQLite: the chunk's terms as FTS5's tokenizer sees them, hashed (uint64) with their counts (uint16), so the
+    # in-process BM25 index (knowledge/index/bm25.py) is rebuilt from two columns instead of re-tokenizing.
+    term_hashes = models.BinaryField(default=b"")
+    term_counts = models.BinaryField(default=b"")
     embedding = models.BinaryField()  # float32, little-endian, L2-normalised
 
     class Meta:

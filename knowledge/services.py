@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -68,7 +69,7 @@ def knowledge_base_update(
     ones are stored, so search keeps answering meanwhile)."""
     kb = knowledge_base
     with transaction.atomic():
-        kb = KnowledgeBase.objects.select_for_update().get(pk=kb.pk)
+        kb = KnowledgeBase.objects.select_for_update(no_key=True).get(pk=kb.pk)
         if name is not None and name.strip() != kb.name:
             if KnowledgeBase.objects.filter(workspace_id=kb.workspace_id, name=name.strip()).exists():
                 raise ApplicationError("conflict", f"A knowledge base named {name!r} already exists.", status=409)
@@ -174,7 +175,7 @@ def file_too_large() -> ApplicationError:
 def file_delete(*, file: KnowledgeFile) -> None:
     """Removes the file, its chunks and their vectors and keyword entries."""
     with transaction.atomic():
-        kb = KnowledgeBase.objects.select_for_update().get(pk=file.knowledge_base_id)
+        kb = KnowledgeBase.objects.select_for_update(no_key=True).get(pk=file.knowledge_base_id)
         _remove_chunks(kb, [file.pk])
         kb.revision += 1
         kb.save(update_fields=["revision", "chunk_count", "total_length", "updated_at"])
@@ -189,10 +190,14 @@ def _remove_chunks(kb: KnowledgeBase, file_ids: list) -> None:
     if not chunk_ids:
         return
     backend = index.backend()
-    removed = backend.remove(kb.id, chunk_ids)
-    if removed:
-        kb.chunk_count -= removed[0]
-        kb.total_length -= removed[1]
+    if connection.vendor == "postgresql":
+        count, length = backend.remove(kb.id, chunk_ids)
+    else:
+        backend.remove(kb.id, chunk_ids)
+        count = len(chunk_ids)
+        length = Chunk.objects.filter(id__in=chunk_ids).aggregate(n=Sum("length"))["n"] or 0
+    kb.chunk_count -= count
+    kb.total_length -= length
     Chunk.objects.filter(id__in=chunk_ids).delete()
 
 
@@ -283,7 +288,9 @@ def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
 def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix: np.ndarray) -> int:
     backend = index.backend()
     with transaction.atomic():
-        kb = KnowledgeBase.objects.select_for_update().get(pk=kb.pk)
+        # One indexer per knowledge base at a time (its statistics are read-modify-write). NO KEY: uploads
+        # insert files that reference this row (FOR KEY SHARE) and must not wait for the indexer.
+        kb = KnowledgeBase.objects.select_for_update(no_key=True).get(pk=kb.pk)
         # Files deleted (or re-queued by a model change) while this batch was being embedded are skipped.
         live = set(
             KnowledgeFile.objects.filter(id__in=[f.pk for f, _ in prepared], status=FileStatus.PROCESSING).values_list(
@@ -308,6 +315,9 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
                     )
                 row += 1
         _remove_chunks(kb, list(live))  # a re-index replaces the file's earlier chunks
+        if connection.vendor == "sqlite":
+            for chunk, (hashes, counts, length) in zip(rows, backend.prepare([r.text for r in rows]), strict=True):
+                chunk.term_hashes, chunk.term_counts, chunk.length = hashes, counts, length
         created = Chunk.objects.bulk_create(rows, batch_size=1000)
         if connection.vendor == "postgresql":
             count, total = backend.add(kb.pk, [c.id for c in created])
@@ -316,6 +326,7 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
         else:
             backend.add(kb.pk, [(c.id, c.file_id, c.text) for c in created])
             kb.chunk_count += len(created)
+            kb.total_length += sum(c.length for c in created)
         kb.revision += 1
         kb.save(update_fields=["revision", "chunk_count", "total_length", "updated_at"])
         counts: dict = {}

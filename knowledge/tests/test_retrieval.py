@@ -101,3 +101,30 @@ def test_the_test_models_embeddings_are_closer_for_texts_that_share_words():
     assert a @ b > 0.4
     assert abs(a @ c) < 0.2
     assert embed("refunds paid in five days") == embed("refunds paid in five days")
+
+
+def test_the_in_process_bm25_ranks_exactly_like_the_databases_own_bm25(kb_client, corpus):
+    """The database answers while a large index is being built: both must give the same ranking."""
+    from django.db import connection
+
+    from knowledge.index import postgres, query_terms, sqlite
+    from knowledge.models import KnowledgeBase
+
+    kb = KnowledgeBase.objects.get(pk=corpus["id"])
+    for query in ("days paid", "printer paper two", "passwords sessions hours employees"):
+        if connection.vendor == "sqlite":
+            ours = sqlite.search(kb, query, 10, None)
+            theirs = sqlite.search_fts5(kb, query_terms(query), 10, None)
+        else:
+            ours = postgres.search(kb, query, 10, None)
+            theirs = postgres.search_sql(kb, query, 10, None)
+        assert len(ours) >= 2
+        assert [c for c, _ in ours] == [c for c, _ in theirs]
+        assert [round(s, 4) for _, s in ours] == [round(s, 4) for _, s in theirs]
+
+
+def test_deleting_a_file_updates_the_knowledge_bases_chunk_count(kb_client, corpus):
+    files = kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}/files").json()["results"]
+    assert kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}").json()["chunks"] == 5
+    kb_client.delete(f"/api/v1/knowledge-bases/{corpus['id']}/files/{files[0]['id']}")
+    assert kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}").json()["chunks"] == 4
