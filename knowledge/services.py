@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -217,6 +217,22 @@ def ingest_pending(*, knowledge_base_id) -> int:
         if not files:
             return ready
         ready += _ingest_batch(kb, files)
+
+
+def ingest_resume(*, requeue_all_processing: bool = False) -> list[str]:
+    """Dispatches ingestion for every knowledge base with work left: queued files, and files whose job
+    died mid-way (processing with a claim older than the lease; all of them when the caller knows no job
+    is running, as the single default-mode process does at start). Returns the knowledge base ids."""
+    if requeue_all_processing:
+        KnowledgeFile.objects.filter(status=FileStatus.PROCESSING).update(status=FileStatus.QUEUED, claimed_at=None)
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.KNOWLEDGE_INGEST_LEASE_S)
+    pending = KnowledgeFile.objects.filter(
+        Q(status=FileStatus.QUEUED) | Q(status=FileStatus.PROCESSING, claimed_at__lt=cutoff)
+    )
+    kb_ids = sorted({str(kb_id) for kb_id in pending.values_list("knowledge_base_id", flat=True)})
+    for kb_id in kb_ids:
+        jobs.dispatch_ingest(kb_id)
+    return kb_ids
 
 
 def _requeue_stale(kb_id) -> None:

@@ -16,3 +16,11 @@ def ingest(knowledge_base_id: str) -> None:
     from knowledge.services import ingest_pending
 
     ingest_pending(knowledge_base_id=knowledge_base_id)
+
+
+@shared_task(name="knowledge.resume", ignore_result=True)
+def resume() -> None:
+    """Beat: picks up files whose ingestion message was lost or whose worker died."""
+    from knowledge.services import ingest_resume
+
+    ingest_resume()

@@ -288,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},
     "trigger-delivery-purge": {"task": "triggers.delivery_purge", "schedule": 3600.0},
+    "knowledge-resume": {"task": "knowledge.resume", "schedule": 60.0},
 }
 
 LOGGING = {

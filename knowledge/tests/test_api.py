@@ -246,3 +246,40 @@ def test_a_viewer_cannot_upload(workspace, viewer, client_for, make_kb):
     response = upload(client_for(viewer, workspace), kb["id"], "a.txt", b"hello")
     assert response.status_code == 403
     assert KnowledgeFile.objects.count() == 0
+
+
+def test_a_file_left_in_processing_by_a_dead_job_is_indexed_once_its_claim_expires(kb_client, make_kb):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from knowledge import jobs
+    from knowledge.services import ingest_resume
+
+    kb = make_kb()
+    file = upload(kb_client, kb["id"], "a.txt", b"Refunds take five days.").json()
+    settled(kb_client, kb["id"], file["id"])
+    # given: the file's job died after claiming it (its chunks were never committed)
+    Chunk.objects.all().delete()
+    KnowledgeFile.objects.update(status="processing", chunks=0, claimed_at=timezone.now() - dt.timedelta(hours=1))
+
+    assert ingest_resume() == [kb["id"]]
+    assert jobs.inline_wait_idle(30)
+
+    again = kb_client.get(f"/api/v1/knowledge-bases/{kb['id']}/files/{file['id']}").json()
+    assert (again["status"], again["chunks"]) == ("ready", 1)
+    assert Chunk.objects.count() == 1
+
+
+def test_a_file_claimed_a_moment_ago_is_left_to_its_job(kb_client, make_kb):
+    from django.utils import timezone
+
+    from knowledge.services import ingest_resume
+
+    kb = make_kb()
+    file = upload(kb_client, kb["id"], "a.txt", b"Refunds take five days.").json()
+    settled(kb_client, kb["id"], file["id"])
+    KnowledgeFile.objects.update(status="processing", claimed_at=timezone.now())
+
+    assert ingest_resume() == []
+    assert KnowledgeFile.objects.get().status == "processing"
