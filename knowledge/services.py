@@ -303,6 +303,14 @@ def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
 
 def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix: np.ndarray) -> int:
     backend = index.backend()
+    terms = terms_of = None
+    if connection.vendor == "sqlite":
+        # Tokenized before the write transaction (in the connection's temp schema): uploads wait for it otherwise.
+        terms = backend.prepare([c.text for _, chunks in prepared for c in chunks])
+        terms_of, at = {}, 0
+        for file, chunks in prepared:
+            terms_of[file.pk] = terms[at : at + len(chunks)]
+            at += len(chunks)
     with transaction.atomic():
         # One indexer per knowledge base at a time (its statistics are read-modify-write). NO KEY: uploads
         # insert files that reference this row (FOR KEY SHARE) and must not wait for the indexer.
@@ -331,8 +339,14 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
                     )
                 row += 1
         _remove_chunks(kb, list(live))  # a re-index replaces the file's earlier chunks
-        if connection.vendor == "sqlite":
-            for chunk, (hashes, counts, length) in zip(rows, backend.prepare([r.text for r in rows]), strict=True):
+        if terms is not None:
+            kept = [
+                t
+                for (file, chunks) in prepared
+                for t, _ in zip(terms_of[file.pk], chunks, strict=True)
+                if file.pk in live
+            ]
+            for chunk, (hashes, counts, length) in zip(rows, kept, strict=True):
                 chunk.term_hashes, chunk.term_counts, chunk.length = hashes, counts, length
         created = Chunk.objects.bulk_create(rows, batch_size=1000)
         if connection.vendor == "postgresql":

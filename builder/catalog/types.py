@@ -52,6 +52,19 @@ WORKFLOW_TOOL = {
     "additionalProperties": False,
 }
 
+FILE_SEARCH_TOOL = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "file_search"},
+        "name": NAME,
+        "description": {"type": "string", "maxLength": 2000},
+        "knowledge_base": {"type": "string", "minLength": 1, "maxLength": 100},
+        "top_k": {"type": "integer", "minimum": 1, "maximum": 50},
+    },
+    "required": ["type", "name", "knowledge_base"],
+    "additionalProperties": False,
+}
+
 NODE_TYPE_LIST = [
     NodeType(
         type="start",
@@ -94,7 +107,11 @@ NODE_TYPE_LIST = [
                     "additionalProperties": False,
                 },
             },
-            "tools": {"type": "array", "maxItems": 64, "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL]}},
+            "tools": {
+                "type": "array",
+                "maxItems": 64,
+                "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL, FILE_SEARCH_TOOL]},
+            },
             "output": {
                 "type": "object",
                 "properties": {"type": {"enum": ["text", "json_schema"]}, "schema": JSON_SCHEMA},

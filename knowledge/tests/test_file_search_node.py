@@ -1,6 +1,8 @@
 """The file_search node: a workflow whose search feeds an agent (the local test model), run through the
 runs API; the step in the trace holds the query and the ranked chunks."""
 
+import json
+
 import pytest
 
 from builder.models import Workflow
@@ -78,3 +80,43 @@ def test_a_file_search_node_naming_another_workspaces_knowledge_base_fails_the_s
     assert run["status"] == "failed"
     step = next(s for s in run["steps"] if s["node_id"] == "search")
     assert step["error"]["message"] == f"No knowledge base {foreign['id']!r} in this workspace."
+
+
+def test_an_agent_with_a_file_search_tool_searches_with_its_own_query_and_gets_citable_chunks(
+    kb_client, make_kb, workspace, owner
+):
+    kb = make_kb("Policies")
+    refunds = upload(kb_client, kb["id"], "refunds.md", b"# Refunds\nRefunds are paid back within five days.")
+    settled(kb_client, kb["id"], refunds.json()["id"])
+    tool = {"type": "file_search", "name": "handbook", "knowledge_base": "Policies", "top_k": 1}
+    graph = line(
+        start({"type": "object", "properties": {"message": {"type": "string"}}}),
+        node(
+            "answer",
+            "agent",
+            model="gpt-4.1-mini",
+            instructions="Use the handbook: {{ workflow.input.message }}",
+            tools=[tool],
+        ),
+        node("done", "end", output={"answer": "nodes.answer.output"}),
+    )
+    workflow = Workflow.objects.create(workspace=workspace, name="Agentic", draft_graph=graph, created_by=owner)
+
+    response = kb_client.post(
+        f"/api/v1/workflows/{workflow.pk}/runs",
+        {"input": {"message": "refunds paid back"}, "version": "draft", "wait": 20},
+        format="json",
+    )
+
+    run = kb_client.get(f"/api/v1/runs/{response.json()['id']}").json()
+    assert run["status"] == "succeeded", run
+    chunk = kb_client.post(
+        f"/api/v1/knowledge-bases/{kb['id']}/search", {"query": "refunds", "mode": "keyword"}, format="json"
+    ).json()["results"][0]
+    cited = {
+        "file_id": chunk["file_id"],
+        "file_name": "refunds.md",
+        "chunk_id": chunk["chunk_id"],
+        "text": chunk["text"],
+    }
+    assert run["output"]["answer"] == "The handbook tool returned: " + json.dumps({"results": [cited]})
