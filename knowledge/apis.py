@@ -49,6 +49,31 @@ class FileOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class EmbeddingOut(serializers.Serializer):
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    dimensions = serializers.IntegerField()
+
+
+class FileCountsOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    processing = serializers.IntegerField()
+    ready = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class KnowledgeBaseOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    embedding = EmbeddingOut()
+    files = FileCountsOut()
+    chunks = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class SearchIn(serializers.Serializer):
     query = serializers.CharField(max_length=10000, allow_blank=True)
     top_k = serializers.IntegerField(min_value=1, max_value=1000, default=10)
@@ -98,14 +123,12 @@ def _kb(request, kb_id, role: str = Role.VIEWER) -> KnowledgeBase:
 
 
 class KnowledgeBaseListApi(APIView):
-    @extend_schema(operation_id="knowledge_base_list")
+    @extend_schema(operation_id="knowledge_base_list", responses=KnowledgeBaseOut(many=True))
     def get(self, request):
         membership = current_workspace(request)
-        return Response(
-            {"results": [kb_out(kb) for kb in selectors.knowledge_base_list(workspace_id=membership.workspace_id)]}
-        )
+        return Response([kb_out(kb) for kb in selectors.knowledge_base_list(workspace_id=membership.workspace_id)])
 
-    @extend_schema(request=KnowledgeBaseIn, operation_id="knowledge_base_create")
+    @extend_schema(request=KnowledgeBaseIn, responses={201: KnowledgeBaseOut}, operation_id="knowledge_base_create")
     def post(self, request):
         membership = current_workspace(request, Role.EDITOR)
         data = KnowledgeBaseIn(data=request.data)
@@ -115,11 +138,11 @@ class KnowledgeBaseListApi(APIView):
 
 
 class KnowledgeBaseDetailApi(APIView):
-    @extend_schema(operation_id="knowledge_base_read")
+    @extend_schema(operation_id="knowledge_base_read", responses=KnowledgeBaseOut)
     def get(self, request, kb_id):
         return Response(kb_out(_kb(request, kb_id)))
 
-    @extend_schema(request=KnowledgeBasePatch, operation_id="knowledge_base_update")
+    @extend_schema(request=KnowledgeBasePatch, responses=KnowledgeBaseOut, operation_id="knowledge_base_update")
     def patch(self, request, kb_id):
         kb = _kb(request, kb_id, Role.EDITOR)
         data = KnowledgeBasePatch(data=request.data)
@@ -132,7 +155,7 @@ class KnowledgeBaseDetailApi(APIView):
         )
         return Response(kb_out(kb))
 
-    @extend_schema(operation_id="knowledge_base_delete")
+    @extend_schema(operation_id="knowledge_base_delete", responses={204: None})
     def delete(self, request, kb_id):
         services.knowledge_base_delete(knowledge_base=_kb(request, kb_id, Role.EDITOR))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -166,7 +189,7 @@ class KnowledgeFileListApi(APIView):
     @extend_schema(operation_id="knowledge_file_list", responses=FileOut(many=True))
     def get(self, request, kb_id):
         kb = _kb(request, kb_id)
-        return Response({"results": [file_out(f) for f in selectors.file_list(knowledge_base=kb)]})
+        return Response([file_out(f) for f in selectors.file_list(knowledge_base=kb)])
 
     @extend_schema(
         operation_id="knowledge_file_upload",
@@ -229,7 +252,7 @@ class KnowledgeFileDetailApi(APIView):
             file_out(get_in_workspace(request, KnowledgeFile.objects.filter(knowledge_base=kb), pk=file_id))
         )
 
-    @extend_schema(operation_id="knowledge_file_delete")
+    @extend_schema(operation_id="knowledge_file_delete", responses={204: None})
     def delete(self, request, kb_id, file_id):
         kb = _kb(request, kb_id, Role.EDITOR)
         file = get_in_workspace(request, KnowledgeFile.objects.filter(knowledge_base=kb), Role.EDITOR, pk=file_id)

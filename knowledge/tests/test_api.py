@@ -21,7 +21,7 @@ def test_a_knowledge_base_is_created_listed_renamed_and_deleted(kb_client, make_
     assert kb["embedding"] == {"provider": "", "model": "text-embedding-3-small", "dimensions": 64}
     assert kb["files"] == {"total": 0, "queued": 0, "processing": 0, "ready": 0, "failed": 0}
 
-    listed = kb_client.get("/api/v1/knowledge-bases").json()["results"]
+    listed = kb_client.get("/api/v1/knowledge-bases").json()
     assert [k["name"] for k in listed] == ["Handbook"]
 
     renamed = kb_client.patch(f"/api/v1/knowledge-bases/{kb['id']}", {"name": "People"}, format="json")

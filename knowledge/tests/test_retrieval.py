@@ -66,9 +66,7 @@ def test_a_tag_filter_keeps_only_files_with_that_tag(kb_client, corpus):
 
 
 def test_a_file_filter_takes_names_or_ids(kb_client, corpus):
-    files = {
-        f["name"]: f["id"] for f in kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}/files").json()["results"]
-    }
+    files = {f["name"]: f["id"] for f in kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}/files").json()}
     by_name = search(kb_client, corpus, query="days", mode="keyword", filters={"file_id": ["holidays.txt"]})
     by_id = search(kb_client, corpus, query="days", mode="vector", filters={"file_id": files["refunds.txt"]})
     assert [r["file_name"] for r in by_name] == ["holidays.txt"]
@@ -124,7 +122,7 @@ def test_the_in_process_bm25_ranks_exactly_like_the_databases_own_bm25(kb_client
 
 
 def test_deleting_a_file_updates_the_knowledge_bases_chunk_count(kb_client, corpus):
-    files = kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}/files").json()["results"]
+    files = kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}/files").json()
     assert kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}").json()["chunks"] == 5
     kb_client.delete(f"/api/v1/knowledge-bases/{corpus['id']}/files/{files[0]['id']}")
     assert kb_client.get(f"/api/v1/knowledge-bases/{corpus['id']}").json()["chunks"] == 4

@@ -37,13 +37,12 @@ export interface SearchResult {
   metadata: Record<string, unknown>;
 }
 
-export const listKnowledgeBases = async () =>
-  unwrapList(await api<{ results: KnowledgeBase[] }>("GET", "knowledge-bases"));
+export const listKnowledgeBases = async () => unwrapList(await api<KnowledgeBase[]>("GET", "knowledge-bases"));
 export const createKnowledgeBase = (body: { name: string; description?: string }) =>
   api<KnowledgeBase>("POST", "knowledge-bases", body);
 export const deleteKnowledgeBase = (id: string) => api<void>("DELETE", `knowledge-bases/${id}`);
 export const listKnowledgeFiles = async (kbId: string) =>
-  unwrapList(await api<{ results: KnowledgeFile[] }>("GET", `knowledge-bases/${kbId}/files`));
+  unwrapList(await api<KnowledgeFile[]>("GET", `knowledge-bases/${kbId}/files`));
 export const deleteKnowledgeFile = (kbId: string, fileId: string) =>
   api<void>("DELETE", `knowledge-bases/${kbId}/files/${fileId}`);
 export const searchKnowledgeBase = async (kbId: string, body: { query: string; mode: SearchMode; top_k: number }) =>
