@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from contextlib import nullcontext
 
 import numpy as np
 from django.conf import settings
@@ -133,20 +134,13 @@ def file_upload(
     if len(data) > settings.KNOWLEDGE_MAX_FILE_BYTES:
         raise file_too_large()
     digest = hashlib.sha256(data).hexdigest()
-    existing = KnowledgeFile.objects.filter(knowledge_base=knowledge_base, content_hash=digest).first()
-    if existing is not None:
-        if existing.status == FileStatus.FAILED:
-            KnowledgeFile.objects.filter(pk=existing.pk).update(
-                status=FileStatus.QUEUED, error="", claimed_at=None, updated_at=timezone.now()
-            )
-            existing.refresh_from_db()
-            jobs.dispatch_ingest_on_commit(knowledge_base.id)
-        return existing, False
     storage_name = f"{knowledge_base.workspace_id}/{knowledge_base.id}/{digest}"
     if not storage().exists(storage_name):
         storage_name = storage().save(storage_name, ContentFile(data))
     try:
-        with transaction.atomic():
+        # One INSERT in autocommit (no transaction round trips): the unique (knowledge base, hash) decides.
+        # Inside a caller's transaction it gets a savepoint, so a duplicate does not break that transaction.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             file = KnowledgeFile.objects.create(
                 workspace_id=knowledge_base.workspace_id,
                 knowledge_base=knowledge_base,
@@ -157,9 +151,16 @@ def file_upload(
                 storage_name=storage_name,
                 tags=[str(t) for t in (tags or [])],
             )
+    except IntegrityError:  # the same content again: the first file stands (a failed one is queued again)
+        existing = KnowledgeFile.objects.get(knowledge_base=knowledge_base, content_hash=digest)
+        if existing.status == FileStatus.FAILED:
+            KnowledgeFile.objects.filter(pk=existing.pk, status=FileStatus.FAILED).update(
+                status=FileStatus.QUEUED, error="", claimed_at=None, updated_at=timezone.now()
+            )
+            existing.refresh_from_db()
             jobs.dispatch_ingest_on_commit(knowledge_base.id)
-    except IntegrityError:  # the same content uploaded twice at once: the first one won
-        return KnowledgeFile.objects.get(knowledge_base=knowledge_base, content_hash=digest), False
+        return existing, False
+    jobs.dispatch_ingest_on_commit(knowledge_base.id)
     return file, True
 
 
