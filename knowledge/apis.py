@@ -63,6 +63,12 @@ class FileCountsOut(serializers.Serializer):
     failed = serializers.IntegerField()
 
 
+class UsageOut(serializers.Serializer):
+    workflow_id = serializers.UUIDField()
+    workflow_name = serializers.CharField()
+    nodes = serializers.ListField(child=serializers.CharField())
+
+
 class KnowledgeBaseOut(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
@@ -70,6 +76,7 @@ class KnowledgeBaseOut(serializers.Serializer):
     embedding = EmbeddingOut()
     files = FileCountsOut()
     chunks = serializers.IntegerField()
+    used_by = UsageOut(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -91,7 +98,7 @@ class SearchResultOut(serializers.Serializer):
     metadata = serializers.DictField()
 
 
-def kb_out(kb: KnowledgeBase) -> dict:
+def kb_out(kb: KnowledgeBase, used_by: list[dict] | None = None) -> dict:
     counts = {s: getattr(kb, f"files_{s}", None) for s in FileStatus.values}
     if any(v is None for v in counts.values()):
         from django.db.models import Count
@@ -109,6 +116,9 @@ def kb_out(kb: KnowledgeBase) -> dict:
         },
         "files": {"total": sum(counts.values()), **counts},
         "chunks": kb.chunk_count,
+        "used_by": used_by
+        if used_by is not None
+        else selectors.knowledge_base_usage(workspace_id=kb.workspace_id, knowledge_bases=[kb])[str(kb.id)],
         "created_at": kb.created_at.isoformat(),
         "updated_at": kb.updated_at.isoformat(),
     }
@@ -126,7 +136,9 @@ class KnowledgeBaseListApi(APIView):
     @extend_schema(operation_id="knowledge_base_list", responses=KnowledgeBaseOut(many=True))
     def get(self, request):
         membership = current_workspace(request)
-        return Response([kb_out(kb) for kb in selectors.knowledge_base_list(workspace_id=membership.workspace_id)])
+        kbs = list(selectors.knowledge_base_list(workspace_id=membership.workspace_id))
+        usage = selectors.knowledge_base_usage(workspace_id=membership.workspace_id, knowledge_bases=kbs)
+        return Response([kb_out(kb, usage[str(kb.id)]) for kb in kbs])
 
     @extend_schema(request=KnowledgeBaseIn, responses={201: KnowledgeBaseOut}, operation_id="knowledge_base_create")
     def post(self, request):

@@ -34,6 +34,47 @@ def knowledge_base_get(*, workspace_id, ref: str) -> KnowledgeBase | None:
         return qs.filter(name=ref).first()
 
 
+def knowledge_base_usage(*, workspace_id, knowledge_bases: list[KnowledgeBase]) -> dict[str, list[dict]]:
+    """Which workflows (draft or published graph) refer to each knowledge base, by id or by name, from a
+    file_search node or an agent's file_search tool: {kb id: [{workflow_id, workflow_name, nodes}]}."""
+    from builder.models import Workflow
+
+    by_ref: dict[str, str] = {}
+    for kb in knowledge_bases:
+        by_ref[str(kb.id)] = str(kb.id)
+        by_ref.setdefault(kb.name, str(kb.id))
+    usage: dict[str, list[dict]] = {str(kb.id): [] for kb in knowledge_bases}
+    workflows = (
+        Workflow.objects.filter(workspace_id=workspace_id, archived_at__isnull=True)
+        .select_related("published_version")
+        .only("id", "name", "draft_graph", "published_version__graph")
+        .order_by("name")
+    )
+    for workflow in workflows:
+        found: dict[str, set[str]] = {}
+        graphs = [workflow.draft_graph]
+        if workflow.published_version is not None:
+            graphs.append(workflow.published_version.graph)
+        for graph in graphs:
+            for node in (graph or {}).get("nodes") or []:
+                config = node.get("config") or {}
+                refs = []
+                if node.get("type") == "file_search":
+                    refs.append(config.get("knowledge_base"))
+                elif node.get("type") == "agent":
+                    refs += [
+                        t.get("knowledge_base") for t in config.get("tools") or [] if t.get("type") == "file_search"
+                    ]
+                for ref in refs:
+                    if isinstance(ref, str) and ref in by_ref:
+                        found.setdefault(by_ref[ref], set()).add(str(node.get("id")))
+        for kb_id, nodes in found.items():
+            usage[kb_id].append(
+                {"workflow_id": str(workflow.id), "workflow_name": workflow.name, "nodes": sorted(nodes)}
+            )
+    return usage
+
+
 def file_list(*, knowledge_base: KnowledgeBase) -> QuerySet[KnowledgeFile]:
     return KnowledgeFile.objects.filter(knowledge_base=knowledge_base)
 

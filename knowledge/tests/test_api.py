@@ -283,3 +283,22 @@ def test_a_file_claimed_a_moment_ago_is_left_to_its_job(kb_client, make_kb):
 
     assert ingest_resume() == []
     assert KnowledgeFile.objects.get().status == "processing"
+
+
+def test_changing_the_embedding_size_re_indexes_every_file_and_search_keeps_working(kb_client, make_kb):
+    kb = make_kb(embedding={"dimensions": 64})
+    file = upload(kb_client, kb["id"], "a.txt", b"Refunds take five days.").json()
+    settled(kb_client, kb["id"], file["id"])
+    assert {len(bytes(c.embedding)) for c in Chunk.objects.all()} == {64 * 4}
+
+    response = kb_client.patch(f"/api/v1/knowledge-bases/{kb['id']}", {"embedding": {"dimensions": 32}}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["embedding"]["dimensions"] == 32
+    again = settled(kb_client, kb["id"], file["id"])
+    assert (again["status"], again["chunks"]) == ("ready", 1)
+    assert {len(bytes(c.embedding)) for c in Chunk.objects.all()} == {32 * 4}
+    results = kb_client.post(
+        f"/api/v1/knowledge-bases/{kb['id']}/search", {"query": "refunds", "mode": "vector"}, format="json"
+    ).json()["results"]
+    assert [r["file_name"] for r in results] == ["a.txt"]

@@ -120,3 +120,27 @@ def test_an_agent_with_a_file_search_tool_searches_with_its_own_query_and_gets_c
         "text": chunk["text"],
     }
     assert run["output"]["answer"] == "The handbook tool returned: " + json.dumps({"results": [cited]})
+
+
+def test_a_knowledge_base_lists_the_workflows_that_use_it(kb_client, make_kb, workspace, owner):
+    kb = make_kb("Policies")
+    other = make_kb("Unused")
+    by_name = Workflow.objects.create(
+        workspace=workspace, name="By name", draft_graph=search_then_answer("Policies"), created_by=owner
+    )
+    tool = {"type": "file_search", "name": "handbook", "knowledge_base": kb["id"]}
+    by_tool = Workflow.objects.create(
+        workspace=workspace,
+        name="By tool",
+        draft_graph=line(start(), node("answer", "agent", model="m", tools=[tool])),
+        created_by=owner,
+    )
+
+    listed = {k["name"]: k["used_by"] for k in kb_client.get("/api/v1/knowledge-bases").json()}
+
+    assert listed["Policies"] == [
+        {"workflow_id": str(by_name.pk), "workflow_name": "By name", "nodes": ["search"]},
+        {"workflow_id": str(by_tool.pk), "workflow_name": "By tool", "nodes": ["answer"]},
+    ]
+    assert listed["Unused"] == []
+    assert kb_client.get(f"/api/v1/knowledge-bases/{other['id']}").json()["used_by"] == []

@@ -11,6 +11,7 @@ export interface KnowledgeBase {
   embedding: { provider: string; model: string; dimensions: number };
   files: { total: number } & Record<FileStatus, number>;
   chunks: number;
+  used_by: { workflow_id: string; workflow_name: string; nodes: string[] }[];
   created_at: string;
   updated_at: string;
 }

@@ -2,6 +2,7 @@
  * progress bar per file, and a "try a query" box that shows the ranked chunks with their scores. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type DragEvent, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import { errorMessage } from "../../api/client";
 import {
   createKnowledgeBase,
@@ -100,6 +101,21 @@ function KnowledgeBaseDetail({ kb }: { kb: KnowledgeBase }) {
         </span>
       </div>
       {kb.description && <p className="muted">{kb.description}</p>}
+      <p className="muted kb-usage" aria-label="Used by">
+        {kb.used_by.length === 0 ? (
+          "Not used by any workflow yet."
+        ) : (
+          <>
+            Used by{" "}
+            {kb.used_by.map((u, i) => (
+              <span key={u.workflow_id}>
+                {i > 0 && ", "}
+                <Link to={`/workflows/${u.workflow_id}`}>{u.workflow_name}</Link> ({u.nodes.join(", ")})
+              </span>
+            ))}
+          </>
+        )}
+      </p>
       {canEdit && (
         <label
           className={`dropzone${dragging ? " dropzone-active" : ""}`}
