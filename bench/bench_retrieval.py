@@ -254,7 +254,6 @@ def child(args) -> int:
 def warm(kb_id: str) -> None:
     """Builds the in-process indexes of the current revision (queries build them on first use; a large
     knowledge base builds its keyword index in the background and answers from FTS5 meanwhile)."""
-    from django.db import connection
 
     from knowledge.index import bm25, vectors
     from knowledge.models import KnowledgeBase
@@ -262,7 +261,7 @@ def warm(kb_id: str) -> None:
     kb = KnowledgeBase.objects.get(pk=kb_id)
     started = time.perf_counter()
     vectors.matrix(kb)
-    if connection.vendor == "sqlite" and bm25.cached(kb) is None:
+    if bm25.cached(kb) is None:
         bm25.build(kb)
     print(f"  (indexes of {kb.chunk_count:,} chunks loaded in {time.perf_counter() - started:.1f} s)", flush=True)
 
