@@ -76,8 +76,17 @@ def search(kb, *, hashes, limit: int, file_ids: list[str] | None, fallback) -> l
             index = build(kb)
         else:
             _build_in_background(kb)
-            return fallback()
+            # An index of an earlier revision (a few files behind, while ingestion runs) answers better and
+            # far faster than the database's own BM25; chunks deleted since are dropped by the caller.
+            index = _any_revision(kb)
+            if index is None:
+                return fallback()
     return index.search(hashes(), limit, file_ids)
+
+
+def _any_revision(kb) -> Index | None:
+    with _lock:
+        return _cache.get(str(kb.id))
 
 
 def _build_in_background(kb) -> None:
@@ -163,6 +172,9 @@ def build(kb) -> Index:
         weights=weights[order].astype(np.float32),
     )
     with _lock:
+        current = _cache.get(str(kb.id))
+        if current is not None and current.revision > index.revision:
+            return index  # a newer index finished first: keep it cached
         _cache[str(kb.id)] = index
         _cache.move_to_end(str(kb.id))
         while len(_cache) > CACHE_SIZE:

@@ -54,15 +54,51 @@ def _load(kb) -> _Matrix:
     )
 
 
+SYNC_LOAD_MAX_CHUNKS = 20_000
+_loading: set[tuple[str, int]] = set()
+
+
 def matrix(kb) -> _Matrix:
     key = str(kb.id)
     with _lock:
         cached = _cache.get(key)
-        if cached is not None and cached.revision == kb.revision and cached.dimensions == kb.embedding_dimensions:
-            _cache.move_to_end(key)
-            return cached
-    loaded = _load(kb)
+        if cached is not None and cached.dimensions == kb.embedding_dimensions:
+            if cached.revision == kb.revision:
+                _cache.move_to_end(key)
+                return cached
+            if kb.chunk_count > SYNC_LOAD_MAX_CHUNKS:
+                # A large matrix loads in the background; the previous revision's answers meanwhile (chunks
+                # deleted since are dropped by the caller, new ones join when the load finishes).
+                _load_in_background(kb)
+                return cached
+    return _store(kb, _load(kb))
+
+
+def _load_in_background(kb) -> None:
+    key = (str(kb.id), kb.revision)
+    if key in _loading:  # called with _lock held
+        return
+    _loading.add(key)
+
+    def run():
+        from django.db import connections
+
+        try:
+            _store(kb, _load(kb))
+        finally:
+            with _lock:
+                _loading.discard(key)
+            connections.close_all()
+
+    threading.Thread(target=run, name="trellis-vectors-load", daemon=True).start()
+
+
+def _store(kb, loaded: _Matrix) -> _Matrix:
+    key = str(kb.id)
     with _lock:
+        current = _cache.get(key)
+        if current is not None and current.revision > loaded.revision and current.dimensions == loaded.dimensions:
+            return loaded  # a newer matrix finished first: keep it cached
         _cache[key] = loaded
         _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
