@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 MODES = ("keyword", "vector", "hybrid")
 LATENCY_QUERIES = 100
 UPLOAD_CLIENTS = 4
+MODEL_PORT = int(os.environ.get("BENCH_MODEL_PORT", "18791"))
 
 
 def data_dir() -> Path:
@@ -99,29 +100,62 @@ def main() -> int:
         print(f"SciFact not found in {data_dir()} (set TRELLIS_SCIFACT_DIR); skipped.")
         return 0
     failures = 0
-    for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "trellis.settings", "LOG_LEVEL": "WARNING"}
-        env.pop("REDIS_URL", None)
-        env.update(TRELLIS_EXECUTOR="inline", TRELLIS_LOCAL_TEST_MODEL="true", OPENAI_API_KEY="", DEBUG="false")
-        with tempfile.TemporaryDirectory(prefix="trellis-bench-retrieval-") as tmp:
-            env["TRELLIS_VAR_DIR"] = tmp
-            if db == "sqlite":
-                env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-                failures += _run_child(db, args, env)
-            else:
-                import psycopg
-
-                admin, url, name = postgres_database()
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                env["DATABASE_URL"] = url
-                try:
-                    failures += _run_child(db, args, env)
-                finally:
-                    with psycopg.connect(admin, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # The local test model runs as a service of its own, as an embedding provider would (inside the web
+    # process it would compete with the search requests for the interpreter lock).
+    model = subprocess.Popen(
+        [sys.executable, "-m", "runs.testing.model_server", "--port", str(MODEL_PORT)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_model()
+        for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
+            failures += _one_database(db, args)
+    finally:
+        model.terminate()
+        model.wait(10)
     return 1 if failures else 0
+
+
+def _wait_for_model() -> None:
+    import urllib.request
+
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{MODEL_PORT}/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the local test model server did not start")
+
+
+def _one_database(db: str, args) -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "trellis.settings", "LOG_LEVEL": "WARNING"}
+    env.pop("REDIS_URL", None)
+    env.update(
+        TRELLIS_EXECUTOR="inline",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{MODEL_PORT}/v1",
+        OPENAI_API_KEY="local-test-model",
+        DEBUG="false",
+    )
+    with tempfile.TemporaryDirectory(prefix="trellis-bench-retrieval-") as tmp:
+        env["TRELLIS_VAR_DIR"] = tmp
+        if db == "sqlite":
+            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+            return _run_child(db, args, env)
+        import psycopg
+
+        admin, url, name = postgres_database()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = url
+        try:
+            return _run_child(db, args, env)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run_child(db: str, args, env: dict) -> int:
@@ -240,6 +274,23 @@ def child(args) -> int:
                 f"  {tag} {mode:8s} p50 {percentile(times, 50):6.1f} ms   p99 {percentile(times, 99):6.1f} ms",
                 flush=True,
             )
+        # The vector index alone, without the provider round trip of the query's embedding.
+        from knowledge.embedding import embed_texts
+        from knowledge.index import vectors
+        from knowledge.models import KnowledgeBase
+
+        kb_row = KnowledgeBase.objects.get(pk=kb["id"])
+        query_vectors = embed_texts(kb_row, sample)
+        times = []
+        for vector in query_vectors:
+            t0 = time.perf_counter()
+            vectors.search(kb_row, vector, 10, None)
+            times.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"  {tag} (numpy search alone, no embedding call) p50 {percentile(times, 50):6.2f} ms   "
+            f"p99 {percentile(times, 99):6.2f} ms",
+            flush=True,
+        )
 
     loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
