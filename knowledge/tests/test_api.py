@@ -302,3 +302,22 @@ def test_changing_the_embedding_size_re_indexes_every_file_and_search_keeps_work
         f"/api/v1/knowledge-bases/{kb['id']}/search", {"query": "refunds", "mode": "vector"}, format="json"
     ).json()["results"]
     assert [r["file_name"] for r in results] == ["a.txt"]
+
+
+def test_in_queue_mode_an_upload_enqueues_the_ingest_task_which_indexes_the_file(
+    kb_client, make_kb, settings, monkeypatch
+):
+    from knowledge import tasks
+
+    settings.TRELLIS_EXECUTOR = "celery"
+    sent = []
+    monkeypatch.setattr(tasks.ingest, "delay", lambda kb_id: sent.append(kb_id))
+    kb = make_kb()
+
+    file = upload(kb_client, kb["id"], "a.txt", b"Refunds take five days.").json()
+
+    assert sent == [kb["id"]]
+    assert file["status"] == "queued"
+    tasks.ingest.apply(args=[kb["id"]])  # what a worker runs for that message
+    again = kb_client.get(f"/api/v1/knowledge-bases/{kb['id']}/files/{file['id']}").json()
+    assert (again["status"], again["chunks"]) == ("ready", 1)
