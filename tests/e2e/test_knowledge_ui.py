@@ -66,3 +66,34 @@ def test_an_unsupported_file_shows_the_reason_next_to_its_progress_bar(page, api
 
     expect(page.get_by_role("list", name="Uploads")).to_contain_text("'tool.exe' is not a supported file type")
     expect(page.get_by_role("heading", name="No files yet")).to_be_visible()
+
+
+def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_chunks(page, api, shot):
+    from tests.e2e.screens import graph
+
+    kb = api.call("POST", "knowledge-bases", {"name": "Policies e2e"})
+    api.call("POST", f"knowledge-bases/{kb['id']}/files", {"name": "refunds.md", "text": REFUNDS.decode()})
+    search = {
+        "id": "search",
+        "type": "file_search",
+        "name": "Search policies",
+        "position": {"x": 240, "y": 0},
+        "config": {"knowledge_base": "Policies e2e", "query": "{{ workflow.input.message }}", "top_k": 3},
+    }
+    wf = api.workflow("Policy answers", graph(search, end_output={"sources": "nodes.search.output.results"}))
+
+    page.goto(f"/workflows/{wf}")
+    palette_item = page.get_by_role("button", name="Add File search")
+    expect(palette_item).to_be_enabled()
+    expect(palette_item).not_to_contain_text("not available")
+
+    for _ in range(100):  # the file is indexed in the background
+        if api.call("GET", f"knowledge-bases/{kb['id']}")["files"]["ready"] == 1:
+            break
+        page.wait_for_timeout(100)
+    run = api.call("POST", f"workflows/{wf}/runs", {"input": {"message": "when are refunds paid"}, "version": "draft"})
+    api.wait_for(run["id"], {"succeeded"})
+    page.goto(f"/runs/{run['id']}")
+    expect(page.get_by_label("Run output", exact=True)).to_contain_text("Refunds are paid back to the original card")
+    expect(page.get_by_label("Run output", exact=True)).to_contain_text('"file_name": "refunds.md"')
+    shot(page, "61-file-search-run")
