@@ -14,7 +14,9 @@ class KnowledgeConfig(AppConfig):
         # Default mode: the web process is the only ingester, so files a restart left in processing are
         # queued again and every knowledge base with work left gets a job (queue mode: beat's knowledge.resume).
         if settings.TRELLIS_EXECUTOR == "inline" and "uvicorn" in sys.modules:
-            threading.Timer(2.0, _resume).start()
+            timer = threading.Timer(2.0, _resume)
+            timer.daemon = True
+            timer.start()
 
 
 def _resume() -> None:
