@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "budgets",
     "chat",
     "evals",
+    "knowledge",
 ]
 
 MIDDLEWARE = [
@@ -222,9 +223,16 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+# Uploaded knowledge-base files go through the "knowledge" storage: local files under var/ by default, any
+# Django storage class otherwise (django-storages' S3 backend for S3-compatible stores, configured by its settings).
+KNOWLEDGE_STORAGE = env_str("TRELLIS_KNOWLEDGE_STORAGE", "django.core.files.storage.FileSystemStorage")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "knowledge": {
+        "BACKEND": KNOWLEDGE_STORAGE,
+        "OPTIONS": {"location": str(VAR_DIR / "knowledge")} if KNOWLEDGE_STORAGE.endswith("FileSystemStorage") else {},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -333,6 +341,18 @@ BUDGET_ALERT_BACKOFF_S = [float(s) for s in env_list("TRELLIS_BUDGET_ALERT_BACKO
 # model (runs/testing/model_server/) started inside the process. Never a real LLM; off by default.
 LOCAL_TEST_MODEL = env_bool("TRELLIS_LOCAL_TEST_MODEL", False)
 
+# --- Knowledge bases (knowledge/) ------------------------------------------------------------
+KNOWLEDGE_MAX_FILE_BYTES = env_int("TRELLIS_KNOWLEDGE_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1024)
+# A DOCX is a zip: refused when its entries declare more than this unpacked (a zip bomb), before parsing.
+KNOWLEDGE_MAX_UNPACKED_BYTES = env_int("TRELLIS_KNOWLEDGE_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1024)
+KNOWLEDGE_CHUNK_TOKENS = env_int("TRELLIS_KNOWLEDGE_CHUNK_TOKENS", 512, minimum=16)
+KNOWLEDGE_CHUNK_OVERLAP = env_int("TRELLIS_KNOWLEDGE_CHUNK_OVERLAP", 64, minimum=0)
+KNOWLEDGE_EMBED_BATCH = env_int("TRELLIS_KNOWLEDGE_EMBED_BATCH", 256, minimum=1)
+KNOWLEDGE_INGEST_BATCH_FILES = env_int("TRELLIS_KNOWLEDGE_INGEST_BATCH_FILES", 64, minimum=1)
+KNOWLEDGE_INGEST_LEASE_S = env_int("TRELLIS_KNOWLEDGE_INGEST_LEASE_S", 600, minimum=10)
+KNOWLEDGE_EMBEDDING_MODEL = env_str("TRELLIS_KNOWLEDGE_EMBEDDING_MODEL", "text-embedding-3-small")
+KNOWLEDGE_EMBEDDING_DIMENSIONS = env_int("TRELLIS_KNOWLEDGE_EMBEDDING_DIMENSIONS", 256, minimum=8)
+
 # --- Webhooks ---------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env_int("TRELLIS_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
 WEBHOOK_TOLERANCE_S = env_int("TRELLIS_WEBHOOK_TOLERANCE_S", 300, minimum=1)
@@ -360,6 +380,7 @@ CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,
     "trigger-schedules": {"task": "triggers.schedule_tick", "schedule": SCHEDULE_TICK_S},
     "trigger-delivery-purge": {"task": "triggers.delivery_purge", "schedule": 3600.0},
+    "knowledge-resume": {"task": "knowledge.resume", "schedule": 60.0},
 }
 
 LOGGING = {

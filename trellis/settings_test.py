@@ -17,3 +17,7 @@ TRELLIS_EXECUTOR = os.environ.get("TRELLIS_EXECUTOR", "inline")
 # Sign-in lockout and reset counters in a cache of this process, emptied before each test (conftest.py).
 CACHES = {**CACHES, "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}  # noqa: F405
 THROTTLE_CACHE = AXES_CACHE = "throttle"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared-cache in-memory database: background threads (the run executor,
+    # ingestion) then get SQLite's WAL concurrency instead of "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-default-mode.sqlite3")}  # noqa: F405

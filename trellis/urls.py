@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("builder.audit_urls")),
     path("api/v1/", include("budgets.urls")),
     path("api/v1/", include("evals.urls")),
+    path("api/v1/", include("knowledge.urls")),
     path("accounts/", include("accounts.page_urls")),
     path("", include("runs.hook_urls")),
     path("", include("chat.urls")),

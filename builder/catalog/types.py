@@ -75,6 +75,19 @@ MCP_TOOL = {
     "additionalProperties": False,
 }
 
+FILE_SEARCH_TOOL = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "file_search"},
+        "name": NAME,
+        "description": {"type": "string", "maxLength": 2000},
+        "knowledge_base": {"type": "string", "minLength": 1, "maxLength": 100},
+        "top_k": {"type": "integer", "minimum": 1, "maximum": 50},
+    },
+    "required": ["type", "name", "knowledge_base"],
+    "additionalProperties": False,
+}
+
 NODE_TYPE_LIST = [
     NodeType(
         type="start",
@@ -117,7 +130,11 @@ NODE_TYPE_LIST = [
                     "additionalProperties": False,
                 },
             },
-            "tools": {"type": "array", "maxItems": 64, "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL, MCP_TOOL]}},
+            "tools": {
+                "type": "array",
+                "maxItems": 64,
+                "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL, MCP_TOOL, FILE_SEARCH_TOOL]},
+            },
             "output": {
                 "type": "object",
                 "properties": {"type": {"enum": ["text", "json_schema"]}, "schema": JSON_SCHEMA},
@@ -270,17 +287,24 @@ NODE_TYPE_LIST = [
         type="file_search",
         group="tools",
         label="File search",
-        description="Retrieval over a workspace knowledge base.",
+        description="Ranked chunks from a workspace knowledge base (keyword, vector or hybrid search).",
         icon="file-search",
         properties={
-            "knowledge_base": {"type": "string", "maxLength": 100},
+            "knowledge_base": {"type": "string", "maxLength": 100, "description": "Knowledge base id or name."},
             "query": TEMPLATE,
             "top_k": {"type": "integer", "minimum": 1, "maximum": 50},
+            "mode": {"enum": ["hybrid", "keyword", "vector"]},
+            "filters": {
+                "type": "object",
+                "properties": {
+                    "file_id": {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": 100},
+                    "tags": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 100},
+                },
+                "additionalProperties": False,
+            },
         },
         required=("knowledge_base", "query"),
-        defaults={"knowledge_base": "", "query": "", "top_k": 5},
-        available=False,
-        unavailable_reason="Knowledge bases are not available yet.",
+        defaults={"knowledge_base": "", "query": "", "top_k": 5, "mode": "hybrid", "filters": {}},
         fields=file_search_fields,
     ),
     NodeType(

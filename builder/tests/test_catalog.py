@@ -35,10 +35,10 @@ def test_schemas_reject_unknown_fields():
         assert not node_type.validator.is_valid({**node_type.full_defaults(), "surprise": 1}), node_type.type
 
 
-def test_only_note_is_not_executable_and_only_file_search_is_unavailable():
+def test_only_note_is_not_executable_and_every_type_is_available():
     assert [t for t, nt in NODE_TYPES.items() if not nt.executable] == ["note"]
-    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == ["file_search"]
-    assert NODE_TYPES["mcp"].available
+    assert sorted(t for t, nt in NODE_TYPES.items() if not nt.available) == []
+    assert NODE_TYPES["mcp"].available and NODE_TYPES["file_search"].available
 
 
 def test_ports_are_derived_from_type_and_config():
@@ -61,7 +61,8 @@ def test_node_types_api_lists_the_catalog(client_for, viewer, workspace):
     assert by_type["if_else"]["ports"] == ["else"]
     assert by_type["agent"]["config_schema"]["additionalProperties"] is False
     assert by_type["agent"]["defaults"]["model"] == "gpt-4.1-mini"
-    assert by_type["file_search"]["available"] is False
+    assert by_type["file_search"]["available"] is True
+    assert by_type["mcp"]["available"] is True
     assert set(by_type["agent"]) == {
         "type",
         "group",

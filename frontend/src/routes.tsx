@@ -27,6 +27,7 @@ const InvitationsPage = lazy(() => import("./pages/settings/InvitationsPage"));
 const ProvidersPage = lazy(() => import("./pages/settings/ProvidersPage"));
 const BudgetsPage = lazy(() => import("./pages/settings/BudgetsPage"));
 const McpServersPage = lazy(() => import("./pages/settings/McpServersPage"));
+const KnowledgePage = lazy(() => import("./pages/knowledge/KnowledgePage"));
 
 const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page" />}>{el}</Suspense>;
 
@@ -34,6 +35,7 @@ const page = (el: ReactNode) => <Suspense fallback={<Loading label="Loading page
 export const NAV_ITEMS: { to: string; label: string }[] = [
   { to: "/workflows", label: "Workflows" },
   { to: "/runs", label: "Runs" },
+  { to: "/knowledge", label: "Knowledge" },
   { to: "/usage", label: "Usage" },
   { to: "/audit", label: "Audit log" },
   { to: "/settings/members", label: "Settings" },
@@ -54,6 +56,7 @@ export function AppRoutes() {
         <Route path="/workflows/:workflowId/evals" element={page(<EvalsPage />)} />
         <Route path="/runs" element={page(<RunsPage />)} />
         <Route path="/runs/:runId" element={page(<RunDetailPage />)} />
+        <Route path="/knowledge" element={page(<KnowledgePage />)} />
         <Route path="/usage" element={page(<UsagePage />)} />
         <Route path="/audit" element={page(<AuditPage />)} />
         <Route path="/settings" element={page(<SettingsLayout />)}>

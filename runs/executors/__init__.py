@@ -18,6 +18,7 @@ _MODULES = [
     "http_request",
     "guardrails",
     "mcp",
+    "file_search",
 ]
 
 for _name in _MODULES:

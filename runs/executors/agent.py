@@ -29,6 +29,12 @@ DEFAULT_MAX_TURNS = 10
 TOOL_OUTPUT_MAX_CHARS = 20_000
 TOOL_NAME_RE = re.compile(r"[^A-Za-z0-9_-]")
 PATH_PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+FILE_SEARCH_PARAMETERS = {
+    "type": "object",
+    "properties": {"query": {"type": "string", "description": "What to look for, in your own words."}},
+    "required": ["query"],
+    "additionalProperties": False,
+}
 REPAIR_PROMPT = (
     "Your previous reply did not match the required JSON schema: {error}. "
     "Reply again with only a JSON value that matches the schema."
@@ -194,9 +200,19 @@ def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
             params = item.get("body_schema") or {"type": "object", "properties": {}}
         elif kind == "workflow":
             params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
+        elif kind == "file_search":
+            params = FILE_SEARCH_PARAMETERS
         else:
-            raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow' or 'mcp').")
-        description = str(item.get("description") or f"Calls {name}.")
+            raise NodeError(
+                f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow', 'mcp' or 'file_search')."
+            )
+        default = (
+            f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
+            "ids to cite."
+            if kind == "file_search"
+            else f"Calls {name}."
+        )
+        description = str(item.get("description") or default)
         tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
     return tools
 
@@ -215,6 +231,9 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
     if config["type"] == "mcp":
         # The MCP client reads the server and its secrets, then calls on a loop of its own: on the run's thread.
         return _clip(ctx, await ctx.blocking(agent_tools.run_mcp_tool, ctx, config, arguments))
+    if config["type"] == "file_search":
+        # The search reads the knowledge base and embeds the query: on the run's thread.
+        return _clip(ctx, await ctx.blocking(_run_file_search_tool, ctx, config, arguments))
     if config["type"] == "workflow":
         runner = ctx.services.get("run_workflow_tool")
         if runner is None:
@@ -225,6 +244,25 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
         result = await asyncio.to_thread(runner, config.get("workflow_id"), arguments)
         return _clip(ctx, result if isinstance(result, str) else json.dumps(result, default=str))
     return await _run_http_tool(ctx, config, arguments, key_suffix)
+
+
+def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
+    from runs.executors.file_search import search_knowledge_base
+
+    query = str(arguments.get("query") or "").strip()
+    if not query:
+        return "Error: the search needs a non-empty `query`."
+    try:
+        results = search_knowledge_base(
+            ctx, ref=str(config.get("knowledge_base") or ""), query=query, top_k=int(config.get("top_k") or 5)
+        )
+    except NodeError as exc:
+        return f"Error: {exc.message}"
+    cited = [
+        {"file_id": r["file_id"], "file_name": r["file_name"], "chunk_id": r["chunk_id"], "text": r["text"]}
+        for r in results
+    ]
+    return json.dumps({"results": cited}, ensure_ascii=False)
 
 
 async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:

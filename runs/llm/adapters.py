@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,39 @@ async def openai_client(provider: Provider, *, timeout_s: float) -> AsyncIterato
         ) from None
     finally:
         await http_client.aclose()
+
+
+@contextmanager
+def sync_openai_client(
+    provider: Provider, *, timeout_s: float, cancel_event: threading.Event
+) -> Iterator[openai.OpenAI]:
+    """A blocking OpenAI client behind the same guard, for work that runs on a thread of its own (knowledge
+    ingestion's embeddings): its connections die on cancel or past `timeout_s`. Node executors use the
+    asynchronous `openai_client`."""
+    guarded = net.guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=provider.guard)
+    with guarded as http_client:
+        client = openai.OpenAI(
+            api_key=provider.api_key,
+            base_url=provider.base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=timeout_s,
+        )
+        try:
+            yield client
+        except RunCancelled:
+            raise
+        except Exception as exc:
+            # A watchdog abort surfaces as a connection error; say what really happened.
+            if guarded.watchdog.reason == "cancelled":
+                raise RunCancelled() from exc
+            if guarded.watchdog.reason == "deadline" and not isinstance(exc, NodeError):
+                raise NodeError(
+                    f"Model provider {provider.name!r} did not answer within {timeout_s:g} s.",
+                    retryable=True,
+                    code="timeout",
+                ) from exc
+            raise
 
 
 def strict_compatible(schema: Any) -> bool:

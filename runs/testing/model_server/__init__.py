@@ -1,7 +1,9 @@
 """A small, deterministic OpenAI-compatible model server for tests and keyless demos.
 
 It speaks the real wire protocol (Responses and Chat Completions, JSON and SSE streaming, function
-tools, JSON-schema output, usage, moderations, models) so the real `openai` SDK is exercised end to end.
+tools, JSON-schema output, usage, moderations, embeddings, models) so the real `openai` SDK is exercised end
+to end. Embeddings are a hashed bag-of-words projection (`embeddings.py`): deterministic, with a real
+lexical signal.
 
 Behaviour, all deterministic:
 * text replies echo the last user message (`You said: …`);

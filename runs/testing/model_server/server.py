@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from runs.testing.model_server import chat, finetuning, moderations, responses
+from runs.testing.model_server import chat, embeddings, finetuning, moderations, responses
 from runs.testing.model_server.replies import MODELS
 
 MAX_BODY = 10 * 1024 * 1024
@@ -16,6 +16,7 @@ ROUTES = {
     "/v1/responses": responses.respond,
     "/v1/chat/completions": chat.respond,
     "/v1/moderations": moderations.respond,
+    "/v1/embeddings": embeddings.respond,
 }
 
 

@@ -34,7 +34,9 @@ UNBOUNDED = 10**12
 WORST_CASES = {
     # kind: (expression, number of input items, cost budget, how the run ends). The allocating kinds keep the
     # default budget: it is what bounds their memory (and so the garbage collector's pauses).
-    "map over the 930 KB webhook body": ("size(workflow.input.items.map(x, x * 2))", 130_000, None, "succeeded"),
+    # map over the 930 KB webhook body now finishes in tens of ms (runs/tests/test_expression_limits_in_runs.py);
+    # a list that long built in the expression keeps the thread busy for the whole time limit instead.
+    "map over a long list": ("size(lists.range(3000000).map(x, x * 2))", 0, UNBOUNDED, "finished"),
     "nested exists": (NESTED_EXISTS, 0, UNBOUNDED, "failed"),
     "nested map": (f"[1,2,3,4,5,6,7,8,9,10].map(z, {NESTED_MAP})", 0, None, "failed"),
     "map inside map": ("size(workflow.input.items.map(a, workflow.input.items.map(b, b)))", 20_000, None, "failed"),
@@ -67,8 +69,9 @@ def test_healthz_answers_within_200_ms_while_the_worst_expression_of_each_kind_r
         time.sleep(0.02)
     # then
     run = Run.objects.get(pk=run_id)
-    assert run.status == final_status, run.error
-    if final_status == "failed":
+    # "finished": linear work that ends near the time limit, whichever side of it this machine lands on
+    assert run.status == final_status or final_status == "finished" and run.status in ("succeeded", "failed"), run.error
+    if run.status == "failed":
         assert run.error["code"] == "expression_limit"
     assert latencies, "the run finished before /healthz was asked once"
     assert max(latencies) < 200, f"/healthz took up to {max(latencies):.0f} ms: {sorted(latencies)[-5:]}"

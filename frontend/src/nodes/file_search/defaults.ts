@@ -4,4 +4,5 @@ export const fileSearchDefaults = (): FileSearchConfig => ({
   knowledge_base: "",
   query: "{{ workflow.input.message }}",
   top_k: 5,
+  mode: "hybrid",
 });

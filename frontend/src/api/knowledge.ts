@@ -1,0 +1,85 @@
+/** Knowledge bases (DESIGN §9): list/create/delete, files (upload with progress), search. */
+import { ApiError, api, csrfToken, currentWorkspace, NetworkError, unwrapList } from "./client";
+
+export type FileStatus = "queued" | "processing" | "ready" | "failed";
+export type SearchMode = "hybrid" | "keyword" | "vector";
+
+export interface KnowledgeBase {
+  id: string;
+  name: string;
+  description: string;
+  embedding: { provider: string; model: string; dimensions: number };
+  files: { total: number } & Record<FileStatus, number>;
+  chunks: number;
+  used_by: { workflow_id: string; workflow_name: string; nodes: string[] }[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KnowledgeFile {
+  id: string;
+  name: string;
+  kind: string;
+  bytes: number;
+  status: FileStatus;
+  error: string;
+  chunks: number;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SearchResult {
+  file_id: string;
+  file_name: string;
+  chunk_id: string;
+  score: number;
+  text: string;
+  metadata: Record<string, unknown>;
+}
+
+export const listKnowledgeBases = async () => unwrapList(await api<KnowledgeBase[]>("GET", "knowledge-bases"));
+export const createKnowledgeBase = (body: { name: string; description?: string }) =>
+  api<KnowledgeBase>("POST", "knowledge-bases", body);
+export const deleteKnowledgeBase = (id: string) => api<void>("DELETE", `knowledge-bases/${id}`);
+export const listKnowledgeFiles = async (kbId: string) =>
+  unwrapList(await api<KnowledgeFile[]>("GET", `knowledge-bases/${kbId}/files`));
+export const deleteKnowledgeFile = (kbId: string, fileId: string) =>
+  api<void>("DELETE", `knowledge-bases/${kbId}/files/${fileId}`);
+export const searchKnowledgeBase = async (kbId: string, body: { query: string; mode: SearchMode; top_k: number }) =>
+  (await api<{ results: SearchResult[] }>("POST", `knowledge-bases/${kbId}/search`, body)).results;
+
+/** Multipart upload with progress (fetch cannot report upload progress; XMLHttpRequest can). */
+export function uploadKnowledgeFile(kbId: string, file: File, onProgress: (fraction: number) => void): Promise<KnowledgeFile> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1/knowledge-bases/${kbId}/files`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    const workspace = currentWorkspace();
+    if (workspace) xhr.setRequestHeader("X-Trellis-Workspace", workspace);
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new NetworkError("The upload was interrupted."));
+    xhr.onload = () => {
+      let data: unknown = undefined;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(data as KnowledgeFile);
+      } else {
+        const err = (data as { error?: { code: string; message: string } } | undefined)?.error;
+        reject(new ApiError(xhr.status, err ?? { code: `http_${xhr.status}`, message: xhr.statusText || "Upload failed" }));
+      }
+    };
+    const form = new FormData();
+    form.append("file", file);
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,119 @@
+"""Embeddings through the `openai` SDK against the knowledge base's provider, in batches.
+
+Provider resolution is the agent node's (runs.llm.providers): the named workspace provider, else the
+workspace default, else OPENAI_API_KEY, else the local test model when TRELLIS_LOCAL_TEST_MODEL is on."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+from django.conf import settings
+
+from runs.executors.base import NodeContext, NodeError
+
+
+class EmbeddingFailure(Exception):
+    def __init__(self, reason: str, *, retryable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def provider_for(kb):
+    from accounts.services import secret_value
+    from runs.llm.providers import resolve_provider
+
+    ctx = NodeContext(
+        run_id="",
+        workspace_id=str(kb.workspace_id),
+        node={"id": "knowledge", "type": "file_search", "config": {}},
+        scope={},
+        resolve_secret=lambda name: secret_value(workspace_id=kb.workspace_id, name=name),
+    )
+    try:
+        return resolve_provider(ctx, kb.embedding_provider or None)
+    except NodeError as exc:
+        raise EmbeddingFailure(exc.message) from None
+
+
+_query_clients: dict[tuple, tuple[float, object]] = {}
+_query_lock = threading.Lock()
+QUERY_CLIENT_MAX_AGE_S = 300.0
+QUERY_TIMEOUT_S = 30.0
+
+
+@contextmanager
+def _query_client(provider):
+    """A long-lived client for one-text query embeddings: a search should not pay for a new connection,
+    SDK client and watchdog thread each time. Its connections obey the same SSRF policy (runs.net); it is
+    replaced every few minutes so the guard's per-connection bookkeeping stays small."""
+    import httpx
+    import openai
+
+    from runs import net
+
+    key = (provider.name, provider.base_url, hashlib.sha256(provider.api_key.encode()).hexdigest(), provider.guard)
+    now = time.monotonic()
+    with _query_lock:
+        entry = _query_clients.get(key)
+        if entry is None or now - entry[0] > QUERY_CLIENT_MAX_AGE_S:
+            http_client = httpx.Client(
+                transport=net._Transport(net._Backend(guard=provider.guard)),
+                timeout=httpx.Timeout(QUERY_TIMEOUT_S),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            client = openai.OpenAI(
+                api_key=provider.api_key, base_url=provider.base_url, http_client=http_client, max_retries=0
+            )
+            entry = _query_clients[key] = (now, client)
+    yield entry[1]
+
+
+def embed_texts(kb, texts: list[str], provider=None) -> np.ndarray:
+    """(len(texts), dimensions) float32, each row L2-normalised. Pass `provider` (provider_for) to call
+    this from a thread without a database connection of its own."""
+    from runs.llm.adapters import sync_openai_client
+
+    if not texts:
+        return np.zeros((0, kb.embedding_dimensions), dtype=np.float32)
+    provider = provider or provider_for(kb)
+    batch = settings.KNOWLEDGE_EMBED_BATCH
+    rows: list[np.ndarray] = []
+    opened = (
+        _query_client(provider)
+        if len(texts) == 1
+        else sync_openai_client(provider, timeout_s=settings.LLM_REQUEST_TIMEOUT_S, cancel_event=threading.Event())
+    )
+    try:
+        with opened as c:
+            for start in range(0, len(texts), batch):
+                answer = c.embeddings.create(
+                    model=kb.embedding_model,
+                    input=texts[start : start + batch],
+                    dimensions=kb.embedding_dimensions,
+                )
+                for item in sorted(answer.data, key=lambda d: d.index):
+                    rows.append(np.asarray(item.embedding, dtype=np.float32))
+    except EmbeddingFailure:
+        raise
+    except NodeError as exc:
+        raise EmbeddingFailure(f"The embedding provider failed: {exc.message}", retryable=exc.retryable) from None
+    except Exception as exc:  # the SDK's errors (status, connection) carry a readable message
+        status = getattr(exc, "status_code", None)
+        retryable = status is None or status == 429 or status >= 500
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise EmbeddingFailure(f"The embedding provider failed: {message}", retryable=retryable) from None
+    matrix = np.vstack(rows)
+    if matrix.shape != (len(texts), kb.embedding_dimensions):
+        raise EmbeddingFailure(
+            f"The embedding model returned vectors of {matrix.shape[1]} dimensions; the knowledge base expects "
+            f"{kb.embedding_dimensions}."
+        )
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)

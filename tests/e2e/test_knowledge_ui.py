@@ -1,0 +1,99 @@
+"""Knowledge page: create a knowledge base, drop files on it (a progress bar per file), see them become
+ready, and try a query that shows the ranked chunks with their scores."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.fixtures_screens"]
+
+REFUNDS = b"# Refunds\nRefunds are paid back to the original card within five business days.\n"
+PARKING = b"# Parking\nVisitors park in the basement garage next to the lifts.\n"
+
+
+def drop_files(page, selector: str, files: list[tuple[str, str, bytes]]) -> None:
+    """Drags files onto an element the way a browser does: a drop event whose DataTransfer holds them."""
+    payload = [{"name": n, "type": t, "data": list(d)} for n, t, d in files]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const dt = new DataTransfer();
+            for (const f of files) dt.items.add(new File([new Uint8Array(f.data)], f.name, {type: f.type}));
+            return dt;
+        }""",
+        payload,
+    )
+    page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_files_dropped_on_a_knowledge_base_become_ready_and_a_query_shows_ranked_chunks(page, api, shot):
+    page.goto("/knowledge")
+    page.get_by_label("Knowledge base name").fill("Handbook")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Handbook")).to_be_visible()
+
+    drop_files(page, ".dropzone", [("refunds.md", "text/markdown", REFUNDS), ("parking.md", "text/markdown", PARKING)])
+
+    uploads = page.get_by_role("list", name="Uploads")
+    expect(uploads.get_by_label("Upload of refunds.md")).to_be_visible()
+    expect(uploads.get_by_label("Upload of parking.md")).to_be_visible()
+    expect(uploads).to_contain_text("uploaded")
+    files = page.get_by_role("table", name="Files")
+    expect(files.locator("tr", has_text="refunds.md")).to_contain_text("ready", timeout=20_000)
+    expect(files.locator("tr", has_text="parking.md")).to_contain_text("ready", timeout=20_000)
+    assert page.get_by_label("Upload of refunds.md").evaluate("el => el.value") == 1
+
+    page.get_by_placeholder("What does the handbook say about refunds?").fill("when are refunds paid back")
+    page.get_by_role("button", name="Search").click()
+    results = page.get_by_role("list", name="Results")
+    first = results.get_by_role("listitem").first
+    expect(first).to_contain_text("refunds.md")
+    expect(first).to_contain_text("Refunds are paid back to the original card")
+    expect(first.locator("mark").first).to_have_text("Refunds")
+    assert float(first.get_by_title("Score").inner_text()) > 0
+    shot(page, "60-knowledge-search")
+
+
+def test_an_unsupported_file_shows_the_reason_next_to_its_progress_bar(page, api):
+    page.goto("/knowledge")
+    page.get_by_label("Knowledge base name").fill("Odd files")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Odd files")).to_be_visible()
+
+    page.get_by_test_id("kb-file-input").set_input_files(
+        files=[{"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}]
+    )
+
+    expect(page.get_by_role("list", name="Uploads")).to_contain_text("'tool.exe' is not a supported file type")
+    expect(page.get_by_role("heading", name="No files yet")).to_be_visible()
+
+
+def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_chunks(page, api, shot):
+    from tests.e2e.screens import graph
+
+    kb = api.call("POST", "knowledge-bases", {"name": "Policies e2e"})
+    api.call("POST", f"knowledge-bases/{kb['id']}/files", {"name": "refunds.md", "text": REFUNDS.decode()})
+    search = {
+        "id": "search",
+        "type": "file_search",
+        "name": "Search policies",
+        "position": {"x": 240, "y": 0},
+        "config": {"knowledge_base": "Policies e2e", "query": "{{ workflow.input.message }}", "top_k": 3},
+    }
+    wf = api.workflow("Policy answers", graph(search, end_output={"sources": "nodes.search.output.results"}))
+
+    page.goto(f"/workflows/{wf}")
+    palette_item = page.get_by_role("button", name="Add File search")
+    expect(palette_item).to_be_enabled()
+    expect(palette_item).not_to_contain_text("not available")
+
+    for _ in range(100):  # the file is indexed in the background
+        if api.call("GET", f"knowledge-bases/{kb['id']}")["files"]["ready"] == 1:
+            break
+        page.wait_for_timeout(100)
+    run = api.call("POST", f"workflows/{wf}/runs", {"input": {"message": "when are refunds paid"}, "version": "draft"})
+    api.wait_for(run["id"], {"succeeded"})
+    page.goto(f"/runs/{run['id']}")
+    expect(page.get_by_label("Run output", exact=True)).to_contain_text("Refunds are paid back to the original card")
+    expect(page.get_by_label("Run output", exact=True)).to_contain_text('"file_name": "refunds.md"')
+    shot(page, "61-file-search-run")
