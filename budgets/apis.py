@@ -111,6 +111,7 @@ def _put(request, workspace, scope: str, target_id: str) -> Response:
     for name in ("window", "limit_usd"):
         if name not in data:
             raise ApplicationError("validation_error", f"{name} is required.", [{"field": name}])
+    BudgetIn(data=data).is_valid(raise_exception=True)  # the documented types (numbers as numbers, text as text)
     budget = services.budget_set(
         workspace=workspace,
         scope=scope,
@@ -248,7 +249,7 @@ class ChatDeploymentBudgetApi(_TargetBudgetApi):
 
 
 class PriceIn(serializers.Serializer):
-    model = serializers.CharField(max_length=200)
+    model = StrictCharField(max_length=200)
     input = StrictFloatField(min_value=0, help_text="USD per 1M input tokens")
     output = StrictFloatField(min_value=0, help_text="USD per 1M output tokens")
     cached_input = StrictFloatField(min_value=0, required=False, allow_null=True, help_text="default: input")

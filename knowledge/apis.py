@@ -13,26 +13,27 @@ from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from knowledge import selectors, services
 from knowledge.models import FileStatus, KnowledgeBase, KnowledgeFile
+from trellis.fields import StrictCharField
 from trellis.parsers import JSONParser
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file in a multipart body
 
 
 class EmbeddingIn(serializers.Serializer):
-    provider = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    model = serializers.CharField(max_length=200, required=False)
+    provider = StrictCharField(max_length=100, required=False, allow_blank=True)
+    model = StrictCharField(max_length=200, required=False)
     dimensions = serializers.IntegerField(min_value=8, max_value=4096, required=False)
 
 
 class KnowledgeBaseIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
     embedding = EmbeddingIn(required=False)
 
 
 class KnowledgeBasePatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
     embedding = EmbeddingIn(required=False)
 
 
@@ -63,7 +64,7 @@ class FileCountsOut(serializers.Serializer):
     failed = serializers.IntegerField()
 
 
-class UsageOut(serializers.Serializer):
+class KnowledgeUsageOut(serializers.Serializer):
     workflow_id = serializers.UUIDField()
     workflow_name = serializers.CharField()
     nodes = serializers.ListField(child=serializers.CharField())
@@ -76,7 +77,7 @@ class KnowledgeBaseOut(serializers.Serializer):
     embedding = EmbeddingOut()
     files = FileCountsOut()
     chunks = serializers.IntegerField()
-    used_by = UsageOut(many=True)
+    used_by = KnowledgeUsageOut(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -98,7 +98,8 @@ class RunListParams(serializers.Serializer):
     feedback = serializers.ChoiceField(
         choices=["up", "down", "any", "none"],
         required=False,
-        help_text="Runs with a thumbs up, a thumbs down, any feedback, or none (evals/).",
+        allow_blank=True,
+        help_text="Runs with a thumbs up, a thumbs down, any feedback, or none (evals/); empty: no filter.",
     )
     cursor = serializers.CharField(
         required=False, allow_blank=True, help_text="next_cursor of the previous page (same filters)."

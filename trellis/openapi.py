@@ -38,6 +38,9 @@ _WRITES = {
     409: ("Conflict", "The change conflicts with the current state (e.g. a stale `revision`, the last owner)."),
     413: ("PayloadTooLarge", "The request body is over the size limit."),
     422: ("Unprocessable", "Well-formed, but refused by a rule (e.g. publishing a graph with errors)."),
+    # A write that reaches a server the workspace configured (an MCP server, a model provider) passes its failure on.
+    502: ("BadGateway", "A server the workspace configured (an MCP server, a model provider) failed or refused."),
+    504: ("GatewayTimeout", "A server the workspace configured did not answer in time."),
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = _WRITE_METHODS | {"get", "head", "options", "trace"}

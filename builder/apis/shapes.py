@@ -81,8 +81,12 @@ class WorkflowPatchIn(ClosedSerializer):
     name = serializers.CharField(required=False, allow_null=True, max_length=200, help_text="null or absent: unchanged")
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=5000)
     archived = serializers.BooleanField(required=False, allow_null=True)
-    slug = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="the MCP tool name")
-    expose_as_tool = serializers.BooleanField(required=False, help_text="list it as a tool of POST /mcp")
+    slug = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=100, help_text="the MCP tool name"
+    )
+    expose_as_tool = serializers.BooleanField(
+        required=False, allow_null=True, help_text="list it as a tool of POST /mcp; null or absent: unchanged"
+    )
 
 
 class DraftOut(serializers.Serializer):

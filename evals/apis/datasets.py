@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import OBJ, _body, _dataset, _dataset_by_id, _FormatIsOurs, _run
+from evals.apis.common import LIST, OBJ, _body, _dataset, _dataset_by_id, _FormatIsOurs, _run
 from evals.models import Dataset, DatasetItem
 from evals.services import datasets as dataset_services
 from evals.services import feedback as feedback_services
@@ -22,7 +22,7 @@ from trellis.errors import ApplicationError
 
 
 class RunFeedbackApi(APIView):
-    @extend_schema(summary="Feedback on a run and its steps (approvals included)", responses=OBJ)
+    @extend_schema(summary="Feedback on a run and its steps (approvals included)", responses={200: LIST})
     def get(self, request, run_id):
         return Response(selectors.run_feedback(run=_run(request, run_id)))
 
@@ -53,7 +53,7 @@ class RunAddToDatasetApi(APIView):
 
 
 class DatasetListApi(APIView):
-    @extend_schema(summary="Datasets of a workflow", responses=OBJ)
+    @extend_schema(summary="Datasets of a workflow", responses={200: LIST})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         return Response([selectors.dataset_json(d) for d in Dataset.objects.filter(workflow=workflow).order_by("name")])
@@ -89,7 +89,7 @@ class DatasetDetailApi(APIView):
 
 
 class DatasetItemsApi(APIView):
-    @extend_schema(summary="Items of a dataset", responses=OBJ)
+    @extend_schema(summary="Items of a dataset", responses={200: LIST})
     def get(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id)
         return Response([selectors.item_json(i) for i in selectors.dataset_items(dataset=dataset)])

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import OBJ, _body, _dataset_by_id, _eval
+from evals.apis.common import LIST, OBJ, OBJ_OR_NULL, _body, _dataset_by_id, _eval
 from evals.services import evals as eval_services
 from evals.services import gate as gate_services
 from trellis.errors import ApplicationError
@@ -27,7 +27,9 @@ def _version_arg(value):
 
 
 class EvalListApi(APIView):
-    @extend_schema(summary="Evals of a workflow, newest first", responses=OBJ, operation_id="workflow_evals_list")
+    @extend_schema(
+        summary="Evals of a workflow, newest first", responses={200: LIST}, operation_id="workflow_evals_list"
+    )
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         evals = selectors.eval_queryset().filter(workflow=workflow).order_by("-created_at")[:200]
@@ -68,18 +70,20 @@ def _gate_response(workflow) -> HttpResponse:
 
 
 class PublishGateApi(APIView):
-    @extend_schema(summary="The workflow's publish gate, or null", responses=OBJ)
+    @extend_schema(summary="The workflow's publish gate, or null", responses={200: OBJ_OR_NULL})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         return _gate_response(workflow)
 
     @extend_schema(
-        summary="Set the publish gate {dataset, min_pass_rate}, or null to remove it", request=OBJ, responses=OBJ
+        summary="Set the publish gate {dataset, min_pass_rate}, or null to remove it",
+        request={"application/json": OBJ_OR_NULL},
+        responses={200: OBJ_OR_NULL},
     )
     def put(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
         data = request.data
-        if data in (None, "", {}) or (isinstance(data, dict) and data.get("dataset") is None):
+        if data is None or (isinstance(data, dict) and data.get("dataset") is None):
             gate_services.publish_gate_set(workflow=workflow, dataset=None)
             return _gate_response(workflow)
         if not isinstance(data, dict):

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import ModelProvider, Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from builder.apis.common import workflow_for
-from evals.apis.common import OBJ, _body, _uuid
+from evals.apis.common import LIST, OBJ, _body, _uuid
 from evals.models import FinetuneExport, FinetuneJob
 from evals.services import finetune_export as export_services
 from evals.services import finetune_jobs as job_services
@@ -54,7 +54,7 @@ def _job_json(job) -> dict:
 
 
 class FinetuneExportListApi(APIView):
-    @extend_schema(summary="Fine-tuning exports of a workflow", responses=OBJ)
+    @extend_schema(summary="Fine-tuning exports of a workflow", responses={200: LIST})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         exports = FinetuneExport.objects.filter(workflow=workflow).defer("content").order_by("-created_at")[:100]
@@ -91,7 +91,7 @@ class FinetuneExportDownloadApi(APIView):
 
 
 class FinetuneJobListApi(APIView):
-    @extend_schema(summary="Fine-tuning jobs of the workspace", responses=OBJ)
+    @extend_schema(summary="Fine-tuning jobs of the workspace", responses={200: LIST})
     def get(self, request):
         membership = current_workspace(request)
         jobs = FinetuneJob.objects.select_related("provider").filter(workspace=membership.workspace)
