@@ -53,29 +53,33 @@ def test_a_message_starts_a_chat_run_and_its_answer_streams_token_by_token(chat_
     client = visitor_client()
     thread_id = new_thread(client, deployment)
 
-    sent = send(client, deployment, thread_id, "where is my parcel?")
+    # The test model pauses between words, so the stream is read while the answer is being written (on a busy
+    # machine the stream could otherwise start after the last word and get the answer in one piece).
+    chat_model.httpd.word_delay_s = 0.05
+    question = "where is my parcel?"
+    sent = send(client, deployment, thread_id, question)
 
     assert sent.status_code == 202
     body = sent.json()
-    assert body["question"]["content"] == "where is my parcel?"
+    assert body["question"]["content"] == question
     assert body["answer"]["status"] == "pending"
     events = read_answer(client, body["stream_url"])
     tokens = [data["text"] for _, kind, data in events if kind == "token"]
     assert len(tokens) > 1  # streamed in pieces, not in one block
-    assert "".join(tokens) == "You said: where is my parcel?"
+    assert "".join(tokens) == f"You said: {question}"
     assert [int(i) for i, kind, _ in events if kind == "token"] == [
         len("".join(tokens[: n + 1])) for n in range(len(tokens))
     ]
     done = events[-1]
     assert done[1] == "done"
     assert done[2]["status"] == "done"
-    assert done[2]["content"] == "You said: where is my parcel?"
-    assert done[2]["html"] == "<p>You said: where is my parcel?</p>\n"
+    assert done[2]["content"] == f"You said: {question}"
+    assert done[2]["html"] == f"<p>You said: {question}</p>\n"
     run = Run.objects.get()
     assert run.trigger["type"] == "chat"
     assert run.trigger["thread_id"] == thread_id
     assert run.version_id == deployment.workflow.published_version_id
-    assert run.input == {"message": "where is my parcel?", "history": [], "thread_id": thread_id}
+    assert run.input == {"message": question, "history": [], "thread_id": thread_id}
 
 
 def test_the_second_turn_carries_the_history_of_the_thread(chat_model, deployment, visitor_client):

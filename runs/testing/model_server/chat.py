@@ -58,7 +58,7 @@ def respond(handler: Handler, body: dict) -> None:
         return handler.send_json(200, payload)
 
     start_sse(handler)
-    delay = 0.1 if fault == "slow" else 0.0
+    delay = 0.1 if fault == "slow" else handler.server.word_delay_s
 
     def send_chunk(choices: list, **extra) -> None:
         envelope = {"id": chat_id, "object": "chat.completion.chunk", "created": created, "model": model}

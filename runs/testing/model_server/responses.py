@@ -82,7 +82,7 @@ def respond(handler: Handler, body: dict) -> None:
 
     start_sse(handler)
     seq = iter(range(1_000_000))
-    delay = 0.1 if fault == "slow" else 0.0
+    delay = 0.1 if fault == "slow" else handler.server.word_delay_s
 
     def emit(event_type: str, **fields: Any) -> None:
         send_event(handler, {"type": event_type, "sequence_number": next(seq), **fields}, event=event_type)

@@ -114,6 +114,9 @@ class ModelHTTPServer(ThreadingHTTPServer):
         self.jobs: dict[str, dict] = {}
         self.fine_tuned_models: list[str] = []
         self.stopping = threading.Event()
+        # Seconds between streamed words when no fault asks otherwise: a test that must read a stream while it is
+        # still being written sets it (reset() puts it back to 0).
+        self.word_delay_s = 0.0
 
     def record(self, path: str, body: dict, headers: dict) -> None:
         with self.lock:
@@ -167,3 +170,4 @@ class ModelServer:
             self.httpd.files.clear()
             self.httpd.jobs.clear()
             self.httpd.fine_tuned_models.clear()
+            self.httpd.word_delay_s = 0.0
