@@ -38,9 +38,16 @@ _WRITES = {
     409: ("Conflict", "The change conflicts with the current state (e.g. a stale `revision`, the last owner)."),
     413: ("PayloadTooLarge", "The request body is over the size limit."),
     422: ("Unprocessable", "Well-formed, but refused by a rule (e.g. publishing a graph with errors)."),
-    # A write that reaches a server the workspace configured (an MCP server, a model provider) passes its failure on.
+}
+# Operations that call a server the workspace configured (an MCP server, a model provider) pass its failure on.
+_GATEWAY = {
     502: ("BadGateway", "A server the workspace configured (an MCP server, a model provider) failed or refused."),
     504: ("GatewayTimeout", "A server the workspace configured did not answer in time."),
+}
+_GATEWAY_OPERATIONS = {
+    ("post", "/api/v1/mcp-servers/{server_id}/tools"),
+    ("post", "/api/v1/knowledge-bases/{kb_id}/search"),
+    ("post", "/api/v1/finetune-jobs"),
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = _WRITE_METHODS | {"get", "head", "options", "trace"}
@@ -64,15 +71,17 @@ def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {})
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     responses = components.setdefault("responses", {})
-    for status, (name, description) in {**_ANY_ROUTE, **_WRITES}.items():
+    for status, (name, description) in {**_ANY_ROUTE, **_WRITES, **_GATEWAY}.items():
         responses[name] = _response(description, status)
 
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in _METHODS:
                 continue
             declared = operation.setdefault("responses", {})
             statuses = {**_ANY_ROUTE, **(_WRITES if method in _WRITE_METHODS else {})}
+            if (method, path) in _GATEWAY_OPERATIONS:
+                statuses.update(_GATEWAY)
             for status, (name, _) in statuses.items():
                 declared.setdefault(str(status), {"$ref": f"#/components/responses/{name}"})
     return result

@@ -122,3 +122,11 @@ def test_the_run_filters_document_exactly_the_values_they_take(schema):
 
     assert params["version"]["pattern"] == "^(draft|[0-9]*[1-9][0-9]*)?$"
     assert params["status"]["pattern"].startswith("^(queued|running|")
+
+
+def test_an_operation_that_calls_a_configured_server_documents_its_gateway_answers(schema):
+    tools = schema["paths"]["/api/v1/mcp-servers/{server_id}/tools"]["post"]["responses"]
+    members = schema["paths"]["/api/v1/members/{member_id}"]["delete"]["responses"]
+
+    assert {"502", "504"} <= set(tools)
+    assert not {"502", "504"} & set(members)
