@@ -340,6 +340,7 @@ BUDGET_ALERT_BACKOFF_S = [float(s) for s in env_list("TRELLIS_BUDGET_ALERT_BACKO
 # Demo without a key: when OPENAI_API_KEY is empty, the default provider is a deterministic local test
 # model (runs/testing/model_server/) started inside the process. Never a real LLM; off by default.
 LOCAL_TEST_MODEL = env_bool("TRELLIS_LOCAL_TEST_MODEL", False)
+LOCAL_TEST_MODEL_WORD_DELAY_S = env_float("TRELLIS_LOCAL_TEST_MODEL_WORD_DELAY_S", 0.03)  # its streaming pace
 
 # --- Knowledge bases (knowledge/) ------------------------------------------------------------
 KNOWLEDGE_MAX_FILE_BYTES = env_int("TRELLIS_KNOWLEDGE_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1024)

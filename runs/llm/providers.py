@@ -99,6 +99,9 @@ def _local_test_provider() -> Provider:
             from runs.testing.model_server import ModelServer
 
             _local_server = ModelServer().start()
+            # Stream word by word at a reading pace, as a real model does: the editor shows the answer being
+            # written, and a browser that subscribes a moment after the run starts still sees it stream.
+            _local_server.httpd.word_delay_s = settings.LOCAL_TEST_MODEL_WORD_DELAY_S
     return Provider(
         name=LOCAL_TEST_PROVIDER,
         base_url=_local_server.base_url,
