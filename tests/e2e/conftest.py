@@ -70,7 +70,9 @@ def ensure_frontend_built() -> None:
 def model_server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runs.testing.model_server", "--port", str(port)],
+        # Words come at a reading pace, as from a real model: the page subscribes to a run a moment after it
+        # starts, and an answer streamed all at once could be over before then.
+        [sys.executable, "-m", "runs.testing.model_server", "--port", str(port), "--word-delay", "0.02"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
