@@ -129,7 +129,7 @@ def run_bench(total: int) -> None:
             """
             INSERT INTO runs_run (id, workspace_id, workflow_id, graph, is_draft, status, input, trigger,
                                   created_at, started_at, finished_at, timings, usage, cancel_requested,
-                                  last_seq, step_counter, callback_url)
+                                  last_seq, step_counter, callback_url, recoveries, redispatches)
             SELECT gen_random_uuid(),
                    CASE WHEN g %% 10 = 0 THEN %(other_ws)s::uuid ELSE %(ws)s::uuid END,
                    CASE WHEN g %% 10 = 0 THEN %(noise)s::uuid ELSE (%(wfs)s::uuid[])[1 + g %% 5] END,
@@ -143,7 +143,7 @@ def run_bench(total: int) -> None:
                    now() - (g * interval '77 seconds') + interval '2 seconds',
                    '{}'::jsonb,
                    '{"input_tokens": 120, "output_tokens": 40, "cost_usd": 0.0004}'::jsonb,
-                   false, 6, 3, ''
+                   false, 6, 3, '', 0, 0
             FROM generate_series(1, %(n)s) AS g
             """,
             {"ws": str(workspace.pk), "other_ws": str(other.pk), "noise": str(noise.pk), "wfs": ids, "n": total},

@@ -83,10 +83,10 @@ def _run_id(run_id):
 
 def _execute(sql: str, params: list, *, fetch: bool = False):
     if connection.vendor == "postgresql":
-        from trellis.db import server_side_cursor
+        from runs.persistence.sql import cursor as prepared_cursor
 
         # Server-side binding and a prepared statement: PostgreSQL parses and plans it once per connection.
-        with server_side_cursor(connection) as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall() if fetch else cursor.rowcount
     with connection.cursor() as cursor:

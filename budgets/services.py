@@ -248,13 +248,13 @@ def budget_reserve(
 
 
 def _async_commits() -> None:
-    """Counter writes follow the engine's durability choice (TRELLIS_RUN_SYNCHRONOUS_COMMIT, runs/store.py):
+    """Counter writes follow the engine's durability choice (TRELLIS_RUN_SYNCHRONOUS_COMMIT, runs/persistence/sql.py):
     by default on PostgreSQL they do not wait for the WAL flush, which costs 5-20 ms on ordinary disks. Only a
     crash of the database server itself can then lose the last fraction of a second of holds (and with them
     the steps that made them); RUN_SYNCHRONOUS_COMMIT=true makes every hold durable before the call is sent."""
-    from runs.store import _async_commits as engine_policy
+    from runs.persistence.sql import async_commits
 
-    engine_policy()
+    async_commits()
 
 
 def _left(row: BudgetPeriod) -> Decimal:

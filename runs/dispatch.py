@@ -202,7 +202,7 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
     from django.db.models.functions import Coalesce
 
     from runs.models import Run, RunStatus
-    from runs.store import HOLD_PREFIX
+    from runs.persistence.engine import HOLD_PREFIX
 
     now = now or timezone.now()
     grace = dt.timedelta(seconds=settings.RUN_QUEUED_GRACE_S)

@@ -14,10 +14,9 @@ import uuid
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from runs.models import Run, RunEvent
+from runs.persistence.runs import append_event
 
 log = logging.getLogger("trellis.events")
 
@@ -39,12 +38,6 @@ def message(*, seq: int | None, type: str, run_id, node_id: str | None, ts, data
     }
 
 
-def reserve_seqs(run_id, count: int) -> int:
-    """Allocate `count` sequence numbers under the run row's lock; returns the last one."""
-    Run.objects.filter(pk=run_id).update(last_seq=F("last_seq") + count)
-    return Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
-
-
 def publish_event(*, run_id, type: str, node_id: str | None = None, data: dict | None = None) -> dict:  # noqa: A002
     """Persist a run event (except step.delta) and broadcast it to the run's group after commit."""
     data = data or {}
@@ -54,8 +47,7 @@ def publish_event(*, run_id, type: str, node_id: str | None = None, data: dict |
         broadcast(run_id, [msg])
         return msg
     with transaction.atomic():
-        seq = reserve_seqs(run_id, 1)
-        RunEvent.objects.create(run_id=run_id, seq=seq, type=type, node_id=node_id, data=data, ts=ts)
+        seq = append_event(run_id, type=type, node_id=node_id, data=data, ts=ts)
         msg = message(seq=seq, type=type, run_id=run_id, node_id=node_id, ts=ts, data=data)
         transaction.on_commit(lambda: broadcast(run_id, [msg]))
     return msg

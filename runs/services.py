@@ -17,7 +17,7 @@ from accounts.models import role_at_least
 from runs import events
 from runs.dispatch import dispatch_run
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
-from trellis.db import insert_together
+from runs.persistence.runs import insert_copy, insert_run, queued_event
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.runs")
@@ -170,11 +170,13 @@ def run_start(
             return existing
         raise
     # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
-    if not insert_together(run, [queued, *(with_rows(run) if with_rows else [])]):
+    stored = insert_run(run, [queued, *(with_rows(run) if with_rows else [])])
+    if stored is None:
         existing = run_for_idempotency_key(workflow, idempotency_key)
         if existing is None:
             raise IntegrityError("the run could not be stored")
         return existing
+    run = stored
     if before_dispatch is not None:
         before_dispatch(run)
     transaction.on_commit(lambda: dispatch_run(run.pk))
@@ -209,8 +211,7 @@ def run_prepare(
         last_seq=1,
         callback_url=callback_url or "",
     )
-    queued = RunEvent(run=run, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=timezone.now())
-    return run, queued
+    return run, queued_event(run)
 
 
 def run_for_idempotency_key(workflow, idempotency_key: str | None) -> Run | None:
@@ -260,7 +261,7 @@ def run_wait(*, run_id, timeout_s: float) -> Run:
 def _lease_live(run: Run) -> bool:
     """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
     count: the run is cancelled at once, and that worker's acquire then finds it finished."""
-    from runs.store import HOLD_PREFIX
+    from runs.persistence.engine import HOLD_PREFIX
 
     if not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
         return False
@@ -407,43 +408,20 @@ def _start_copy(
 ) -> Run:
     keep = keep or []
     with transaction.atomic():
-        new = Run.objects.create(
-            workspace_id=run.workspace_id,
-            workflow_id=run.workflow_id,
-            version=None,
-            graph=graph,
-            is_draft=True,
-            input=run.input,
-            trigger=trigger,
-            created_by=by if getattr(by, "is_authenticated", False) else None,
-            last_seq=1,
-            step_counter=max((s.order or 0 for s in keep), default=0),
-            parent_run=run,
-            callback_url=callback_url or "",
-        )
-        RunEvent.objects.create(run=new, seq=1, type="run.status", data={"status": RunStatus.QUEUED}, ts=new.created_at)
-        Step.objects.bulk_create(
-            [
-                Step(
-                    run=new,
-                    node_id=s.node_id,
-                    node_type=s.node_type,
-                    attempt=s.attempt,
-                    iteration=s.iteration,
-                    status=s.status,
-                    input=s.input,
-                    output=s.output,
-                    error=s.error,
-                    port=s.port,
-                    state_updates=s.state_updates,
-                    started_at=s.started_at,
-                    finished_at=s.finished_at,
-                    duration_ms=s.duration_ms,
-                    usage=s.usage,
-                    order=s.order,
-                )
-                for s in keep
-            ]
+        new = insert_copy(
+            {
+                "workspace_id": run.workspace_id,
+                "workflow_id": run.workflow_id,
+                "version": None,
+                "graph": graph,
+                "is_draft": True,
+                "input": run.input,
+                "trigger": trigger,
+                "created_by": by if getattr(by, "is_authenticated", False) else None,
+                "parent_run": run,
+                "callback_url": callback_url or "",
+            },
+            keep,
         )
         transaction.on_commit(lambda: dispatch_run(new.pk))
     return new

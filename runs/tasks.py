@@ -26,7 +26,7 @@ def _get_engine():
 
         import runs.executors  # noqa: F401 - registers every node type
         from runs.engine.core import Engine, Limits
-        from runs.store import DjangoStore
+        from runs.persistence.engine import DjangoStore
 
         owner = f"{socket.gethostname()}-{__import__('os').getpid()}"
         _engine = Engine(DjangoStore(), Limits.from_settings(), owner=owner)
@@ -52,7 +52,7 @@ def run_advance_many(run_ids: list[str]) -> None:
     are held (a lease of this process, renewed while they wait): if the worker is killed, the reaper
     sends them again as soon as the hold expires. The broker redelivers the whole message later (acks_late);
     runs already finished or taken are skipped then (the lease check)."""
-    from runs.store import holder_name
+    from runs.persistence.engine import holder_name
 
     engine = _get_engine()
     holder = holder_name(engine.owner)

@@ -9,7 +9,7 @@ from budgets.services import budget_set
 from runs.engine.core import Engine, Limits
 from runs.llm.prices import DEFAULT_PRICES
 from runs.models import Run
-from runs.store import DjangoStore
+from runs.persistence.engine import DjangoStore
 from runs.tests.conftest import make_run, make_workflow  # noqa: F401 - shared fixtures
 from runs.tests.helpers import line, node, start
 

@@ -75,7 +75,7 @@ def test_fifty_runs_on_two_worker_processes_never_overspend_a_budget_of_five_cal
 ):
     # given the cost of one call of this workflow (measured in-process, in a workspace without a budget)
     from runs.engine.core import Engine, Limits
-    from runs.store import DjangoStore
+    from runs.persistence.engine import DjangoStore
 
     probe_ws = make_workspace()
     probe_flow = make_workflow(agent_graph())

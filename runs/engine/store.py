@@ -1,6 +1,6 @@
 """The small interface the engine needs from storage, and the records that cross it.
 
-The engine never imports models: runs/store.py implements this interface on the Django ORM, and
+The engine never imports models: runs/persistence/engine.py implements this interface on the Django models, and
 tests may implement it in memory. Every `commit` is one transaction holding finished steps, their
 events and the run's new state, guarded by the run's lease.
 """

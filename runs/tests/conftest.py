@@ -7,7 +7,7 @@ import pytest
 from builder.models import Workflow, WorkflowVersion
 from runs.engine.core import Engine, Limits
 from runs.models import Run
-from runs.store import DjangoStore
+from runs.persistence.engine import DjangoStore
 from runs.tests import helpers  # noqa: F401 - registers the test-only node types
 
 _n = itertools.count(1)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from runs.engine.core import Engine, Limits
 from runs.models import Run, Step
-from runs.store import DjangoStore
+from runs.persistence.engine import DjangoStore
 from runs.tests.helpers import CALLS, line, node, start
 
 pytestmark = pytest.mark.django_db

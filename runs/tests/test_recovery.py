@@ -13,8 +13,8 @@ from django.utils import timezone
 from runs import dispatch
 from runs.engine.core import Engine, Limits
 from runs.models import Run, RunEvent, Step
+from runs.persistence.engine import DjangoStore, holder_name
 from runs.services import run_cancel
-from runs.store import DjangoStore, holder_name
 from runs.tests.helpers import CALLS, WorkerDied, line, node, start
 
 LIMITS = Limits(lease_s=30, heartbeat_s=3600, max_recoveries=3)

@@ -4,7 +4,7 @@ Webhooks that arrive while the previous group is being written are accepted toge
 database thread, the runs, their first events and their delivery-log lines stored by one statement,
 one hand-over to the dispatcher. The checks are the ones `webhooks.webhook_receive` makes (`admit`),
 against a trigger kept per process (`lookup.cached_webhook_trigger`); the statement stores a run only
-where that trigger's rows are still what was read (`lookup.guard_sql`).
+where that trigger's rows are still what was read (runs/persistence/webhooks.py).
 
 Answers are the full path's: a refusal is given only once the trigger has been read afresh and found
 unchanged, and logged; a repeated idempotency key gets the first run. A call that waits for its result
@@ -22,18 +22,18 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from runs.dispatch import dispatch_run
-from runs.models import Run, RunEvent
-from runs.triggers.lookup import cached_webhook_trigger, forget, guard_sql, webhook_trigger
-from runs.triggers.models import Delivery, Outcome, Trigger
+from runs.models import Run
+from runs.persistence import deliveries
+from runs.persistence.webhooks import insert_group
+from runs.triggers.lookup import cached_webhook_trigger, forget, webhook_trigger
+from runs.triggers.models import Outcome, Trigger
 from runs.triggers.threads import in_thread
 from runs.triggers.webhooks import Accepted, Admission, InboundRequest, _reject, admit
-from trellis.db import insert_fields, server_side_cursor
 from trellis.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def _store(staged: list[_Staged], answers: list) -> None:
     new = [item for item in staged if item.run.pk in stored]
     try:
         for item in new:
-            item.run._state.adding, item.run._state.db = False, "default"
+            item.run = stored[item.run.pk]
             admission = item.admission
             answers[item.index] = Accepted(item.trigger.pk, item.run, admission.wait_s, admission.status_code, False)
         for item in staged:
@@ -165,67 +165,17 @@ def _repeat(trigger, request, admission, first: Run, started: float, on_run: OnR
         except Exception:  # still answered: without the run's events, the wait falls back to polling it
             logger.exception("webhook %s…: could not listen to run %s", request.key[:8], first.pk)
     try:
-        admission.log_line(trigger, request, first, started, Outcome.DUPLICATE).save(force_insert=True)
+        deliveries.add(admission.log_line(trigger, request, first, started, Outcome.DUPLICATE))
     except Exception:  # the answer matters more than its log line
         logger.exception("webhook %s…: the duplicate's log line was not stored", request.key[:8])
     return Accepted(trigger.pk, first, admission.wait_s, admission.status_code, duplicate=True)
 
 
-@lru_cache(maxsize=1)
-def _statement() -> str:
-    """Runs, events and log lines as one array per column (`unnest`): one prepared statement for any size.
-    A run goes in only if its trigger's guard matches and its idempotency key is new; its rows only with it."""
-    from builder.models import Workflow
-
-    quote = connection.ops.quote_name
-
-    def columns(model) -> str:
-        return ", ".join(quote(f.column) for f in insert_fields(model))
-
-    def arrays(model) -> str:  # binary (%b): array elements are not escaped one by one
-        return ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in insert_fields(model))
-
-    def table(model) -> str:
-        return quote(model._meta.db_table)
-
-    t, w = Trigger._meta, Workflow._meta
-    run_pk = quote(Run._meta.pk.column)
-    run_id = quote(RunEvent._meta.get_field("run").column)
-    log_run_id = quote(Delivery._meta.get_field("run_id").column)
-    return (
-        f"WITH current AS (SELECT t.{quote(t.pk.column)} AS id FROM {table(Trigger)} t "
-        f"JOIN {table(Workflow)} w ON w.{quote(w.pk.column)} = t.{quote(t.get_field('workflow').column)} "
-        f"JOIN unnest(%b::uuid[], %b::text[]) AS seen(id, guard) ON seen.id = t.{quote(t.pk.column)} "
-        f"WHERE {guard_sql()} = seen.guard), "
-        f"r AS (SELECT * FROM unnest({arrays(Run)}, %b::uuid[]) AS r({columns(Run)}, trigger_id)), "
-        f"p AS (INSERT INTO {table(Run)} ({columns(Run)}) SELECT {columns(Run)} FROM r "
-        f"WHERE r.trigger_id IN (SELECT id FROM current) ON CONFLICT DO NOTHING RETURNING {run_pk}), "
-        f"e AS (INSERT INTO {table(RunEvent)} ({columns(RunEvent)}) SELECT * FROM unnest({arrays(RunEvent)}) "
-        f"AS e({columns(RunEvent)}) WHERE e.{run_id} IN (SELECT * FROM p)), "
-        f"d AS (INSERT INTO {table(Delivery)} ({columns(Delivery)}) SELECT * FROM unnest({arrays(Delivery)}) "
-        f"AS d({columns(Delivery)}) WHERE d.{log_run_id} IN (SELECT * FROM p)) "
-        f"SELECT ARRAY(SELECT * FROM p), ARRAY(SELECT id FROM current)"
-    )
-
-
-def _column_values(objects: list) -> list[list]:
-    """One list per column of the objects' model, the values as the ORM would write them."""
-    fields = insert_fields(type(objects[0]))
-    return [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects] for f in fields]
-
-
-def _insert(staged: list[_Staged]) -> tuple[set, set]:
-    """Store the staged runs with their rows; returns (ids of the runs stored, ids of the triggers found
-    unchanged)."""
+def _insert(staged: list[_Staged]) -> tuple[dict, set]:
+    """Store the staged runs with their rows; returns ({id: run as stored} of the runs stored, ids of the
+    triggers found unchanged)."""
     guards = {item.trigger.pk: item.trigger.guard for item in staged}
-    params = [list(guards), list(guards.values())]
-    params += _column_values([item.run for item in staged]) + [[item.trigger.pk for item in staged]]
-    for position in range(2):  # the queued event, then the log line
-        params += _column_values([item.rows[position] for item in staged])
-    with server_side_cursor(connection) as cursor:
-        cursor.execute(_statement(), params, prepare=True)
-        stored, current = cursor.fetchone()
-    return set(stored), set(current)
+    return insert_group(guards, [(item.run, item.trigger.pk, *item.rows) for item in staged])
 
 
 class Grouper:

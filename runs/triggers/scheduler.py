@@ -17,9 +17,10 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from runs.persistence.deliveries import delivery_purge, delivery_record
 from runs.triggers.callbacks import callback_sweep
 from runs.triggers.models import DeliveryKind, Outcome, Trigger, TriggerKind
-from runs.triggers.services import delivery_purge, delivery_record, schedule_next_fire
+from runs.triggers.services import schedule_next_fire
 from trellis.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from runs.triggers import callbacks, scheduler, services
+from runs.persistence import deliveries
+from runs.triggers import callbacks, scheduler
 
 
 @shared_task(name="triggers.schedule_tick", ignore_result=True)
@@ -15,7 +16,7 @@ def schedule_tick() -> int:
 
 @shared_task(name="triggers.delivery_purge", ignore_result=True)
 def delivery_purge() -> int:
-    return services.delivery_purge()
+    return deliveries.delivery_purge()
 
 
 @shared_task(name="triggers.send_callback", ignore_result=True, acks_late=True)

@@ -16,10 +16,12 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 
+from runs.persistence import deliveries
+from runs.persistence.deliveries import delivery_record_refused
 from runs.triggers import ratelimit, signing
 from runs.triggers.lookup import webhook_trigger
 from runs.triggers.models import AuthMode, Delivery, Outcome, ResponseMode, Trigger
-from runs.triggers.services import delivery_record_refused, trigger_secrets
+from runs.triggers.services import trigger_secrets
 from trellis.errors import ApplicationError
 
 # Never exposed to expressions or stored with the run: they carry credentials.
@@ -174,7 +176,7 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
     if duplicate:
         if on_run is not None and wait_s:
             on_run(run.pk)
-        admission.log_line(trigger, request, run, started, Outcome.DUPLICATE).save(force_insert=True)
+        deliveries.add(admission.log_line(trigger, request, run, started, Outcome.DUPLICATE))
     return Accepted(
         trigger_id=trigger.pk, run=run, wait_s=wait_s, status_code=admission.status_code, duplicate=duplicate
     )

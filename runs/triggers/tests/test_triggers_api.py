@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from runs.persistence.deliveries import delivery_purge, delivery_record
 from runs.triggers.models import Delivery, Trigger
-from runs.triggers.services import delivery_purge, delivery_record, trigger_secrets
+from runs.triggers.services import trigger_secrets
 
 pytestmark = pytest.mark.django_db
 

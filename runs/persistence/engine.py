@@ -1,0 +1,390 @@
+"""The engine's Store (runs/engine/store.py) on the Django models: lease on the run row, one transaction per
+commit.
+
+The per-step commit and the lease are hand-written SQL: they run once per step and per run, and building
+them with the ORM was most of their cost (bench/bench_engine.py). Their columns come from the models."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+from functools import lru_cache
+
+from django.db import connection, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from runs import events
+from runs.engine.store import Commit, CommitResult, LeaseLost, RunSnapshot, StepRecord
+from runs.executors.base import NodeError
+from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
+from runs.persistence import sql
+
+
+def _record(step: Step) -> StepRecord:
+    return StepRecord(
+        id=str(step.id),
+        node_id=step.node_id,
+        node_type=step.node_type,
+        attempt=step.attempt,
+        iteration=step.iteration,
+        status=step.status,
+        input=step.input,
+        output=step.output,
+        error=step.error,
+        port=step.port,
+        state_updates=step.state_updates or {},
+        wait=step.wait,
+        started_at=step.started_at,
+        finished_at=step.finished_at,
+        duration_ms=step.duration_ms,
+        usage=step.usage,
+        order=step.order,
+        persisted=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _step_fields() -> tuple[tuple, tuple]:
+    """(the fields a new step row is written with, those a step's later commits rewrite)."""
+    fields = sql.insert_fields(Step)
+    fixed = {Step._meta.pk.name, "run", "node_id", "node_type"}
+    return fields, tuple(f for f in fields if f.name not in fixed)
+
+
+@lru_cache(maxsize=1)
+def _event_fields() -> tuple:
+    """The event fields that come from the engine's Event records (run and seq are the commit's)."""
+    return tuple(f for f in sql.insert_fields(RunEvent) if f.name not in ("run", "seq"))
+
+
+def _step_values(fields, run_id, rec: StepRecord) -> list:
+    source = {**vars(rec), "run_id": run_id, "state_updates": rec.state_updates or {}}
+    return [sql.prep(f, source[f.attname] if f.attname in source else f.get_default()) for f in fields]
+
+
+def _event_values(fields, ev, ts) -> list:
+    source = {**vars(ev), "ts": ts, "data": ev.data or {}}
+    return [sql.prep(f, source[f.attname] if f.attname in source else f.get_default()) for f in fields]
+
+
+def _param(field) -> str:
+    """A placeholder for a value of `field`: JSON is sent as text, which PostgreSQL is told to read as JSON."""
+    if sql.is_postgresql() and field.get_internal_type() == "JSONField":
+        return f"%s::{field.cast_db_type(connection)}"
+    return "%s"
+
+
+def _run_sets(fields: dict, n_events: int) -> tuple[list[str], list]:
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in fields.items():
+        field = Run._meta.get_field(name)
+        sets.append(f"{quote(field.column)} = {_param(field)}")
+        params.append(sql.prep(field, value))
+    sets.append("last_seq = last_seq + %s")
+    params.append(n_events)
+    return sets, params
+
+
+def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
+    """UPDATE the run (lease-guarded), INSERT new steps and events: one statement, one round trip.
+    When the lease is lost the UPDATE matches nothing, the inserts see no row, and None comes back."""
+    sets, params = _run_sets(fields, len(stamped))
+    statement = [
+        f"WITH r AS (UPDATE {sql.table(Run)} SET {', '.join(sets)} WHERE id = %s AND lease_owner = %s "
+        "RETURNING last_seq, cancel_requested)"
+    ]
+    params += [run_id, owner]
+    if steps:
+        step_fields, _ = _step_fields()
+        rows = [_step_values(step_fields, run_id, rec) for rec in steps]
+        source, values = sql.rows_source(sql.casts(step_fields), rows)
+        statement.append(
+            f", s AS (INSERT INTO {sql.table(Step)} ({sql.columns(Step, step_fields)}) "
+            f"SELECT * FROM {source} AS v WHERE EXISTS (SELECT 1 FROM r))"
+        )
+        params += values
+    if stamped:
+        event_fields = _event_fields()
+        rows = [[k, *_event_values(event_fields, ev, ts)] for k, (ev, ts) in enumerate(stamped, 1)]
+        source, values = sql.rows_source(("int", *sql.casts(event_fields)), rows)
+        names = [f"c{i}" for i in range(len(event_fields))]
+        run_col = RunEvent._meta.get_field("run").column
+        statement.append(
+            f", e AS (INSERT INTO {sql.table(RunEvent)} ({run_col}, seq, {sql.columns(RunEvent, event_fields)}) "
+            f"SELECT %s::uuid, r.last_seq - %s + v.k, {', '.join(f'v.{n}' for n in names)} "
+            f"FROM r, {source} AS v (k, {', '.join(names)}))"
+        )
+        params += [run_id, len(stamped), *values]
+    statement.append(" SELECT last_seq, cancel_requested FROM r")
+    cursor.execute("".join(statement), params, prepare=True)
+    return cursor.fetchone()
+
+
+def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
+    """The same writes on another database (SQLite in development): one statement each."""
+    sets, params = _run_sets(fields, len(stamped))
+    cursor.execute(
+        f"UPDATE {sql.table(Run)} SET {', '.join(sets)} WHERE id = %s AND lease_owner = %s "
+        "RETURNING last_seq, cancel_requested",
+        [*params, sql.prep(Run._meta.pk, run_id), owner],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    if steps:
+        step_fields, _ = _step_fields()
+        _insert(cursor, Step, step_fields, [_step_values(step_fields, run_id, rec) for rec in steps])
+    if stamped:
+        event_fields = (RunEvent._meta.get_field("run"), RunEvent._meta.get_field("seq"), *_event_fields())
+        first = row[0] - len(stamped)
+        rows = [
+            [sql.prep(event_fields[0], run_id), first + k, *_event_values(event_fields[2:], ev, ts)]
+            for k, (ev, ts) in enumerate(stamped, 1)
+        ]
+        _insert(cursor, RunEvent, event_fields, rows)
+    return row
+
+
+def _insert(cursor, model, fields, rows: list[list]) -> None:
+    one = "(" + ", ".join(_param(f) for f in fields) + ")"
+    cursor.execute(
+        f"INSERT INTO {sql.table(model)} ({sql.columns(model, fields)}) VALUES {', '.join([one] * len(rows))}",
+        [value for row in rows for value in row],
+    )
+
+
+def _update_step(cursor, run_id, rec: StepRecord) -> None:
+    _, fields = _step_fields()
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = {_param(f)}" for f in fields)
+    cursor.execute(
+        f"UPDATE {sql.table(Step)} SET {sets} WHERE {quote(Step._meta.pk.column)} = %s",
+        [*_step_values(fields, run_id, rec), sql.prep(Step._meta.pk, rec.id)],
+    )
+
+
+def _version_graph(version_id, workflow_id) -> dict:
+    """A published version's graph, a fresh copy for each run (executors get its node dicts)."""
+    return json.loads(_version_graph_text(version_id, workflow_id)) if version_id is not None else {}
+
+
+@lru_cache(maxsize=256)
+def _version_graph_text(version_id, workflow_id) -> str:
+    # Kept as text: json.loads makes each run its own copy faster than copy.deepcopy would.
+    from builder.selectors import version_cached
+
+    return json.dumps(version_cached(version_id, workflow_id).graph)
+
+
+HOLD_PREFIX = "hold:"
+
+
+def holder_name(process_owner: str) -> str:
+    """The lease owner that marks queued runs received by a worker process and not started yet (a hold).
+    Any advance in that process may take the lease over from it; an expired hold is not a crash of the run."""
+    return f"{HOLD_PREFIX}{process_owner}"
+
+
+@lru_cache(maxsize=4)
+def _lease_statement(vendor: str) -> str:
+    # Taking over a lease that expired (not a hold) counts one more recovery: the worker that held it died or
+    # froze. SET expressions read the row as it was before the update.
+    return (
+        f"UPDATE {sql.table(Run)} SET lease_owner = %s, lease_expires_at = %s, recoveries = recoveries + CASE "
+        f"WHEN lease_owner IS NULL OR substr(lease_owner, 1, {len(HOLD_PREFIX)}) = '{HOLD_PREFIX}' THEN 0 ELSE 1 END "
+        f"WHERE id = %s AND status IN (%s, %s, %s) "
+        f"AND (lease_owner IS NULL OR lease_expires_at < %s OR lease_owner = %s) "
+        f"RETURNING {sql.columns(Run, Run._meta.concrete_fields)}"
+    )
+
+
+def _take_lease(params: list) -> Run | None:
+    """One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL."""
+    statement = _lease_statement(connection.vendor)
+    if not sql.is_postgresql():
+        return next(iter(Run.objects.raw(statement, params)), None)
+    with sql.cursor() as cursor:
+        cursor.execute(statement, params, prepare=True)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # What the ORM would do with the row: each field's own conversion (JSON text -> objects).
+    fields = Run._meta.concrete_fields
+    values = [
+        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
+        for f, value in zip(fields, row, strict=True)
+    ]
+    return Run.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+class DjangoStore:
+    def __init__(self) -> None:
+        # Run rows as acquired, so that run-finishing listeners get the run without another query.
+        self._acquired: dict[str, Run] = {}
+
+    def acquire(self, run_id: str, owner: str, lease_s: float) -> RunSnapshot | None:
+        sql.async_commits()
+        now = timezone.now()
+        when = Run._meta.get_field("lease_expires_at")
+        run = _take_lease(
+            [
+                owner,
+                sql.prep(when, now + dt.timedelta(seconds=lease_s)),
+                sql.prep(Run._meta.pk, run_id),
+                RunStatus.QUEUED,
+                RunStatus.RUNNING,
+                RunStatus.WAITING,
+                sql.prep(when, now),
+                holder_name(owner.rsplit(":", 1)[0]),
+            ]
+        )
+        if run is None:
+            return None
+        fresh = run.status == RunStatus.QUEUED and run.step_counter == 0 and run.started_at is None
+        steps = [] if fresh else list(Step.objects.filter(run_id=run_id))
+        if run.status == RunStatus.WAITING and not run.cancel_requested:
+            due = run.wake_at is not None and run.wake_at <= now
+            decided = any(s.order is None and s.status == "succeeded" for s in steps)
+            if not (due or decided):
+                self.release(run_id, owner)
+                return None
+        self._acquired[str(run_id)] = run
+        return RunSnapshot(
+            id=str(run.pk),
+            workspace_id=str(run.workspace_id),
+            status=run.status,
+            graph=run.graph if run.graph is not None else _version_graph(run.version_id, run.workflow_id),
+            input=run.input,
+            trigger=run.trigger or {},
+            created_at=run.created_at,
+            started_at=run.started_at,
+            timings=run.timings or {},
+            usage=run.usage or {},
+            cancel_requested=run.cancel_requested,
+            step_counter=run.step_counter,
+            steps=[_record(s) for s in steps],
+            recoveries=run.recoveries,
+        )
+
+    def commit(self, run_id: str, owner: str, lease_s: float, commit: Commit) -> CommitResult:
+        fields = dict(commit.run)
+        if commit.release:
+            fields.update(lease_owner=None, lease_expires_at=None)
+        elif commit.extend_lease:
+            fields["lease_expires_at"] = timezone.now() + dt.timedelta(seconds=lease_s)
+        if commit.step_counter is not None:
+            fields["step_counter"] = commit.step_counter
+        n_events = len(commit.events)
+        terminal = fields.get("status") in TERMINAL_STATUSES
+        resumed = False
+        # The lease ends with this commit: the remembered row goes to the listeners or is dropped.
+        acquired = self._acquired.pop(str(run_id), None) if commit.release else None
+        sql.async_commits()
+        pg = sql.is_postgresql()
+        stamped = [(ev, ev.ts or timezone.now()) for ev in commit.events]
+        new = [r for r in commit.steps if not r.persisted]
+        updated = [r for r in commit.steps if r.persisted]
+        waiting = commit.release and fields.get("status") == RunStatus.WAITING
+        # Raw SQL: this runs once per step, and the ORM's query building was most of its cost. On
+        # PostgreSQL a plain step commit is a single statement in autocommit: one round trip. The final
+        # commit is a transaction, which the run-finishing listeners' writes join.
+        single = pg and not updated and not waiting and not terminal
+        with contextlib.ExitStack() as stack:
+            if not single:
+                stack.enter_context(transaction.atomic())
+            cursor = stack.enter_context(sql.cursor() if pg else connection.cursor())
+            row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped)
+            if row is None:
+                self._acquired.pop(str(run_id), None)
+                raise LeaseLost()
+            last_seq, cancel_requested = row
+            for rec in updated:
+                _update_step(cursor, run_id, rec)
+            if waiting:
+                # An approval decided while we were still running: go round again instead of waiting.
+                if Step.objects.filter(run_id=run_id, order__isnull=True, status="succeeded").exists():
+                    Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED)
+                    resumed = True
+            messages = [
+                events.message(
+                    seq=last_seq - n_events + k, type=ev.type, run_id=run_id, node_id=ev.node_id, ts=ts, data=ev.data
+                )
+                for k, (ev, ts) in enumerate(stamped, 1)
+            ]
+            if messages:
+                transaction.on_commit(lambda: events.broadcast(run_id, messages))
+            if terminal:
+                from runs.services import notify_finishing
+
+                if acquired is not None:
+                    for name, value in fields.items():
+                        setattr(acquired, name, value)
+                    acquired.last_seq = last_seq
+                notify_finishing(run_id, run=acquired)
+        return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
+
+    def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:
+        updated = Run.objects.filter(pk=run_id, lease_owner=owner).update(
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
+        if not updated:
+            raise LeaseLost()
+        return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
+
+    def heartbeat_many(self, leases: list[tuple[str, str]], lease_s: float) -> tuple[set[str], set[str]]:
+        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+        cancelled: set[str] = set()
+        held: set[str] = set()
+        for i in range(0, len(leases), 200):
+            chunk = leases[i : i + 200]
+            mine = Q()
+            for run_id, owner in chunk:
+                mine |= Q(pk=run_id, lease_owner=owner)
+            rows = Run.objects.filter(mine)
+            for pk, cancel_requested in rows.values_list("pk", "cancel_requested"):
+                held.add(str(pk))
+                if cancel_requested:
+                    cancelled.add(str(pk))
+            rows.update(lease_expires_at=expires)
+        return cancelled, {run_id for run_id, _ in leases} - held
+
+    def hold(self, run_ids: list[str], holder: str, lease_s: float) -> int:
+        """Mark queued runs that this worker received (one message of several runs) and will start soon: if the
+        worker dies first, their hold expires like a lease and the reaper sends them again at once, instead of
+        leaving them to the broker's redelivery (an hour on Redis). Returns how many were held."""
+        return Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED, lease_owner__isnull=True).update(
+            lease_owner=holder, lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
+
+    def renew_holds(self, run_ids: list[str], holder: str, lease_s: float) -> int:
+        return Run.objects.filter(pk__in=run_ids, lease_owner=holder).update(
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+        )
+
+    def release(self, run_id: str, owner: str) -> None:
+        self._acquired.pop(str(run_id), None)
+        Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner=None, lease_expires_at=None)
+
+    def resolve_secret(self, workspace_id: str, name: str) -> str:
+        from accounts.services import secret_value
+        from trellis.errors import ApplicationError
+
+        try:
+            return secret_value(workspace_id=workspace_id, name=name)
+        except ApplicationError as exc:
+            raise NodeError(exc.message, code=exc.code) from None
+
+    def broadcast_delta(self, run_id: str, node_id: str, data: dict) -> None:
+        msg = events.message(seq=None, type=events.DELTA, run_id=run_id, node_id=node_id, ts=timezone.now(), data=data)
+        events.broadcast(run_id, [msg])
+
+    def thread_cleanup(self) -> None:
+        """Close the DB connection of a helper thread (pool or heartbeat) when it is done."""
+        if threading.current_thread() is not threading.main_thread():
+            for conn in connections.all(initialized_only=True):
+                if not conn.in_atomic_block:
+                    conn.close()

@@ -1,0 +1,109 @@
+"""Columns, values and cursors for the hand-written statements of this package.
+
+Column lists come from the models' own fields, so a field added to a model is written by every statement
+without an edit here; values are prepared as the ORM prepares them (`get_db_prep_save`), except JSON, which
+is serialised with `default=str` as the engine always did (an executor's output may hold a date)."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection, models
+
+
+@lru_cache(maxsize=32)
+def insert_fields(model: type[models.Model]) -> tuple:
+    """The fields an INSERT writes: every concrete field but an auto-increment primary key."""
+    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField)))
+
+
+def columns(model: type[models.Model], fields=None) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(f.column) for f in (fields if fields is not None else insert_fields(model)))
+
+
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def casts(fields) -> tuple[str, ...]:
+    """Each field's SQL type, for `%s::type` (INSERT … SELECT does not coerce untyped parameters like VALUES)."""
+    return tuple(f.cast_db_type(connection) for f in fields)
+
+
+def prep(field: models.Field, value):
+    if isinstance(field, models.JSONField):
+        return None if value is None else json.dumps(value, default=str)
+    return field.get_db_prep_save(value, connection)
+
+
+def values_of(obj: models.Model, fields=None) -> list:
+    """An unsaved model instance's values for an INSERT, as the ORM would write them (defaults, auto_now_add)."""
+    return [prep(f, f.pre_save(obj, True)) for f in (fields if fields is not None else insert_fields(type(obj)))]
+
+
+def values_from(fields, source: dict) -> list:
+    """Values for `fields` from a mapping of attribute names (`run_id`, `status`, …)."""
+    return [prep(f, source[f.attname]) for f in fields]
+
+
+def rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
+    """A FROM item for `rows` (one value per column of `types`) and its parameters. A row or two: a VALUES
+    list. More: one array per column (unnest, in binary so that elements are not escaped one by one), so
+    the statement's text and parameter count stay the same however many rows there are: psycopg re-parses
+    a statement with over 50 parameters on every call, and PostgreSQL plans a new text anew."""
+    if len(rows) * len(types) <= 24:
+        one = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+        return f"(VALUES {', '.join([one] * len(rows))})", [value for row in rows for value in row]
+    arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+    return f"unnest({arrays})", [list(column) for column in zip(*rows, strict=True)]
+
+
+def loaded(model: type[models.Model], obj: models.Model) -> models.Model:
+    """`obj`, just written by a hand-written statement, as the ORM would load it (Model.from_db): saving it
+    again updates its row."""
+    fields = model._meta.concrete_fields
+    return model.from_db(connection.alias, [f.attname for f in fields], [getattr(obj, f.attname) for f in fields])
+
+
+def cursor():
+    """A psycopg cursor with server-side parameter binding, for statements run hundreds of times a second.
+
+    Django's own cursors bind on the client: every value is quoted into the SQL text, which PostgreSQL then
+    parses and plans again on each call. Here values travel apart from the text, and psycopg prepares a
+    statement once it has seen it a few times, so PostgreSQL skips parsing and planning too."""
+    import psycopg
+
+    connection.ensure_connection()
+    # Django opens its connections with a client-binding cursor factory: ask for the plain cursor by name.
+    return psycopg.Cursor(connection.connection)
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# The database connections (psycopg's, which live as long as the session) already set to commit asynchronously.
+_async: weakref.WeakSet = weakref.WeakSet()
+
+
+def async_commits() -> None:
+    """On PostgreSQL, let this connection's commits skip waiting for the WAL flush.
+
+    Per-step commits happen hundreds of times a second; waiting for fsync costs ~5-20 ms each on
+    ordinary disks. A database *server* crash may then lose the last fraction of a second of
+    steps, which the engine simply runs again (same idempotency keys); a worker crash loses
+    nothing committed; a lost terminal state makes the reaper resume the run, which finishes it
+    again. RUN_SYNCHRONOUS_COMMIT=true keeps every commit durable."""
+    if connection.vendor != "postgresql" or settings.RUN_SYNCHRONOUS_COMMIT:
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw in _async:
+        return
+    with connection.cursor() as c:
+        c.execute("SET synchronous_commit TO off")
+    _async.add(raw)
