@@ -60,33 +60,75 @@ def _event_fields() -> tuple:
     return tuple(f for f in sql.insert_fields(RunEvent) if f.name not in ("run", "seq"))
 
 
-def _step_values(fields, run_id, rec: StepRecord) -> list:
-    source = {**vars(rec), "run_id": run_id, "state_updates": rec.state_updates or {}}
-    return [sql.prep(f, source[f.attname] if f.attname in source else f.get_default()) for f in fields]
+@lru_cache(maxsize=8)
+def _plan(which: str, vendor: str) -> tuple:
+    """(attribute name, conversion, default) per column of `which` row, looked up once per database vendor."""
+    fields = {"step": _step_fields()[0], "step update": _step_fields()[1], "event": _event_fields()}[which]
+    return tuple(
+        zip([f.attname for f in fields], sql.preparers(fields), [f.get_default() for f in fields], strict=True)
+    )
 
 
-def _event_values(fields, ev, ts) -> list:
-    source = {**vars(ev), "ts": ts, "data": ev.data or {}}
-    return [sql.prep(f, source[f.attname] if f.attname in source else f.get_default()) for f in fields]
+@lru_cache(maxsize=8)
+def _shape(which: str, vendor: str) -> tuple[str, tuple]:
+    """(column list, SQL types) of `which` row."""
+    fields = {"step": _step_fields()[0], "event": _event_fields()}[which]
+    model = Step if which == "step" else RunEvent
+    return sql.columns(model, fields), sql.casts(fields)
 
 
-def _param(field) -> str:
+def _values(which: str, record, override: dict) -> list:
+    """Values for the columns of `which` from an engine record's attributes of the same names (and
+    `override`); a field the record does not carry gets its default."""
+    source = {**vars(record), **override}
+    return [convert(source.get(name, default)) for name, convert, default in _plan(which, connection.vendor)]
+
+
+def _step_values(which: str, run_id, rec: StepRecord) -> list:
+    return _values(which, rec, {"run_id": run_id, "state_updates": rec.state_updates or {}})
+
+
+def _event_values(ev, ts) -> list:
+    return _values("event", ev, {"ts": ts, "data": ev.data or {}})
+
+
+@lru_cache(maxsize=256)
+def _param(field, vendor: str) -> str:
     """A placeholder for a value of `field`: JSON is sent as text, which PostgreSQL is told to read as JSON."""
-    if sql.is_postgresql() and field.get_internal_type() == "JSONField":
+    if vendor == "postgresql" and field.get_internal_type() == "JSONField":
         return f"%s::{field.cast_db_type(connection)}"
     return "%s"
 
 
+@lru_cache(maxsize=64)
+def _run_set(name: str, vendor: str) -> tuple:
+    """(`column = placeholder`, the field) for setting the run's field `name`."""
+    field = Run._meta.get_field(name)
+    return f"{connection.ops.quote_name(field.column)} = {_param(field, vendor)}", field
+
+
 def _run_sets(fields: dict, n_events: int) -> tuple[list[str], list]:
-    quote = connection.ops.quote_name
     sets, params = [], []
     for name, value in fields.items():
-        field = Run._meta.get_field(name)
-        sets.append(f"{quote(field.column)} = {_param(field)}")
+        clause, field = _run_set(name, connection.vendor)
+        sets.append(clause)
         params.append(sql.prep(field, value))
     sets.append("last_seq = last_seq + %s")
     params.append(n_events)
     return sets, params
+
+
+@lru_cache(maxsize=16)
+def _event_insert(source: str) -> str:
+    """Events take the sequence numbers the run's UPDATE just reserved (`r.last_seq`)."""
+    event_columns, event_types = _shape("event", connection.vendor)
+    names = [f"c{i}" for i in range(len(event_types))]
+    run_col = connection.ops.quote_name(RunEvent._meta.get_field("run").column)
+    return (
+        f", e AS (INSERT INTO {sql.table(RunEvent)} ({run_col}, seq, {event_columns}) "
+        f"SELECT %s::uuid, r.last_seq - %s + v.k, {', '.join(f'v.{n}' for n in names)} "
+        f"FROM r, {source} AS v (k, {', '.join(names)}))"
+    )
 
 
 def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
@@ -99,25 +141,18 @@ def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], sta
     ]
     params += [run_id, owner]
     if steps:
-        step_fields, _ = _step_fields()
-        rows = [_step_values(step_fields, run_id, rec) for rec in steps]
-        source, values = sql.rows_source(sql.casts(step_fields), rows)
+        step_columns, step_types = _shape("step", connection.vendor)
+        rows = [_step_values("step", run_id, rec) for rec in steps]
+        source, values = sql.rows_source(step_types, rows)
         statement.append(
-            f", s AS (INSERT INTO {sql.table(Step)} ({sql.columns(Step, step_fields)}) "
+            f", s AS (INSERT INTO {sql.table(Step)} ({step_columns}) "
             f"SELECT * FROM {source} AS v WHERE EXISTS (SELECT 1 FROM r))"
         )
         params += values
     if stamped:
-        event_fields = _event_fields()
-        rows = [[k, *_event_values(event_fields, ev, ts)] for k, (ev, ts) in enumerate(stamped, 1)]
-        source, values = sql.rows_source(("int", *sql.casts(event_fields)), rows)
-        names = [f"c{i}" for i in range(len(event_fields))]
-        run_col = RunEvent._meta.get_field("run").column
-        statement.append(
-            f", e AS (INSERT INTO {sql.table(RunEvent)} ({run_col}, seq, {sql.columns(RunEvent, event_fields)}) "
-            f"SELECT %s::uuid, r.last_seq - %s + v.k, {', '.join(f'v.{n}' for n in names)} "
-            f"FROM r, {source} AS v (k, {', '.join(names)}))"
-        )
+        rows = [[k, *_event_values(ev, ts)] for k, (ev, ts) in enumerate(stamped, 1)]
+        source, values = sql.rows_source(("int", *_shape("event", connection.vendor)[1]), rows)
+        statement.append(_event_insert(source))
         params += [run_id, len(stamped), *values]
     statement.append(" SELECT last_seq, cancel_requested FROM r")
     cursor.execute("".join(statement), params, prepare=True)
@@ -137,33 +172,40 @@ def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], 
         return None
     if steps:
         step_fields, _ = _step_fields()
-        _insert(cursor, Step, step_fields, [_step_values(step_fields, run_id, rec) for rec in steps])
+        _insert(cursor, Step, step_fields, [_step_values("step", run_id, rec) for rec in steps])
     if stamped:
         event_fields = (RunEvent._meta.get_field("run"), RunEvent._meta.get_field("seq"), *_event_fields())
         first = row[0] - len(stamped)
         rows = [
-            [sql.prep(event_fields[0], run_id), first + k, *_event_values(event_fields[2:], ev, ts)]
+            [sql.prep(event_fields[0], run_id), first + k, *_event_values(ev, ts)]
             for k, (ev, ts) in enumerate(stamped, 1)
         ]
         _insert(cursor, RunEvent, event_fields, rows)
     return row
 
 
+@lru_cache(maxsize=32)
+def _insert_statement(model, fields: tuple, n_rows: int, vendor: str) -> str:
+    one = "(" + ", ".join(_param(f, vendor) for f in fields) + ")"
+    return f"INSERT INTO {sql.table(model)} ({sql.columns(model, fields)}) VALUES {', '.join([one] * n_rows)}"
+
+
 def _insert(cursor, model, fields, rows: list[list]) -> None:
-    one = "(" + ", ".join(_param(f) for f in fields) + ")"
-    cursor.execute(
-        f"INSERT INTO {sql.table(model)} ({sql.columns(model, fields)}) VALUES {', '.join([one] * len(rows))}",
-        [value for row in rows for value in row],
-    )
+    cursor.execute(_insert_statement(model, fields, len(rows), connection.vendor), [v for row in rows for v in row])
+
+
+@lru_cache(maxsize=2)
+def _update_step_statement(vendor: str) -> str:
+    _, fields = _step_fields()
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = {_param(f, vendor)}" for f in fields)
+    return f"UPDATE {sql.table(Step)} SET {sets} WHERE {quote(Step._meta.pk.column)} = %s"
 
 
 def _update_step(cursor, run_id, rec: StepRecord) -> None:
-    _, fields = _step_fields()
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(f.column)} = {_param(f)}" for f in fields)
     cursor.execute(
-        f"UPDATE {sql.table(Step)} SET {sets} WHERE {quote(Step._meta.pk.column)} = %s",
-        [*_step_values(fields, run_id, rec), sql.prep(Step._meta.pk, rec.id)],
+        _update_step_statement(connection.vendor),
+        [*_step_values("step update", run_id, rec), sql.prep(Step._meta.pk, rec.id)],
     )
 
 

@@ -7,6 +7,7 @@ is serialised with `default=str` as the engine always did (an executor's output 
 from __future__ import annotations
 
 import json
+import uuid
 import weakref
 from functools import lru_cache
 
@@ -20,7 +21,8 @@ def insert_fields(model: type[models.Model]) -> tuple:
     return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField)))
 
 
-def columns(model: type[models.Model], fields=None) -> str:
+@lru_cache(maxsize=64)
+def columns(model: type[models.Model], fields: tuple | None = None) -> str:
     quote = connection.ops.quote_name
     return ", ".join(quote(f.column) for f in (fields if fields is not None else insert_fields(model)))
 
@@ -29,25 +31,59 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def casts(fields) -> tuple[str, ...]:
+@lru_cache(maxsize=64)
+def casts(fields: tuple) -> tuple[str, ...]:
     """Each field's SQL type, for `%s::type` (INSERT … SELECT does not coerce untyped parameters like VALUES)."""
     return tuple(f.cast_db_type(connection) for f in fields)
 
 
+def _json(value):
+    return None if value is None else json.dumps(value, default=str)
+
+
+def _same(value):
+    return value
+
+
+@lru_cache(maxsize=256)
+def _preparer(field: models.Field, vendor: str):
+    """How `field`'s values are handed to the driver: `get_db_prep_save` for most; for the types the hot
+    statements write on every step, the same conversion without its per-call checks (it was most of a
+    commit's Python time)."""
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, models.JSONField):
+        return _json
+    if isinstance(target, models.DateTimeField):
+        if vendor == "postgresql":
+            return _same
+        return lambda value: connection.ops.adapt_datetimefield_value(value)
+    if isinstance(target, models.UUIDField):
+        if vendor == "postgresql":
+            return _same  # the statements cast to uuid
+        return lambda value: None if value is None else uuid.UUID(str(value)).hex
+    if isinstance(target, models.CharField | models.IntegerField | models.BooleanField):
+        return _same
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
 def prep(field: models.Field, value):
-    if isinstance(field, models.JSONField):
-        return None if value is None else json.dumps(value, default=str)
-    return field.get_db_prep_save(value, connection)
+    return _preparer(field, connection.vendor)(value)
+
+
+@lru_cache(maxsize=64)
+def _preparers(fields: tuple, vendor: str) -> tuple:
+    return tuple(_preparer(f, vendor) for f in fields)
+
+
+def preparers(fields: tuple) -> tuple:
+    """`prep` for each of `fields`, looked up once (for rows written many at a time)."""
+    return _preparers(fields, connection.vendor)
 
 
 def values_of(obj: models.Model, fields=None) -> list:
     """An unsaved model instance's values for an INSERT, as the ORM would write them (defaults, auto_now_add)."""
-    return [prep(f, f.pre_save(obj, True)) for f in (fields if fields is not None else insert_fields(type(obj)))]
-
-
-def values_from(fields, source: dict) -> list:
-    """Values for `fields` from a mapping of attribute names (`run_id`, `status`, …)."""
-    return [prep(f, source[f.attname]) for f in fields]
+    fields = fields if fields is not None else insert_fields(type(obj))
+    return [convert(f.pre_save(obj, True)) for f, convert in zip(fields, preparers(fields), strict=True)]
 
 
 def rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
