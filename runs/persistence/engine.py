@@ -60,10 +60,16 @@ def _event_fields() -> tuple:
     return tuple(f for f in sql.insert_fields(RunEvent) if f.name not in ("run", "seq"))
 
 
+def _fields(which: str) -> tuple:
+    if which == "event row":  # the whole row, as written where the database cannot compute seq (not PostgreSQL)
+        return (RunEvent._meta.get_field("run"), RunEvent._meta.get_field("seq"), *_event_fields())
+    return {"step": _step_fields()[0], "step update": _step_fields()[1], "event": _event_fields()}[which]
+
+
 @lru_cache(maxsize=8)
 def _plan(which: str, vendor: str) -> tuple:
     """(attribute name, conversion, default) per column of `which` row, looked up once per database vendor."""
-    fields = {"step": _step_fields()[0], "step update": _step_fields()[1], "event": _event_fields()}[which]
+    fields = _fields(which)
     return tuple(
         zip([f.attname for f in fields], sql.preparers(fields), [f.get_default() for f in fields], strict=True)
     )
@@ -72,24 +78,22 @@ def _plan(which: str, vendor: str) -> tuple:
 @lru_cache(maxsize=8)
 def _shape(which: str, vendor: str) -> tuple[str, tuple]:
     """(column list, SQL types) of `which` row."""
-    fields = {"step": _step_fields()[0], "event": _event_fields()}[which]
-    model = Step if which == "step" else RunEvent
-    return sql.columns(model, fields), sql.casts(fields)
+    fields = _fields(which)
+    return sql.columns(Step if which == "step" else RunEvent, fields), sql.casts(fields)
 
 
-def _values(which: str, record, override: dict) -> list:
+def _values(which: str, vendor: str, record, override: dict) -> list:
     """Values for the columns of `which` from an engine record's attributes of the same names (and
     `override`); a field the record does not carry gets its default."""
-    source = {**vars(record), **override}
-    return [convert(source.get(name, default)) for name, convert, default in _plan(which, connection.vendor)]
+    get = record.__dict__.get
+    return [
+        convert(override[name] if name in override else get(name, default))
+        for name, convert, default in _plan(which, vendor)
+    ]
 
 
-def _step_values(which: str, run_id, rec: StepRecord) -> list:
-    return _values(which, rec, {"run_id": run_id, "state_updates": rec.state_updates or {}})
-
-
-def _event_values(ev, ts) -> list:
-    return _values("event", ev, {"ts": ts, "data": ev.data or {}})
+def _step_values(which: str, vendor: str, run_id, rec: StepRecord) -> list:
+    return _values(which, vendor, rec, {"run_id": run_id, "state_updates": rec.state_updates or {}})
 
 
 @lru_cache(maxsize=256)
@@ -102,20 +106,28 @@ def _param(field, vendor: str) -> str:
 
 @lru_cache(maxsize=64)
 def _run_set(name: str, vendor: str) -> tuple:
-    """(`column = placeholder`, the field) for setting the run's field `name`."""
+    """(`column = placeholder`, conversion) for setting the run's field `name`."""
     field = Run._meta.get_field(name)
-    return f"{connection.ops.quote_name(field.column)} = {_param(field, vendor)}", field
+    return f"{connection.ops.quote_name(field.column)} = {_param(field, vendor)}", sql.preparers((field,))[0]
 
 
-def _run_sets(fields: dict, n_events: int) -> tuple[list[str], list]:
+def _update_run(vendor: str, fields: dict, n_events: int) -> tuple[str, list]:
+    """The lease-guarded UPDATE of the run (its last_seq reserves the events' numbers) and its parameters."""
     sets, params = [], []
     for name, value in fields.items():
-        clause, field = _run_set(name, connection.vendor)
+        clause, convert = _run_set(name, vendor)
         sets.append(clause)
-        params.append(sql.prep(field, value))
-    sets.append("last_seq = last_seq + %s")
-    params.append(n_events)
-    return sets, params
+        params.append(convert(value))
+    return (
+        f"UPDATE {_run_table(vendor)} SET {', '.join(sets)}, last_seq = last_seq + %s "
+        "WHERE id = %s AND lease_owner = %s RETURNING last_seq, cancel_requested",
+        [*params, n_events],
+    )
+
+
+@lru_cache(maxsize=2)
+def _run_table(vendor: str) -> str:
+    return sql.table(Run)
 
 
 @lru_cache(maxsize=16)
@@ -131,27 +143,33 @@ def _event_insert(source: str) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _step_table() -> str:
+    return sql.table(Step)
+
+
 def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
     """UPDATE the run (lease-guarded), INSERT new steps and events: one statement, one round trip.
     When the lease is lost the UPDATE matches nothing, the inserts see no row, and None comes back."""
-    sets, params = _run_sets(fields, len(stamped))
-    statement = [
-        f"WITH r AS (UPDATE {sql.table(Run)} SET {', '.join(sets)} WHERE id = %s AND lease_owner = %s "
-        "RETURNING last_seq, cancel_requested)"
-    ]
+    vendor = "postgresql"
+    update, params = _update_run(vendor, fields, len(stamped))
+    statement = [f"WITH r AS ({update})"]
     params += [run_id, owner]
     if steps:
-        step_columns, step_types = _shape("step", connection.vendor)
-        rows = [_step_values("step", run_id, rec) for rec in steps]
+        step_columns, step_types = _shape("step", vendor)
+        rows = [_step_values("step", vendor, run_id, rec) for rec in steps]
         source, values = sql.rows_source(step_types, rows)
         statement.append(
-            f", s AS (INSERT INTO {sql.table(Step)} ({step_columns}) "
+            f", s AS (INSERT INTO {_step_table()} ({step_columns}) "
             f"SELECT * FROM {source} AS v WHERE EXISTS (SELECT 1 FROM r))"
         )
         params += values
     if stamped:
-        rows = [[k, *_event_values(ev, ts)] for k, (ev, ts) in enumerate(stamped, 1)]
-        source, values = sql.rows_source(("int", *_shape("event", connection.vendor)[1]), rows)
+        rows = [
+            [k, *_values("event", vendor, ev, {"ts": ts, "data": ev.data or {}})]
+            for k, (ev, ts) in enumerate(stamped, 1)
+        ]
+        source, values = sql.rows_source(("int", *_shape("event", vendor)[1]), rows)
         statement.append(_event_insert(source))
         params += [run_id, len(stamped), *values]
     statement.append(" SELECT last_seq, cancel_requested FROM r")
@@ -161,37 +179,35 @@ def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], sta
 
 def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
     """The same writes on another database (SQLite in development): one statement each."""
-    sets, params = _run_sets(fields, len(stamped))
-    cursor.execute(
-        f"UPDATE {sql.table(Run)} SET {', '.join(sets)} WHERE id = %s AND lease_owner = %s "
-        "RETURNING last_seq, cancel_requested",
-        [*params, sql.prep(Run._meta.pk, run_id), owner],
-    )
+    vendor = connection.vendor
+    update, params = _update_run(vendor, fields, len(stamped))
+    run_key = sql.prep(Run._meta.pk, run_id)
+    cursor.execute(update, [*params, run_key, owner])
     row = cursor.fetchone()
     if row is None:
         return None
     if steps:
-        step_fields, _ = _step_fields()
-        _insert(cursor, Step, step_fields, [_step_values("step", run_id, rec) for rec in steps])
+        _insert(cursor, "step", vendor, [_step_values("step", vendor, run_id, rec) for rec in steps])
     if stamped:
-        event_fields = (RunEvent._meta.get_field("run"), RunEvent._meta.get_field("seq"), *_event_fields())
         first = row[0] - len(stamped)
         rows = [
-            [sql.prep(event_fields[0], run_id), first + k, *_event_values(ev, ts)]
+            _values("event row", vendor, ev, {"run_id": run_id, "seq": first + k, "ts": ts, "data": ev.data or {}})
             for k, (ev, ts) in enumerate(stamped, 1)
         ]
-        _insert(cursor, RunEvent, event_fields, rows)
+        _insert(cursor, "event row", vendor, rows)
     return row
 
 
 @lru_cache(maxsize=32)
-def _insert_statement(model, fields: tuple, n_rows: int, vendor: str) -> str:
+def _insert_statement(which: str, n_rows: int, vendor: str) -> str:
+    fields = _fields(which)
+    model = Step if which == "step" else RunEvent
     one = "(" + ", ".join(_param(f, vendor) for f in fields) + ")"
     return f"INSERT INTO {sql.table(model)} ({sql.columns(model, fields)}) VALUES {', '.join([one] * n_rows)}"
 
 
-def _insert(cursor, model, fields, rows: list[list]) -> None:
-    cursor.execute(_insert_statement(model, fields, len(rows), connection.vendor), [v for row in rows for v in row])
+def _insert(cursor, which: str, vendor: str, rows: list[list]) -> None:
+    cursor.execute(_insert_statement(which, len(rows), vendor), [v for row in rows for v in row])
 
 
 @lru_cache(maxsize=2)
@@ -205,7 +221,7 @@ def _update_step_statement(vendor: str) -> str:
 def _update_step(cursor, run_id, rec: StepRecord) -> None:
     cursor.execute(
         _update_step_statement(connection.vendor),
-        [*_step_values("step update", run_id, rec), sql.prep(Step._meta.pk, rec.id)],
+        [*_step_values("step update", connection.vendor, run_id, rec), sql.prep(Step._meta.pk, rec.id)],
     )
 
 
