@@ -87,7 +87,7 @@ def child_default(runs: int, batch_ms: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="trellis-bench-")
     _setup(f"sqlite:///{tmp}/bench.sqlite3", "", "inline", {"TRELLIS_RUN_COMMIT_BATCH_MS": str(batch_ms)})
     from runs.models import Run
-    from runs.tasks import run_advance_now
+    from runs.process_engine import run_advance_now
 
     graph = line_graph(100)
     wf = _workflow(graph)

@@ -9,7 +9,7 @@ class ChatConfig(AppConfig):
 
     def ready(self):
         from chat.services import on_run_finishing
-        from runs.services import RUN_FINISHING_LISTENERS
+        from runs.finishing import RUN_FINISHING_LISTENERS
 
         if on_run_finishing not in RUN_FINISHING_LISTENERS:
             RUN_FINISHING_LISTENERS.append(on_run_finishing)

@@ -10,7 +10,7 @@ class EvalsConfig(AppConfig):
         from evals.services.evals import eval_on_run_finishing
         from evals.services.gate import publish_gate_check
         from evals.services.ticks import evals_tick
-        from runs.services import RUN_FINISHING_LISTENERS
+        from runs.finishing import RUN_FINISHING_LISTENERS
         from runs.triggers.scheduler import TICK_HOOKS
 
         if eval_on_run_finishing not in RUN_FINISHING_LISTENERS:

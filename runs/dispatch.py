@@ -1,17 +1,17 @@
 """Hands a run to whoever executes it: the in-process thread pool (default mode) or a Celery worker.
 
-Both end in the same `runs.tasks.run_advance_now(run_id)`. In queue mode run ids go through one
-publisher thread per process, which sends whatever has piled up while it was busy as one Celery
-message (group commit: a lone run is sent at once, a burst of webhooks costs a few messages instead
-of one each). The reaper (`reap`) sends again the runs that need a worker and have none: runs whose
-lease expired (a worker died or froze), queued runs whose message is overdue (lost before a worker
-took it) and waiting runs whose approval timed out.
+Both end in the process's engine (runs/process_engine.py); Celery tasks (runs/tasks.py) are sent by name. In
+queue mode run ids go through one publisher thread per process, which sends whatever has piled up while it was
+busy as one Celery message (group commit: a lone run is sent at once, a burst of webhooks costs a few messages
+instead of one each). The reaper (`reap`) sends again the runs that need a worker and have none: runs whose
+lease expired (a worker died or froze), queued runs whose message is overdue (lost before a worker took it)
+and waiting runs whose approval timed out.
 
-Recovered runs jump the queue: fresh runs travel at a lower broker priority (`PRIORITY_FRESH`) than
-everything else, so a run taken back from a dead worker is the next one a free worker process picks up,
-however many fresh runs are queued (Redis keeps one list per priority step and workers pop the higher
-one first). A recovered run that had already lost a worker before goes alone in its message: if it is
-what kills workers, it takes no other run down with it.
+Recovered runs jump the queue: fresh runs travel at a lower broker priority (`PRIORITY_FRESH`) than everything
+else, so a run taken back from a dead worker is the next one a free worker process picks up, however many
+fresh runs are queued (Redis keeps one list per priority step and workers pop the higher one first). A
+recovered run that had already lost a worker before goes alone in its message: if it is what kills workers, it
+takes no other run down with it.
 """
 
 from __future__ import annotations
@@ -25,10 +25,16 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from celery import current_app
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from runs.models import Run, RunStatus
+from runs.persistence.engine import HOLD_PREFIX
+from runs.process_engine import engine
 
 log = logging.getLogger("trellis.dispatch")
 
@@ -43,8 +49,6 @@ def dispatch_run(run_id) -> None:
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
-    from runs.tasks import engine
-
     if settings.INLINE_PARKING:
         # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
         future = engine().advance_async(str(run_id), _inline_pool().submit)
@@ -128,13 +132,16 @@ PRIORITY_FRESH = 6
 PRIORITY_RECOVERY = 0
 
 
-def _send_to_celery(batch: list[str]) -> None:
-    from runs.tasks import run_advance, run_advance_many
-
+def _send(batch: list[str], priority: int) -> None:
+    # By name: runs/tasks.py imports this module (the reaper), not the other way round.
     if len(batch) == 1:
-        run_advance.apply_async(args=[batch[0]], priority=PRIORITY_FRESH)
+        current_app.send_task("runs.run_advance", args=[batch[0]], priority=priority)
     else:
-        run_advance_many.apply_async(args=[batch], priority=PRIORITY_FRESH)
+        current_app.send_task("runs.run_advance_many", args=[batch], priority=priority)
+
+
+def _send_to_celery(batch: list[str]) -> None:
+    _send(batch, PRIORITY_FRESH)
 
 
 def dispatch_recovered(run_ids: list[str], *, alone: bool = False) -> None:
@@ -145,16 +152,11 @@ def dispatch_recovered(run_ids: list[str], *, alone: bool = False) -> None:
         for run_id in run_ids:
             dispatch_run(run_id)
         return
-    from runs.tasks import run_advance, run_advance_many
-
     size = 1 if alone else settings.WORKER_RUN_THREADS
     for i in range(0, len(run_ids), size):
         batch = [str(run_id) for run_id in run_ids[i : i + size]]
         try:
-            if len(batch) == 1:
-                run_advance.apply_async(args=[batch[0]], priority=PRIORITY_RECOVERY)
-            else:
-                run_advance_many.apply_async(args=[batch], priority=PRIORITY_RECOVERY)
+            _send(batch, PRIORITY_RECOVERY)
         except Exception:
             # Their dispatched_at says they were sent: a pass after RUN_QUEUED_GRACE_S sends them again.
             log.exception("could not send %d recovered run(s) to the broker", len(batch))
@@ -198,12 +200,6 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
       that, four times… (a long backlog costs a few duplicates per run at most, never one per pass).
     * waiting with an approval timeout due.
     """
-    from django.db import transaction
-    from django.db.models.functions import Coalesce
-
-    from runs.models import Run, RunStatus
-    from runs.persistence.engine import HOLD_PREFIX
-
     now = now or timezone.now()
     grace = dt.timedelta(seconds=settings.RUN_QUEUED_GRACE_S)
     sent = Coalesce("dispatched_at", "created_at")
@@ -262,7 +258,7 @@ def reaper_loop(interval_s: float, stop: threading.Event | None = None) -> None:
 
 
 def start_reaper_thread(interval_s: float | None = None) -> threading.Thread:
-    interval = interval_s or getattr(settings, "RUN_REAPER_INTERVAL_S", 15)
+    interval = interval_s or settings.RUN_REAPER_INTERVAL_S
     thread = threading.Thread(target=reaper_loop, args=(interval,), name="trellis-reaper", daemon=True)
     thread.start()
     return thread

@@ -16,30 +16,13 @@ from django.utils import timezone
 from accounts.models import role_at_least
 from runs import events
 from runs.dispatch import dispatch_run
+from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
+from runs.persistence.engine import HOLD_PREFIX
 from runs.persistence.runs import insert_copy, insert_run, queued_event
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.runs")
-
-# Called with the Run inside the transaction that makes it terminal: what they write commits with the run's
-# end, so a process that dies right after that commit cannot lose it (a callback's first attempt). Work
-# for after the commit goes through `transaction.on_commit`. A listener that writes does so in its own
-# savepoint (`transaction.atomic()`), so that its failure cannot undo the run's end; most runs need no
-# write at all, and a savepoint for every run would cost two more round trips each.
-RUN_FINISHING_LISTENERS: list[Callable[[Run], None]] = []
-
-
-def notify_finishing(run_id, run: Run | None = None) -> None:
-    if not RUN_FINISHING_LISTENERS:
-        return
-    if run is None:
-        run = Run.objects.get(pk=run_id)
-    for listener in list(RUN_FINISHING_LISTENERS):
-        try:
-            listener(run)
-        except Exception:
-            log.exception("run-finishing listener %r failed for run %s", listener, run_id)
 
 
 def _start_node(graph: dict) -> dict | None:
@@ -261,8 +244,6 @@ def run_wait(*, run_id, timeout_s: float) -> Run:
 def _lease_live(run: Run) -> bool:
     """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
     count: the run is cancelled at once, and that worker's acquire then finds it finished."""
-    from runs.persistence.engine import HOLD_PREFIX
-
     if not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
         return False
     return run.lease_expires_at is not None and run.lease_expires_at > timezone.now()

@@ -9,40 +9,18 @@ from celery import shared_task
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 from django.conf import settings
 
+from runs.dispatch import reap, start_reaper_thread
+from runs.persistence.engine import holder_name
+from runs.process_engine import engine
+
 log = logging.getLogger("trellis.tasks")
-
-_engine = None
-
-
-def engine():
-    """The process's engine (one lease owner per process)."""
-    return _get_engine()
-
-
-def _get_engine():
-    global _engine
-    if _engine is None:
-        import socket
-
-        import runs.executors  # noqa: F401 - registers every node type
-        from runs.engine.core import Engine, Limits
-        from runs.persistence.engine import DjangoStore
-
-        owner = f"{socket.gethostname()}-{__import__('os').getpid()}"
-        _engine = Engine(DjangoStore(), Limits.from_settings(), owner=owner)
-    return _engine
-
-
-def run_advance_now(run_id: str) -> str | None:
-    """The one entry both dispatchers use."""
-    return _get_engine().advance(str(run_id))
 
 
 @shared_task(name="runs.run_advance", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance(run_id: str) -> None:
     # The task (and its acks_late message) lasts until the run's advance is over; the run itself holds a thread
     # of the batch pool only while it has work, not while its nodes wait on the network.
-    _get_engine().advance_async(str(run_id), _batch_pool().submit).result()
+    engine().advance_async(str(run_id), _batch_pool().submit).result()
 
 
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -52,21 +30,19 @@ def run_advance_many(run_ids: list[str]) -> None:
     are held (a lease of this process, renewed while they wait): if the worker is killed, the reaper
     sends them again as soon as the hold expires. The broker redelivers the whole message later (acks_late);
     runs already finished or taken are skipped then (the lease check)."""
-    from runs.persistence.engine import holder_name
-
-    engine = _get_engine()
-    holder = holder_name(engine.owner)
-    lease_s = engine.limits.lease_s
+    process_engine = engine()
+    holder = holder_name(process_engine.owner)
+    lease_s = process_engine.limits.lease_s
     try:
-        engine.store.hold(run_ids, holder, lease_s)
+        process_engine.store.hold(run_ids, holder, lease_s)
     except Exception:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
         log.exception("could not hold %d run(s)", len(run_ids))
     # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
-    futures = [engine.advance_async(str(run_id), _batch_pool().submit) for run_id in run_ids]
+    futures = [process_engine.advance_async(str(run_id), _batch_pool().submit) for run_id in run_ids]
     while wait(futures, timeout=lease_s / 3).not_done:
         try:
-            engine.store.renew_holds(run_ids, holder, lease_s)
+            process_engine.store.renew_holds(run_ids, holder, lease_s)
         except Exception:
             log.exception("could not renew the holds of %d run(s)", len(run_ids))
 
@@ -83,17 +59,13 @@ def _batch_pool() -> ThreadPoolExecutor:
 
 @shared_task(name="runs.reap", ignore_result=True)
 def reap_runs() -> None:
-    from runs.dispatch import reap
-
     reap()
 
 
 @worker_ready.connect
 def _start_worker_reaper(sender=None, **kwargs) -> None:
     # Every worker reaps: no beat process is needed for recovery (duplicates are harmless).
-    if getattr(settings, "RUN_REAPER_INTERVAL_S", 15) > 0:
-        from runs.dispatch import start_reaper_thread
-
+    if settings.RUN_REAPER_INTERVAL_S > 0:
         start_reaper_thread()
 
 

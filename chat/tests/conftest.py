@@ -16,12 +16,12 @@ CHAT_HEADERS = {"X-Trellis-Chat": "1"}
 @pytest.fixture
 def chat_model(settings, model_server, monkeypatch):
     """Agent nodes talk to the local test model; deltas are not coalesced, so streaming shows."""
-    import runs.tasks
+    import runs.process_engine
     from runs.engine.core import Limits
 
     from_settings = Limits.from_settings
     monkeypatch.setattr(Limits, "from_settings", classmethod(lambda cls: replace(from_settings(), delta_interval_s=0)))
-    monkeypatch.setattr(runs.tasks, "_engine", None)
+    monkeypatch.setattr(runs.process_engine, "_engine", None)
     settings.OPENAI_API_KEY = "test-key"
     settings.OPENAI_BASE_URL = model_server.base_url
     return model_server

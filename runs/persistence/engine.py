@@ -19,6 +19,7 @@ from django.utils import timezone
 from runs import events
 from runs.engine.store import Commit, CommitResult, LeaseLost, RunSnapshot, StepRecord
 from runs.executors.base import NodeError
+from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
 from runs.persistence import sql
 
@@ -376,8 +377,6 @@ class DjangoStore:
             if messages:
                 transaction.on_commit(lambda: events.broadcast(run_id, messages))
             if terminal:
-                from runs.services import notify_finishing
-
                 if acquired is not None:
                     for name, value in fields.items():
                         setattr(acquired, name, value)

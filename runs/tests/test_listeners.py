@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from runs import services
+from runs import finishing
 from runs.dispatch import dispatch_run
 from runs.models import RunEvent
 from runs.services import run_wait
@@ -20,7 +20,7 @@ def test_listeners_hear_about_finishing_runs_inside_the_final_transaction(make_r
         # a write of the listener commits with the run's end
         RunEvent.objects.create(run=run, seq=10_000, type="test.heard", data={}, ts=timezone.now())
 
-    monkeypatch.setattr(services, "RUN_FINISHING_LISTENERS", [listener])
+    monkeypatch.setattr(finishing, "RUN_FINISHING_LISTENERS", [listener])
     run = make_run(line(start(), node("end", "end", output="'done'")))
     dispatch_run(run.pk)
     run = run_wait(run_id=run.pk, timeout_s=10)
@@ -39,7 +39,7 @@ def test_a_failing_listener_does_not_break_the_run_or_other_listeners(make_run, 
             RunEvent.objects.create(run=run, seq=10_000, type="test.broken", data={}, ts=timezone.now())
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "RUN_FINISHING_LISTENERS", [broken, lambda run: heard.append(run.status)])
+    monkeypatch.setattr(finishing, "RUN_FINISHING_LISTENERS", [broken, lambda run: heard.append(run.status)])
     run = make_run(line(start(), node("end", "end")))
     dispatch_run(run.pk)
 

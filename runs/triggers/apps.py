@@ -10,7 +10,7 @@ class TriggersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from runs.services import RUN_FINISHING_LISTENERS
+        from runs.finishing import RUN_FINISHING_LISTENERS
         from runs.triggers import callbacks, scheduler
 
         if callbacks.on_run_finishing not in RUN_FINISHING_LISTENERS:

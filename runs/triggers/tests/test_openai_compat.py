@@ -46,14 +46,14 @@ AGENT_GRAPH = {
 def agent(make_workflow, settings, model_server, monkeypatch):
     from dataclasses import replace
 
-    import runs.tasks
+    import runs.process_engine
     from runs.engine.core import Limits
 
     # The engine coalesces token deltas for 50 ms; the local model streams faster than that, so
     # without this every reply would arrive as one piece and streaming could not be told apart.
     from_settings = Limits.from_settings
     monkeypatch.setattr(Limits, "from_settings", classmethod(lambda cls: replace(from_settings(), delta_interval_s=0)))
-    monkeypatch.setattr(runs.tasks, "_engine", None)
+    monkeypatch.setattr(runs.process_engine, "_engine", None)
     settings.OPENAI_API_KEY = "test-key"
     settings.OPENAI_BASE_URL = model_server.base_url
     return make_workflow(graph=AGENT_GRAPH, name="Support bot")
