@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -20,7 +19,7 @@ from runs.models import Run, RunStatus
 from runs.triggers.callbacks import callback_url_check
 from trellis.errors import ApplicationError
 
-MAX_WAIT_S = 300
+MAX_WAIT_S = 300.0  # cap of `wait` on the run API (webhooks: TRELLIS_WEBHOOK_MAX_WAIT_S)
 
 
 def _data(request) -> dict:
@@ -32,21 +31,7 @@ def _data(request) -> dict:
 
 
 def _wait_seconds(value) -> float:
-    if value in (None, "", False):
-        return 0.0
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ApplicationError(
-            "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "Not a number."}]
-        ) from None
-    if seconds != seconds:  # NaN compares false with everything and would slip past the checks below
-        raise ApplicationError(
-            "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "Not a number."}]
-        )
-    if seconds < 0:
-        raise ApplicationError("validation_error", "wait must not be negative.", [{"field": "wait"}])
-    return min(seconds, float(getattr(settings, "RUN_MAX_WAIT_S", MAX_WAIT_S)))
+    return services.parse_wait(value, cap=MAX_WAIT_S) or 0.0
 
 
 def _run(request, run_id, role: str = Role.VIEWER) -> Run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,24 @@ from runs.persistence.runs import insert_copy, insert_run, queued_event
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.runs")
+
+
+def parse_wait(value, *, cap: float) -> float | None:
+    """A `wait` in seconds, from a query string or a JSON body, at most `cap`: None when absent or empty;
+    ApplicationError (400) when it is not a number or is negative. The one parser of `?wait=` and `"wait"`."""
+    if value is None or value == "" or value is False:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if math.isnan(seconds):  # "nan" parses as a float and slips past every comparison
+        raise ApplicationError(
+            "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "Not a number."}]
+        )
+    if seconds < 0:
+        raise ApplicationError("validation_error", "wait must not be negative.", [{"field": "wait"}])
+    return min(seconds, cap)
 
 
 def _start_node(graph: dict) -> dict | None:

@@ -8,14 +8,14 @@ import json
 import logging
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.http import parse_header_parameters
 
-from trellis.errors import error_body
-from trellis.middleware import NUL_MESSAGE, has_nul
+from runs.triggers.hooks import respond
+from runs.triggers.webhooks import InboundRequest
+from trellis.errors import ApplicationError, error_body
+from trellis.middleware import NUL_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -139,35 +139,15 @@ class WebhookEndpoint:
         await send({"type": "http.response.body", "body": payload})
 
     async def _answer(self, scope, receive, *, test: bool, key: str) -> tuple[int, dict, dict]:
-        from runs.triggers.hooks import respond
-        from runs.triggers.webhooks import InboundRequest, group_fields
-
         if scope["method"] != "POST":
             return 405, error_body("method_not_allowed", "Webhooks are called with POST."), {"Allow": "POST"}
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope.get("headers", []):
-            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value  # as Django joins them
-        query_string = scope.get("query_string", b"").decode("utf-8", "replace")
-        pairs = parse_qsl(query_string, keep_blank_values=True)
-        if has_nul(scope["path"], pairs, headers.values()):
+        if "\x00" in scope["path"]:
             return 400, error_body("bad_request", NUL_MESSAGE), {}
         body = await _read_all(receive)
-        content_type, _ = parse_header_parameters(headers.get("content-type", ""))
         try:
-            length = int(headers["content-length"]) if "content-length" in headers else None
-        except ValueError:
-            length = None
-        inbound = InboundRequest(
-            key=key,
-            test=test,
-            headers=headers,
-            query=group_fields(pairs),
-            content_type=content_type.lower() if "content-type" in headers else "",
-            content_length=length,
-            read_body=lambda _limit: body,
-            wait=dict(pairs).get("wait"),
-        )
+            inbound = InboundRequest.from_scope(scope, body, key=key, test=test)
+        except ApplicationError as exc:
+            return exc.status, error_body(exc.code, exc.message, exc.details), {}
         return await respond(inbound)
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from runs.models import Run
 from runs.triggers import ingest
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import STOP_STATUSES, Listener
@@ -14,28 +15,13 @@ from runs.triggers.webhooks import InboundRequest, webhook_receive
 from trellis.errors import ApplicationError, error_body, error_response
 
 
-def _content_length(request) -> int | None:
-    raw = request.META.get("CONTENT_LENGTH")
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def inbound_request(request, key: str, *, test: bool) -> InboundRequest:
-    query: dict = {}
-    for name in request.GET:
-        values = request.GET.getlist(name)
-        query[name] = values[0] if len(values) == 1 else values
-    return InboundRequest(
+    return InboundRequest.from_http(
         key=key,
         test=test,
-        headers={name.lower(): value for name, value in request.headers.items()},
-        query=query,
-        content_type=request.content_type.lower() if request.META.get("CONTENT_TYPE") else "",
-        content_length=_content_length(request),
+        headers=request.headers.items(),
+        query_string=request.META.get("QUERY_STRING", ""),
         read_body=request.read,
-        wait=request.GET.get("wait"),
     )
 
 
@@ -44,8 +30,6 @@ def _result_of(run) -> dict:
 
 
 def _current(run_id) -> dict:
-    from runs.models import Run
-
     return Run.objects.filter(pk=run_id).values("status", "output", "error").get()
 
 
@@ -60,7 +44,11 @@ async def _handle(request, key: str, *, test: bool):
         response = error_response("method_not_allowed", "Webhooks are called with POST.", status=405)
         response["Allow"] = "POST"
         return response
-    status, body, headers = await respond(inbound_request(request, key, test=test))
+    try:
+        inbound = inbound_request(request, key, test=test)
+    except ApplicationError as exc:
+        return error_response(exc.code, exc.message, exc.details, status=exc.status)
+    status, body, headers = await respond(inbound)
     return JsonResponse(body, status=status, headers=headers)
 
 

@@ -8,21 +8,23 @@ for that reason and minute."""
 import hashlib
 import hmac
 import json
-import math
 import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 
 from runs.persistence import deliveries
 from runs.persistence.deliveries import delivery_record_refused
+from runs.services import parse_wait, run_start
 from runs.triggers import ratelimit, signing
 from runs.triggers.lookup import webhook_trigger
 from runs.triggers.models import AuthMode, Delivery, Outcome, ResponseMode, Trigger
 from runs.triggers.services import trigger_secrets
 from trellis.errors import ApplicationError
+from trellis.middleware import NUL_MESSAGE, has_nul
 
 # Never exposed to expressions or stored with the run: they carry credentials.
 AUTH_HEADERS = frozenset(
@@ -43,6 +45,46 @@ class InboundRequest:
     read_body: object  # callable(max_bytes) -> bytes
     wait: str | None = None  # the ?wait= value, unparsed
     _body: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_http(cls, *, key: str, test: bool, headers, query_string: str, read_body) -> "InboundRequest":
+        """The one way a webhook call becomes an InboundRequest, whether the lean ASGI endpoint
+        (`from_scope`) or the Django view (runs/triggers/hooks.py) received it. `headers`: (name, value)
+        pairs; a repeated header is joined with commas, as Django joins them. Raises ApplicationError for
+        a NUL in the query or a header (PostgreSQL refuses NUL in text)."""
+        joined: dict[str, str] = {}
+        for name, value in headers:
+            name = name.lower()
+            joined[name] = f"{joined[name]},{value}" if name in joined else value
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        if has_nul("", pairs, joined.values()):
+            raise ApplicationError("bad_request", NUL_MESSAGE)
+        content_type, _ = parse_header_parameters(joined.get("content-type", ""))
+        try:
+            length = int(joined["content-length"]) if joined.get("content-length") else None
+        except ValueError:
+            length = None
+        return cls(
+            key=key,
+            test=test,
+            headers=joined,
+            query=group_fields(pairs),
+            content_type=content_type.lower(),
+            content_length=length,
+            read_body=read_body,
+            wait=dict(pairs).get("wait"),
+        )
+
+    @classmethod
+    def from_scope(cls, scope: dict, body: bytes, *, key: str, test: bool) -> "InboundRequest":
+        """From an ASGI HTTP scope and its whole body (bounded by runs/triggers/asgi.WebhookBodyLimit)."""
+        return cls.from_http(
+            key=key,
+            test=test,
+            headers=((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope.get("headers", [])),
+            query_string=scope.get("query_string", b"").decode("utf-8", "replace"),
+            read_body=lambda _max_bytes: body,
+        )
 
     def body_upto(self, max_bytes: int) -> bytes:
         """The body, read once: a call the grouped ingest leaves to webhook_receive is checked twice."""
@@ -157,8 +199,6 @@ def admit(trigger: Trigger, request: InboundRequest) -> Admission:
 
 
 def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) -> Accepted:
-    from runs.services import run_start
-
     admission = admit(trigger, request)
     wait_s = admission.wait_s
     run = run_start(
@@ -191,22 +231,12 @@ def idempotency_key(trigger_id, message_id: str, *, test: bool = False) -> str:
 
 
 def _wait_seconds(trigger: Trigger, raw: str | None) -> float | None:
-    if raw is not None and raw != "":
-        try:
-            wait = float(raw)
-        except ValueError:
-            wait = math.nan
-        if math.isnan(wait):  # "nan" parses as a float and slips past every comparison
-            raise ApplicationError(
-                "validation_error", "wait must be a number of seconds.", [{"field": "wait", "message": "not a number"}]
-            )
-        if wait < 0:
-            raise ApplicationError("validation_error", "wait must not be negative.", [{"field": "wait"}])
-    elif trigger.response_mode == ResponseMode.SYNC:
-        wait = float(trigger.sync_timeout_s)
-    else:
-        wait = 0.0
-    return min(wait, float(settings.WEBHOOK_MAX_WAIT_S)) or None
+    """`?wait=`, or the trigger's sync timeout when it is absent; None: answer at once (202)."""
+    cap = float(settings.WEBHOOK_MAX_WAIT_S)
+    wait = parse_wait(raw, cap=cap)
+    if wait is None:
+        wait = float(trigger.sync_timeout_s) if trigger.response_mode == ResponseMode.SYNC else 0.0
+    return min(wait, cap) or None
 
 
 SUPPORTED_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
