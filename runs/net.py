@@ -113,7 +113,7 @@ class _Allowlist:
 
 def _allowlist() -> _Allowlist:
     hosts, networks = set(), []
-    for entry in getattr(settings, "HTTP_ALLOWLIST", []) or []:
+    for entry in settings.HTTP_ALLOWLIST:
         entry = entry.strip()
         if not entry:
             continue

@@ -11,10 +11,13 @@ import uuid
 from collections.abc import Callable
 
 import jsonschema
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import role_at_least
+from builder.models import WorkflowVersion
+from builder.services.validation import validate_graph
 from runs import events
 from runs.dispatch import dispatch_run
 from runs.finishing import notify_finishing
@@ -22,6 +25,7 @@ from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepS
 from runs.persistence.engine import HOLD_PREFIX
 from runs.persistence.runs import insert_copy, insert_run, queued_event
 from trellis.errors import ApplicationError
+from trellis.jsoncheck import json_problem
 
 log = logging.getLogger("trellis.runs")
 
@@ -73,8 +77,6 @@ def input_errors(graph: dict, data) -> list[dict]:
 
 
 def _resolve_version(workflow, version) -> tuple[dict, object | None, bool]:
-    from builder.models import WorkflowVersion
-
     if version in (None, "draft"):
         return workflow.draft_graph, None, True
     if version == "published":
@@ -102,20 +104,12 @@ def _resolve_version(workflow, version) -> tuple[dict, object | None, bool]:
 
 
 def _graph_errors(graph: dict) -> list[dict]:
-    try:
-        from builder.services.validation import validate_graph
-    except ImportError:  # pragma: no cover - the builder app always ships it
-        return []
     return [dict(issue) for issue in validate_graph(graph) if issue.get("severity") == "error"]
 
 
 def _check_storable(data) -> None:
     """Refuse input that PostgreSQL or the engine would choke on (NUL, deep nesting, size) with a 4xx
     instead of a 500 at insert time or a run that fails on its first step."""
-    from django.conf import settings
-
-    from trellis.parsers import json_problem
-
     problem = json_problem(data, max_depth=settings.GRAPH_MAX_DEPTH * 4)
     if problem:
         raise ApplicationError("invalid_input", problem, [{"path": "", "message": problem}], status=422)

@@ -32,8 +32,8 @@ class Limits:
             max_payload_bytes=settings.STEP_MAX_PAYLOAD_BYTES,
             lease_s=settings.RUN_LEASE_S,
             max_recoveries=settings.RUN_MAX_RECOVERIES,
-            commit_batch_ms=getattr(settings, "RUN_COMMIT_BATCH_MS", 0),
-            pool_size=getattr(settings, "RUN_NODE_THREADS", 8),
+            commit_batch_ms=settings.RUN_COMMIT_BATCH_MS,
+            pool_size=settings.RUN_NODE_THREADS,
         )
 
 

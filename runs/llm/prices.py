@@ -127,7 +127,7 @@ def _table(raw: str) -> dict[str, Price]:
 
 def price_table() -> dict[str, Price]:
     """The built-in prices with TRELLIS_MODEL_PRICES merged over them."""
-    return _table(getattr(settings, "MODEL_PRICES_JSON", "") or "")
+    return _table(settings.MODEL_PRICES_JSON)
 
 
 def lookup(table: dict, model: str | None):
@@ -155,4 +155,4 @@ def cost_usd(model: str | None, input_tokens: int, output_tokens: int) -> float 
 
 # Checked at import (app start-up, via the executors) so a bad TRELLIS_MODEL_PRICES stops the process
 # with a clear message instead of failing the first LLM step.
-parse_prices(getattr(settings, "MODEL_PRICES_JSON", "") or "")
+parse_prices(settings.MODEL_PRICES_JSON)

@@ -49,7 +49,7 @@ def resolve_provider(ctx: NodeContext, name: str | None = None) -> Provider:
             code="provider_not_found",
         )
     if row is None:
-        if not settings.OPENAI_API_KEY and getattr(settings, "LOCAL_TEST_MODEL", False):
+        if not settings.OPENAI_API_KEY and settings.LOCAL_TEST_MODEL:
             return _local_test_provider()
         if not settings.OPENAI_API_KEY:
             raise NodeError(f"The default model provider has no API key. {HOW_TO_ADD_KEY}", code="provider_missing_key")
