@@ -150,16 +150,41 @@ def provider_delete(*, provider: ModelProvider) -> None:
     provider.delete()
 
 
-def provider_credentials(*, provider: ModelProvider) -> ProviderCredentials:
-    """What the `openai` SDK needs to call this provider. Like the engine (runs/llm/providers.py), a
-    workspace provider needs a key of its own; a local server that ignores keys gets any placeholder."""
+HOW_TO_ADD_KEY = (
+    "An admin can add one in Settings → Model providers (the key is kept as a workspace secret), "
+    "or the operator can set OPENAI_API_KEY for the default provider."
+)
+
+
+def provider_credentials(*, provider: ModelProvider, read_secret=None) -> ProviderCredentials:
+    """What the `openai` SDK needs to call this workspace provider: the one place its key is checked and read,
+    for the engine's model calls (runs/llm/providers.py), the connection test and fine-tune jobs. A workspace
+    provider needs a key of its own. `read_secret(name)` reads a workspace secret (the engine passes its own,
+    which also redacts the value from traces). Raises ApplicationError `provider_missing_key`."""
     if not provider.api_key_secret:
         raise ApplicationError(
-            "provider_missing_key",
-            "This provider has no API key: add one (for a local server that ignores keys, any text will do).",
+            "provider_missing_key", f"Model provider {provider.name!r} has no API key. {HOW_TO_ADD_KEY}"
         )
-    api_key = secret_value(workspace_id=provider.workspace_id, name=provider.api_key_secret)
-    return ProviderCredentials(base_url=provider.base_url or None, api_key=api_key, api_style=provider.api_style)
+    if read_secret is None:
+
+        def read_secret(name: str) -> str:
+            return secret_value(workspace_id=provider.workspace_id, name=name)
+
+    try:
+        api_key = read_secret(provider.api_key_secret)
+    except Exception as exc:  # the secret was deleted or cannot be decrypted
+        raise ApplicationError(
+            "provider_missing_key",
+            f"Model provider {provider.name!r} uses the secret {provider.api_key_secret!r}, which could not be read "
+            f"({getattr(exc, 'message', exc)}). {HOW_TO_ADD_KEY}",
+        ) from None
+    if not api_key:
+        raise ApplicationError(
+            "provider_missing_key",
+            f"Model provider {provider.name!r}: its secret {provider.api_key_secret!r} is empty. {HOW_TO_ADD_KEY}",
+        )
+    api_style = provider.api_style if provider.api_style in ApiStyle.values else ApiStyle.values[0]
+    return ProviderCredentials(base_url=provider.base_url or None, api_key=api_key, api_style=api_style)
 
 
 def provider_test(*, provider: ModelProvider) -> dict:
@@ -175,8 +200,6 @@ def provider_test(*, provider: ModelProvider) -> dict:
         creds = provider_credentials(provider=provider)
     except ApplicationError as exc:
         return {"ok": False, "message": exc.message, "models": []}
-    except ValueError as exc:
-        return {"ok": False, "message": f"The API key secret cannot be read: {exc}", "models": []}
     try:
         with guarded_client(timeout_s=TEST_TIMEOUT_S) as http_client:
             client = openai.OpenAI(

@@ -174,7 +174,7 @@ def test_connection_test_says_a_key_is_missing(workspace, owner, client_for):
     body = client_for(owner, workspace).post(f"/api/v1/providers/{provider.pk}/test").json()
 
     assert body["ok"] is False
-    assert body["message"].startswith("This provider has no API key")
+    assert body["message"].startswith("Model provider 'Keyless' has no API key. An admin can add one")
 
 
 @pytest.mark.django_db

@@ -10,16 +10,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from accounts.models import ModelProvider
+from accounts.providers import HOW_TO_ADD_KEY, provider_credentials
 from runs.executors.base import NodeContext, NodeError
+from trellis.errors import ApplicationError
 
 RESPONSES = "responses"
 CHAT_COMPLETIONS = "chat_completions"
 ENVIRONMENT_PROVIDER = "environment"
 LOCAL_TEST_PROVIDER = "local test model"
-HOW_TO_ADD_KEY = (
-    "An admin can add one in Settings → Model providers (the key is kept as a workspace secret), "
-    "or the operator can set OPENAI_API_KEY for the default provider."
-)
 
 
 @dataclass(frozen=True)
@@ -60,28 +59,15 @@ def resolve_provider(ctx: NodeContext, name: str | None = None) -> Provider:
             api_key=settings.OPENAI_API_KEY,
             guard=False,
         )
-    if not row.api_key_secret:
-        raise NodeError(f"Model provider {row.name!r} has no API key. {HOW_TO_ADD_KEY}", code="provider_missing_key")
     try:
-        key = ctx.resolve_secret(row.api_key_secret)
-    except NodeError:
-        raise
-    except Exception as exc:  # the secret was deleted or cannot be decrypted
-        raise NodeError(
-            f"Model provider {row.name!r} uses the secret {row.api_key_secret!r}, which could not be read "
-            f"({getattr(exc, 'message', exc)}). {HOW_TO_ADD_KEY}",
-            code="provider_missing_key",
-        ) from None
-    if not key:
-        raise NodeError(
-            f"Model provider {row.name!r}: its secret {row.api_key_secret!r} is empty. {HOW_TO_ADD_KEY}",
-            code="provider_missing_key",
-        )
+        credentials = provider_credentials(provider=row, read_secret=ctx.resolve_secret)
+    except ApplicationError as exc:
+        raise NodeError(exc.message, code=exc.code) from None
     return Provider(
         name=row.name,
-        base_url=row.base_url or None,
-        api_style=row.api_style if row.api_style in (RESPONSES, CHAT_COMPLETIONS) else RESPONSES,
-        api_key=key,
+        base_url=credentials.base_url,
+        api_style=credentials.api_style,
+        api_key=credentials.api_key,
         models=tuple(str(m) for m in (row.models or [])),
         guard=True,
     )
@@ -113,9 +99,6 @@ def _local_test_provider() -> Provider:
 
 
 def _workspace_provider(workspace_id: str, name: str | None):
-    # Imported here so that executors stay importable without the accounts app being ready.
-    from accounts.models import ModelProvider
-
     if not workspace_id:
         return None
     providers = ModelProvider.objects.filter(workspace_id=workspace_id)
