@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from runs.models import Run, RunStatus
 from runs.persistence.engine import HOLD_PREFIX
+from runs.persistence.runs import mark_redispatched
 from runs.process_engine import engine
 
 log = logging.getLogger("trellis.dispatch")
@@ -233,9 +234,7 @@ def reap(*, now: dt.datetime | None = None) -> list[str]:
             else:
                 recovered.append(str(pk))
         if recovered or suspects or later:
-            Run.objects.filter(pk__in=recovered + suspects + later).update(
-                dispatched_at=now, redispatches=F("redispatches") + 1
-            )
+            mark_redispatched(recovered + suspects + later, now)
     if recovered or suspects:
         log.info("reaper: %d run(s) lost their worker; sent again ahead of the queue", len(recovered + suspects))
         dispatch_recovered(recovered)

@@ -20,10 +20,20 @@ from builder.models import WorkflowVersion
 from builder.services.validation import validate_graph
 from runs import events
 from runs.dispatch import dispatch_run
+from runs.engine.core import ACTIVE_RUNS
 from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
 from runs.persistence.engine import HOLD_PREFIX
-from runs.persistence.runs import insert_copy, insert_run, queued_event
+from runs.persistence.runs import (
+    cancel_steps,
+    decide_step,
+    insert_copy,
+    insert_run,
+    mark_cancelled,
+    queued_event,
+    request_cancel,
+    requeue,
+)
 from trellis.errors import ApplicationError
 from trellis.jsoncheck import json_problem
 
@@ -269,34 +279,22 @@ def run_cancel(*, run: Run, by=None) -> Run:
         if run.is_terminal:
             return run
         if _lease_live(run):
-            Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+            request_cancel(run.pk)
             run.cancel_requested = True
-            from runs.engine.core import ACTIVE_RUNS
-
             event = ACTIVE_RUNS.get(str(run.pk))
             if event is not None:
                 event.set()
             return run
         now = timezone.now()
         error = {"code": "cancelled", "message": "The run was cancelled.", "node_id": None}
-        for step in Step.objects.filter(run=run, status__in=[StepStatus.WAITING, StepStatus.RUNNING]):
-            step.status, step.finished_at = StepStatus.CANCELLED, now
-            step.save(update_fields=["status", "finished_at"])
+        for step in cancel_steps(run.pk, now):
             events.publish_event(
                 run_id=run.pk,
                 type="step.finished",
                 node_id=step.node_id,
                 data={"step_id": str(step.id), "node_type": step.node_type, "status": StepStatus.CANCELLED},
             )
-        Run.objects.filter(pk=run.pk).update(
-            status=RunStatus.CANCELLED,
-            cancel_requested=True,
-            error=error,
-            finished_at=now,
-            wake_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+        mark_cancelled(run.pk, error, now)
         events.publish_event(
             run_id=run.pk, type="run.finished", data={"status": RunStatus.CANCELLED, "output": None, "error": error}
         )
@@ -333,15 +331,10 @@ def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None,
         if step.status != StepStatus.WAITING or run.is_terminal:
             raise ApplicationError("not_waiting", "This step is not waiting for a decision.", status=409)
         now = timezone.now()
-        step.status = StepStatus.SUCCEEDED
-        step.port = decision
-        step.output = {"decision": decision, "comment": comment or "", "by": getattr(by, "email", None)}
-        step.finished_at = now
-        if step.started_at:
-            step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
-        step.save(update_fields=["status", "port", "output", "finished_at", "duration_ms"])
+        output = {"decision": decision, "comment": comment or "", "by": getattr(by, "email", None)}
+        decide_step(step, port=decision, output=output, now=now)
         if run.status == RunStatus.WAITING:
-            Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, wake_at=None, dispatched_at=now)
+            requeue(run.pk, now)
             events.publish_event(run_id=run.pk, type="run.status", data={"status": RunStatus.QUEUED})
             transaction.on_commit(lambda: dispatch_run(run.pk))
     return Run.objects.get(pk=run.pk)

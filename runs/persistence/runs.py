@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from runs.models import Run, RunEvent, RunStatus, Step
+from runs.models import Run, RunEvent, RunStatus, Step, StepStatus
 from runs.persistence import sql
 
 
@@ -78,3 +78,48 @@ def append_event(run_id, *, type: str, node_id: str | None, data: dict, ts) -> i
     seq = Run.objects.filter(pk=run_id).values_list("last_seq", flat=True).get()
     RunEvent.objects.create(run_id=run_id, seq=seq, type=type, node_id=node_id, data=data, ts=ts)
     return seq
+
+
+def request_cancel(run_id) -> None:
+    """Flag a run that a worker holds: the worker stops it (in-flight calls abort)."""
+    Run.objects.filter(pk=run_id).update(cancel_requested=True)
+
+
+def cancel_steps(run_id, now) -> list[Step]:
+    """Mark the run's waiting and running steps cancelled; returns them. In the caller's transaction."""
+    steps = list(Step.objects.filter(run_id=run_id, status__in=[StepStatus.WAITING, StepStatus.RUNNING]))
+    for step in steps:
+        step.status, step.finished_at = StepStatus.CANCELLED, now
+        step.save(update_fields=["status", "finished_at"])
+    return steps
+
+
+def mark_cancelled(run_id, error: dict, now) -> None:
+    """End a run that no worker holds as cancelled (and release any hold on it)."""
+    Run.objects.filter(pk=run_id).update(
+        status=RunStatus.CANCELLED,
+        cancel_requested=True,
+        error=error,
+        finished_at=now,
+        wake_at=None,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+
+
+def decide_step(step: Step, *, port: str, output: dict, now) -> None:
+    """Finish a waiting approval step with the decision's port and output."""
+    step.status, step.port, step.output, step.finished_at = StepStatus.SUCCEEDED, port, output, now
+    if step.started_at:
+        step.duration_ms = int((now - step.started_at).total_seconds() * 1000)
+    step.save(update_fields=["status", "port", "output", "finished_at", "duration_ms"])
+
+
+def requeue(run_id, now) -> None:
+    """A waiting run goes back to the queue (dispatched now)."""
+    Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED, wake_at=None, dispatched_at=now)
+
+
+def mark_redispatched(run_ids: list, now) -> None:
+    """The reaper sent these runs again (its back-off counts the times)."""
+    Run.objects.filter(pk__in=run_ids).update(dispatched_at=now, redispatches=F("redispatches") + 1)
