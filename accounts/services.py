@@ -24,6 +24,7 @@ from accounts.models import (
     role_at_least,
 )
 from accounts.tokens import hash_token, new_token
+from trellis import signing
 from trellis.errors import ApplicationError
 
 SECRET_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]{0,99}$")
@@ -334,9 +335,7 @@ def secret_value(*, workspace_id, name: str) -> str:
 
 
 def _new_signing_secret() -> str:
-    from runs.triggers.signing import new_secret  # one definition of the Standard Webhooks format
-
-    return new_secret()
+    return signing.new_secret()  # one definition of the Standard Webhooks format
 
 
 def callback_secret_ensure(*, workspace_id) -> CallbackSigningSecret:

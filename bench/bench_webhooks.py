@@ -162,7 +162,7 @@ def start_services(port: int) -> list[subprocess.Popen]:
 
 
 def signed_request(port: int, key: str, secret: str, query: str = "") -> bytes:
-    from runs.triggers.signing import signed_headers
+    from trellis.signing import signed_headers
 
     body = json.dumps({"message": f"hello {uuid.uuid4().hex[:8]}"}).encode()
     headers = signed_headers(secret, f"msg_{uuid.uuid4().hex}", body)

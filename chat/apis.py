@@ -9,14 +9,13 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import get_in_workspace
+from builder.apis.common import workflow_for
 from chat import selectors, services
 from chat.models import Access, ChatDeployment
 
 
 def _workflow(request, workflow_id, role: str):
-    from builder.models import Workflow
-
-    return get_in_workspace(request, Workflow.objects.all(), role, pk=workflow_id)
+    return workflow_for(request, workflow_id, role, light=True)
 
 
 def _deployment(request, workflow_id, deployment_id, role: str) -> ChatDeployment:

@@ -16,7 +16,7 @@ from budgets.tests.conftest import MAX_OUTPUT, PRICE, agent_graph, model_calls
 from builder.models import AuditEvent
 from runs.models import Run, Step
 from runs.tests.helpers import line, node, start
-from runs.triggers import signing
+from trellis import signing
 
 # The engine runs agent steps on pool threads with their own connections: the rows must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

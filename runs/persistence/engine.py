@@ -269,15 +269,7 @@ def _take_lease(params: list) -> Run | None:
     with sql.cursor() as cursor:
         cursor.execute(statement, params, prepare=True)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    # What the ORM would do with the row: each field's own conversion (JSON text -> objects).
-    fields = Run._meta.concrete_fields
-    values = [
-        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
-        for f, value in zip(fields, row, strict=True)
-    ]
-    return Run.from_db(connection.alias, [f.attname for f in fields], values)
+    return None if row is None else sql.from_row(Run, row)
 
 
 class DjangoStore:

@@ -105,6 +105,17 @@ def loaded(model: type[models.Model], obj: models.Model) -> models.Model:
     return model.from_db(connection.alias, [f.attname for f in fields], [getattr(obj, f.attname) for f in fields])
 
 
+def from_row(model: type[models.Model], row) -> models.Model:
+    """An instance from a row of all of `model`'s columns read by a hand-written statement, as the ORM would
+    load it: each field's own conversion (JSON text -> objects), then Model.from_db."""
+    fields = model._meta.concrete_fields
+    values = [
+        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
+        for f, value in zip(fields, row, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 def cursor():
     """A psycopg cursor with server-side parameter binding, for statements run hundreds of times a second.
 

@@ -51,13 +51,9 @@ def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = Trigger._meta.concrete_fields
-    values = [
-        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
-        for f, value in zip(fields, row, strict=False)
-    ]
-    trigger = Trigger.from_db(connection.alias, [f.attname for f in fields], values)
-    read = dict(zip(_WORKFLOW_FIELDS, row[len(fields) : -1], strict=True))
+    n = len(Trigger._meta.concrete_fields)
+    trigger = sql.from_row(Trigger, row[:n])
+    read = dict(zip(_WORKFLOW_FIELDS, row[n:-1], strict=True))
     read[Workflow._meta.pk.attname] = trigger.workflow_id
     # from_db wants the values in the order of the model's fields; the others are deferred.
     names = [f.attname for f in Workflow._meta.concrete_fields if f.attname in read]

@@ -8,15 +8,14 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import get_in_workspace
+from builder.apis.common import workflow_for
 from runs.triggers import selectors, services
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
 from trellis.fields import StrictCharField
 
 
 def _workflow(request, workflow_id, role: str):
-    from builder.models import Workflow
-
-    return get_in_workspace(request, Workflow.objects.all(), role, pk=workflow_id)
+    return workflow_for(request, workflow_id, role, light=True)
 
 
 def _trigger(request, workflow_id, trigger_id, role: str) -> Trigger:

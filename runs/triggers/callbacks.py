@@ -28,9 +28,9 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from runs.persistence.deliveries import delivery_record
-from runs.triggers import signing
 from runs.triggers.models import CallbackState, DeliveryKind, Outcome, RunCallback, Trigger
 from runs.triggers.services import trigger_current_secret
+from trellis import signing
 from trellis.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import crypto
-from runs.triggers import signing
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
+from trellis import signing
 from trellis.errors import ApplicationError
 
 UPDATABLE = {

@@ -19,10 +19,11 @@ from django.utils.http import parse_header_parameters
 from runs.persistence import deliveries
 from runs.persistence.deliveries import delivery_record_refused
 from runs.services import parse_wait, run_start
-from runs.triggers import ratelimit, signing
+from runs.triggers import ratelimit
 from runs.triggers.lookup import webhook_trigger
 from runs.triggers.models import AuthMode, Delivery, Outcome, ResponseMode, Trigger
 from runs.triggers.services import trigger_secrets
+from trellis import signing
 from trellis.errors import ApplicationError
 from trellis.middleware import NUL_MESSAGE, has_nul
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
-from runs.triggers import signing
+from trellis import signing
 
 BODY = b'{"message":"hello"}'
 
