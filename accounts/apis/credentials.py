@@ -1,13 +1,13 @@
 """REST API: API tokens, secrets (write-only values), the callback signing secret and model providers."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import providers as provider_services
 from accounts import selectors, services
-from accounts.apis.common import WORKSPACE_PARAM, validated
+from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi, validated
 from accounts.apis.serializers import CallbackSecretOut, ProviderOut, SecretOut, TokenOut
 from accounts.models import ApiStyle, ApiToken, ModelProvider, Role, Secret, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, require_role
@@ -192,24 +192,19 @@ class ProviderListApi(APIView):
         return Response(ProviderOut(provider).data, status=status.HTTP_201_CREATED)
 
 
-class ProviderDetailApi(APIView):
-    @extend_schema(responses=ProviderOut)
-    def get(self, request, provider_id):
-        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.VIEWER, pk=provider_id)
-        return Response(ProviderOut(provider).data)
+@extend_schema_view(
+    get=extend_schema(responses=ProviderOut),
+    patch=extend_schema(request=ProviderPatchIn, responses=ProviderOut, summary="Change a provider (admin)"),
+    delete=extend_schema(responses={204: None}, summary="Delete a provider and its stored key (admin)"),
+)
+class ProviderDetailApi(WorkspaceObjectApi):
+    model, id_kwarg, out, patch_in = ModelProvider, "provider_id", ProviderOut, ProviderPatchIn
 
-    @extend_schema(request=ProviderPatchIn, responses=ProviderOut, summary="Change a provider (admin)")
-    def patch(self, request, provider_id):
-        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.ADMIN, pk=provider_id)
-        data = validated(ProviderPatchIn, request.data, partial=True)
-        provider_services.provider_update(provider=provider, by=request.user, **data)
-        return Response(ProviderOut(provider).data)
+    def change(self, request, obj, data: dict) -> None:
+        provider_services.provider_update(provider=obj, by=request.user, **data)
 
-    @extend_schema(responses={204: None}, summary="Delete a provider and its stored key (admin)")
-    def delete(self, request, provider_id):
-        provider = get_in_workspace(request, ModelProvider.objects.all(), Role.ADMIN, pk=provider_id)
-        provider_services.provider_delete(provider=provider)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def remove(self, obj) -> None:
+        provider_services.provider_delete(provider=obj)
 
 
 class ProviderTestApi(APIView):

@@ -2,14 +2,14 @@
 
 Header values are secret references; no response holds a secret's value."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import mcp_servers as services
 from accounts import selectors
-from accounts.apis.common import WORKSPACE_PARAM, validated
+from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi, validated
 from accounts.models import McpServer, Role
 from accounts.permissions import current_workspace, get_in_workspace
 
@@ -67,24 +67,19 @@ class McpServerListApi(APIView):
         return Response(McpServerOut(server).data, status=status.HTTP_201_CREATED)
 
 
-class McpServerDetailApi(APIView):
-    @extend_schema(responses=McpServerOut)
-    def get(self, request, server_id):
-        server = get_in_workspace(request, McpServer.objects.all(), Role.VIEWER, pk=server_id)
-        return Response(McpServerOut(server).data)
+@extend_schema_view(
+    get=extend_schema(responses=McpServerOut),
+    patch=extend_schema(request=McpServerPatchIn, responses=McpServerOut, summary="Change an MCP server (admin)"),
+    delete=extend_schema(responses={204: None}, summary="Delete an MCP server (admin)"),
+)
+class McpServerDetailApi(WorkspaceObjectApi):
+    model, id_kwarg, out, patch_in = McpServer, "server_id", McpServerOut, McpServerPatchIn
 
-    @extend_schema(request=McpServerPatchIn, responses=McpServerOut, summary="Change an MCP server (admin)")
-    def patch(self, request, server_id):
-        server = get_in_workspace(request, McpServer.objects.all(), Role.ADMIN, pk=server_id)
-        data = validated(McpServerPatchIn, request.data, partial=True)
-        services.mcp_server_update(server=server, **data)
-        return Response(McpServerOut(server).data)
+    def change(self, request, obj, data: dict) -> None:
+        services.mcp_server_update(server=obj, **data)
 
-    @extend_schema(responses={204: None}, summary="Delete an MCP server (admin)")
-    def delete(self, request, server_id):
-        server = get_in_workspace(request, McpServer.objects.all(), Role.ADMIN, pk=server_id)
-        services.mcp_server_delete(server=server)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def remove(self, obj) -> None:
+        services.mcp_server_delete(server=obj)
 
 
 class McpServerToolsApi(APIView):
