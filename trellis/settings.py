@@ -300,6 +300,11 @@ RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurre
 # and a worker process advances the runs of one message side by side on this many threads.
 RUN_DISPATCH_MAX_BATCH = env_int("TRELLIS_RUN_DISPATCH_MAX_BATCH", 32, minimum=1)
 RUN_DISPATCH_LINGER_MS = env_int("TRELLIS_RUN_DISPATCH_LINGER_MS", 2, minimum=0)  # only while runs stream in
+# Runs one process advances at once, in all and per workspace; more wait their turn, queued (runs/engine/admission.py).
+RUN_MAX_ACTIVE = env_int("TRELLIS_RUN_MAX_ACTIVE", 2000, minimum=1)
+RUN_MAX_ACTIVE_PER_WORKSPACE = env_int("TRELLIS_RUN_MAX_ACTIVE_PER_WORKSPACE", 1000, minimum=1)
+# Model calls one workspace has in flight at once in one process (runs/llm/metering.py); more wait for a slot.
+MODEL_CALLS_MAX_PER_WORKSPACE = env_int("TRELLIS_MODEL_CALLS_MAX_PER_WORKSPACE", 1000, minimum=1)
 WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 # A queued run whose message has gone this long without a worker taking the run is sent again (then after

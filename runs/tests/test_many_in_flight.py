@@ -1,45 +1,16 @@
 """Many runs in flight in one process: a run waiting on its model call holds no thread (it parks), so the
 in-process executor's 8 threads do not cap the calls in flight; and a cancelled run ends its call."""
 
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 
 from runs.dispatch import inline_wait_idle
 from runs.models import Run, Step
 from runs.services import run_cancel, run_start, run_wait
-from runs.testing.live_server import free_port, stop_processes, wait_until_answers
 from runs.tests.helpers import line, node, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class SlowModel:
-    def __init__(self, latency_s: float):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runs.testing.slow_model", "--port", str(self.port), "--latency", str(latency_s)]
-        )
-        wait_until_answers(f"http://127.0.0.1:{self.port}/stats", proc=self.proc)
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-
-    def stats(self) -> dict:
-        return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=10).json()
-
-    def stop(self) -> None:
-        stop_processes(self.proc)
-
-
-@pytest.fixture
-def slow_model(request, settings):
-    model = SlowModel(getattr(request, "param", 1.0))
-    settings.OPENAI_API_KEY = "test-key"
-    settings.OPENAI_BASE_URL = model.base_url
-    yield model
-    model.stop()
 
 
 def agent_graph() -> dict:
