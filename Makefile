@@ -54,7 +54,7 @@ serve:
 
 # Queue mode: needs REDIS_URL (and usually DATABASE_URL) in the environment.
 worker: install
-	$(VENV)/bin/celery -A trellis worker --loglevel=info --concurrency=$${WORKER_CONCURRENCY:-4}
+	$(VENV)/bin/celery -A trellis worker --loglevel=info
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -57,16 +57,19 @@ def run_advance_many(run_ids: list[str]) -> None:
     engine = _get_engine()
     holder = holder_name(engine.owner)
     lease_s = engine.limits.lease_s
+    pool = _batch_pool()
     try:
-        engine.store.hold(run_ids, holder, lease_s)
+        # On the batch pool's threads, like every database write of the runs: with the threads pool a worker has
+        # dozens of message slots, and each would otherwise open a database connection of its own.
+        pool.submit(engine.store.hold, run_ids, holder, lease_s).result()
     except Exception:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
         log.exception("could not hold %d run(s)", len(run_ids))
     # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
-    futures = [engine.advance_async(str(run_id), _batch_pool().submit) for run_id in run_ids]
+    futures = [engine.advance_async(str(run_id), pool.submit) for run_id in run_ids]
     while wait(futures, timeout=lease_s / 3).not_done:
         try:
-            engine.store.renew_holds(run_ids, holder, lease_s)
+            pool.submit(engine.store.renew_holds, run_ids, holder, lease_s).result()
         except Exception:
             log.exception("could not renew the holds of %d run(s)", len(run_ids))
 

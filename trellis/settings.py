@@ -126,6 +126,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process takes many messages at once on threads (a message's runs park while they wait on the network,
+# so a slot costs a blocked thread, no CPU): one process carries thousands of runs in flight; scale out with more
+# processes. `prefork` isolates each message in a child process instead, one message per child at a time.
+CELERY_WORKER_POOL = env_str("TRELLIS_WORKER_POOL", "threads")
+CELERY_WORKER_CONCURRENCY = env_int("TRELLIS_WORKER_SLOTS", 64, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_WORKER_SEND_TASK_EVENTS = False

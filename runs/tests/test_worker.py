@@ -43,7 +43,7 @@ def _purge() -> None:
     redis.Redis.from_url(_broker_url()).delete(QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
 
 
-def start_worker(name: str, log_path: Path, concurrency: int = 1) -> subprocess.Popen:
+def start_worker(name: str, log_path: Path, concurrency: int = 1, pool: str = "threads") -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
@@ -51,6 +51,8 @@ def start_worker(name: str, log_path: Path, concurrency: int = 1) -> subprocess.
         "DATABASE_URL": _database_url(),
         "REDIS_URL": _broker_url(),
         "TRELLIS_EXECUTOR": "celery",
+        # (not --pool: Celery takes a configured worker_pool over --pool=prefork)
+        "TRELLIS_WORKER_POOL": pool,
         "TRELLIS_RUN_LEASE_S": "2",
         "TRELLIS_RUN_REAPER_INTERVAL_S": "0.5",
         "DEBUG": "false",
@@ -158,7 +160,8 @@ def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_wor
     # given a node that SIGKILLs the worker process running it, every time
     run = make_run(line(start(), node("boom", "test_die", sigkill=True), node("end", "end", output="1")), {})
     quick = make_run(line(start(), node("end", "end", output="'still here'")), {})
-    worker = start_worker("crash", tmp_path / "crash.log")
+    # (prefork: the worker's pool restarts the child process that was killed)
+    worker = start_worker("crash", tmp_path / "crash.log", pool="prefork")
     try:
         client = Celery("trellis-test-client", broker=_broker_url())
         client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 BASE = Path(__file__).resolve().parents[2]
-COMPOSE_ONLY = {"POSTGRES_PASSWORD", "TRELLIS_PORT", "WORKER_CONCURRENCY"}  # interpolated by compose itself
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "TRELLIS_PORT"}  # interpolated by compose itself
 
 
 def settings_env_names() -> set[str]:
