@@ -98,6 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if not env_str("DB_CONN_MAX_AGE", ""):
+        # A file on this machine: keep each thread's connection for good. Reopening it per request (and running
+        # the pragmas again) cost a webhook a tenth of its time under load.
+        DATABASES["default"]["CONN_MAX_AGE"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channel layer, executor -----------------------------------------------------
