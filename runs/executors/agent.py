@@ -229,8 +229,8 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
         arguments = {"value": arguments}
     config = tool["config"]
     if config["type"] == "mcp":
-        # The MCP client reads the server and its secrets, then calls on a loop of its own: on the run's thread.
-        return _clip(ctx, await ctx.blocking(agent_tools.run_mcp_tool, ctx, config, arguments))
+        # On the I/O loop, like the model call (the server row and its secrets are read through ctx.blocking).
+        return _clip(ctx, await agent_tools.run_mcp_tool(ctx, config, arguments))
     if config["type"] == "file_search":
         # The search reads the knowledge base and embeds the query: on the run's thread.
         return _clip(ctx, await ctx.blocking(_run_file_search_tool, ctx, config, arguments))

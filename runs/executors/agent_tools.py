@@ -88,14 +88,14 @@ def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> li
     return entries
 
 
-def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
+async def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
     """The tool's answer as text for the model; an error result is reported to the model, not raised."""
     from runs.executors.mcp import call, check_allowed, load_server
     from runs.mcp_client import result_text
 
-    server = load_server(ctx, config["server"])
+    server = await ctx.blocking(load_server, ctx, config["server"])
     check_allowed(server, config["tool"])
-    result = call(ctx, server, config["tool"], arguments)
+    result = await call(ctx, server, config["tool"], arguments)
     text = result_text(result)
     return f"Error: {text}" if result.is_error else text
 
