@@ -19,6 +19,7 @@ urlpatterns = [
     path(D + "/items/<uuid:item_id>", apis.DatasetItemDetailApi.as_view(), name="dataset-item"),
     path(W + "/evals", apis.EvalListApi.as_view(), name="eval-list"),
     path(W + "/evals/<uuid:eval_id>", apis.EvalDetailApi.as_view(), name="eval-detail"),
+    path(W + "/evals/<uuid:eval_id>/cancel", apis.EvalCancelApi.as_view(), name="eval-cancel"),
     path(W + "/evals/<uuid:eval_id>/compare/<uuid:other_id>", apis.EvalCompareApi.as_view(), name="eval-compare"),
     path(W + "/publish-gate", apis.PublishGateApi.as_view(), name="publish-gate"),
     path(W + "/finetune-exports", apis.FinetuneExportListApi.as_view(), name="finetune-export-list"),

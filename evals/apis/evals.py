@@ -56,6 +56,13 @@ class EvalDetailApi(APIView):
         return Response(selectors.eval_json(_eval(request, workflow_id, eval_id), results=True))
 
 
+class EvalCancelApi(APIView):
+    @extend_schema(summary="Cancel an eval in progress (its finished items keep their scores)", responses=OBJ)
+    def post(self, request, workflow_id, eval_id):
+        ev = eval_services.eval_cancel(ev=_eval(request, workflow_id, eval_id, Role.EDITOR))
+        return Response(selectors.eval_json(selectors.eval_queryset().get(pk=ev.pk), results=True))
+
+
 class EvalCompareApi(APIView):
     @extend_schema(summary="Two evals item by item, with regressions and improvements", responses=OBJ)
     def get(self, request, workflow_id, eval_id, other_id):

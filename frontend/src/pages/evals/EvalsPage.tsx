@@ -9,6 +9,7 @@ import { errorMessage } from "../../api/client";
 import {
   addItems,
   addRunsMatching,
+  cancelEval,
   compareEvals,
   createDataset,
   deleteItem,
@@ -252,6 +253,13 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
     mutationFn: () => startEval(wf, { dataset: datasetId!, version: version === "draft" ? "draft" : Number(version) }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["evals", wf] }),
   });
+  const cancel = useMutation({
+    mutationFn: (id: string) => cancelEval(wf, id),
+    onSuccess: (ev) => {
+      void qc.invalidateQueries({ queryKey: ["evals", wf] });
+      void qc.invalidateQueries({ queryKey: ["eval", wf, ev.id] });
+    },
+  });
   const label = (e: EvalInfo) => `${e.is_draft ? "Draft" : `v${e.version}`} · ${e.dataset_name} · ${formatTime(e.created_at)}`;
   return (
     <div className="eval-runs">
@@ -274,6 +282,7 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
         )}
       </div>
       {start.isError && <p className="field-error" role="alert">{errorMessage(start.error)}</p>}
+      {cancel.isError && <p className="field-error" role="alert">{errorMessage(cancel.error)}</p>}
       {evals.isLoading ? (
         <Loading label="Loading evals" />
       ) : (evals.data ?? []).length === 0 ? (
@@ -302,6 +311,20 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
                   <button type="button" className="link-btn" onClick={() => setOpen(open === e.id ? null : e.id)}>
                     {open === e.id ? "Hide" : "Items"}
                   </button>
+                  {canEdit && e.status === "running" && (
+                    <>
+                      {" · "}
+                      <button
+                        type="button"
+                        className="link-btn"
+                        aria-label={`Cancel eval ${label(e)}`}
+                        disabled={cancel.isPending}
+                        onClick={() => cancel.mutate(e.id)}
+                      >
+                        Cancel
+                      </button>
+                    </>
+                  )}
                 </td>
               </tr>
             ))}
@@ -352,6 +375,11 @@ function EvalItems({ wf, evalId }: { wf: string; evalId: string }) {
           <div className="stat"><b>{formatCost(data.summary.cost_usd)}</b><span>total cost</span></div>
           <div className="stat"><b>{data.summary.p50_ms ?? "—"} ms</b><span>p50 latency</span></div>
         </div>
+      )}
+      {data.status === "cancelled" && (
+        <p role="status">
+          Cancelled: {data.summary?.cancelled ?? 0} of {data.summary?.items ?? "?"} items did not finish; the finished ones keep their scores.
+        </p>
       )}
       {data.status === "running" && <p role="status">Running: {data.progress?.done ?? 0} of {data.progress?.items ?? "?"} items done…</p>}
       <table className="runs-table" aria-label="Eval items">
