@@ -21,6 +21,7 @@ urlpatterns = [
     path(W + "/evals/<uuid:eval_id>", apis.EvalDetailApi.as_view(), name="eval-detail"),
     path(W + "/evals/<uuid:eval_id>/cancel", apis.EvalCancelApi.as_view(), name="eval-cancel"),
     path(W + "/evals/<uuid:eval_id>/compare/<uuid:other_id>", apis.EvalCompareApi.as_view(), name="eval-compare"),
+    path(W + "/graders/check", apis.GraderCheckApi.as_view(), name="grader-check"),
     path(W + "/publish-gate", apis.PublishGateApi.as_view(), name="publish-gate"),
     path(W + "/finetune-exports", apis.FinetuneExportListApi.as_view(), name="finetune-export-list"),
     path(W + "/try-model", apis.TryModelApi.as_view(), name="try-model"),

@@ -12,7 +12,7 @@ from evals.apis.datasets import (
     RunAddToDatasetApi,
     RunFeedbackApi,
 )
-from evals.apis.evals import EvalCancelApi, EvalCompareApi, EvalDetailApi, EvalListApi, PublishGateApi
+from evals.apis.evals import EvalCancelApi, EvalCompareApi, EvalDetailApi, EvalListApi, GraderCheckApi, PublishGateApi
 from evals.apis.finetune import (
     FinetuneExportDownloadApi,
     FinetuneExportListApi,
@@ -31,6 +31,7 @@ __all__ = [
     "DatasetItemsApi",
     "DatasetListApi",
     "EvalCancelApi",
+    "GraderCheckApi",
     "EvalCompareApi",
     "EvalDetailApi",
     "EvalListApi",

@@ -187,3 +187,28 @@ def test_a_dataset_with_a_cel_grader_that_does_not_compile_is_refused_and_not_st
     assert res.json()["error"]["code"] == "invalid_grader"
     assert res.json()["error"]["details"][0]["field"] == "graders[0].expression"
     assert Dataset.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_grader_is_checked_without_being_saved_and_a_cel_error_says_why(
+    make_flow, client_for, viewer, workspace, make_user, make_workspace
+):
+    wf = make_flow()
+    url = f"/api/v1/workflows/{wf.pk}/graders/check"
+    api = client_for(viewer, workspace)  # checking changes nothing: any member may
+    good = {"type": "cel", "name": "same", "expression": "output == expected"}
+
+    ok = api.post(url, {"grader": good}, format="json")
+    bad = api.post(url, {"grader": {**good, "expression": "output == )"}}, format="json")
+
+    assert ok.status_code == 200
+    assert ok.json() == {"valid": True, "grader": good}
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["code"] == "invalid_grader"
+    assert error["message"].startswith("The expression does not compile: ")
+    assert error["details"] == [{"field": "grader.expression", "message": error["message"]}]
+    stranger = make_user()
+    outsider = client_for(stranger, make_workspace(owner=stranger))
+    assert outsider.post(url, {"grader": good}, format="json").status_code == 404
+    assert Dataset.objects.count() == 0

@@ -159,6 +159,10 @@ export const cancelEval = (wf: string, id: string) => api<EvalInfo>("POST", `${w
 export const compareEvals = (wf: string, a: string, b: string) =>
   api<EvalComparison>("GET", `${w(wf)}/evals/${a}/compare/${b}`);
 
+/** Asks the server whether one grader is valid (a CEL expression that does not compile comes back as the error). */
+export const checkGrader = (wf: string, grader: Grader) =>
+  api<{ valid: true; grader: Grader }>("POST", `${w(wf)}/graders/check`, { grader });
+
 export const getGate = (wf: string) => api<PublishGate | null>("GET", `${w(wf)}/publish-gate`);
 export const setGate = (wf: string, body: { dataset: string; min_pass_rate: number } | null) =>
   api<PublishGate | null>("PUT", `${w(wf)}/publish-gate`, body ?? undefined);

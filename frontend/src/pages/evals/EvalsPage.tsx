@@ -36,6 +36,7 @@ import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
 import "./evals.css";
 import { FinetunePanel } from "./FinetunePanel";
+import { GradersEditor } from "./GradersEditor";
 
 const DEFAULT_GRADERS: Grader[] = [
   { type: "string_check", name: "exact", input: "{{ output }}", reference: "{{ expected }}", operation: "eq" },
@@ -130,7 +131,6 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
   const datasets = useQuery({ queryKey: ["datasets", wf], queryFn: () => listDatasets(wf) });
   const dataset = datasets.data?.find((d) => d.id === datasetId);
   const items = useQuery({ queryKey: ["items", wf, datasetId], queryFn: () => listItems(wf, datasetId) });
-  const [graders, setGraders] = useState<string | null>(null);
   const [input, setInput] = useState('{"message": ""}');
   const [expected, setExpected] = useState("");
   const [note, setNote] = useState<string | null>(null);
@@ -147,7 +147,6 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
     }
   };
   if (!dataset) return null;
-  const graderText = graders ?? JSON.stringify(dataset.graders, null, 2);
   return (
     <div className="dataset-panel" aria-label={`Dataset ${dataset.name}`}>
       <div className="row-head">
@@ -158,16 +157,16 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
       </div>
       <details>
         <summary>Graders ({dataset.graders.length})</summary>
-        <textarea aria-label="Graders JSON" rows={8} value={graderText} readOnly={!canEdit} onChange={(e) => setGraders(e.target.value)} />
-        {canEdit && (
-          <button type="button" onClick={() => act(async () => {
-            await updateDataset(wf, datasetId, { graders: JSON.parse(graderText) as Grader[] });
-            setGraders(null);
-            return "Graders saved.";
-          })}>
-            Save graders
-          </button>
-        )}
+        <GradersEditor
+          key={datasetId}
+          wf={wf}
+          graders={dataset.graders}
+          canEdit={canEdit}
+          onSave={async (graders) => {
+            await updateDataset(wf, datasetId, { graders });
+            onChange();
+          }}
+        />
       </details>
       {items.isLoading ? (
         <Loading label="Loading items" />
