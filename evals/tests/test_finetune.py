@@ -350,6 +350,20 @@ def test_jobs_and_exports_of_another_workspace_answer_404(
     watcher = client_for(viewer, workspace)
     assert watcher.get(f"/api/v1/finetune-jobs/{job['id']}").status_code == 200
     assert watcher.post(f"/api/v1/finetune-jobs/{job['id']}/cancel").status_code == 403
+    # a viewer reads exports and jobs but makes neither
+    wf = flow_with_runs[0]
+    assert watcher.get(f"/api/v1/workflows/{wf.pk}/finetune-exports").status_code == 200
+    made = watcher.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    )
+    launched = watcher.post(
+        "/api/v1/finetune-jobs",
+        {"export": export_id, "provider": local_provider.pk, "base_model": "gpt-4.1-mini"},
+        format="json",
+    )
+    assert (made.status_code, launched.status_code) == (403, 403)
+    assert (FinetuneExport.objects.count(), FinetuneJob.objects.count()) == (1, 1)
+    assert FinetuneJob.objects.get().status != "cancelled"
 
 
 def test_the_default_mode_scheduler_loop_polls_jobs_until_they_finish(flow_with_runs, local_provider):
