@@ -97,6 +97,14 @@ def test_score_model_asks_the_judge_through_the_provider(env_model):
     assert sent["body"]["response_format"]["json_schema"]["name"] == "trellis_grader"
 
 
+def test_a_judge_model_without_a_known_price_still_grades_and_claims_no_cost(env_model):
+    grader = {"type": "score_model", "name": "judge", "model": "my-own-judge", "input": JUDGE, "range": [0, 1]}
+    dog = Sample(input={}, output="a dog sat on a mat", expected="the cat sat on the mat")
+
+    assert grade(grader, dog) == {"score": 0.6, "passed": True}
+    assert env_model.requests[-1]["body"]["model"] == "my-own-judge"
+
+
 def test_a_judge_that_returns_no_score_fails_the_sample_with_a_clear_error(env_model):
     rubric = [{"role": "user", "content": "[[no-score]] Output: {{ output }}"}]
     grader = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini", "input": rubric}
