@@ -31,14 +31,33 @@ TRAINING_PRICES = {"gpt-4.1": 25.0, "gpt-4.1-mini": 5.0, "gpt-4.1-nano": 1.5, "g
 DEFAULT_TRAINING_PRICE = 25.0
 MASK_ENTITIES = [*DEFAULT_PII_ENTITIES, "url", "ip_address"]
 
+_TOOL_CALL = {
+    "type": "object",
+    "required": ["id", "type", "function"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "type": {"const": "function"},
+        "function": {
+            "type": "object",
+            "required": ["name", "arguments"],
+            "properties": {"name": {"type": "string", "minLength": 1}, "arguments": {"type": "string"}},
+        },
+    },
+}
 _MESSAGE = {
     "type": "object",
     "required": ["role"],
     "properties": {
         "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
         "content": {"type": ["string", "null"]},
-        "tool_calls": {"type": "array"},
+        "tool_calls": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+        "tool_call_id": {"type": "string", "minLength": 1},
     },
+    # A tool message answers one call by its id; only an assistant message may call tools.
+    "allOf": [
+        {"if": {"properties": {"role": {"const": "tool"}}}, "then": {"required": ["tool_call_id", "content"]}},
+        {"if": {"required": ["tool_calls"]}, "then": {"properties": {"role": {"const": "assistant"}}}},
+    ],
 }
 # The provider's documented line shapes (platform.openai.com/docs/api-reference/fine-tuning/*-input).
 SCHEMAS = {
@@ -288,9 +307,13 @@ def _examples(method: str, node: dict, steps: list[Step], grader: dict | None, w
     tools = _tools(node)
     if method == "supervised":
         for step, prompt in built:
-            line: dict = {"messages": [*prompt, {"role": "assistant", "content": _answer(step.output)}]}
-            if tools:
-                line["tools"] = tools
+            # A step that called tools recorded its turns (runs/executors/agent_tools.py): the assistant's
+            # tool_calls, the tool results and the final answer, with the tools as the model saw them.
+            transcript = (step.usage or {}).get("transcript") or {}
+            turns = transcript.get("messages") or [{"role": "assistant", "content": _answer(step.output)}]
+            line: dict = {"messages": [*prompt, *turns]}
+            if transcript.get("tools") or tools:
+                line["tools"] = transcript.get("tools") or tools
             lines.append(line)
     elif method == "reinforcement":
         expected = {r.run_id: r.expected for r in EvalResult.objects.filter(run_id__in=[s.run_id for s, _ in built])}

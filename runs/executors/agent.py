@@ -60,6 +60,7 @@ class AgentExecutor(NodeExecutor):
             messages, instructions = [{"role": "user", "content": instructions or "Hello"}], ""
         max_turns = int(cfg.get("max_turns") or DEFAULT_MAX_TURNS)
         usage = agent_tools.TracedUsage(model=model)
+        usage.record_tools([t["spec"] for t in tools.values()])
         resume = agent_tools.resume_state(ctx, usage)
 
         timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
@@ -84,6 +85,8 @@ class AgentExecutor(NodeExecutor):
             output: Any = text
             if schema is not None:
                 output = await _structured(ctx, conv, provider, schema, text, usage)
+        # The answer to learn from is the one that counted (after a repair turn: the repaired JSON).
+        usage.record_answer(text if schema is None else json.dumps(output, ensure_ascii=False))
         return NodeResult(output=output, usage=usage)
 
 
@@ -93,7 +96,7 @@ async def _tool_loop(
     provider: Provider,
     tools: dict,
     max_turns: int,
-    usage: Usage,
+    usage: agent_tools.TracedUsage,
     resume: dict | None = None,
 ) -> str:
     first = 1
@@ -112,6 +115,7 @@ async def _tool_loop(
             return turn.text
         conv.add_turn(turn)
         calls = [{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+        usage.record_calls(turn.text, calls)
         await agent_tools.answer_calls(ctx, conv, tools, calls, turn_number, {}, usage, _run_tool)
     raise NodeError(
         f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",

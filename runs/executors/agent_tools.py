@@ -7,6 +7,11 @@
   approvals API decides it; the engine then runs the node again with `services["resume"]`, and the loop
   goes on from the checkpoint (an approved call runs, a rejected one answers the model "rejected").
 * Every tool call is traced in the step's `usage.tool_calls`: name, arguments, result or error, latency.
+* A step that called tools also keeps `usage.transcript`: the turns it went through, in Chat Completions'
+  message shape (assistant `tool_calls`, `tool` results, the final answer) with the tool definitions the
+  model saw, so that a fine-tuning export can replay them exactly. The prompt itself is not repeated (the
+  export rebuilds it from the node's config); tool results are the redacted, clipped text the model read,
+  and the engine redacts the whole usage again before storing it.
 """
 
 from __future__ import annotations
@@ -31,12 +36,36 @@ class TracedUsage(Usage):
     """Usage plus the trace of the node's tool calls (stored with the step, redacted by the engine)."""
 
     tool_calls: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # the transcript's turns after the prompt
+    tool_defs: list[dict] = field(default_factory=list)  # the tools offered, as Chat Completions declares them
 
     def as_dict(self) -> dict:
         data = super().as_dict()
         if self.tool_calls:
             data["tool_calls"] = self.tool_calls
+        if any(m.get("tool_calls") for m in self.messages):  # a step without tool calls: its output says it all
+            data["transcript"] = {"messages": self.messages, "tools": self.tool_defs}
         return data
+
+    def record_tools(self, specs: list[ToolSpec]) -> None:
+        self.tool_defs = [
+            {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+            for t in specs
+        ]
+
+    def record_calls(self, text: str, calls: list[dict]) -> None:
+        """An assistant turn that called tools (`content` only when the model also wrote text)."""
+        message: dict[str, Any] = {"role": "assistant"}
+        if text:
+            message["content"] = text
+        message["tool_calls"] = [
+            {"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for c in calls
+        ]
+        self.messages.append(message)
+
+    def record_answer(self, text: str) -> None:
+        self.messages.append({"role": "assistant", "content": text})
 
 
 class ApprovalNeeded(Exception):
@@ -149,6 +178,7 @@ async def answer_calls(
         usage.tool_calls.append(record)
         results.append((call["call_id"], output))
     conv.add_tool_results(results)
+    usage.messages.extend({"role": "tool", "tool_call_id": call_id, "content": output} for call_id, output in results)
 
 
 def _wait(conv, config: dict, call: dict, calls: list[dict], turn_number: int, decisions: dict, usage) -> dict:
@@ -184,6 +214,7 @@ def resume_state(ctx: NodeContext, usage: TracedUsage) -> dict | None:
     usage.input_tokens += int(before.get("input_tokens") or 0)
     usage.output_tokens += int(before.get("output_tokens") or 0)
     usage.tool_calls.extend(before.get("tool_calls") or [])
+    usage.messages.extend((before.get("transcript") or {}).get("messages") or [])
     return {**checkpoint, "decisions": decisions}
 
 

@@ -281,6 +281,21 @@ def test_chat_completions_tool_loop_and_structured_output(db, workspace, setting
     assert result.output == {"intent": "bug"}
     roles = [m["role"] for m in model_server.requests[1]["body"]["messages"]]
     assert roles == ["user", "assistant", "tool"]
+    # the step keeps its turns in Chat Completions' shape: the call, its result, the final (structured) answer
+    sent = model_server.requests[1]["body"]["messages"]
+    transcript = result.usage.as_dict()["transcript"]
+    assert transcript["messages"] == [
+        {"role": "assistant", "tool_calls": sent[1]["tool_calls"]},
+        {"role": "tool", "tool_call_id": sent[1]["tool_calls"][0]["id"], "content": "in stock"},
+        {"role": "assistant", "content": '{"intent": "bug"}'},
+    ]
+    assert transcript["tools"] == model_server.requests[0]["body"]["tools"]
+
+
+def test_a_step_without_tool_calls_keeps_no_transcript(env_provider):
+    result, _ = run_agent({"model": "gpt-4.1-mini", "instructions": "Answer: {{ workflow.input.message }}"})
+
+    assert "transcript" not in result.usage.as_dict()
 
 
 def test_a_workspace_provider_on_a_private_address_is_refused_by_the_ssrf_guard(db, workspace, model_server):
@@ -486,12 +501,13 @@ def test_a_workflow_with_an_agent_runs_through_the_engine_and_never_stores_the_s
     step = Step.objects.get(run=run, node_id="triage")
     assert step.usage["model"] == "gpt-4.1-mini" and step.usage["cost_usd"] > 0
     stored = [
-        *Step.objects.filter(run=run).values_list("input", "output", "error"),
+        *Step.objects.filter(run=run).values_list("input", "output", "error", "usage"),
         *RunEvent.objects.filter(run=run).values_list("data", flat=True),
         *Run.objects.filter(pk=run.pk).values_list("output", "error", "usage"),
     ]
     assert "tok-very-secret-123" not in json.dumps(stored, default=str)
     assert "Bearer [redacted]" in run.output["summary"]  # it reached the model and came back, masked
+    assert "Bearer [redacted]" in step.usage["transcript"]["messages"][1]["content"]  # the tool result it read
 
 
 @pytest.mark.django_db(transaction=True)
