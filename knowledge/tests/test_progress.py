@@ -75,7 +75,8 @@ async def test_an_upload_streams_queued_processing_with_progress_then_ready(kb_c
     assert len(set(fractions)) >= 4, fractions  # parsed, then a step per embedding batch
     assert got[-1]["progress"] == 1.0 and got[-1]["chunks"] > 8 and got[-1]["name"] == "refunds.txt"
     # Ready is sent after the commit: the file is searchable when the browser hears it.
-    status = await database_sync_to_async(lambda: kb_client.get(f"/api/v1/knowledge-bases/{kb['id']}/files/{file_id}"))()
+    url = f"/api/v1/knowledge-bases/{kb['id']}/files/{file_id}"
+    status = await database_sync_to_async(lambda: kb_client.get(url))()
     assert status.json()["status"] == "ready"
     await comm.disconnect()
 
