@@ -122,7 +122,9 @@ def test_an_unsupported_file_shows_the_reason_next_to_its_progress_bar(page, api
     expect(page.get_by_role("heading", name="No files yet")).to_be_visible()
 
 
-def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_chunks(page, api, shot):
+def test_a_file_search_node_feeds_an_agent_and_the_run_detail_shows_the_citations(page, api, shot):
+    """The file_search step and the agent's file_search tool call each show the query and the ranked chunks
+    (file, score, chunk) in the run detail, linked to the file as uploaded and to the chunk's whole text."""
     from tests.e2e.screens import graph
 
     kb = api.call("POST", "knowledge-bases", {"name": "Policies e2e"})
@@ -131,10 +133,23 @@ def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_
         "id": "search",
         "type": "file_search",
         "name": "Search policies",
-        "position": {"x": 240, "y": 0},
         "config": {"knowledge_base": "Policies e2e", "query": "{{ workflow.input.message }}", "top_k": 3},
     }
-    wf = api.workflow("Policy answers", graph(search, end_output={"sources": "nodes.search.output.results"}))
+    agent = {
+        "id": "answer",
+        "type": "agent",
+        "name": "Answer",
+        "config": {
+            "model": "gpt-4.1-mini",
+            "instructions": "Check the handbook. refunds: {{ nodes.search.output.results[0].text }} "
+            "[cite: {{ nodes.search.output.results[0].chunk_id }}]",
+            "tools": [{"type": "file_search", "name": "handbook", "knowledge_base": "Policies e2e", "top_k": 2}],
+        },
+    }
+    wf = api.workflow(
+        "Policy answers",
+        graph(search, agent, end_output={"answer": "nodes.answer.output", "sources": "nodes.search.output.results"}),
+    )
 
     page.goto(f"/workflows/{wf}")
     palette_item = page.get_by_role("button", name="Add File search")
@@ -148,6 +163,27 @@ def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_
     run = api.call("POST", f"workflows/{wf}/runs", {"input": {"message": "when are refunds paid"}, "version": "draft"})
     api.wait_for(run["id"], {"succeeded"})
     page.goto(f"/runs/{run['id']}")
-    expect(page.get_by_label("Run output", exact=True)).to_contain_text("Refunds are paid back to the original card")
-    expect(page.get_by_label("Run output", exact=True)).to_contain_text('"file_name": "refunds.md"')
+    output = page.get_by_label("Run output", exact=True)
+    expect(output).to_contain_text("Refunds are paid back to the original card")
+    expect(output).to_contain_text('"file_name": "refunds.md"')
+
+    timeline = page.get_by_role("list", name="Step timeline")
+    timeline.get_by_role("button", name="Search policies").click()
+    node_citations = page.get_by_role("region", name="Citations: File search")
+    expect(node_citations).to_contain_text("when are refunds paid")
+    first = node_citations.get_by_role("listitem").first
+    expect(first).to_contain_text("Refunds are paid back to the original card")
+    assert float(first.get_by_title("Score").inner_text()) > 0
+    link = first.get_by_role("link", name="refunds.md")
+    href = link.get_attribute("href")
+    assert href.endswith("/content") and kb["id"] in href
+    served = page.request.get(href)
+    assert served.status == 200 and served.body() == REFUNDS
     shot(page, "61-file-search-run")
+
+    timeline.get_by_role("button", name="Answer").click()
+    tool_citations = page.get_by_role("region", name="Citations: Tool handbook")
+    expect(tool_citations).to_contain_text("refunds.md")
+    tool_citations.get_by_role("button", name="Show chunk").first.click()
+    expect(tool_citations.locator(".result-text").first).to_contain_text("Refunds are paid back to the original card")
+    expect(tool_citations.get_by_role("button", name="Show chunk")).to_have_count(0)
