@@ -23,7 +23,7 @@ from accounts.models import User, Workspace
 from knowledge import index, jobs, progress
 from knowledge.chunking import chunk_sections
 from knowledge.embedding import EmbeddingFailure, embed_texts
-from knowledge.index import vectors
+from knowledge.index import pgvector, vectors
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from knowledge.parsing import SUPPORTED, ParseFailure, kind_for, parse
 from trellis.errors import ApplicationError
@@ -103,6 +103,8 @@ def knowledge_base_delete(*, knowledge_base: KnowledgeBase) -> None:
     with transaction.atomic():
         KnowledgeBase.objects.select_for_update().filter(pk=kb_id).first()
         index.backend().drop(kb_id)
+        if pgvector.enabled():
+            pgvector.drop(kb_id)
         Chunk.objects.filter(knowledge_base_id=kb_id).delete()
         knowledge_base.delete()
         transaction.on_commit(lambda: _delete_stored(names))
@@ -355,6 +357,8 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
         )
         if kb.embedding_dimensions != matrix.shape[1]:
             return 0
+        if pgvector.enabled():
+            pgvector.ensure_index(kb.pk, kb.embedding_dimensions)
         rows, row = [], 0
         for file, chunks in prepared:
             for ordinal, chunk in enumerate(chunks):
@@ -381,6 +385,9 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
             for chunk, (hashes, counts, length) in zip(rows, kept, strict=True):
                 chunk.term_hashes, chunk.term_counts, chunk.length = hashes, counts, length
         created = Chunk.objects.bulk_create(rows, batch_size=1000)
+        if pgvector.enabled():
+            kept_rows = [row for row, file in enumerate(_file_per_row(prepared)) if file.pk in live]
+            pgvector.add([c.id for c in created], matrix[kept_rows])
         if connection.vendor == "postgresql":
             count, total = backend.add(kb.pk, [c.id for c in created])
             kb.chunk_count += count
@@ -408,6 +415,13 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
             ],
         )
     return len(live)
+
+
+def _file_per_row(prepared: list[tuple[KnowledgeFile, list]]):
+    """Each embedding matrix row's file."""
+    for file, chunks in prepared:
+        for _ in chunks:
+            yield file
 
 
 def vector_cache_clear() -> None:
