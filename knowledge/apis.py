@@ -292,7 +292,10 @@ class KnowledgeFileContentApi(APIView):
 
     @extend_schema(
         operation_id="knowledge_file_content",
-        responses={(200, "application/octet-stream"): {"type": "string", "format": "binary"}},
+        responses={
+            (200, content_type.split(";")[0]): {"type": "string", "format": "binary"}
+            for content_type in sorted({t for t, _ in CONTENT_TYPES.values()})
+        },
     )
     def get(self, request, kb_id, file_id):
         kb = _kb(request, kb_id)
