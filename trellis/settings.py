@@ -233,15 +233,33 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 # Uploaded knowledge-base files go through the "knowledge" storage: local files under var/ by default, any
-# Django storage class otherwise (django-storages' S3 backend for S3-compatible stores, configured by its settings).
-KNOWLEDGE_STORAGE = env_str("TRELLIS_KNOWLEDGE_STORAGE", "django.core.files.storage.FileSystemStorage")
+# Django storage class otherwise. `s3` is django-storages' S3 backend for any S3-compatible store, configured by
+# TRELLIS_KNOWLEDGE_S3_* (credentials: boto3's usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or instance role).
+
+
+def knowledge_storage_setting() -> dict:
+    """STORAGES["knowledge"] from the environment (a function: the S3 test builds it with its own)."""
+    backend = env_str("TRELLIS_KNOWLEDGE_STORAGE", "django.core.files.storage.FileSystemStorage")
+    if backend == "s3":
+        backend = "storages.backends.s3.S3Storage"
+    if backend.endswith("FileSystemStorage"):
+        return {"BACKEND": backend, "OPTIONS": {"location": str(VAR_DIR / "knowledge")}}
+    if backend == "storages.backends.s3.S3Storage":
+        options = {
+            "bucket_name": env_str("TRELLIS_KNOWLEDGE_S3_BUCKET", "trellis-knowledge"),
+            "endpoint_url": env_str("TRELLIS_KNOWLEDGE_S3_ENDPOINT_URL", "") or None,  # MinIO, R2, Ceph, ...
+            "region_name": env_str("TRELLIS_KNOWLEDGE_S3_REGION", "") or None,
+            "location": env_str("TRELLIS_KNOWLEDGE_S3_PREFIX", "knowledge"),
+            "default_acl": None,  # private objects: the API serves the files, never a public URL
+        }
+        return {"BACKEND": backend, "OPTIONS": options}
+    return {"BACKEND": backend, "OPTIONS": {}}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-    "knowledge": {
-        "BACKEND": KNOWLEDGE_STORAGE,
-        "OPTIONS": {"location": str(VAR_DIR / "knowledge")} if KNOWLEDGE_STORAGE.endswith("FileSystemStorage") else {},
-    },
+    "knowledge": knowledge_storage_setting(),
 }
 WHITENOISE_USE_FINDERS = True
 

@@ -257,16 +257,25 @@ def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> st
     if not query:
         return "Error: the search needs a non-empty `query`."
     try:
-        results = search_knowledge_base(
+        kb_id, results = search_knowledge_base(
             ctx, ref=str(config.get("knowledge_base") or ""), query=query, top_k=int(config.get("top_k") or 5)
         )
     except NodeError as exc:
         return f"Error: {exc.message}"
     cited = [
-        {"file_id": r["file_id"], "file_name": r["file_name"], "chunk_id": r["chunk_id"], "text": r["text"]}
+        {
+            "file_id": r["file_id"],
+            "file_name": r["file_name"],
+            "chunk_id": r["chunk_id"],
+            "score": round(r["score"], 4),
+            **{k: r["metadata"][k] for k in ("page", "heading") if k in r["metadata"]},
+            "text": r["text"],
+        }
         for r in results
     ]
-    return json.dumps({"results": cited}, ensure_ascii=False)
+    # The knowledge base's id and the query travel with the answer: the trace keeps them (agent_tools) for
+    # the run detail's citations.
+    return json.dumps({"query": query, "knowledge_base_id": kb_id, "results": cited}, ensure_ascii=False)
 
 
 async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:

@@ -173,12 +173,42 @@ async def answer_calls(
                 raise
             if output.startswith("Error:"):
                 record["error"] = {"message": output[:TRACE_TEXT_CHARS]}
+            elif entry and entry["config"]["type"] == "file_search":
+                record.update(_citations(output))
         record["result"] = output[:TRACE_TEXT_CHARS]
         record["latency_ms"] = _ms(started)
         usage.tool_calls.append(record)
         results.append((call["call_id"], output))
     conv.add_tool_results(results)
     usage.messages.extend({"role": "tool", "tool_call_id": call_id, "content": output} for call_id, output in results)
+
+
+CITED_TEXT_CHARS = 300
+
+
+def _citations(output: str) -> dict:
+    """A file_search call's query and ranked chunks, kept whole in the trace (the result text is cut at
+    TRACE_TEXT_CHARS): the run detail lists them with links to the files and chunks."""
+    try:
+        answer = json.loads(output)
+        results = answer["results"]
+        return {
+            "query": str(answer["query"]),
+            "knowledge_base_id": str(answer["knowledge_base_id"]),
+            "citations": [
+                {
+                    "file_id": r["file_id"],
+                    "file_name": r["file_name"],
+                    "chunk_id": r["chunk_id"],
+                    "score": r["score"],
+                    "metadata": {k: r[k] for k in ("page", "heading") if k in r},
+                    "text": str(r["text"])[:CITED_TEXT_CHARS],
+                }
+                for r in results
+            ],
+        }
+    except (ValueError, KeyError, TypeError):  # cut by the tool output cap: the text result stays
+        return {}
 
 
 def _wait(conv, config: dict, call: dict, calls: list[dict], turn_number: int, decisions: dict, usage) -> dict:
