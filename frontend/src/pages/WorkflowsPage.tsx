@@ -142,8 +142,10 @@ function TemplatePicker({ onPick, busy, error }: { onPick: (t: Template) => void
   if (templates.isLoading) return <Loading label="Loading templates" />;
   const starter: Template = {
     id: "starter",
+    slug: "starter",
     name: "Starter: Start → Agent → End",
     description: "The smallest useful workflow.",
+    uses_llm: true,
     graph: {
       format: GRAPH_FORMAT,
       nodes: [
