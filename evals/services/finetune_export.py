@@ -217,19 +217,23 @@ def _prompt(node: dict, step: Step) -> list[dict]:
 
 
 def _tools(node: dict) -> list[dict]:
+    """The node's tools as the agent declares them to the model (MCP tools need their server: a step that
+    called tools carries the exact list in its transcript)."""
+    from runs.executors.agent import tool_spec
+    from runs.executors.base import NodeError
+
     tools = []
     for tool in (node.get("config") or {}).get("tools") or []:
-        if not isinstance(tool, dict) or not tool.get("name"):
+        if not isinstance(tool, dict) or tool.get("type") == "mcp":
             continue
-        parameters = tool.get("parameters") or tool.get("input_schema") or {"type": "object", "properties": {}}
+        try:
+            spec = tool_spec(tool)
+        except NodeError:
+            continue
         tools.append(
             {
                 "type": "function",
-                "function": {
-                    "name": str(tool["name"]),
-                    "description": str(tool.get("description") or ""),
-                    "parameters": parameters,
-                },
+                "function": {"name": spec.name, "description": spec.description, "parameters": spec.parameters},
             }
         )
     return tools

@@ -144,6 +144,51 @@ def test_a_supervised_export_replays_the_agents_tool_calls_and_results_without_t
     assert "tok-very-secret-123" not in json.dumps(stored, default=str)
 
 
+def test_a_supervised_example_without_tool_calls_declares_the_tools_as_the_agent_offered_them(
+    make_flow, env_model, client_for, editor, workspace, settings
+):
+    from runs.tests.helpers import START_SCHEMA, line, node, start
+
+    settings.FINETUNE_MIN_EXAMPLES = 1
+    body_schema = {"type": "object", "properties": {"order_id": {"type": "string"}}}
+    tool = {
+        "type": "http",
+        "name": "order_status",
+        "method": "GET",
+        "url": "https://api.example.com/orders",
+        "body_schema": body_schema,
+    }
+    graph = line(
+        start(START_SCHEMA),
+        node("answer", "agent", model="gpt-4.1-mini", instructions="{{ workflow.input.message }}", tools=[tool]),
+        node("end", "end", output={"text": "nodes.answer.output"}),
+    )
+    wf = make_flow(graph)
+    run = run_wait(run_id=run_start(workflow=wf, input={"message": "hello there"}).pk, timeout_s=20)
+    assert run.status == "succeeded", run.error
+    assert "transcript" not in run.steps.get(node_id="answer").usage  # the model answered without a tool
+
+    api = client_for(editor, workspace)
+    res = api.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    )
+
+    assert res.status_code == 201, res.json()
+    [row] = lines(api, res.json())
+    assert row == {
+        "messages": [
+            {"role": "user", "content": "hello there"},
+            {"role": "assistant", "content": "You said: hello there"},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "order_status", "description": "Calls order_status.", "parameters": body_schema},
+            }
+        ],
+    }
+
+
 def test_a_dpo_export_pairs_a_liked_and_a_disliked_answer_to_the_same_prompt(flow_with_runs):
     wf, api, _ = flow_with_runs
     res = api.post(f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "dpo"}, format="json")

@@ -185,6 +185,31 @@ def _messages(ctx: NodeContext, items: list) -> list[dict]:
 # --- tools --------------------------------------------------------------------------------------
 
 
+def tool_spec(item: dict) -> ToolSpec:
+    """What the model is told about an http, workflow or file_search tool (fine-tuning exports repeat it)."""
+    kind = item.get("type")
+    name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
+    if not name:
+        raise NodeError("Every tool needs a name.")
+    if kind == "http":
+        params = item.get("body_schema") or {"type": "object", "properties": {}}
+    elif kind == "workflow":
+        params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
+    elif kind == "file_search":
+        params = FILE_SEARCH_PARAMETERS
+    else:
+        raise NodeError(
+            f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow', 'mcp' or 'file_search')."
+        )
+    default = (
+        f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
+        "ids to cite."
+        if kind == "file_search"
+        else f"Calls {name}."
+    )
+    return ToolSpec(name=name, description=str(item.get("description") or default), parameters=params)
+
+
 def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
     tools: dict[str, dict] = {}
     for item in items:
@@ -195,29 +220,10 @@ def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
                     raise NodeError(f"Two tools are named {name!r}.")
                 tools[name] = entry
             continue
-        name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
-        if not name:
-            raise NodeError("Every tool needs a name.")
-        if name in tools:
-            raise NodeError(f"Two tools are named {name!r}.")
-        if kind == "http":
-            params = item.get("body_schema") or {"type": "object", "properties": {}}
-        elif kind == "workflow":
-            params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
-        elif kind == "file_search":
-            params = FILE_SEARCH_PARAMETERS
-        else:
-            raise NodeError(
-                f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow', 'mcp' or 'file_search')."
-            )
-        default = (
-            f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
-            "ids to cite."
-            if kind == "file_search"
-            else f"Calls {name}."
-        )
-        description = str(item.get("description") or default)
-        tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
+        spec = tool_spec(item)
+        if spec.name in tools:
+            raise NodeError(f"Two tools are named {spec.name!r}.")
+        tools[spec.name] = {"config": item, "spec": spec}
     return tools
 
 

@@ -49,13 +49,20 @@ def test_graders_are_edited_in_a_form_per_type_and_a_cel_error_shows_before_savi
     expect(cel.get_by_role("status")).to_have_text("The expression compiles.")
 
     # every other type gets a working form: its defaults save as they are
-    for kind in ("text_similarity", "json_schema", "score_model", "label_model", "multi"):
+    for kind in ("text_similarity", "json_schema", "json_schema", "score_model", "label_model", "multi"):
         editor.get_by_label("New grader type").select_option(kind)
         editor.get_by_role("button", name="Add grader").click()
     judge = editor.get_by_role("group", name="Grader label_model")
     judge.get_by_label("Labels", exact=True).fill("right, wrong, unsure")
     judge.get_by_label("Passing labels").fill("right")
     editor.get_by_role("group", name="Grader multi").get_by_label("Weight of exact").fill("3")
+    schema = editor.get_by_role("group", name="Grader json_schema_2").get_by_label("JSON Schema")
+    schema.fill('{"type": "object", "required": ["text"]}')
+    # removing a card keeps the next one's own text (it does not inherit the removed card's)
+    editor.get_by_role("button", name="Remove grader json_schema", exact=True).click()
+    expect(editor.get_by_role("group", name="Grader json_schema_2").get_by_label("JSON Schema")).to_have_value(
+        '{"type": "object", "required": ["text"]}'
+    )
     editor.get_by_role("button", name="Save graders").click()
     expect(editor.get_by_role("status").filter(has_text="Graders saved.")).to_be_visible()
     page.get_by_role("group", name="Grader score_model").scroll_into_view_if_needed()
@@ -72,6 +79,7 @@ def test_graders_are_edited_in_a_form_per_type_and_a_cel_error_shows_before_savi
         "multi",
     ]
     assert stored[1]["expression"] == "output.text == expected"
+    assert (stored[3]["name"], stored[3]["schema"]) == ("json_schema_2", {"type": "object", "required": ["text"]})
     assert (stored[5]["labels"], stored[5]["passing_labels"]) == (["right", "wrong", "unsure"], ["right"])
     assert stored[6]["weights"] == {"exact": 3, "close": 1}
 

@@ -96,7 +96,19 @@ export function GradersEditor({
   canEdit: boolean;
   onSave: (graders: Grader[]) => Promise<void>;
 }) {
-  const [draft, setDraft] = useState<Grader[]>(graders);
+  const [draft, setDraftState] = useState<Grader[]>(graders);
+  // A stable key per card, so that removing one does not hand its neighbour's local state (JSON text,
+  // check result) to the next card.
+  const [keys, setKeys] = useState<number[]>(() => graders.map((_, i) => i));
+  const [nextKey, setNextKey] = useState(graders.length);
+  const setDraft = (next: Grader[], nextKeys?: number[]) => {
+    setDraftState(next);
+    if (nextKeys) setKeys(nextKeys);
+    else if (next.length !== draft.length) {
+      setKeys(next.map((_, i) => nextKey + i));
+      setNextKey(nextKey + next.length);
+    }
+  };
   const [raw, setRaw] = useState<string | null>(null); // the JSON tab's text while it is open
   const [rawError, setRawError] = useState<string | null>(null);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
@@ -108,7 +120,9 @@ export function GradersEditor({
     try {
       const parsed = JSON.parse(raw) as unknown;
       if (!Array.isArray(parsed)) throw new Error("The graders are a JSON list: [ {...}, ... ]");
-      setDraft(parsed as Grader[]);
+      // Edited as text: every card starts afresh.
+      setDraft(parsed as Grader[], parsed.map((_, i) => nextKey + i));
+      setNextKey(nextKey + parsed.length);
       setRaw(null);
       setRawError(null);
     } catch (e) {
@@ -167,12 +181,12 @@ export function GradersEditor({
           {draft.length === 0 && <p className="muted">No grader yet: an eval needs at least one. Add one below.</p>}
           {draft.map((g, i) => (
             <GraderCard
-              key={i}
+              key={keys[i]}
               wf={wf}
               grader={g}
               canEdit={canEdit}
               onChange={(next) => update(i, next)}
-              onRemove={() => setDraft(draft.filter((_, j) => j !== i))}
+              onRemove={() => setDraft(draft.filter((_, j) => j !== i), keys.filter((_, j) => j !== i))}
             />
           ))}
           {canEdit && (
@@ -184,7 +198,13 @@ export function GradersEditor({
                   </option>
                 ))}
               </select>
-              <button type="button" onClick={() => setDraft([...draft, defaultGrader(adding, uniqueName(draft, adding))])}>
+              <button
+                type="button"
+                onClick={() => {
+                  setDraft([...draft, defaultGrader(adding, uniqueName(draft, adding))], [...keys, nextKey]);
+                  setNextKey(nextKey + 1);
+                }}
+              >
                 Add grader
               </button>
             </div>
@@ -327,7 +347,7 @@ function GraderCard({
           <Field label="Check" hint="A template; its text must parse as JSON">
             <input aria-label="Input template" value={str("input", "{{ output }}")} onChange={(e) => set("input", e.target.value)} />
           </Field>
-          <JsonField label="JSON Schema" value={grader.schema} onChange={(v) => set("schema", v)} rows={5} />
+          <JsonField key={type} label="JSON Schema" value={grader.schema} onChange={(v) => set("schema", v)} rows={5} />
         </>
       )}
 
