@@ -49,10 +49,11 @@ class AgentExecutor(NodeExecutor):
 
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
-        provider = await ctx.blocking(resolve_provider, ctx, cfg.get("provider"))
+        # One trip to the run's engine thread for both (database reads: the provider's key, MCP servers), not two:
+        # each trip is a wait before the model call starts.
+        provider, tools = await ctx.blocking(_provider_and_tools, ctx, cfg)
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
-        tools = await ctx.blocking(_tools, ctx, cfg.get("tools") or [])  # MCP tools: their server, from the database
         instructions = ctx.render(cfg.get("instructions") or "")
         messages = _messages(ctx, cfg.get("messages") or [])
         if not messages:
@@ -88,6 +89,10 @@ class AgentExecutor(NodeExecutor):
         # The answer to learn from is the one that counted (after a repair turn: the repaired JSON).
         usage.record_answer(text if schema is None else json.dumps(output, ensure_ascii=False))
         return NodeResult(output=output, usage=usage)
+
+
+def _provider_and_tools(ctx: NodeContext, cfg: dict) -> tuple[Provider, dict[str, dict]]:
+    return resolve_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
 
 
 async def _tool_loop(
