@@ -23,16 +23,18 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 
 from django.conf import settings
 from django.db import connections
 from django.db.models import F, Q
 from django.utils import timezone
 
+from runs.engine.pool import RunPool
+
 log = logging.getLogger("trellis.dispatch")
 
-_pool: ThreadPoolExecutor | None = None
+_pool: RunPool | None = None
 _pool_lock = threading.Lock()
 _in_flight: set[Future] = set()  # inline runs submitted and not finished (see inline_wait_idle)
 _reaper_started = False
@@ -45,11 +47,12 @@ def dispatch_run(run_id) -> None:
         return
     from runs.tasks import engine
 
+    pool = _inline_pool()
     if settings.INLINE_PARKING:
         # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
-        future = engine().advance_async(str(run_id), _inline_pool().submit)
+        future = engine().advance_async(str(run_id), pool.submit, pool.submit_later)
     else:
-        future = _inline_pool().submit(engine().advance, str(run_id))
+        future = pool.submit(engine().advance, str(run_id))
     _in_flight.add(future)
     future.add_done_callback(_in_flight.discard)
 
@@ -176,11 +179,11 @@ def _publisher() -> _Publisher:
     return _publisher_instance
 
 
-def _inline_pool() -> ThreadPoolExecutor:
+def _inline_pool() -> RunPool:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(settings.INLINE_EXECUTOR_THREADS, thread_name_prefix="trellis-run")
+            _pool = RunPool(settings.INLINE_EXECUTOR_THREADS, "trellis-run")
         return _pool
 
 

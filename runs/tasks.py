@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import wait
+from typing import TYPE_CHECKING
 
 from celery import shared_task
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from runs.engine.pool import RunPool
 
 log = logging.getLogger("trellis.tasks")
 
@@ -42,7 +47,8 @@ def run_advance_now(run_id: str) -> str | None:
 def run_advance(run_id: str) -> None:
     # The task (and its acks_late message) lasts until the run's advance is over; the run itself holds a thread
     # of the batch pool only while it has work, not while its nodes wait on the network.
-    _get_engine().advance_async(str(run_id), _batch_pool().submit).result()
+    pool = _batch_pool()
+    _get_engine().advance_async(str(run_id), pool.submit, pool.submit_later).result()
 
 
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -66,7 +72,7 @@ def run_advance_many(run_ids: list[str]) -> None:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
         log.exception("could not hold %d run(s)", len(run_ids))
     # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
-    futures = [engine.advance_async(str(run_id), pool.submit) for run_id in run_ids]
+    futures = [engine.advance_async(str(run_id), pool.submit, pool.submit_later) for run_id in run_ids]
     while wait(futures, timeout=lease_s / 3).not_done:
         try:
             pool.submit(engine.store.renew_holds, run_ids, holder, lease_s).result()
@@ -74,13 +80,17 @@ def run_advance_many(run_ids: list[str]) -> None:
             log.exception("could not renew the holds of %d run(s)", len(run_ids))
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: RunPool | None = None
+_pool_lock = threading.Lock()
 
 
-def _batch_pool() -> ThreadPoolExecutor:
+def _batch_pool() -> RunPool:
     global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(settings.WORKER_RUN_THREADS, thread_name_prefix="trellis-batch")
+    with _pool_lock:  # the threads pool's message slots ask for it at once
+        if _pool is None:
+            from runs.engine.pool import RunPool
+
+            _pool = RunPool(settings.WORKER_RUN_THREADS, "trellis-batch")
     return _pool
 
 

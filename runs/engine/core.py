@@ -56,11 +56,18 @@ class Engine:
                 return status
         return status
 
-    def advance_async(self, run_id: str, schedule: Callable[[Callable[[], None]], object]) -> Future:
+    def advance_async(
+        self,
+        run_id: str,
+        schedule: Callable[[Callable[[], None]], object],
+        schedule_start: Callable[[Callable[[], None]], object] | None = None,
+    ) -> Future:
         """Advance the run like `advance`, without holding a thread while its nodes wait on the network:
-        `schedule(fn)` runs fn on one of the caller's threads (the database work happens there). The run starts
-        when the process's caps allow it (runs/engine/admission.py). The future resolves to the status the run
-        was left in once this advance is over."""
+        `schedule(fn)` runs fn on one of the caller's threads (the database work happens there), and
+        `schedule_start` (default: `schedule`) the first step, taking the lease (runs/engine/pool.py puts it
+        after the work of the runs in flight). The run starts when the process's caps allow it
+        (runs/engine/admission.py). The future resolves to the status the run was left in once this advance is
+        over."""
         result: Future = Future()
 
         def attempt(round_: int, status: str | None) -> None:
@@ -97,5 +104,5 @@ class Engine:
             HEARTBEATS.add(session)
             ticket = self.admission.admit(snapshot.workspace_id, lambda: schedule(begin))
 
-        schedule(lambda: attempt(0, None))
+        (schedule_start or schedule)(lambda: attempt(0, None))
         return result

@@ -10,6 +10,7 @@ import pytest
 from builder.models import Workflow
 from runs.dispatch import inline_wait_idle
 from runs.engine.admission import Admission
+from runs.engine.pool import RunPool
 from runs.models import Run
 from runs.services import run_start
 from runs.tasks import engine
@@ -169,3 +170,19 @@ def test_a_workspace_model_calls_in_flight_are_capped(make_workflow, slow_model,
     assert len(_latencies(runs)) == 40
     stats = slow_model.stats()
     assert stats["served"] == 40 and stats["peak"] == 10, stats
+
+
+def test_the_run_pool_serves_runs_in_flight_before_starting_new_ones():
+    pool = RunPool(1, "test-pool")
+    gate = threading.Event()
+    order: list[str] = []
+    pool.submit(gate.wait)  # the one thread is busy
+    later = [pool.submit_later(order.append, f"new {i}") for i in range(2)]
+    now = [pool.submit(order.append, f"in flight {i}") for i in range(2)]
+    gate.set()
+    for future in now + later:
+        future.result(timeout=5)
+    assert order == ["in flight 0", "in flight 1", "new 0", "new 1"]
+    failing = pool.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=5)
