@@ -279,10 +279,11 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
     )
 
 
+@pytest.mark.parametrize("slow_model", [5.0], indirect=True)
 def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_finished_step(
     make_workflow, slow_model, tmp_path
 ):
-    # given 500 runs of start → agent → end against a model that answers in 2 s, sent in messages of 32 (as the
+    # given 500 runs of start → agent → end against a model that answers in 5 s, sent in messages of 32 (as the
     # dispatcher does) to one worker process with 16 message slots
     wf = make_workflow(agent_graph())
     runs = Run.objects.bulk_create(
