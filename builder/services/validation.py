@@ -11,9 +11,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import best_match
 
 from builder import expressions
 from builder.catalog import NODE_TYPES, ports_for
@@ -64,16 +62,6 @@ def schema_issues(node: dict, config: dict) -> list[Issue]:
             continue
         issues.append(Issue(ERROR, node["id"], _path(parts), error.message))
     return sorted(issues, key=lambda i: i["field"])
-
-
-def _json_schema_issue(node_id: str, field: str, schema: Any) -> Issue | None:
-    if isinstance(schema, dict) and jsonschema_rs.meta.is_valid(schema):
-        return None
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        return Issue(ERROR, node_id, field, f"Not a valid JSON Schema: {exc.message}")
-    return None
 
 
 # The runs app's name for the provider configured by OPENAI_API_KEY/OPENAI_BASE_URL.
@@ -309,9 +297,9 @@ class _Validator:
         return bodies
 
     def check_nodes(self) -> None:
-        declared_state = set()
+        self.declared_state = declared_state = set()
         if self.start is not None and isinstance((self.start.get("config") or {}).get("state"), dict):
-            declared_state = set(self.start["config"]["state"])
+            self.declared_state = declared_state = set(self.start["config"]["state"])
         bit, ancestors = upstream_masks(self.flow)
         in_loop: set[str] = set()
         for w, body in self.loop_bodies().items():
@@ -324,88 +312,27 @@ class _Validator:
             if not node_type.available:
                 self.add(ERROR, node_id, "type", f"{node_type.label}: {node_type.unavailable_reason}")
             self.issues.extend(schema_issues(node, config))
-            self.check_node_specifics(node, config, declared_state)
+            self.check_node_specifics(node, config)
             for field, source, kind in node_type.fields(config):
                 self.check_source(node_id, field, source, kind, declared_state, bit, ancestors, in_loop)
 
-    def check_node_specifics(self, node: dict, config: dict, declared_state: set[str]) -> None:
-        node_id, node_type = node["id"], node["type"]
-        provider = config.get("provider")
-        if node_type == "agent" and isinstance(provider, str) and provider.strip():
-            self.providers.append((node_id, "config.provider", provider.strip()))
+    def refer(self, kind: str, node_id: str, field: str, value) -> None:
+        """A type's check noting a reference to a workspace object; all are checked together in `run`."""
+        {
+            "provider": self.providers,
+            "workflow": self.workflow_tools,
+            "mcp_node": self.mcp_nodes,
+            "mcp_tool": self.mcp_tools,
+        }[kind].append((node_id, value) if kind == "mcp_node" else (node_id, field, value))
+
+    def check_node_specifics(self, node: dict, config: dict) -> None:
+        node_id = node["id"]
         for field, auth in _auths(config):
             if isinstance(auth, dict) and isinstance(auth.get("secret"), str):
                 self.secrets.append((node_id, f"{field}.secret", auth["secret"]))
-        if node_type == "start" and "input_schema" in config:
-            issue = _json_schema_issue(node_id, "config.input_schema", config["input_schema"])
-            if issue:
-                self.issues.append(issue)
-        elif node_type == "agent":
-            output = config.get("output")
-            if isinstance(output, dict) and output.get("type") == "json_schema" and "schema" in output:
-                issue = _json_schema_issue(node_id, "config.output.schema", output["schema"])
-                if issue:
-                    self.issues.append(issue)
-            tools = config.get("tools")
-            if isinstance(tools, list):
-                names = [t.get("name") for t in tools if isinstance(t, dict)]
-                for i, name in enumerate(names):
-                    if name is not None and name in names[:i]:
-                        self.add(ERROR, node_id, f"config.tools[{i}].name", f"Duplicate tool name '{name}'.")
-                for i, tool in enumerate(tools):
-                    if (
-                        isinstance(tool, dict)
-                        and tool.get("type") == "workflow"
-                        and isinstance(tool.get("workflow_id"), str)
-                    ):
-                        self.workflow_tools.append((node_id, f"config.tools[{i}].workflow_id", tool["workflow_id"]))
-                    if isinstance(tool, dict) and tool.get("type") == "mcp":
-                        self.mcp_tools.append((node_id, f"config.tools[{i}]", tool))
-                    if isinstance(tool, dict) and "body_schema" in tool:
-                        issue = _json_schema_issue(node_id, f"config.tools[{i}].body_schema", tool["body_schema"])
-                        if issue:
-                            self.issues.append(issue)
-        elif node_type == "mcp":
-            self.mcp_nodes.append((node_id, config))
-        elif node_type == "while":
-            from django.conf import settings
-
-            limit = settings.RUN_MAX_LOOP_ITERATIONS
-            wanted = config.get("max_iterations")
-            if wanted is None:
-                # DESIGN §4: a loop states its own bound; without one it would silently run to the server's.
-                self.add(
-                    ERROR,
-                    node_id,
-                    "config.max_iterations",
-                    f"Set max_iterations: how many times the loop may run at most (up to {limit}).",
-                )
-            elif isinstance(wanted, int) and wanted > limit:
-                self.add(
-                    WARNING,
-                    node_id,
-                    "config.max_iterations",
-                    f"The server stops loops after {limit} iterations; {wanted} will not be reached.",
-                )
-        elif node_type == "if_else":
-            cases = config.get("cases")
-            if isinstance(cases, list):
-                ports = [c.get("port") for c in cases if isinstance(c, dict)]
-                for i, port in enumerate(ports):
-                    if port is not None and port in ports[:i]:
-                        self.add(ERROR, node_id, f"config.cases[{i}].port", f"Duplicate case port '{port}'.")
-        elif node_type == "set_state":
-            assignments = config.get("assignments")
-            if isinstance(assignments, list):
-                for i, item in enumerate(assignments):
-                    variable = item.get("variable") if isinstance(item, dict) else None
-                    if isinstance(variable, str) and variable not in declared_state:
-                        self.add(
-                            ERROR,
-                            node_id,
-                            f"config.assignments[{i}].variable",
-                            f"State variable '{variable}' is not declared on Start.",
-                        )
+        check = NODE_TYPES[node["type"]].check
+        if check is not None:
+            check(self, node_id, config)
 
     def check_source(self, node_id, field, source, kind, declared_state, bit, ancestors, in_loop) -> None:
         self.check_time()
