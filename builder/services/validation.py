@@ -13,9 +13,9 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from builder import expressions
+from builder import expressions, topology
 from builder.catalog import NODE_TYPES, ports_for
-from builder.services.graph import edge_port, shape_errors, strongly_connected, upstream_masks
+from builder.services.graph import edge_port, shape_errors, triples
 from builder.services.mcp_checks import check_mcp_references
 from trellis.errors import ApplicationError
 
@@ -205,47 +205,25 @@ class _Validator:
                 continue
             seen.add(key)
             self.valid_edges.append(edge)
-        self.flow = {**self.graph, "edges": self.valid_edges}
+        self.triples = triples({"edges": self.valid_edges})
+        self.succ = topology.successors(self.triples)
 
     def check_cycles(self) -> None:
         # A cycle is allowed only through a while node's `loop` port: without those edges, no cycles.
-        succ: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            if self.by_id[edge["source"]]["type"] == "while" and edge_port(edge) == "loop":
-                continue
-            succ[edge["source"]].append(edge["target"])
-        ids = [node["id"] for node in self.nodes]
-        order = {node_id: i for i, node_id in enumerate(ids)}
-        components = strongly_connected(ids, succ)
-        for members in sorted(components, key=lambda c: min(order[m] for m in c)):
-            if len(members) == 1 and members[0] not in succ.get(members[0], ()):
-                continue
-            members = sorted(members, key=order.get)
+        whiles = {node["id"] for node in self.nodes if node["type"] == "while"}
+        for members in topology.cycles([node["id"] for node in self.nodes], self.triples, allowed=whiles):
             path = " → ".join([*members, members[0]])
-            self.add(
-                ERROR,
-                members[0],
-                None,
-                f"Cycle {path} does not go through a While node's loop port.",
-            )
+            self.add(ERROR, members[0], None, f"Cycle {path} does not go through a While node's loop port.")
 
     def check_connections(self) -> None:
         into: dict[str, int] = defaultdict(int)
         out: dict[str, int] = defaultdict(int)
-        succ: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            into[edge["target"]] += 1
-            out[edge["source"]] += 1
-            succ[edge["source"]].append(edge["target"])
+        for source, _, target in self.triples:
+            into[target] += 1
+            out[source] += 1
         reached: set[str] = set()
         if self.start is not None:
-            reached = {self.start["id"]}
-            stack = [self.start["id"]]
-            while stack:
-                for child in succ.get(stack.pop(), ()):
-                    if child not in reached:
-                        reached.add(child)
-                        stack.append(child)
+            reached = topology.reachable([self.start["id"]], self.succ)
             ends = [node["id"] for node in self.nodes if node["type"] == "end"]
             if ends and not any(end in reached for end in ends):
                 self.add(ERROR, None, "nodes", "No End node can be reached from Start.")
@@ -265,44 +243,14 @@ class _Validator:
 
     # --- nodes: config, expressions, references -----------------------------------------------
 
-    def loop_bodies(self) -> dict[str, set[str]]:
-        """while id -> the nodes of its body (reachable from its loop port and leading back to it)."""
-        succ: dict[str, list[str]] = defaultdict(list)
-        pred: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            succ[edge["source"]].append((edge["target"], edge_port(edge)))
-            pred[edge["target"]].append(edge["source"])
-        bodies = {}
-        for node in self.nodes:
-            if node["type"] != "while":
-                continue
-            w = node["id"]
-            forward: set[str] = set()
-            stack = [t for t, port in succ.get(w, ()) if port == "loop" and t != w]
-            while stack:
-                current = stack.pop()
-                if current in forward or current == w:
-                    continue
-                forward.add(current)
-                stack.extend(t for t, _ in succ.get(current, ()))
-            backward: set[str] = set()
-            stack = list(pred.get(w, ()))
-            while stack:
-                current = stack.pop()
-                if current in backward or current == w:
-                    continue
-                backward.add(current)
-                stack.extend(pred.get(current, ()))
-            bodies[w] = forward & backward
-        return bodies
-
     def check_nodes(self) -> None:
         self.declared_state = declared_state = set()
         if self.start is not None and isinstance((self.start.get("config") or {}).get("state"), dict):
             self.declared_state = declared_state = set(self.start["config"]["state"])
-        bit, ancestors = upstream_masks(self.flow)
+        bit, ancestors = topology.upstream_masks([node["id"] for node in self.nodes], self.triples)
+        whiles = [node["id"] for node in self.nodes if node["type"] == "while"]
         in_loop: set[str] = set()
-        for w, body in self.loop_bodies().items():
+        for w, body in topology.loop_bodies(whiles, self.succ).items():
             in_loop |= body | {w}
         for node in self.nodes:
             self.check_time()
