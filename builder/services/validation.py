@@ -86,7 +86,6 @@ class _Validator:
         self.deadline = deadline  # time.monotonic() by which validation gives up (ValidationTimeout)
         self.graph = graph
         self.workspace_id = workspace_id
-        self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
         self.providers: list[tuple[str, str, str]] = []  # (node id, field, provider name)
         self.secrets: list[tuple[str, str, str]] = []  # (node id, field, secret name)
         self.mcp_nodes: list[tuple[str, dict]] = []  # (node id, mcp node config)
@@ -109,7 +108,6 @@ class _Validator:
         self.check_cycles()
         self.check_connections()
         self.check_nodes()
-        self.check_workflow_tools()
         self.check_workspace_references()
         check_mcp_references(
             workspace_id=self.workspace_id, nodes=self.mcp_nodes, agent_tools=self.mcp_tools, add=self.add
@@ -131,30 +129,6 @@ class _Validator:
         for node_id, field, name in self.secrets:
             if name not in secrets:
                 self.add(WARNING, node_id, field, f"Secret '{name}' does not exist in this workspace yet.")
-
-    def check_workflow_tools(self) -> None:
-        """A workflow tool may only call a live workflow of the same workspace (imports carry foreign ids)."""
-        if not self.workflow_tools or self.workspace_id is None:
-            return
-        import uuid
-
-        from builder.models import Workflow
-
-        wanted = set()
-        for _, _, workflow_id in self.workflow_tools:
-            try:
-                wanted.add(uuid.UUID(workflow_id))
-            except ValueError:
-                pass
-        found = {
-            str(pk)
-            for pk in Workflow.objects.filter(
-                workspace_id=self.workspace_id, pk__in=wanted, archived_at__isnull=True
-            ).values_list("pk", flat=True)
-        }
-        for node_id, field, workflow_id in self.workflow_tools:
-            if workflow_id.lower() not in found:
-                self.add(ERROR, node_id, field, f"Workflow {workflow_id} is not a workflow of this workspace.")
 
     # --- structure --------------------------------------------------------------------------
 
@@ -268,7 +242,6 @@ class _Validator:
         """A type's check noting a reference to a workspace object; all are checked together in `run`."""
         {
             "provider": self.providers,
-            "workflow": self.workflow_tools,
             "mcp_node": self.mcp_nodes,
             "mcp_tool": self.mcp_tools,
         }[kind].append((node_id, value) if kind == "mcp_node" else (node_id, field, value))
@@ -317,7 +290,7 @@ class _Validator:
 def validate_graph(graph: Any, *, workspace_id=None, timeout_s: float | None = None) -> list[Issue]:
     """Every problem with `graph`, errors and warnings; empty means publishable and clean.
 
-    With `workspace_id`, references to other workflows (agent workflow tools) are checked too. With
+    With `workspace_id`, references to workspace objects (providers, secrets, MCP servers) are checked too. With
     `timeout_s`, a validation still going after that long stops with ApplicationError `validation_timeout`
     (422), checked between expressions: no half list of issues."""
     started = time.monotonic()

@@ -18,18 +18,6 @@ HTTP_TOOL = {
     "required": ["type", "name", "method", "url"],
     "additionalProperties": False,
 }
-WORKFLOW_TOOL = {
-    "type": "object",
-    "properties": {
-        "type": {"const": "workflow"},
-        "workflow_id": {"type": "string", "format": "uuid"},
-        "name": NAME,
-        "description": {"type": "string", "maxLength": 2000},
-    },
-    "required": ["type", "workflow_id", "name"],
-    "additionalProperties": False,
-}
-
 MCP_TOOL = {
     "type": "object",
     "properties": {
@@ -82,8 +70,6 @@ def check(checks: Checks, node_id: str, config: dict) -> None:
     for i, tool in enumerate(tools if isinstance(tools, list) else ()):
         if not isinstance(tool, dict):
             continue
-        if tool.get("type") == "workflow" and isinstance(tool.get("workflow_id"), str):
-            checks.refer("workflow", node_id, f"config.tools[{i}].workflow_id", tool["workflow_id"])
         if tool.get("type") == "mcp":
             checks.refer("mcp_tool", node_id, f"config.tools[{i}]", tool)
         if "body_schema" in tool:
@@ -120,7 +106,7 @@ NODE_TYPE = NodeType(
         "tools": {
             "type": "array",
             "maxItems": 64,
-            "items": {"oneOf": [HTTP_TOOL, WORKFLOW_TOOL, MCP_TOOL, FILE_SEARCH_TOOL]},
+            "items": {"oneOf": [HTTP_TOOL, MCP_TOOL, FILE_SEARCH_TOOL]},
         },
         "output": {
             "type": "object",
