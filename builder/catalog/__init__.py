@@ -39,7 +39,6 @@ __all__ = [
     "NodeType",
     "SCHEMA_DIALECT",
     "TEMPLATE",
-    "config_with_defaults",
     "node_type_list",
     "ports_for",
 ]
@@ -78,13 +77,6 @@ def ports_for(node: dict) -> list[str]:
     if node_type.executable and config.get("on_error") == "route" and ERROR_PORT not in ports:
         ports.append(ERROR_PORT)
     return ports
-
-
-def config_with_defaults(node: dict) -> dict:
-    """The node's config over its type's defaults (top level only), for executors and forms."""
-    node_type = NODE_TYPES[node["type"]]
-    config = node.get("config") or {}
-    return {**node_type.full_defaults(), **config}
 
 
 def node_type_list() -> list[dict]:

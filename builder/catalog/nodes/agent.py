@@ -124,7 +124,7 @@ NODE_TYPE = NodeType(
     required=("model",),
     defaults={
         "model": "gpt-4.1-mini",
-        "instructions": "",
+        "instructions": "You are a helpful assistant. Answer: {{ workflow.input.message }}",
         "messages": [],
         "tools": [],
         "output": {"type": "text"},

@@ -11,7 +11,7 @@ NODE_TYPE = NodeType(
     description="Produces the run output: a map of key → expression, or one expression.",
     icon="■",
     properties={"output": {"oneOf": [EXPRESSION_MAP, EXPRESSION]}},
-    defaults={"output": {}},
+    defaults={"output": {"result": "input"}},
     static_ports=(),
     output=Output(keys_from="/output"),
     inline=True,

@@ -25,6 +25,12 @@ NODE_TYPE = NodeType(
         },
     },
     required=("knowledge_base", "query"),
-    defaults={"knowledge_base": "", "query": "", "top_k": 5, "mode": "hybrid", "filters": {}},
+    defaults={
+        "knowledge_base": "",
+        "query": "{{ workflow.input.message }}",
+        "top_k": 5,
+        "mode": "hybrid",
+        "filters": {},
+    },
     output=Output(schema={"type": "object", "properties": {"query": {"type": "string"}, "results": {"type": "array"}}}),
 )

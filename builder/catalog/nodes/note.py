@@ -10,7 +10,7 @@ NODE_TYPE = NodeType(
     description="A comment on the canvas. Never runs.",
     icon="✎",
     properties={"text": {"type": "string", "maxLength": 20000}},
-    defaults={"text": ""},
+    defaults={"text": "Write a note…"},
     executable=False,
     static_ports=(),
 )

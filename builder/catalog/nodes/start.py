@@ -27,7 +27,10 @@ NODE_TYPE = NodeType(
             "maxProperties": 200,
         },
     },
-    defaults={"input_schema": {"type": "object", "properties": {}}, "state": {}},
+    defaults={
+        "input_schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
+        "state": {},
+    },
     output=Output(schema_from="/input_schema"),
     inline=True,
     check=check,

@@ -12,7 +12,7 @@ NODE_TYPE = NodeType(
     icon="ƒ",
     properties={"output": EXPRESSION_MAP},
     required=("output",),
-    defaults={"output": {}},
+    defaults={"output": {"value": "input"}},
     output=Output(keys_from="/output"),
     inline=True,
 )

@@ -18,7 +18,7 @@ NODE_TYPE = NodeType(
         },
     },
     required=("message",),
-    defaults={"message": "Please review.", "approvers": "editor", "timeout_s": 86400},
+    defaults={"message": "Please review: {{ input }}", "approvers": "editor", "timeout_s": 86400},
     static_ports=("approved", "rejected"),
     output=Output(
         schema={

@@ -1,4 +1,7 @@
-/** The per-type maps the editor uses: canvas cards (`nodeTypes`) and inspector panels (`panelTypes`). */
+/**
+ * The per-type maps the editor uses: canvas cards (`canvasNodeTypes()`) and inspector panels (`panelTypes`).
+ * Only types with a folder of their own are listed; every other catalog type gets the generic card and panel.
+ */
 import type { NodeTypes } from "@xyflow/react";
 import type { ComponentType } from "react";
 import type { NodeType } from "../graph/format";
@@ -6,6 +9,7 @@ import { AgentNodeView } from "./agent/node";
 import { AgentPanel } from "./agent/panel";
 import { EndNodeView } from "./end/node";
 import { EndPanel } from "./end/panel";
+import { GenericNodeView, GenericPanel } from "./GenericNode";
 import { FileSearchNodeView } from "./file_search/node";
 import { FileSearchPanel } from "./file_search/panel";
 import { GuardrailsNodeView } from "./guardrails/node";
@@ -25,13 +29,14 @@ import { StartNodeView } from "./start/node";
 import { StartPanel } from "./start/panel";
 import { TransformNodeView } from "./transform/node";
 import { TransformPanel } from "./transform/panel";
+import { nodeTypeList } from "./registry";
 import type { AppNode } from "./types";
 import { UserApprovalNodeView } from "./user_approval/node";
 import { UserApprovalPanel } from "./user_approval/panel";
 import { WhileNodeView } from "./while/node";
 import { WhilePanel } from "./while/panel";
 
-export const nodeTypes = {
+const customNodeTypes = {
   start: StartNodeView,
   agent: AgentNodeView,
   end: EndNodeView,
@@ -45,9 +50,21 @@ export const nodeTypes = {
   user_approval: UserApprovalNodeView,
   transform: TransformNodeView,
   set_state: SetStateNodeView,
-} satisfies Record<NodeType, unknown> as unknown as NodeTypes;
+} satisfies Record<NodeType, unknown>;
 
-type PanelMap = { [T in NodeType]: ComponentType<PanelProps<Extract<AppNode, { type: T }>>> };
+let cached: NodeTypes | undefined;
+
+/** React Flow's node types: the custom cards, and the generic one for the rest of the catalog. Built once the
+ * catalog is loaded (NodeTypesGate) and kept, since React Flow wants the same object on every render. */
+export function canvasNodeTypes(): NodeTypes {
+  if (!cached || nodeTypeList().some((t) => !(t.type in cached!))) {
+    const generic = Object.fromEntries(nodeTypeList().map((t) => [t.type, GenericNodeView]));
+    cached = { ...generic, ...customNodeTypes } as unknown as NodeTypes;
+  }
+  return cached;
+}
+
+type PanelMap = { [T in NodeType]?: ComponentType<PanelProps<Extract<AppNode, { type: T }>>> };
 
 export const panelTypes: PanelMap = {
   start: StartPanel,
@@ -64,3 +81,5 @@ export const panelTypes: PanelMap = {
   transform: TransformPanel,
   set_state: SetStatePanel,
 };
+
+export { GenericPanel };
