@@ -56,7 +56,7 @@ function NodeInspector({ node }: { node: AppNode }) {
   const info = nodeTypeInfo(node.type);
   const meta = { group: info?.group ?? "core", label: info?.label ?? node.type, icon: info?.icon ?? "?" };
   // A type without a panel of its own gets the form built from its config schema.
-  const Panel = ((panelTypes as Record<string, unknown>)[node.type] ?? GenericPanel) as React.ComponentType<PanelProps<AppNode>>;
+  const Panel = (panelTypes[node.type] ?? GenericPanel) as React.ComponentType<PanelProps<AppNode>>;
   const update = (patch: Record<string, unknown>) => updateConfig(node.id, patch);
 
   useEffect(() => {

@@ -5,6 +5,8 @@ import { outputSchema } from "../graph/scope";
 import { createEditorStore } from "../editor/store";
 import { canvasNodeTypes, panelTypes } from ".";
 import { GenericNodeView } from "./GenericNode";
+import { IfElseNodeView } from "./if_else/node";
+import { IfElsePanel } from "./if_else/panel";
 import { defaultConfig, nodeTypeInfo, nodeTypeList, setNodeTypes } from "./registry";
 import type { AppNode } from "./types";
 
@@ -26,6 +28,12 @@ describe("the node registry", () => {
   it("holds the catalog the server serves, in palette order", () => {
     expect(served.map((t) => t.type).slice(0, 4)).toEqual(["start", "agent", "end", "note"]);
     expect(nodeTypeInfo("if_else")?.dynamic_ports).toEqual({ list_field: "cases", id_key: "port", label_key: "label" });
+  });
+
+  it("finds each folder's custom card and panel by file name", () => {
+    expect(canvasNodeTypes().if_else).toBe(IfElseNodeView);
+    expect(panelTypes.if_else).toBe(IfElsePanel);
+    expect(Object.keys(panelTypes).sort()).toEqual(served.map((t) => t.type).sort());
   });
 
   it("gives a type without a folder its label, defaults, ports, output fields and the generic card and panel", () => {
