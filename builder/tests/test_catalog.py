@@ -19,8 +19,9 @@ DESIGN_TYPES = {
 }
 
 
-def test_every_design_node_type_is_registered_once_in_its_group():
-    assert {t: nt.group for t, nt in NODE_TYPES.items()} == DESIGN_TYPES
+def test_every_design_node_type_is_registered_in_its_group():
+    # Types added since DESIGN §4 (one file each, CONTRIBUTING.md) are welcome; none of these may go missing.
+    assert {t: NODE_TYPES[t].group for t in DESIGN_TYPES if t in NODE_TYPES} == DESIGN_TYPES
 
 
 def test_defaults_of_every_type_satisfy_its_schema():
@@ -56,7 +57,8 @@ def test_node_types_api_lists_the_catalog(client_for, viewer, workspace):
     response = client_for(viewer, workspace).get("/api/v1/node-types")
     assert response.status_code == 200
     by_type = {item["type"]: item for item in response.json()}
-    assert set(by_type) == set(DESIGN_TYPES)
+    assert list(by_type) == list(NODE_TYPES)
+    assert set(DESIGN_TYPES) <= set(by_type)
     assert by_type["if_else"]["dynamic_ports"] == {"list_field": "cases", "id_key": "port", "label_key": "label"}
     assert by_type["agent"]["dynamic_ports"] is None
     assert by_type["transform"]["inline"] is True

@@ -33,7 +33,7 @@ describe("the node registry", () => {
   it("finds each folder's custom card and panel by file name", () => {
     expect(canvasNodeTypes().if_else).toBe(IfElseNodeView);
     expect(panelTypes.if_else).toBe(IfElsePanel);
-    expect(Object.keys(panelTypes).sort()).toEqual(served.map((t) => t.type).sort());
+    expect(Object.keys(panelTypes).every((t) => served.some((s) => s.type === t))).toBe(true);
   });
 
   it("gives a type without a folder its label, defaults, ports, output fields and the generic card and panel", () => {
