@@ -90,6 +90,7 @@ class _Validator:
         self.secrets: list[tuple[str, str, str]] = []  # (node id, field, secret name)
         self.mcp_nodes: list[tuple[str, dict]] = []  # (node id, mcp node config)
         self.mcp_tools: list[tuple[str, str, dict]] = []  # (node id, field, agent MCP tool)
+        self.declared_state: set[str] = set()  # Start's state variables (set by check_nodes; types' checks read it)
         self.issues: list[Issue] = []
         self.nodes = graph["nodes"]
         self.edges = graph["edges"]
@@ -218,9 +219,9 @@ class _Validator:
     # --- nodes: config, expressions, references -----------------------------------------------
 
     def check_nodes(self) -> None:
-        self.declared_state = declared_state = set()
         if self.start is not None and isinstance((self.start.get("config") or {}).get("state"), dict):
-            self.declared_state = declared_state = set(self.start["config"]["state"])
+            self.declared_state = set(self.start["config"]["state"])
+        declared_state = self.declared_state
         bit, ancestors = topology.upstream_masks([node["id"] for node in self.nodes], self.triples)
         whiles = [node["id"] for node in self.nodes if node["type"] == "while"]
         in_loop: set[str] = set()
