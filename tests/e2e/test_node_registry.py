@@ -45,6 +45,8 @@ def test_a_type_without_a_react_folder_is_built_configured_and_run_from_the_cata
     page.get_by_role("tab", name="Test run").click()
     page.get_by_label("message").fill("after a pause")
     page.get_by_role("button", name="▶ Run").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("Waiting", timeout=30_000)
+    expect(page.get_by_test_id("node-delay")).to_have_class(re.compile("run-waiting"))
     expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=45_000)
     expect(page.get_by_test_id("node-delay")).to_have_class(re.compile("run-succeeded"))
     expect(page.locator(".run-output")).to_contain_text("after a pause")
