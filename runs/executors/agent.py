@@ -1,12 +1,11 @@
 """The `agent` node: one LLM conversation with a tool loop, through the real `openai` SDK.
 
 Text output is the reply string; `json_schema` output is the parsed object, validated against the
-schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded) or other
-workflows (through the engine's `run_workflow_tool` service)."""
+schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded), MCP server tools
+and knowledge-base searches."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -191,20 +190,18 @@ def _messages(ctx: NodeContext, items: list) -> list[dict]:
 
 
 def tool_spec(item: dict) -> ToolSpec:
-    """What the model is told about an http, workflow or file_search tool (fine-tuning exports repeat it)."""
+    """What the model is told about an http or file_search tool (fine-tuning exports repeat it)."""
     kind = item.get("type")
     name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
     if not name:
         raise NodeError("Every tool needs a name.")
     if kind == "http":
         params = item.get("body_schema") or {"type": "object", "properties": {}}
-    elif kind == "workflow":
-        params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
     elif kind == "file_search":
         params = FILE_SEARCH_PARAMETERS
     else:
         raise NodeError(
-            f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow', 'mcp' or 'file_search')."
+            f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'mcp' or 'file_search')."
         )
     default = (
         f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
@@ -249,15 +246,6 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
     if config["type"] == "file_search":
         # The search reads the knowledge base and embeds the query: on the run's thread.
         return _clip(ctx, await ctx.blocking(_run_file_search_tool, ctx, config, arguments))
-    if config["type"] == "workflow":
-        runner = ctx.services.get("run_workflow_tool")
-        if runner is None:
-            raise NodeError(
-                f"Tool {call.name!r} runs another workflow, but workflow tools are not available here.",
-                code="workflow_tools_unavailable",
-            )
-        result = await asyncio.to_thread(runner, config.get("workflow_id"), arguments)
-        return _clip(ctx, result if isinstance(result, str) else json.dumps(result, default=str))
     return await _run_http_tool(ctx, config, arguments, key_suffix)
 
 

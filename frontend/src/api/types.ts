@@ -32,16 +32,22 @@ export type ValidationIssue = Schemas["IssueOut"] & { code?: string };
 
 export interface NodeTypeInfo {
   type: NodeType;
-  group?: NodeGroup;
-  label?: string;
-  name?: string;
-  description?: string;
-  config_schema?: JsonSchema;
-  defaults?: Record<string, unknown>;
-  ports?: string[];
-  executable?: boolean;
-  available?: boolean;
-  unavailable_reason?: string | null;
+  group: NodeGroup;
+  label: string;
+  description: string;
+  /** One glyph. */
+  icon: string;
+  docs_url: string | null;
+  config_schema: JsonSchema;
+  defaults: Record<string, unknown>;
+  /** Static output ports; `dynamic_ports` come first when the type has them. */
+  ports: string[];
+  dynamic_ports: { list_field: string; id_key: string; label_key: string } | null;
+  output: { schema: JsonSchema | null; schema_from: string | null; keys_from: string | null };
+  executable: boolean;
+  inline: boolean;
+  available: boolean;
+  unavailable_reason: string | null;
 }
 
 export type Template = Omit<Schemas["TemplateOut"], "graph"> & { graph?: Graph };
