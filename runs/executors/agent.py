@@ -200,9 +200,7 @@ def tool_spec(item: dict) -> ToolSpec:
     elif kind == "file_search":
         params = FILE_SEARCH_PARAMETERS
     else:
-        raise NodeError(
-            f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'mcp' or 'file_search')."
-        )
+        raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'mcp' or 'file_search').")
     default = (
         f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
         "ids to cite."
