@@ -1839,6 +1839,14 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        DynamicPortsOut: {
+            /** @description the item key naming the port */
+            id_key: string;
+            /** @description the item key labelling the port */
+            label_key: string;
+            /** @description one port per item of config[list_field] */
+            list_field: string;
+        };
         EmbeddingInRequest: {
             dimensions?: number;
             model?: string;
@@ -1957,6 +1965,14 @@ export interface components {
             /** Format: double */
             zoom?: number;
         };
+        /**
+         * @description * `core` - core
+         *     * `tools` - tools
+         *     * `logic` - logic
+         *     * `data` - data
+         * @enum {string}
+         */
+        GroupEnum: "core" | "tools" | "logic" | "data";
         /**
          * @description * `trellis.export/1` - trellis.export/1
          * @enum {string}
@@ -2138,16 +2154,31 @@ export interface components {
             /** @description default "Copy of …" */
             name?: string | null;
         };
+        NodeOutputOut: {
+            /** @description JSON Pointer into the config to a map whose keys are the output's keys */
+            keys_from: string | null;
+            /** @description JSON Schema of the output, when fixed */
+            schema: unknown;
+            /** @description JSON Pointer into the config to the output's JSON Schema, when set there */
+            schema_from: string | null;
+        };
         NodeTypeOut: {
             available: boolean;
             config_schema: unknown;
             defaults: unknown;
             description: string;
-            dynamic_ports: boolean;
+            docs_url: string | null;
+            /** @description ports read from the config, before the static ones */
+            dynamic_ports: components["schemas"]["DynamicPortsOut"] | null;
             executable: boolean;
-            group: string;
+            group: components["schemas"]["GroupEnum"];
+            /** @description one glyph */
             icon: string;
+            /** @description runs on the run's own thread (no I/O) */
+            inline: boolean;
             label: string;
+            output: components["schemas"]["NodeOutputOut"];
+            /** @description static output ports */
             ports: string[];
             type: string;
             unavailable_reason: string | null;
@@ -2602,6 +2633,7 @@ export interface components {
         };
         /**
          * @description * `agent` - agent
+         *     * `delay` - delay
          *     * `end` - end
          *     * `file_search` - file_search
          *     * `guardrails` - guardrails
@@ -2616,7 +2648,7 @@ export interface components {
          *     * `while` - while
          * @enum {string}
          */
-        TypeEnum: "agent" | "end" | "file_search" | "guardrails" | "http_request" | "if_else" | "mcp" | "note" | "set_state" | "start" | "transform" | "user_approval" | "while";
+        TypeEnum: "agent" | "delay" | "end" | "file_search" | "guardrails" | "http_request" | "if_else" | "mcp" | "note" | "set_state" | "start" | "transform" | "user_approval" | "while";
         UsageOut: {
             /**
              * Format: double
