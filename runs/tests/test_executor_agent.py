@@ -270,7 +270,7 @@ def test_chat_completions_tool_loop_and_structured_output(
     transcript = result.usage.as_dict()["transcript"]
     assert transcript["messages"] == [
         {"role": "assistant", "tool_calls": sent[1]["tool_calls"]},
-        {"role": "tool", "tool_call_id": sent[1]["tool_calls"][0]["id"], "content": "in stock"},
+        {"role": "tool", "tool_call_id": sent[1]["tool_calls"][0]["id"], "content": sent[2]["content"]},
         {"role": "assistant", "content": '{"intent": "bug"}'},
     ]
     assert transcript["tools"] == model_server.requests[0]["body"]["tools"]
