@@ -11,7 +11,7 @@ NODE_TYPE = NodeType(
     rank=3,
     label="Delay",
     description="Waits N seconds, or until a time, then passes its input on. The run is parked meanwhile.",
-    icon="⏳",
+    icon="◷",  # geometric shapes render in every font; the hourglass emoji did not in Chromium on Linux
     properties={
         "seconds": {"type": "number", "minimum": 0, "maximum": MAX_DELAY_S, "description": "How long to wait."},
         "until": {
