@@ -21,7 +21,7 @@ def test_a_type_without_a_react_folder_is_built_configured_and_run_from_the_cata
 
     # the palette entry, its label, icon and description are the catalog's
     item = page.get_by_role("button", name="Add Delay")
-    expect(item).to_contain_text("⏳")
+    expect(item).to_contain_text("◷")
     expect(item).to_contain_text("Waits N seconds, or until a time")
     page.get_by_role("button", name="zoom out").click()
     drag_from_palette(page, "start", 130, 80)
