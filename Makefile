@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/trellis
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run serve worker test test-python test-openapi test-frontend test-e2e lint format bench install install-dev frontend migrate bootstrap clean
+.PHONY: run serve worker test test-python test-sqlite api-types check-api-types test-openapi test-frontend test-e2e lint format bench install install-dev frontend migrate bootstrap clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,7 +54,7 @@ serve:
 
 # Queue mode: needs REDIS_URL (and usually DATABASE_URL) in the environment.
 worker: install
-	$(VENV)/bin/celery -A trellis worker --loglevel=info --concurrency=$${WORKER_CONCURRENCY:-4}
+	$(VENV)/bin/celery -A trellis worker --loglevel=info
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -67,9 +67,35 @@ format: install-dev
 test-python: install-dev frontend
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m "not e2e and not openapi" -q
 
+# Default mode's database: the engine, webhooks, budgets and retrieval again on a SQLite file (WAL, IMMEDIATE
+# transactions), as `make run` serves them; everything else runs on PostgreSQL above.
+SQLITE_TESTS := runs/tests/test_engine.py runs/tests/test_durability.py runs/tests/test_approvals.py \
+	runs/tests/test_many_in_flight.py runs/tests/test_admission.py runs/triggers/tests/test_webhooks.py \
+	budgets/tests/test_reservations.py budgets/tests/test_prices.py knowledge/tests/test_retrieval.py
+test-sqlite: install-dev
+	DATABASE_URL=sqlite:///$$(mktemp -u /tmp/trellis-test-XXXXXX).sqlite3 REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest -q -p no:randomly -m "not e2e and not openapi" $(SQLITE_TESTS)
+
 # Schemathesis against /api/schema/ on a live server: no server error, every answer as documented (about 2 min).
 test-openapi: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m openapi -q -p no:randomly
+
+# The front end's API types come from the OpenAPI document (drf-spectacular → openapi-typescript).
+# `make api-types` regenerates frontend/src/api/schema.d.ts; `make check-api-types` (part of make test) fails when
+# the committed file no longer matches the API.
+API_TYPES := frontend/src/api/schema.d.ts
+define generate_api_types
+	$(PY) manage.py spectacular --format openapi-json --file $(1).json 2>/dev/null
+	cd frontend && npx openapi-typescript $(abspath $(1)).json -o $(abspath $(1)) --alphabetize >/dev/null
+endef
+api-types: install-dev frontend/node_modules/.installed
+	$(call generate_api_types,$(API_TYPES))
+	rm -f $(API_TYPES).json
+check-api-types: install-dev frontend/node_modules/.installed
+	@mkdir -p var
+	$(call generate_api_types,var/api-types-check.d.ts)
+	@diff -q $(API_TYPES) var/api-types-check.d.ts >/dev/null || { echo "$(API_TYPES) is stale: run make api-types and commit it"; exit 1; }
+	rm -f var/api-types-check.d.ts var/api-types-check.d.ts.json
 
 test-frontend: frontend/node_modules/.installed
 	cd frontend && npm run typecheck && npm test
@@ -77,7 +103,7 @@ test-frontend: frontend/node_modules/.installed
 test-e2e: install-dev frontend
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -m e2e -q -p no:randomly
 
-test: lint test-python test-openapi test-frontend test-e2e
+test: lint check-api-types test-python test-sqlite test-openapi test-frontend test-e2e
 
 bench: install-dev frontend
 	$(PY) bench/run.py $(BENCH)

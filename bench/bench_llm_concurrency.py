@@ -1,14 +1,20 @@
 """Many runs in flight: N webhook runs of start → agent → end against a model that answers after exactly 1 s
-(runs/testing/slow_model.py, asyncio on loopback), in default mode (one uvicorn process, SQLite, the
-in-process executor). Prints, for the parking engine and for the previous path (a thread per run,
-TRELLIS_INLINE_PARKING=false) side by side from the same run:
+(runs/testing/slow_model.py, asyncio on loopback). Three set-ups, side by side from the same run of the bench:
+
+* default mode (one uvicorn process, SQLite, the in-process executor) with the parking engine;
+* the same with the previous path (a thread per run, TRELLIS_INLINE_PARKING=false);
+* queue mode: one uvicorn process and ONE Celery worker process (threads pool, its default message slots),
+  PostgreSQL (database `trellis_bench_llm`, recreated) and Redis (db BENCH_REDIS_DB, default 9, flushed).
+
+For each:
 
 * peak model calls in flight (counted by the stub),
 * runs completed per second (N / time from the first webhook to the last run finished),
 * webhook accept latency p50 / p99 while the calls are in flight,
-* RSS growth of the web process per in-flight run.
+* RSS growth per in-flight run of the process that runs them (the web process, or the worker).
 
-Run: .venv/bin/python bench/bench_llm_concurrency.py  (BENCH_N runs, default 2000; BENCH_LATENCY_S, default 1).
+Run: .venv/bin/python bench/bench_llm_concurrency.py  (BENCH_N runs, default 2000; BENCH_LATENCY_S, default 1;
+BENCH_MODES, default "parking,thread,queue").
 Asserts nothing (CONVENTIONS 17).
 """
 
@@ -31,6 +37,9 @@ from runs.testing.live_server import free_port, start_uvicorn, stop_processes, w
 N = int(os.environ.get("BENCH_N", "2000"))
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "1.0"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
+MODES = os.environ.get("BENCH_MODES", "parking,thread,queue").split(",")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_llm")
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
 
 GRAPH = {
     "format": "trellis.graph/1",
@@ -64,7 +73,7 @@ GRAPH = {
 }
 
 
-def base_env(db_path: str, model_port: int) -> dict:
+def base_env(db_path: str, model_port: int) -> dict:  # db_path: a SQLite file
     return {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")},
         "DJANGO_SETTINGS_MODULE": "trellis.settings",
@@ -112,18 +121,25 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def finished_runs(db_path: str) -> int:
+def query(db: str, sql: str) -> list:
+    """`db`: a SQLite file's path or a postgres:// URL."""
+    if db.startswith("postgres://"):
+        import psycopg
+
+        with psycopg.connect(db.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+            return conn.execute(sql).fetchall()
     import sqlite3
 
-    with sqlite3.connect(db_path, timeout=30) as conn:
-        return conn.execute("SELECT count(*) FROM runs_run WHERE status IN ('succeeded', 'failed')").fetchone()[0]
+    with sqlite3.connect(db, timeout=30) as conn:
+        return conn.execute(sql).fetchall()
 
 
-def failed_runs(db_path: str) -> list:
-    import sqlite3
+def finished_runs(db: str) -> int:
+    return query(db, "SELECT count(*) FROM runs_run WHERE status IN ('succeeded', 'failed')")[0][0]
 
-    with sqlite3.connect(db_path, timeout=30) as conn:
-        return conn.execute("SELECT error FROM runs_run WHERE status = 'failed' LIMIT 3").fetchall()
+
+def failed_runs(db: str) -> list:
+    return query(db, "SELECT error FROM runs_run WHERE status = 'failed' LIMIT 3")
 
 
 async def fire(port: int, key: str, n: int) -> list[float]:
@@ -156,22 +172,57 @@ def stub_stats(port: int, reset: bool = False) -> dict:
     return response.json()
 
 
-def measure(parking: bool, model_port: int) -> dict:
+def recreate_pg(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def measure(mode: str, model_port: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="trellis-bench-llm-")
-    db_path = os.path.join(tmp, "bench.sqlite3")
-    env = {**base_env(db_path, model_port), "TRELLIS_INLINE_PARKING": "true" if parking else "false"}
+    if mode == "queue":
+        db = PG_URL
+        recreate_pg(db)
+        redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        env = {
+            **base_env(db, model_port),
+            "DATABASE_URL": db,
+            "REDIS_URL": redis_url,
+            "TRELLIS_EXECUTOR": "celery",
+            "DB_CONN_MAX_AGE": "600",
+        }
+    else:
+        db = os.path.join(tmp, "bench.sqlite3")
+        env = {**base_env(db, model_port), "TRELLIS_INLINE_PARKING": "true" if mode == "parking" else "false"}
     key = prepare(env)
     port = free_port()
     web = start_uvicorn(port, args=["--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
+    worker = None
+    if mode == "queue":
+        celery = str(Path(sys.executable).with_name("celery"))
+        worker = subprocess.Popen(
+            [celery, "-A", "trellis", "worker", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(tmp, "worker.log"), "w"),  # noqa: SIM115 - closed with the process
+        )
+    runner = worker or web
     try:
         wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc=web)
         # Warm up (imports, the first model client), then measure from a settled process.
         asyncio.run(fire(port, key, 20))
         deadline = time.monotonic() + 60
-        while finished_runs(db_path) < 20 and time.monotonic() < deadline:
+        while finished_runs(db) < 20 and time.monotonic() < deadline:
             time.sleep(0.2)
         stub_stats(model_port, reset=True)
-        base_rss = rss_kb(web.pid)
+        base_rss = rss_kb(runner.pid)
         peak_rss = base_rss
         started = time.monotonic()
         latencies = asyncio.run(fire(port, key, N))
@@ -183,17 +234,17 @@ def measure(parking: bool, model_port: int) -> dict:
             stats = stub_stats(model_port)
             if stats["in_flight"] >= peak_in_flight:
                 peak_in_flight = stats["in_flight"]
-                rss_at_peak = rss_kb(web.pid)
-            peak_rss = max(peak_rss, rss_kb(web.pid))
-            if finished_runs(db_path) >= N + 20:
+                rss_at_peak = rss_kb(runner.pid)
+            peak_rss = max(peak_rss, rss_kb(runner.pid))
+            if finished_runs(db) >= N + 20:
                 break
             time.sleep(0.1)
         elapsed = time.monotonic() - started
-        done = finished_runs(db_path) - 20
+        done = finished_runs(db) - 20
         stats = stub_stats(model_port)
-        failures = failed_runs(db_path)
+        failures = failed_runs(db)
     finally:
-        stop_processes(web)
+        stop_processes(*(p for p in (web, worker) if p is not None))
     peak = max(stats["peak"], peak_in_flight)
     return {
         "peak_in_flight": peak,
@@ -217,10 +268,11 @@ def main() -> None:
     )
     try:
         wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
-        results = {"parking (new)": measure(True, model_port), "thread per run (before)": measure(False, model_port)}
+        names = {"parking": "default: parking", "thread": "default: thread/run (old)", "queue": "queue: 1 worker"}
+        results = {names[mode]: measure(mode, model_port) for mode in MODES}
     finally:
         stop_processes(stub)
-    print(f"\nDefault mode, {N} webhook runs of start → agent → end, model latency {LATENCY_S:g} s:")
+    print(f"\n{N} webhook runs of start → agent → end, model latency {LATENCY_S:g} s:")
     rows = [
         ("peak model calls in flight", "peak_in_flight", "{:.0f}"),
         ("runs completed per second", "runs_per_s", "{:.1f}"),
@@ -229,7 +281,7 @@ def main() -> None:
         ("webhook accept p99 (ms)", "accept_p99_ms", "{:.1f}"),
         ("webhooks accepted per second", "accepted_per_s", "{:.0f}"),
         ("RSS growth per in-flight run (KB)", "rss_kb_per_run", "{:.1f}"),
-        ("peak RSS of the web process (MB)", "peak_rss_mb", "{:.0f}"),
+        ("peak RSS of the runs' process (MB)", "peak_rss_mb", "{:.0f}"),
     ]
     names = list(results)
     print(f"  {'':<36}" + "".join(f"{name:>26}" for name in names))

@@ -6,7 +6,11 @@ every mode and prints nDCG@10 and Recall@100, the ingest time, and the query lat
 size and with the chunks replicated to 100,000. Default mode (SQLite file) and PostgreSQL, each in a
 process of its own.
 
-Run: .venv/bin/python bench/bench_retrieval.py [--db sqlite|postgres|both] [--split test|train] [--chunks N]
+Run: .venv/bin/python bench/bench_retrieval.py [--db sqlite|postgres|pgvector|both|all] [--split test|train]
+     [--chunks N]
+`pgvector`: PostgreSQL with the `vector` extension (DATABASE_URL's server when it has it, else a throwaway
+PostgreSQL 16 + pgvector from the pgserver wheel, knowledge/tests/pgvector_server.py): vector search walks
+HNSW indexes, and the run also compares them with exact search (recall@10 of HNSW against exact, latency).
 Data: $TRELLIS_SCIFACT_DIR, default ../shared/data/scifact relative to the repository. Tune on
 `--split train` (queries-train.jsonl / qrels-train.tsv); report the test split. PostgreSQL: a database
 named <DATABASE_URL's name>_bench_retrieval next to DATABASE_URL (default postgres://postgres@127.0.0.1:5432/trellis),
@@ -76,8 +80,8 @@ def percentile(values: list[float], p: float) -> float:
 # --- parent: one child process per database --------------------------------------------------------
 
 
-def postgres_database() -> tuple[str, str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
+def postgres_database(base: str | None = None) -> tuple[str, str, str]:
+    base = base or os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
     parsed = urlparse(base)
     if not parsed.scheme.startswith("postgres"):
         base = "postgres://postgres@127.0.0.1:5432/trellis"
@@ -89,10 +93,10 @@ def postgres_database() -> tuple[str, str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "pgvector", "both", "all"], default="both")
     parser.add_argument("--split", choices=["test", "train"], default="test")
     parser.add_argument("--chunks", type=int, default=100_000, help="replicate the chunks to this many")
-    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["sqlite", "postgres", "pgvector"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
@@ -110,7 +114,8 @@ def main() -> int:
     )
     try:
         _wait_for_model()
-        for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
+        chosen = {"both": ("sqlite", "postgres"), "all": ("sqlite", "postgres", "pgvector")}.get(args.db, (args.db,))
+        for db in chosen:
             failures += _one_database(db, args)
     finally:
         model.terminate()
@@ -144,18 +149,37 @@ def _one_database(db: str, args) -> int:
         if db == "sqlite":
             env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
             return _run_child(db, args, env)
-        import psycopg
+        if db == "pgvector" and not _has_pgvector(postgres_database()[0]):
+            from knowledge.tests.pgvector_server import pgvector_server
 
-        admin, url, name = postgres_database()
+            with pgvector_server() as server_url:
+                print(f"(pgvector: a throwaway PostgreSQL 16 + pgvector at {server_url})", flush=True)
+                return _postgres_child(db, args, env, server_url)
+        return _postgres_child(db, args, env, None)
+
+
+def _has_pgvector(admin_url: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone() is not None
+
+
+def _postgres_child(db: str, args, env: dict, server_url: str | None) -> int:
+    import psycopg
+
+    if server_url is not None:
+        env = {**env, "DATABASE_URL": server_url}
+    admin, url, name = postgres_database(env.get("DATABASE_URL"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["DATABASE_URL"] = url
+    try:
+        return _run_child(db, args, env)
+    finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = url
-        try:
-            return _run_child(db, args, env)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run_child(db: str, args, env: dict) -> int:
@@ -181,7 +205,9 @@ def child(args) -> int:
     from accounts.services import user_create, workspace_create
     from knowledge import jobs
 
-    label = "default mode (SQLite)" if args.child == "sqlite" else "PostgreSQL"
+    label = {"sqlite": "default mode (SQLite)", "postgres": "PostgreSQL", "pgvector": "PostgreSQL + pgvector"}[
+        args.child
+    ]
     corpus, queries, qrels = load(args.split)
     user = user_create(email="bench@example.com", password="bench-password-123")
     workspace = workspace_create(name="Bench", owner=user)
@@ -258,6 +284,7 @@ def child(args) -> int:
             )
             ndcg.append(ndcg_at(ranked, qrels[qid]))
         print(f"  (ts_rank_cd instead of BM25: keyword nDCG@10 {statistics.mean(ndcg):.3f})", flush=True)
+        hnsw_against_exact(kb_row, queries, qrels, names, label)
 
     sample = list(queries.values())[:LATENCY_QUERIES]
 
@@ -276,21 +303,25 @@ def child(args) -> int:
             )
         # The vector index alone, without the provider round trip of the query's embedding.
         from knowledge.embedding import embed_texts
-        from knowledge.index import vectors
+        from knowledge.index import pgvector, vectors
         from knowledge.models import KnowledgeBase
 
         kb_row = KnowledgeBase.objects.get(pk=kb["id"])
         query_vectors = embed_texts(kb_row, sample)
-        times = []
-        for vector in query_vectors:
-            t0 = time.perf_counter()
-            vectors.search(kb_row, vector, 10, None)
-            times.append((time.perf_counter() - t0) * 1000)
-        print(
-            f"  {tag} (numpy search alone, no embedding call) p50 {percentile(times, 50):6.2f} ms   "
-            f"p99 {percentile(times, 99):6.2f} ms",
-            flush=True,
-        )
+        searches = [("numpy exact", lambda v: vectors.search(kb_row, v, 10, None))]
+        if pgvector.enabled():
+            searches.append(("pgvector HNSW", lambda v: pgvector.search(kb_row, v, 10)))
+        for name, search in searches:
+            times = []
+            for vector in query_vectors:
+                t0 = time.perf_counter()
+                search(vector)
+                times.append((time.perf_counter() - t0) * 1000)
+            print(
+                f"  {tag} ({name} search alone, no embedding call) p50 {percentile(times, 50):6.2f} ms   "
+                f"p99 {percentile(times, 99):6.2f} ms",
+                flush=True,
+            )
 
     loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -300,6 +331,51 @@ def child(args) -> int:
     total = replicate(kb["id"], args.chunks)
     latency(f"{total:>7,} chunks")
     return 0
+
+
+def hnsw_against_exact(kb_row, queries: dict, qrels: dict, names: dict, label: str) -> None:
+    """pgvector's HNSW against exact search on the same vectors, for several ef_search values (the graph
+    walk's candidate list): recall@10 (the share of exact search's top 10 chunks that HNSW finds), Recall@100
+    of the documents, vector nDCG@10, and the latency of the index search alone."""
+    from knowledge.embedding import embed_texts
+    from knowledge.index import pgvector, vectors
+
+    if not pgvector.enabled():
+        return
+    query_vectors = embed_texts(kb_row, list(queries.values()))
+
+    def docs(ranked) -> list[str]:
+        return list(dict.fromkeys(names[c].removesuffix(".txt") for c, _ in ranked))
+
+    exact = [vectors.search(kb_row, v, 100, None) for v in query_vectors]
+    ndcg = [ndcg_at(docs(r), qrels[q]) for q, r in zip(queries, exact, strict=True)]
+    recall = [recall_at(docs(r), qrels[q]) for q, r in zip(queries, exact, strict=True)]
+    print(
+        f"  [{label}] exact: vector nDCG@10 {statistics.mean(ndcg):.3f}, Recall@100 {statistics.mean(recall):.3f}",
+        flush=True,
+    )
+    configured = pgvector.EF_SEARCH
+    try:
+        for ef in (40, 100, 200, 400):
+            pgvector.EF_SEARCH = ef
+            overlap, ndcg, recall, times = [], [], [], []
+            for qid, vector, truth in zip(queries, query_vectors, exact, strict=True):
+                t0 = time.perf_counter()
+                top10 = pgvector.search(kb_row, vector, 10)
+                times.append((time.perf_counter() - t0) * 1000)
+                walked = pgvector.search(kb_row, vector, 100)
+                wanted = {c for c, _ in truth[:10]}
+                overlap.append(len(wanted & {c for c, _ in top10}) / max(len(wanted), 1))
+                ndcg.append(ndcg_at(docs(walked), qrels[qid]))
+                recall.append(recall_at(docs(walked), qrels[qid]))
+            print(
+                f"  [{label}] HNSW ef_search {ef:3d}{' (used)' if ef == configured else '       '}: "
+                f"recall@10 vs exact {statistics.mean(overlap):.3f}, vector nDCG@10 {statistics.mean(ndcg):.3f}, "
+                f"Recall@100 {statistics.mean(recall):.3f}, top-10 search p50 {percentile(times, 50):.2f} ms",
+                flush=True,
+            )
+    finally:
+        pgvector.EF_SEARCH = configured
 
 
 def warm(kb_id: str) -> None:
@@ -323,11 +399,15 @@ def replicate(kb_id: str, target: int) -> int:
     from django.db import connection, transaction
 
     from knowledge import index
+    from knowledge.index import pgvector
     from knowledge.models import Chunk, KnowledgeBase
 
     originals = list(Chunk.objects.filter(knowledge_base_id=kb_id).order_by("id"))
     total = len(originals)
     backend = index.backend()
+    with_pgvector = pgvector.enabled()
+    if with_pgvector:  # built once at the end: quicker than growing the graph by 95,000 inserts
+        pgvector.drop(kb_id)
     while total < target:
         batch = originals[: target - total]
         with transaction.atomic():
@@ -349,6 +429,14 @@ def replicate(kb_id: str, target: int) -> int:
                 ],
                 batch_size=2000,
             )
+            if with_pgvector:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE knowledge_chunk c SET embedding_vec = o.embedding_vec "
+                        "FROM unnest(%s::bigint[], %s::bigint[]) AS m(new_id, old_id) "
+                        "JOIN knowledge_chunk o ON o.id = m.old_id WHERE c.id = m.new_id",
+                        [[c.id for c in copies], [c.id for c in batch]],
+                    )
             if connection.vendor == "postgresql":
                 count, length = backend.add(kb.pk, [c.id for c in copies])
                 kb.chunk_count += count
@@ -359,6 +447,13 @@ def replicate(kb_id: str, target: int) -> int:
             kb.revision += 1
             kb.save()
         total += len(batch)
+    if with_pgvector:
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            kb = KnowledgeBase.objects.get(pk=kb_id)
+            pgvector.ensure_index(kb_id, kb.embedding_dimensions)
+        print(f"  (HNSW index over {total:,} chunks built in {time.perf_counter() - started:.1f} s)", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE knowledge_chunk")

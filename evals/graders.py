@@ -342,7 +342,8 @@ def _judge(grader: dict, sample: Sample, workspace_id, properties: dict, field: 
         from runs.llm.prices import cost_usd
 
         spent = cost_usd(reply.model or grader["model"], reply.usage.prompt_tokens, reply.usage.completion_tokens)
-        _JUDGE_COST.value = getattr(_JUDGE_COST, "value", 0.0) + spent
+        if spent is not None:  # a judge model without a known price adds no cost rather than failing the grade
+            _JUDGE_COST.value = getattr(_JUDGE_COST, "value", 0.0) + spent
     text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
     try:
         answer = json.loads(text)

@@ -23,5 +23,6 @@ export default defineConfig({
   test: {
     environment: "node",
     include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
+    setupFiles: ["test/nodeTypes.setup.ts"],
   },
 });

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from knowledge import selectors, services
-from knowledge.models import FileStatus, KnowledgeBase, KnowledgeFile
+from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from trellis.fields import StrictCharField
 from trellis.parsers import JSONParser
 
@@ -271,6 +272,74 @@ class KnowledgeFileDetailApi(APIView):
         file = get_in_workspace(request, KnowledgeFile.objects.filter(knowledge_base=kb), Role.EDITOR, pk=file_id)
         services.file_delete(file=file)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# How a stored file is answered: (content type, inline?). HTML and DOCX are downloads, never rendered on
+# our origin (an uploaded page's scripts must not run with the user's session); the rest is shown inline.
+CONTENT_TYPES = {
+    "pdf": ("application/pdf", True),
+    "text": ("text/plain; charset=utf-8", True),
+    "markdown": ("text/plain; charset=utf-8", True),
+    "csv": ("text/plain; charset=utf-8", True),
+    "json": ("application/json", True),
+    "html": ("application/octet-stream", False),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", False),
+}
+
+
+class KnowledgeFileContentApi(APIView):
+    """The file as uploaded, for the links of the run detail's citations and the Knowledge page."""
+
+    @extend_schema(
+        operation_id="knowledge_file_content",
+        responses={
+            (200, content_type.split(";")[0]): {"type": "string", "format": "binary"}
+            for content_type in sorted({t for t, _ in CONTENT_TYPES.values()})
+        },
+    )
+    def get(self, request, kb_id, file_id):
+        kb = _kb(request, kb_id)
+        file = get_in_workspace(request, KnowledgeFile.objects.filter(knowledge_base=kb), pk=file_id)
+        try:
+            handle = services.storage().open(file.storage_name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        content_type, inline = CONTENT_TYPES.get(file.kind, ("application/octet-stream", False))
+        response = FileResponse(handle, content_type=content_type, as_attachment=not inline, filename=file.name)
+        response["X-Content-Type-Options"] = "nosniff"
+        if file.kind != "pdf":  # (Chromium will not show a PDF in a sandboxed document; its viewer runs no page script)
+            response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response
+
+
+class ChunkOut(serializers.Serializer):
+    id = serializers.CharField()
+    file_id = serializers.UUIDField()
+    file_name = serializers.CharField()
+    ordinal = serializers.IntegerField()
+    text = serializers.CharField()
+    metadata = serializers.DictField()
+
+
+class KnowledgeChunkApi(APIView):
+    """One chunk's text: what a citation (file and chunk ids) points at."""
+
+    @extend_schema(operation_id="knowledge_chunk_read", responses=ChunkOut)
+    def get(self, request, kb_id, chunk_id):
+        kb = _kb(request, kb_id)
+        chunk = Chunk.objects.select_related("file").filter(knowledge_base=kb, pk=chunk_id).first()
+        if chunk is None:
+            raise Http404
+        return Response(
+            {
+                "id": str(chunk.pk),
+                "file_id": str(chunk.file_id),
+                "file_name": chunk.file.name,
+                "ordinal": chunk.ordinal,
+                "text": chunk.text,
+                "metadata": chunk.metadata,
+            }
+        )
 
 
 class KnowledgeSearchApi(APIView):

@@ -74,9 +74,10 @@ def _query_client(provider):
     yield entry[1]
 
 
-def embed_texts(kb, texts: list[str], provider=None) -> np.ndarray:
+def embed_texts(kb, texts: list[str], provider=None, on_batch=None) -> np.ndarray:
     """(len(texts), dimensions) float32, each row L2-normalised. Pass `provider` (provider_for) to call
-    this from a thread without a database connection of its own."""
+    this from a thread without a database connection of its own; `on_batch(done)` hears how many texts
+    are embedded after each batch (ingestion progress)."""
     from runs.llm.adapters import sync_openai_client
 
     if not texts:
@@ -99,6 +100,8 @@ def embed_texts(kb, texts: list[str], provider=None) -> np.ndarray:
                 )
                 for item in sorted(answer.data, key=lambda d: d.index):
                     rows.append(np.asarray(item.embedding, dtype=np.float32))
+                if on_batch is not None:
+                    on_batch(len(rows))
     except EmbeddingFailure:
         raise
     except NodeError as exc:

@@ -1,5 +1,10 @@
 """Turns an uploaded file's bytes into sections of text with metadata (page for PDFs, heading for
-DOCX/HTML/Markdown), or raises ParseFailure with a reason a person understands."""
+DOCX/HTML/Markdown), or raises ParseFailure with a reason a person understands.
+
+PDF text comes from pypdf, chosen over pdfminer.six by bench/bench_ingest_choices.py: on generated PDFs
+(headings, paragraphs, two columns, a table) 4.4 ms per page against 24.7, both with word F1 1.000; pypdf
+keeps the content stream's order (word-pair recall 1.000), pdfminer's layout analysis regroups tables and
+columns (0.895)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from knowledge import index
 from knowledge.embedding import EmbeddingFailure, embed_texts, provider_for
-from knowledge.index import vectors
+from knowledge.index import pgvector, vectors
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from trellis.errors import ApplicationError
 
@@ -146,7 +146,10 @@ def search(
                 ) from None
             query_vector = None  # hybrid still answers from the keyword index
         if query_vector is not None:
-            semantic = vectors.search(kb, query_vector, depth, allowed)
+            if allowed is None and pgvector.enabled():  # HNSW in the database (filtered searches stay exact)
+                semantic = pgvector.search(kb, query_vector, depth)
+            else:
+                semantic = vectors.search(kb, query_vector, depth, allowed)
     if mode == "keyword":
         ranked = keyword
     elif mode == "vector":

@@ -20,10 +20,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from knowledge import index, jobs
+from knowledge import index, jobs, progress
 from knowledge.chunking import chunk_sections
 from knowledge.embedding import EmbeddingFailure, embed_texts
-from knowledge.index import vectors
+from knowledge.index import pgvector, vectors
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from knowledge.parsing import SUPPORTED, ParseFailure, kind_for, parse
 from trellis.errors import ApplicationError
@@ -90,9 +90,9 @@ def knowledge_base_update(
             kb.revision += 1
         kb.save()
         if reindex:
-            KnowledgeFile.objects.filter(knowledge_base=kb).exclude(status=FileStatus.FAILED).update(
-                status=FileStatus.QUEUED, claimed_at=None, updated_at=timezone.now()
-            )
+            requeued = KnowledgeFile.objects.filter(knowledge_base=kb).exclude(status=FileStatus.FAILED)
+            progress.publish_files(kb.id, list(requeued.only("id", "name")), FileStatus.QUEUED, progress=0.0)
+            requeued.update(status=FileStatus.QUEUED, claimed_at=None, updated_at=timezone.now())
             jobs.dispatch_ingest_on_commit(kb.id)
     return kb
 
@@ -103,6 +103,8 @@ def knowledge_base_delete(*, knowledge_base: KnowledgeBase) -> None:
     with transaction.atomic():
         KnowledgeBase.objects.select_for_update().filter(pk=kb_id).first()
         index.backend().drop(kb_id)
+        if pgvector.enabled():
+            pgvector.drop(kb_id)
         Chunk.objects.filter(knowledge_base_id=kb_id).delete()
         knowledge_base.delete()
         transaction.on_commit(lambda: _delete_stored(names))
@@ -158,8 +160,10 @@ def file_upload(
                 status=FileStatus.QUEUED, error="", claimed_at=None, updated_at=timezone.now()
             )
             existing.refresh_from_db()
+            progress.publish_files(knowledge_base.id, [existing], FileStatus.QUEUED, progress=0.0)
             jobs.dispatch_ingest_on_commit(knowledge_base.id)
         return existing, False
+    progress.publish_files(knowledge_base.id, [file], FileStatus.QUEUED, progress=0.0)
     jobs.dispatch_ingest_on_commit(knowledge_base.id)
     return file, True
 
@@ -255,13 +259,16 @@ def _claim(kb: KnowledgeBase, limit: int) -> list[KnowledgeFile]:
         KnowledgeFile.objects.filter(id__in=ids, status=FileStatus.QUEUED).update(
             status=FileStatus.PROCESSING, claimed_at=now, updated_at=now
         )
-    return list(KnowledgeFile.objects.filter(id__in=ids, status=FileStatus.PROCESSING, claimed_at=now))
+    claimed = list(KnowledgeFile.objects.filter(id__in=ids, status=FileStatus.PROCESSING, claimed_at=now))
+    progress.publish_files(kb.pk, claimed, FileStatus.PROCESSING, progress=0.0)
+    return claimed
 
 
 def _fail(file: KnowledgeFile, reason: str) -> None:
-    KnowledgeFile.objects.filter(pk=file.pk, status=FileStatus.PROCESSING).update(
+    if KnowledgeFile.objects.filter(pk=file.pk, status=FileStatus.PROCESSING).update(
         status=FileStatus.FAILED, error=reason, claimed_at=None, updated_at=timezone.now()
-    )
+    ):
+        progress.publish_files(file.knowledge_base_id, [file], FileStatus.FAILED, error=reason)
 
 
 def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
@@ -275,6 +282,7 @@ def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
             if not chunks:
                 raise ParseFailure("The file contains no text.")
             prepared.append((file, chunks))
+            progress.publish_files(kb.pk, [file], FileStatus.PROCESSING, progress=progress.PARSED)
         except ParseFailure as exc:
             _fail(file, exc.reason)
         except FileNotFoundError:
@@ -286,13 +294,14 @@ def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
         return 0
     texts = [c.text for _, chunks in prepared for c in chunks]
     try:
-        matrix = embed_texts(kb, texts)
+        matrix = embed_texts(kb, texts, on_batch=_embedding_progress(kb, prepared))
     except EmbeddingFailure as exc:
         for file, _ in prepared:
             if exc.retryable:  # the next job tries again
                 KnowledgeFile.objects.filter(pk=file.pk, status=FileStatus.PROCESSING).update(
                     status=FileStatus.QUEUED, claimed_at=None, error=exc.reason
                 )
+                progress.publish_files(kb.pk, [file], FileStatus.QUEUED, progress=0.0, error=exc.reason)
             else:
                 _fail(file, exc.reason)
         if exc.retryable:
@@ -300,6 +309,30 @@ def _ingest_batch(kb: KnowledgeBase, files: list[KnowledgeFile]) -> int:
             raise
         return 0
     return _index(kb, prepared, matrix)
+
+
+def _embedding_progress(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]]):
+    """on_batch for embed_texts: each file's bar moves with the share of its own chunks embedded."""
+    spans, at = [], 0
+    for file, chunks in prepared:
+        spans.append((file, at, at + len(chunks)))
+        at += len(chunks)
+
+    finished: set = set()
+
+    def on_batch(done: int) -> None:
+        moved = []
+        for file, start, end in spans:
+            if done <= start or file.pk in finished:
+                continue
+            share = min(1.0, (done - start) / (end - start))
+            if share >= 1.0:
+                finished.add(file.pk)  # it stays at EMBEDDED until the index transaction makes it ready
+            span = progress.EMBEDDED - progress.PARSED
+            moved.append(progress.event(file, FileStatus.PROCESSING, progress.PARSED + share * span))
+        progress.publish(kb.pk, moved)
+
+    return on_batch
 
 
 def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix: np.ndarray) -> int:
@@ -324,6 +357,8 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
         )
         if kb.embedding_dimensions != matrix.shape[1]:
             return 0
+        if pgvector.enabled():
+            pgvector.ensure_index(kb.pk, kb.embedding_dimensions)
         rows, row = [], 0
         for file, chunks in prepared:
             for ordinal, chunk in enumerate(chunks):
@@ -350,6 +385,9 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
             for chunk, (hashes, counts, length) in zip(rows, kept, strict=True):
                 chunk.term_hashes, chunk.term_counts, chunk.length = hashes, counts, length
         created = Chunk.objects.bulk_create(rows, batch_size=1000)
+        if pgvector.enabled():
+            kept_rows = [row for row, file in enumerate(_file_per_row(prepared)) if file.pk in live]
+            pgvector.add([c.id for c in created], matrix[kept_rows])
         if connection.vendor == "postgresql":
             count, total = backend.add(kb.pk, [c.id for c in created])
             kb.chunk_count += count
@@ -368,7 +406,22 @@ def _index(kb: KnowledgeBase, prepared: list[tuple[KnowledgeFile, list]], matrix
             KnowledgeFile.objects.filter(pk=file_id).update(
                 status=FileStatus.READY, error="", chunks=counts.get(file_id, 0), claimed_at=None, updated_at=now
             )
+        progress.publish(
+            kb.pk,
+            [
+                progress.event(file, FileStatus.READY, 1.0, chunks=counts.get(file.pk, 0))
+                for file, _ in prepared
+                if file.pk in live
+            ],
+        )
     return len(live)
+
+
+def _file_per_row(prepared: list[tuple[KnowledgeFile, list]]):
+    """Each embedding matrix row's file."""
+    for file, chunks in prepared:
+        for _ in chunks:
+            yield file
 
 
 def vector_cache_clear() -> None:

@@ -13,5 +13,13 @@ urlpatterns = [
         apis.KnowledgeFileDetailApi.as_view(),
         name="knowledge-file-detail",
     ),
+    path(
+        "knowledge-bases/<uuid:kb_id>/files/<uuid:file_id>/content",
+        apis.KnowledgeFileContentApi.as_view(),
+        name="knowledge-file-content",
+    ),
+    path(
+        "knowledge-bases/<uuid:kb_id>/chunks/<int:chunk_id>", apis.KnowledgeChunkApi.as_view(), name="knowledge-chunk"
+    ),
     path("knowledge-bases/<uuid:kb_id>/search", apis.KnowledgeSearchApi.as_view(), name="knowledge-search"),
 ]

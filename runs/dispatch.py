@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 
 from celery import current_app
 from django.conf import settings
@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from runs.engine.pool import RunPool
 from runs.models import Run, RunStatus
 from runs.persistence.engine import HOLD_PREFIX
 from runs.persistence.runs import mark_redispatched
@@ -39,7 +40,7 @@ from runs.process_engine import engine
 
 log = logging.getLogger("trellis.dispatch")
 
-_pool: ThreadPoolExecutor | None = None
+_pool: RunPool | None = None
 _pool_lock = threading.Lock()
 _in_flight: set[Future] = set()  # inline runs submitted and not finished (see inline_wait_idle)
 _reaper_started = False
@@ -50,11 +51,12 @@ def dispatch_run(run_id) -> None:
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
+    pool = _inline_pool()
     if settings.INLINE_PARKING:
         # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
-        future = engine().advance_async(str(run_id), _inline_pool().submit)
+        future = engine().advance_async(str(run_id), pool.submit, pool.submit_later)
     else:
-        future = _inline_pool().submit(engine().advance, str(run_id))
+        future = pool.submit(engine().advance, str(run_id))
     _in_flight.add(future)
     future.add_done_callback(_in_flight.discard)
 
@@ -179,11 +181,11 @@ def _publisher() -> _Publisher:
     return _publisher_instance
 
 
-def _inline_pool() -> ThreadPoolExecutor:
+def _inline_pool() -> RunPool:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(settings.INLINE_EXECUTOR_THREADS, thread_name_prefix="trellis-run")
+            _pool = RunPool(settings.INLINE_EXECUTOR_THREADS, "trellis-run")
         return _pool
 
 

@@ -71,24 +71,23 @@ class _LoopSender:
         self.loop = loop
         self.queue: asyncio.Queue | None = None
 
-    def submit(self, layer, group: str, messages: list[dict]) -> None:
-        self.loop.call_soon_threadsafe(self._enqueue, layer, group, messages)
+    def submit(self, layer, group: str, payload: dict) -> None:
+        self.loop.call_soon_threadsafe(self._enqueue, layer, group, payload)
 
-    def _enqueue(self, layer, group, messages) -> None:
+    def _enqueue(self, layer, group, payload) -> None:
         if self.queue is None:
             self.queue = asyncio.Queue()
             self.loop.create_task(self._drain())
-        self.queue.put_nowait((layer, group, messages))
+        self.queue.put_nowait((layer, group, payload))
 
     async def _drain(self) -> None:
         assert self.queue is not None
         while True:
-            layer, group, messages = await self.queue.get()
+            layer, group, payload = await self.queue.get()
             try:
-                # One channel-layer message per commit: a step's events travel together.
-                await layer.group_send(group, {"type": "run.events", "events": messages})
+                await layer.group_send(group, payload)
             except Exception:
-                log.exception("could not broadcast run events")
+                log.exception("could not broadcast to %s", group)
 
 
 _senders: dict[int, _LoopSender] = {}
@@ -118,6 +117,13 @@ def broadcast(run_id, messages: list[dict]) -> None:
     """Hand messages to the channel layer without waiting. Safe from any thread."""
     if not messages:
         return
+    # One channel-layer message per commit: a step's events travel together.
+    send_to_group(run_group(run_id), {"type": "run.events", "events": messages})
+
+
+def send_to_group(group: str, payload: dict) -> None:
+    """Hand one channel-layer message to a group without waiting, in submission order. Safe from any
+    thread; other live-only streams (knowledge ingestion progress) use it too."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -127,4 +133,4 @@ def broadcast(run_id, messages: list[dict]) -> None:
             return  # nobody in this process has ever listened
     else:
         loop = _background_loop()
-    _sender_for(loop).submit(layer, run_group(run_id), messages)
+    _sender_for(loop).submit(layer, group, payload)

@@ -3,8 +3,9 @@
 Every connection goes through the SSRF guard of runs/net.py (resolved and checked at connect time, as
 for the sync client), every exchange has an overall deadline, and the bytes a server sends are capped
 (TRELLIS_MCP_MAX_RESPONSE_BYTES), so a hanging or flooding server fails the call with a clear error.
-The core is async (`list_tools_async`, `call_tool_async`); `list_tools` / `call_tool` run it on a private
-event loop for the sync executors and views."""
+The core is async (`list_tools_async`, `call_tool_async`): the mcp node and the agent's MCP tools await it on the
+engine's I/O loop. `list_tools` / `call_tool` run it on a private event loop for views (fetching a server's tools),
+an agent's first look at a server whose tools were never fetched, and tests."""
 
 from __future__ import annotations
 

@@ -328,7 +328,8 @@ def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None,
             raise ApplicationError(
                 "permission_denied", f"Deciding this approval needs the {approval_role(step, run)} role.", status=403
             )
-        if step.status != StepStatus.WAITING or run.is_terminal:
+        if step.status != StepStatus.WAITING or run.is_terminal or "on_timeout" in (step.wait or {}):
+            # A step with `on_timeout` is a timer: only its time ends it.
             raise ApplicationError("not_waiting", "This step is not waiting for a decision.", status=409)
         now = timezone.now()
         output = {"decision": decision, "comment": comment or "", "by": getattr(by, "email", None)}

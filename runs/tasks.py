@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import wait
 
 from celery import shared_task
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 from django.conf import settings
 
 from runs.dispatch import reap, start_reaper_thread
+from runs.engine.pool import RunPool
 from runs.persistence.engine import holder_name
 from runs.process_engine import engine
 
@@ -20,7 +22,8 @@ log = logging.getLogger("trellis.tasks")
 def run_advance(run_id: str) -> None:
     # The task (and its acks_late message) lasts until the run's advance is over; the run itself holds a thread
     # of the batch pool only while it has work, not while its nodes wait on the network.
-    engine().advance_async(str(run_id), _batch_pool().submit).result()
+    pool = _batch_pool()
+    engine().advance_async(str(run_id), pool.submit, pool.submit_later).result()
 
 
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -33,27 +36,32 @@ def run_advance_many(run_ids: list[str]) -> None:
     process_engine = engine()
     holder = holder_name(process_engine.owner)
     lease_s = process_engine.limits.lease_s
+    pool = _batch_pool()
     try:
-        process_engine.store.hold(run_ids, holder, lease_s)
+        # On the batch pool's threads, like every database write of the runs: with the threads pool a worker has
+        # dozens of message slots, and each would otherwise open a database connection of its own.
+        pool.submit(process_engine.store.hold, run_ids, holder, lease_s).result()
     except Exception:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
         log.exception("could not hold %d run(s)", len(run_ids))
     # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
-    futures = [process_engine.advance_async(str(run_id), _batch_pool().submit) for run_id in run_ids]
+    futures = [process_engine.advance_async(str(run_id), pool.submit, pool.submit_later) for run_id in run_ids]
     while wait(futures, timeout=lease_s / 3).not_done:
         try:
-            process_engine.store.renew_holds(run_ids, holder, lease_s)
+            pool.submit(process_engine.store.renew_holds, run_ids, holder, lease_s).result()
         except Exception:
             log.exception("could not renew the holds of %d run(s)", len(run_ids))
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: RunPool | None = None
+_pool_lock = threading.Lock()
 
 
-def _batch_pool() -> ThreadPoolExecutor:
+def _batch_pool() -> RunPool:
     global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(settings.WORKER_RUN_THREADS, thread_name_prefix="trellis-batch")
+    with _pool_lock:  # the threads pool's message slots ask for it at once
+        if _pool is None:
+            _pool = RunPool(settings.WORKER_RUN_THREADS, "trellis-batch")
     return _pool
 
 

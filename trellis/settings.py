@@ -98,6 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if not env_str("DB_CONN_MAX_AGE", ""):
+        # A file on this machine: keep each thread's connection for good. Reopening it per request (and running
+        # the pragmas again) cost a webhook a tenth of its time under load.
+        DATABASES["default"]["CONN_MAX_AGE"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channel layer, executor -----------------------------------------------------
@@ -126,6 +130,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process takes many messages at once on threads (a message's runs park while they wait on the network,
+# so a slot costs a blocked thread, no CPU): one process carries thousands of runs in flight; scale out with more
+# processes. `prefork` isolates each message in a child process instead, one message per child at a time.
+CELERY_WORKER_POOL = env_str("TRELLIS_WORKER_POOL", "threads")
+CELERY_WORKER_CONCURRENCY = env_int("TRELLIS_WORKER_SLOTS", 64, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_WORKER_SEND_TASK_EVENTS = False
@@ -224,15 +233,33 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 # Uploaded knowledge-base files go through the "knowledge" storage: local files under var/ by default, any
-# Django storage class otherwise (django-storages' S3 backend for S3-compatible stores, configured by its settings).
-KNOWLEDGE_STORAGE = env_str("TRELLIS_KNOWLEDGE_STORAGE", "django.core.files.storage.FileSystemStorage")
+# Django storage class otherwise. `s3` is django-storages' S3 backend for any S3-compatible store, configured by
+# TRELLIS_KNOWLEDGE_S3_* (credentials: boto3's usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or instance role).
+
+
+def knowledge_storage_setting() -> dict:
+    """STORAGES["knowledge"] from the environment (a function: the S3 test builds it with its own)."""
+    backend = env_str("TRELLIS_KNOWLEDGE_STORAGE", "django.core.files.storage.FileSystemStorage")
+    if backend == "s3":
+        backend = "storages.backends.s3.S3Storage"
+    if backend.endswith("FileSystemStorage"):
+        return {"BACKEND": backend, "OPTIONS": {"location": str(VAR_DIR / "knowledge")}}
+    if backend == "storages.backends.s3.S3Storage":
+        options = {
+            "bucket_name": env_str("TRELLIS_KNOWLEDGE_S3_BUCKET", "trellis-knowledge"),
+            "endpoint_url": env_str("TRELLIS_KNOWLEDGE_S3_ENDPOINT_URL", "") or None,  # MinIO, R2, Ceph, ...
+            "region_name": env_str("TRELLIS_KNOWLEDGE_S3_REGION", "") or None,
+            "location": env_str("TRELLIS_KNOWLEDGE_S3_PREFIX", "knowledge"),
+            "default_acl": None,  # private objects: the API serves the files, never a public URL
+        }
+        return {"BACKEND": backend, "OPTIONS": options}
+    return {"BACKEND": backend, "OPTIONS": {}}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-    "knowledge": {
-        "BACKEND": KNOWLEDGE_STORAGE,
-        "OPTIONS": {"location": str(VAR_DIR / "knowledge")} if KNOWLEDGE_STORAGE.endswith("FileSystemStorage") else {},
-    },
+    "knowledge": knowledge_storage_setting(),
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -300,6 +327,11 @@ RUN_NODE_THREADS = env_int("TRELLIS_RUN_NODE_THREADS", 8, minimum=1)  # concurre
 # and a worker process advances the runs of one message side by side on this many threads.
 RUN_DISPATCH_MAX_BATCH = env_int("TRELLIS_RUN_DISPATCH_MAX_BATCH", 32, minimum=1)
 RUN_DISPATCH_LINGER_MS = env_int("TRELLIS_RUN_DISPATCH_LINGER_MS", 2, minimum=0)  # only while runs stream in
+# Runs one process advances at once, in all and per workspace; more wait their turn, queued (runs/engine/admission.py).
+RUN_MAX_ACTIVE = env_int("TRELLIS_RUN_MAX_ACTIVE", 2000, minimum=1)
+RUN_MAX_ACTIVE_PER_WORKSPACE = env_int("TRELLIS_RUN_MAX_ACTIVE_PER_WORKSPACE", 1000, minimum=1)
+# Model calls one workspace has in flight at once in one process (runs/llm/metering.py); more wait for a slot.
+MODEL_CALLS_MAX_PER_WORKSPACE = env_int("TRELLIS_MODEL_CALLS_MAX_PER_WORKSPACE", 1000, minimum=1)
 WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 # A queued run whose message has gone this long without a worker taking the run is sent again (then after

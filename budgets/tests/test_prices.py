@@ -116,3 +116,28 @@ def test_cached_input_and_reasoning_tokens_have_their_own_prices():
     assert plain.cost(input_tokens=1000, cached_input_tokens=400, output_tokens=500, reasoning_tokens=300) == (
         1000 * 2 + 500 * 8
     ) / Decimal(1_000_000)
+
+
+def test_a_fine_tuned_model_is_priced_at_its_base_models_fine_tuned_rate(
+    env_provider, make_run, advance, workspace, owner
+):
+    ft = "ft:gpt-4o-mini-2024-07-18:acme::abc123"
+
+    # the fine-tuned rate (dearer than the base's), whatever the dated base and the suffix
+    assert price_at(workspace_id=workspace.pk, model=ft) == Price(
+        input=Decimal("0.30"), output=Decimal("1.20"), cached_input=Decimal("0.15")
+    )
+    assert price_at(workspace_id=workspace.pk, model="ft:gpt-4.1-mini:acme:support:xyz").input == Decimal("0.80")
+    assert price_at(workspace_id=workspace.pk, model="ft:unknown-base:acme::1") is None
+
+    # a run of the fine-tuned model costs its tokens at that rate
+    run = advance(make_run(agent_graph(model=ft)))
+    usage = _agent_usage(run)
+    assert usage["model"] == ft
+    expected = (usage["input_tokens"] * 0.30 + usage["output_tokens"] * 1.20) / 1_000_000
+    assert usage["cost_usd"] == pytest.approx(expected)
+    assert expected > (usage["input_tokens"] * 0.15 + usage["output_tokens"] * 0.60) / 1_000_000  # not the base rate
+
+    # a workspace price for that very model wins over the fine-tuned default
+    model_price_add(workspace=workspace, model=ft, input_per_1m=1, output_per_1m=1, by=owner)
+    assert price_at(workspace_id=workspace.pk, model=ft).input == 1

@@ -128,17 +128,36 @@ class VersionDetailOut(VersionOut):
     graph = serializers.JSONField()
 
 
+class DynamicPortsOut(serializers.Serializer):
+    list_field = serializers.CharField(help_text="one port per item of config[list_field]")
+    id_key = serializers.CharField(help_text="the item key naming the port")
+    label_key = serializers.CharField(help_text="the item key labelling the port")
+
+
+class NodeOutputOut(serializers.Serializer):
+    schema = serializers.JSONField(allow_null=True, help_text="JSON Schema of the output, when fixed")
+    schema_from = serializers.CharField(
+        allow_null=True, help_text="JSON Pointer into the config to the output's JSON Schema, when set there"
+    )
+    keys_from = serializers.CharField(
+        allow_null=True, help_text="JSON Pointer into the config to a map whose keys are the output's keys"
+    )
+
+
 class NodeTypeOut(serializers.Serializer):
     type = serializers.CharField()
-    group = serializers.CharField()
+    group = serializers.ChoiceField(choices=["core", "tools", "logic", "data"])
     label = serializers.CharField()
     description = serializers.CharField()
-    icon = serializers.CharField()
+    icon = serializers.CharField(help_text="one glyph")
+    docs_url = serializers.CharField(allow_null=True)
     config_schema = serializers.JSONField()
     defaults = serializers.JSONField()
-    ports = serializers.ListField(child=serializers.CharField())
-    dynamic_ports = serializers.BooleanField()
+    ports = serializers.ListField(child=serializers.CharField(), help_text="static output ports")
+    dynamic_ports = DynamicPortsOut(allow_null=True, help_text="ports read from the config, before the static ones")
+    output = NodeOutputOut()
     executable = serializers.BooleanField()
+    inline = serializers.BooleanField(help_text="runs on the run's own thread (no I/O)")
     available = serializers.BooleanField()
     unavailable_reason = serializers.CharField(allow_null=True)
 

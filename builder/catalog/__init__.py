@@ -1,6 +1,5 @@
-"""The node catalog (DESIGN §4): each node type once, with its config JSON Schema, ports, defaults,
-display metadata and where its expressions and templates live. The executor for a type is
-registered under the same name in `runs/executors/`.
+"""The node catalog (DESIGN §4): each node type once, in `builder/catalog/nodes/<type>.py`, with its config
+JSON Schema, defaults, ports, display metadata, checks, output shape and the module of its executor.
 
 Conventions in the schemas: a string with `"x-trellis": "expression"` is a CEL expression, one
 with `"x-trellis": "template"` is text with `{{ … }}` holes, and `{"secret": "NAME"}` refers to a
@@ -9,8 +8,12 @@ workspace secret (never in expression scope).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from jsonschema import Draft202012Validator
 
+from builder.catalog import nodes
 from builder.catalog.base import Field, NodeType
 from builder.catalog.schemas import (
     COMMON_DEFAULTS,
@@ -22,7 +25,6 @@ from builder.catalog.schemas import (
     SCHEMA_DIALECT,
     TEMPLATE,
 )
-from builder.catalog.types import NODE_TYPE_LIST
 
 __all__ = [
     "COMMON_DEFAULTS",
@@ -31,22 +33,36 @@ __all__ = [
     "ERROR_PORT",
     "EXPRESSION",
     "Field",
+    "GROUPS",
     "ID_PATTERN",
     "NODE_TYPES",
     "NodeType",
     "SCHEMA_DIALECT",
     "TEMPLATE",
-    "config_with_defaults",
     "node_type_list",
     "ports_for",
 ]
 
-NODE_TYPES: dict[str, NodeType] = {}
-for _node_type in NODE_TYPE_LIST:
-    if _node_type.type in NODE_TYPES:
-        raise RuntimeError(f"Node type {_node_type.type!r} is registered twice.")
-    Draft202012Validator.check_schema(_node_type.config_schema)
-    NODE_TYPES[_node_type.type] = _node_type
+GROUPS = ("core", "tools", "logic", "data")  # palette order
+
+
+def _discover() -> dict[str, NodeType]:
+    found: list[NodeType] = []
+    for module in pkgutil.iter_modules(nodes.__path__):
+        node_type = importlib.import_module(f"{nodes.__name__}.{module.name}").NODE_TYPE
+        if module.name not in (node_type.type, f"{node_type.type}_loop"):  # `while` is a Python keyword
+            raise RuntimeError(f"builder/catalog/nodes/{module.name}.py defines node type {node_type.type!r}.")
+        if any(t.type == node_type.type for t in found):
+            raise RuntimeError(f"Node type {node_type.type!r} is registered twice.")
+        if node_type.group not in GROUPS:
+            raise RuntimeError(f"Node type {node_type.type!r}: unknown group {node_type.group!r}.")
+        Draft202012Validator.check_schema(node_type.config_schema)
+        found.append(node_type)
+    found.sort(key=lambda t: (GROUPS.index(t.group), t.rank, t.type))
+    return {t.type: t for t in found}
+
+
+NODE_TYPES: dict[str, NodeType] = _discover()
 
 
 def ports_for(node: dict) -> list[str]:
@@ -57,24 +73,10 @@ def ports_for(node: dict) -> list[str]:
     config = node.get("config") or {}
     if not isinstance(config, dict):
         config = {}
-    ports: list[str] = []
-    if node_type.type == "if_else":
-        cases = config.get("cases")
-        if isinstance(cases, list):
-            for case in cases:
-                if isinstance(case, dict) and isinstance(case.get("port"), str) and case["port"] not in ports:
-                    ports.append(case["port"])
-    ports += [p for p in node_type.static_ports if p not in ports]
+    ports = node_type.ports(config)
     if node_type.executable and config.get("on_error") == "route" and ERROR_PORT not in ports:
         ports.append(ERROR_PORT)
     return ports
-
-
-def config_with_defaults(node: dict) -> dict:
-    """The node's config over its type's defaults (top level only), for executors and forms."""
-    node_type = NODE_TYPES[node["type"]]
-    config = node.get("config") or {}
-    return {**node_type.full_defaults(), **config}
 
 
 def node_type_list() -> list[dict]:

@@ -54,3 +54,4 @@ COMMON_PROPERTIES = {
     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 30 * 86400},
 }
 COMMON_DEFAULTS = {"on_error": "fail", "retry": {"max_attempts": 1, "backoff_s": 1}}
+STATE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"

@@ -1,5 +1,4 @@
-"""The `trellis.graph/1` format (DESIGN §3): the shape check every draft save runs, and graph helpers
-(ports, edges, upstream sets) shared by validation and the engine.
+"""The `trellis.graph/1` format (DESIGN §3): the shape check every draft save runs.
 
 The shape check rejects anything malformed — unknown fields, wrong types, unknown node types,
 bad or duplicate ids, sizes over the limits — and leaves semantic problems (a cycle, a broken
@@ -11,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
 
-from builder.catalog import DEFAULT_PORT, NODE_TYPES, ports_for
+from builder.catalog import DEFAULT_PORT, NODE_TYPES
 from trellis.errors import ApplicationError
 
 GRAPH_FORMAT = "trellis.graph/1"
@@ -198,139 +196,13 @@ def check_shape(graph: Any, *, size: int | None = None) -> dict:
     return graph
 
 
-# --- Helpers over a well-formed graph -----------------------------------------------------------
-
-
-def node_map(graph: dict) -> dict[str, dict]:
-    return {node["id"]: node for node in graph.get("nodes", [])}
+# --- Helpers over a well-formed graph (the algorithms are in builder/topology.py) ------------------
 
 
 def edge_port(edge: dict) -> str:
     return edge.get("source_port") or DEFAULT_PORT
 
 
-def start_node(graph: dict) -> dict | None:
-    """The graph's start node (the first one, if a broken draft has several)."""
-    for node in graph.get("nodes", []):
-        if node.get("type") == "start":
-            return node
-    return None
-
-
-def outgoing(graph: dict) -> dict[str, list[dict]]:
-    """node id -> its outgoing edges (in graph order)."""
-    out: dict[str, list[dict]] = defaultdict(list)
-    for edge in graph.get("edges", []):
-        out[edge["source"]].append(edge)
-    return out
-
-
-def incoming(graph: dict) -> dict[str, list[dict]]:
-    """node id -> its incoming edges (in graph order)."""
-    into: dict[str, list[dict]] = defaultdict(list)
-    for edge in graph.get("edges", []):
-        into[edge["target"]].append(edge)
-    return into
-
-
-def node_ports(graph: dict) -> dict[str, list[str]]:
-    return {node["id"]: ports_for(node) for node in graph.get("nodes", [])}
-
-
-def reachable_from(graph: dict, start_id: str, *, skip_edge=None) -> set[str]:
-    out = outgoing(graph)
-    seen = {start_id}
-    stack = [start_id]
-    while stack:
-        current = stack.pop()
-        for edge in out.get(current, ()):
-            if skip_edge is not None and skip_edge(edge):
-                continue
-            if edge["target"] not in seen:
-                seen.add(edge["target"])
-                stack.append(edge["target"])
-    return seen
-
-
-def strongly_connected(node_ids: list[str], successors: dict[str, list[str]]) -> list[list[str]]:
-    """Tarjan's SCCs, iteratively; components come out in reverse topological order."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-    for root in node_ids:
-        if root in index:
-            continue
-        work = [(root, iter(successors.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            current, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(successors.get(child, ()))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[current] = min(low[current], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[current])
-            if low[current] == index[current]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == current:
-                        break
-                components.append(component)
-    return components
-
-
-def graph_upstream(graph: dict) -> dict[str, set[str]]:
-    """node id -> ids of every node with a path to it (loops included: a loop body sees itself)."""
-    bit, masks = upstream_masks(graph)
-    return {node_id: {other for other, b in bit.items() if mask & b} for node_id, mask in masks.items()}
-
-
-def upstream_masks(graph: dict) -> tuple[dict[str, int], dict[str, int]]:
-    """(node id -> bit, node id -> bit mask of its ancestors): graph_upstream's cheap form."""
-    ids = [node["id"] for node in graph.get("nodes", [])]
-    known = set(ids)
-    succ: dict[str, list[str]] = defaultdict(list)
-    pred: dict[str, list[str]] = defaultdict(list)
-    for edge in graph.get("edges", []):
-        if edge["source"] in known and edge["target"] in known:
-            succ[edge["source"]].append(edge["target"])
-            pred[edge["target"]].append(edge["source"])
-    components = strongly_connected(ids, succ)
-    # Bit sets over the condensation in topological order: one pass, fast for large graphs.
-    bit = {node_id: 1 << i for i, node_id in enumerate(ids)}
-    comp_of = {member: c for c, members in enumerate(components) for member in members}
-    ancestors = [0] * len(components)
-    for c in range(len(components) - 1, -1, -1):
-        members = components[c]
-        mask = 0
-        for member in members:
-            for parent in pred.get(member, ()):
-                pc = comp_of.get(parent)
-                if pc is not None and pc != c:
-                    mask |= ancestors[pc] | bit[parent]
-        if len(members) > 1 or any(m in succ.get(m, ()) for m in members):
-            for member in members:
-                mask |= bit[member]
-        ancestors[c] = mask
-    return bit, {node_id: ancestors[comp_of[node_id]] for node_id in ids}
+def triples(graph: dict) -> list[tuple[str, str, str]]:
+    """The graph's edges as builder.topology's (source, port, target) triples."""
+    return [(edge["source"], edge_port(edge), edge["target"]) for edge in graph.get("edges", [])]

@@ -11,13 +11,11 @@ import time
 from collections import defaultdict
 from typing import Any
 
-import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import best_match
 
-from builder import expressions
+from builder import expressions, topology
 from builder.catalog import NODE_TYPES, ports_for
-from builder.services.graph import edge_port, shape_errors, strongly_connected, upstream_masks
+from builder.services.graph import edge_port, shape_errors, triples
 from builder.services.mcp_checks import check_mcp_references
 from trellis.errors import ApplicationError
 
@@ -66,16 +64,6 @@ def schema_issues(node: dict, config: dict) -> list[Issue]:
     return sorted(issues, key=lambda i: i["field"])
 
 
-def _json_schema_issue(node_id: str, field: str, schema: Any) -> Issue | None:
-    if isinstance(schema, dict) and jsonschema_rs.meta.is_valid(schema):
-        return None
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        return Issue(ERROR, node_id, field, f"Not a valid JSON Schema: {exc.message}")
-    return None
-
-
 # The runs app's name for the provider configured by OPENAI_API_KEY/OPENAI_BASE_URL.
 ENVIRONMENT_PROVIDER = "environment"
 
@@ -98,11 +86,11 @@ class _Validator:
         self.deadline = deadline  # time.monotonic() by which validation gives up (ValidationTimeout)
         self.graph = graph
         self.workspace_id = workspace_id
-        self.workflow_tools: list[tuple[str, str, str]] = []  # (node id, field, workflow id)
         self.providers: list[tuple[str, str, str]] = []  # (node id, field, provider name)
         self.secrets: list[tuple[str, str, str]] = []  # (node id, field, secret name)
         self.mcp_nodes: list[tuple[str, dict]] = []  # (node id, mcp node config)
         self.mcp_tools: list[tuple[str, str, dict]] = []  # (node id, field, agent MCP tool)
+        self.declared_state: set[str] = set()  # Start's state variables (set by check_nodes; types' checks read it)
         self.issues: list[Issue] = []
         self.nodes = graph["nodes"]
         self.edges = graph["edges"]
@@ -121,7 +109,6 @@ class _Validator:
         self.check_cycles()
         self.check_connections()
         self.check_nodes()
-        self.check_workflow_tools()
         self.check_workspace_references()
         check_mcp_references(
             workspace_id=self.workspace_id, nodes=self.mcp_nodes, agent_tools=self.mcp_tools, add=self.add
@@ -143,30 +130,6 @@ class _Validator:
         for node_id, field, name in self.secrets:
             if name not in secrets:
                 self.add(WARNING, node_id, field, f"Secret '{name}' does not exist in this workspace yet.")
-
-    def check_workflow_tools(self) -> None:
-        """A workflow tool may only call a live workflow of the same workspace (imports carry foreign ids)."""
-        if not self.workflow_tools or self.workspace_id is None:
-            return
-        import uuid
-
-        from builder.models import Workflow
-
-        wanted = set()
-        for _, _, workflow_id in self.workflow_tools:
-            try:
-                wanted.add(uuid.UUID(workflow_id))
-            except ValueError:
-                pass
-        found = {
-            str(pk)
-            for pk in Workflow.objects.filter(
-                workspace_id=self.workspace_id, pk__in=wanted, archived_at__isnull=True
-            ).values_list("pk", flat=True)
-        }
-        for node_id, field, workflow_id in self.workflow_tools:
-            if workflow_id.lower() not in found:
-                self.add(ERROR, node_id, field, f"Workflow {workflow_id} is not a workflow of this workspace.")
 
     # --- structure --------------------------------------------------------------------------
 
@@ -217,47 +180,25 @@ class _Validator:
                 continue
             seen.add(key)
             self.valid_edges.append(edge)
-        self.flow = {**self.graph, "edges": self.valid_edges}
+        self.triples = triples({"edges": self.valid_edges})
+        self.succ = topology.successors(self.triples)
 
     def check_cycles(self) -> None:
         # A cycle is allowed only through a while node's `loop` port: without those edges, no cycles.
-        succ: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            if self.by_id[edge["source"]]["type"] == "while" and edge_port(edge) == "loop":
-                continue
-            succ[edge["source"]].append(edge["target"])
-        ids = [node["id"] for node in self.nodes]
-        order = {node_id: i for i, node_id in enumerate(ids)}
-        components = strongly_connected(ids, succ)
-        for members in sorted(components, key=lambda c: min(order[m] for m in c)):
-            if len(members) == 1 and members[0] not in succ.get(members[0], ()):
-                continue
-            members = sorted(members, key=order.get)
+        whiles = {node["id"] for node in self.nodes if node["type"] == "while"}
+        for members in topology.cycles([node["id"] for node in self.nodes], self.triples, allowed=whiles):
             path = " → ".join([*members, members[0]])
-            self.add(
-                ERROR,
-                members[0],
-                None,
-                f"Cycle {path} does not go through a While node's loop port.",
-            )
+            self.add(ERROR, members[0], None, f"Cycle {path} does not go through a While node's loop port.")
 
     def check_connections(self) -> None:
         into: dict[str, int] = defaultdict(int)
         out: dict[str, int] = defaultdict(int)
-        succ: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            into[edge["target"]] += 1
-            out[edge["source"]] += 1
-            succ[edge["source"]].append(edge["target"])
+        for source, _, target in self.triples:
+            into[target] += 1
+            out[source] += 1
         reached: set[str] = set()
         if self.start is not None:
-            reached = {self.start["id"]}
-            stack = [self.start["id"]]
-            while stack:
-                for child in succ.get(stack.pop(), ()):
-                    if child not in reached:
-                        reached.add(child)
-                        stack.append(child)
+            reached = topology.reachable([self.start["id"]], self.succ)
             ends = [node["id"] for node in self.nodes if node["type"] == "end"]
             if ends and not any(end in reached for end in ends):
                 self.add(ERROR, None, "nodes", "No End node can be reached from Start.")
@@ -277,44 +218,14 @@ class _Validator:
 
     # --- nodes: config, expressions, references -----------------------------------------------
 
-    def loop_bodies(self) -> dict[str, set[str]]:
-        """while id -> the nodes of its body (reachable from its loop port and leading back to it)."""
-        succ: dict[str, list[str]] = defaultdict(list)
-        pred: dict[str, list[str]] = defaultdict(list)
-        for edge in self.valid_edges:
-            succ[edge["source"]].append((edge["target"], edge_port(edge)))
-            pred[edge["target"]].append(edge["source"])
-        bodies = {}
-        for node in self.nodes:
-            if node["type"] != "while":
-                continue
-            w = node["id"]
-            forward: set[str] = set()
-            stack = [t for t, port in succ.get(w, ()) if port == "loop" and t != w]
-            while stack:
-                current = stack.pop()
-                if current in forward or current == w:
-                    continue
-                forward.add(current)
-                stack.extend(t for t, _ in succ.get(current, ()))
-            backward: set[str] = set()
-            stack = list(pred.get(w, ()))
-            while stack:
-                current = stack.pop()
-                if current in backward or current == w:
-                    continue
-                backward.add(current)
-                stack.extend(pred.get(current, ()))
-            bodies[w] = forward & backward
-        return bodies
-
     def check_nodes(self) -> None:
-        declared_state = set()
         if self.start is not None and isinstance((self.start.get("config") or {}).get("state"), dict):
-            declared_state = set(self.start["config"]["state"])
-        bit, ancestors = upstream_masks(self.flow)
+            self.declared_state = set(self.start["config"]["state"])
+        declared_state = self.declared_state
+        bit, ancestors = topology.upstream_masks([node["id"] for node in self.nodes], self.triples)
+        whiles = [node["id"] for node in self.nodes if node["type"] == "while"]
         in_loop: set[str] = set()
-        for w, body in self.loop_bodies().items():
+        for w, body in topology.loop_bodies(whiles, self.succ).items():
             in_loop |= body | {w}
         for node in self.nodes:
             self.check_time()
@@ -324,88 +235,26 @@ class _Validator:
             if not node_type.available:
                 self.add(ERROR, node_id, "type", f"{node_type.label}: {node_type.unavailable_reason}")
             self.issues.extend(schema_issues(node, config))
-            self.check_node_specifics(node, config, declared_state)
+            self.check_node_specifics(node, config)
             for field, source, kind in node_type.fields(config):
                 self.check_source(node_id, field, source, kind, declared_state, bit, ancestors, in_loop)
 
-    def check_node_specifics(self, node: dict, config: dict, declared_state: set[str]) -> None:
-        node_id, node_type = node["id"], node["type"]
-        provider = config.get("provider")
-        if node_type == "agent" and isinstance(provider, str) and provider.strip():
-            self.providers.append((node_id, "config.provider", provider.strip()))
+    def refer(self, kind: str, node_id: str, field: str, value) -> None:
+        """A type's check noting a reference to a workspace object; all are checked together in `run`."""
+        {
+            "provider": self.providers,
+            "mcp_node": self.mcp_nodes,
+            "mcp_tool": self.mcp_tools,
+        }[kind].append((node_id, value) if kind == "mcp_node" else (node_id, field, value))
+
+    def check_node_specifics(self, node: dict, config: dict) -> None:
+        node_id = node["id"]
         for field, auth in _auths(config):
             if isinstance(auth, dict) and isinstance(auth.get("secret"), str):
                 self.secrets.append((node_id, f"{field}.secret", auth["secret"]))
-        if node_type == "start" and "input_schema" in config:
-            issue = _json_schema_issue(node_id, "config.input_schema", config["input_schema"])
-            if issue:
-                self.issues.append(issue)
-        elif node_type == "agent":
-            output = config.get("output")
-            if isinstance(output, dict) and output.get("type") == "json_schema" and "schema" in output:
-                issue = _json_schema_issue(node_id, "config.output.schema", output["schema"])
-                if issue:
-                    self.issues.append(issue)
-            tools = config.get("tools")
-            if isinstance(tools, list):
-                names = [t.get("name") for t in tools if isinstance(t, dict)]
-                for i, name in enumerate(names):
-                    if name is not None and name in names[:i]:
-                        self.add(ERROR, node_id, f"config.tools[{i}].name", f"Duplicate tool name '{name}'.")
-                for i, tool in enumerate(tools):
-                    if (
-                        isinstance(tool, dict)
-                        and tool.get("type") == "workflow"
-                        and isinstance(tool.get("workflow_id"), str)
-                    ):
-                        self.workflow_tools.append((node_id, f"config.tools[{i}].workflow_id", tool["workflow_id"]))
-                    if isinstance(tool, dict) and tool.get("type") == "mcp":
-                        self.mcp_tools.append((node_id, f"config.tools[{i}]", tool))
-                    if isinstance(tool, dict) and "body_schema" in tool:
-                        issue = _json_schema_issue(node_id, f"config.tools[{i}].body_schema", tool["body_schema"])
-                        if issue:
-                            self.issues.append(issue)
-        elif node_type == "mcp":
-            self.mcp_nodes.append((node_id, config))
-        elif node_type == "while":
-            from django.conf import settings
-
-            limit = settings.RUN_MAX_LOOP_ITERATIONS
-            wanted = config.get("max_iterations")
-            if wanted is None:
-                # DESIGN §4: a loop states its own bound; without one it would silently run to the server's.
-                self.add(
-                    ERROR,
-                    node_id,
-                    "config.max_iterations",
-                    f"Set max_iterations: how many times the loop may run at most (up to {limit}).",
-                )
-            elif isinstance(wanted, int) and wanted > limit:
-                self.add(
-                    WARNING,
-                    node_id,
-                    "config.max_iterations",
-                    f"The server stops loops after {limit} iterations; {wanted} will not be reached.",
-                )
-        elif node_type == "if_else":
-            cases = config.get("cases")
-            if isinstance(cases, list):
-                ports = [c.get("port") for c in cases if isinstance(c, dict)]
-                for i, port in enumerate(ports):
-                    if port is not None and port in ports[:i]:
-                        self.add(ERROR, node_id, f"config.cases[{i}].port", f"Duplicate case port '{port}'.")
-        elif node_type == "set_state":
-            assignments = config.get("assignments")
-            if isinstance(assignments, list):
-                for i, item in enumerate(assignments):
-                    variable = item.get("variable") if isinstance(item, dict) else None
-                    if isinstance(variable, str) and variable not in declared_state:
-                        self.add(
-                            ERROR,
-                            node_id,
-                            f"config.assignments[{i}].variable",
-                            f"State variable '{variable}' is not declared on Start.",
-                        )
+        check = NODE_TYPES[node["type"]].check
+        if check is not None:
+            check(self, node_id, config)
 
     def check_source(self, node_id, field, source, kind, declared_state, bit, ancestors, in_loop) -> None:
         self.check_time()
@@ -442,7 +291,7 @@ class _Validator:
 def validate_graph(graph: Any, *, workspace_id=None, timeout_s: float | None = None) -> list[Issue]:
     """Every problem with `graph`, errors and warnings; empty means publishable and clean.
 
-    With `workspace_id`, references to other workflows (agent workflow tools) are checked too. With
+    With `workspace_id`, references to workspace objects (providers, secrets, MCP servers) are checked too. With
     `timeout_s`, a validation still going after that long stops with ApplicationError `validation_timeout`
     (422), checked between expressions: no half list of issues."""
     started = time.monotonic()

@@ -297,3 +297,12 @@ def test_workspace_references_are_checked_when_a_workspace_is_given(workspace, o
     ModelProvider.objects.create(workspace=workspace, name="local")
     secret_set(workspace=workspace, name="API_KEY", value="s3cret", by=owner)
     assert validate_graph(g, workspace_id=workspace.pk) == []
+
+
+def test_an_agent_workflow_tool_is_refused_at_validation_since_nothing_could_run_it():
+    g = linear()
+    g["nodes"][1] = node("work", "agent", model="m", tools=[{"type": "workflow", "workflow_id": "x", "name": "h"}])
+
+    issues = validate_graph(g)
+
+    assert [(i["severity"], i["node_id"], i["field"]) for i in issues] == [("error", "work", "config.tools[0]")]

@@ -12,7 +12,7 @@ from evals.apis.datasets import (
     RunAddToDatasetApi,
     RunFeedbackApi,
 )
-from evals.apis.evals import EvalCompareApi, EvalDetailApi, EvalListApi, PublishGateApi
+from evals.apis.evals import EvalCancelApi, EvalCompareApi, EvalDetailApi, EvalListApi, GraderCheckApi, PublishGateApi
 from evals.apis.finetune import (
     FinetuneExportDownloadApi,
     FinetuneExportListApi,
@@ -30,6 +30,8 @@ __all__ = [
     "DatasetItemDetailApi",
     "DatasetItemsApi",
     "DatasetListApi",
+    "EvalCancelApi",
+    "GraderCheckApi",
     "EvalCompareApi",
     "EvalDetailApi",
     "EvalListApi",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -157,7 +158,11 @@ class DatasetImportApi(APIView):
                 raise import_too_large(upload.size)
             content, fmt = upload.read(), _import_format(request, upload.name or "")
         else:
-            content, fmt = request.body, _import_format(request)
+            try:
+                content = request.body
+            except RequestDataTooBig:  # a chunked body has no Content-Length to refuse it by beforehand
+                raise import_too_large(None) from None
+            fmt = _import_format(request)
         created = dataset_services.items_import(dataset=dataset, content=content, fmt=fmt)
         return Response({"imported": len(created)}, status=201)
 

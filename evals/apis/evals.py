@@ -13,6 +13,7 @@ from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
 from evals.apis.common import LIST, OBJ, OBJ_OR_NULL, _body, _dataset_by_id, _eval
+from evals.graders import grader_check
 from evals.services import evals as eval_services
 from evals.services import gate as gate_services
 from trellis.errors import ApplicationError
@@ -54,6 +55,26 @@ class EvalDetailApi(APIView):
     @extend_schema(summary="An eval: status, summary and its items", responses=OBJ)
     def get(self, request, workflow_id, eval_id):
         return Response(selectors.eval_json(_eval(request, workflow_id, eval_id), results=True))
+
+
+class GraderCheckApi(APIView):
+    @extend_schema(
+        summary="Check one grader without saving it {grader}: 200 when valid, else 400 invalid_grader "
+        "(a CEL expression that does not compile says why)",
+        request=OBJ,
+        responses=OBJ,
+    )
+    def post(self, request, workflow_id):
+        workflow_for(request, workflow_id, light=True)  # any member may check; the workspace scopes it
+        grader = grader_check(_body(request).get("grader"), "grader")
+        return Response({"valid": True, "grader": grader})
+
+
+class EvalCancelApi(APIView):
+    @extend_schema(summary="Cancel an eval in progress (its finished items keep their scores)", responses=OBJ)
+    def post(self, request, workflow_id, eval_id):
+        ev = eval_services.eval_cancel(ev=_eval(request, workflow_id, eval_id, Role.EDITOR))
+        return Response(selectors.eval_json(selectors.eval_queryset().get(pk=ev.pk), results=True))
 
 
 class EvalCompareApi(APIView):

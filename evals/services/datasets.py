@@ -232,11 +232,11 @@ def items_import(*, dataset: Dataset, content: bytes, fmt: str) -> list[DatasetI
     return items_add(dataset=dataset, items=parse_import(workflow=dataset.workflow, content=content, fmt=fmt))
 
 
-def import_too_large(size: int) -> ApplicationError:
+def import_too_large(size: int | None) -> ApplicationError:
+    what = "The file is too large" if size is None else f"The file is {size} bytes"
     return ApplicationError(
         "payload_too_large",
-        f"The file is {size} bytes; imports are limited to {settings.EVAL_IMPORT_MAX_BYTES} bytes "
-        "(TRELLIS_EVAL_IMPORT_MAX_BYTES).",
+        f"{what}; imports are limited to {settings.EVAL_IMPORT_MAX_BYTES} bytes (TRELLIS_EVAL_IMPORT_MAX_BYTES).",
         status=413,
     )
 

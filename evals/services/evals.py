@@ -148,6 +148,41 @@ def eval_advance(*, eval_id) -> Eval | None:
     return ev
 
 
+def eval_cancel(*, ev: Eval) -> Eval:
+    """Stop an eval in progress: no more items start, its runs in flight are cancelled, the results already
+    finished keep their grades, and the summary covers what was done (with how many items were cancelled)."""
+    from runs.services import run_cancel
+
+    with transaction.atomic():
+        ev = Eval.objects.select_for_update(of=("self",)).get(pk=ev.pk)
+        if ev.status != EvalStatus.RUNNING:
+            raise ApplicationError("eval_finished", f"This eval has already {ev.status}.", status=409)
+        # From here eval_advance leaves it alone: nothing new starts, and late run listeners do nothing.
+        ev.status = EvalStatus.CANCELLED
+        ev.save(update_fields=["status"])
+    results = EvalResult.objects.filter(eval_id=ev.pk)
+    # Runs that finished before the cancel are graded as usual: their items keep their scores.
+    for pk in list(
+        results.filter(status=ResultStatus.RUNNING, run__status__in=list(TERMINAL_STATUSES)).values_list(
+            "pk", flat=True
+        )
+    ):
+        if EvalResult.objects.filter(pk=pk, status=ResultStatus.RUNNING).update(status=ResultStatus.GRADING):
+            _grade(ev, EvalResult.objects.select_related("run").get(pk=pk))
+    for result in results.filter(status=ResultStatus.RUNNING).select_related("run"):
+        run_cancel(run=result.run)
+    results.filter(status__in=[ResultStatus.PENDING, ResultStatus.RUNNING]).update(
+        status=ResultStatus.DONE,
+        passed=False,
+        run_status=RunStatus.CANCELLED,
+        error={"code": "cancelled", "message": "The eval was cancelled before this item finished."},
+    )
+    ev.summary = eval_summary(results=list(results.order_by("position")))
+    ev.finished_at = timezone.now()
+    ev.save(update_fields=["summary", "finished_at"])
+    return ev
+
+
 def _start(ev: Eval, result: EvalResult) -> None:
     from runs.services import run_start
 
@@ -211,7 +246,8 @@ def eval_summary(*, results: list[EvalResult]) -> dict:
         "items": total,
         "passed": passed,
         "failed": total - passed,
-        "errored": sum(1 for r in results if r.run_status != RunStatus.SUCCEEDED),
+        "errored": sum(1 for r in results if r.run_status not in (RunStatus.SUCCEEDED, RunStatus.CANCELLED)),
+        "cancelled": sum(1 for r in results if r.run_status == RunStatus.CANCELLED),
         "pass_rate": round(passed / total, 4) if total else 0.0,
         "mean_scores": {name: round(statistics.fmean(v), 4) for name, v in per_grader.items()},
         "cost_usd": round(sum(r.cost_usd for r in results), 6),

@@ -31,14 +31,33 @@ TRAINING_PRICES = {"gpt-4.1": 25.0, "gpt-4.1-mini": 5.0, "gpt-4.1-nano": 1.5, "g
 DEFAULT_TRAINING_PRICE = 25.0
 MASK_ENTITIES = [*DEFAULT_PII_ENTITIES, "url", "ip_address"]
 
+_TOOL_CALL = {
+    "type": "object",
+    "required": ["id", "type", "function"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "type": {"const": "function"},
+        "function": {
+            "type": "object",
+            "required": ["name", "arguments"],
+            "properties": {"name": {"type": "string", "minLength": 1}, "arguments": {"type": "string"}},
+        },
+    },
+}
 _MESSAGE = {
     "type": "object",
     "required": ["role"],
     "properties": {
         "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
         "content": {"type": ["string", "null"]},
-        "tool_calls": {"type": "array"},
+        "tool_calls": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+        "tool_call_id": {"type": "string", "minLength": 1},
     },
+    # A tool message answers one call by its id; only an assistant message may call tools.
+    "allOf": [
+        {"if": {"properties": {"role": {"const": "tool"}}}, "then": {"required": ["tool_call_id", "content"]}},
+        {"if": {"required": ["tool_calls"]}, "then": {"properties": {"role": {"const": "assistant"}}}},
+    ],
 }
 # The provider's documented line shapes (platform.openai.com/docs/api-reference/fine-tuning/*-input).
 SCHEMAS = {
@@ -198,19 +217,23 @@ def _prompt(node: dict, step: Step) -> list[dict]:
 
 
 def _tools(node: dict) -> list[dict]:
+    """The node's tools as the agent declares them to the model (MCP tools need their server: a step that
+    called tools carries the exact list in its transcript)."""
+    from runs.executors.agent import tool_spec
+    from runs.executors.base import NodeError
+
     tools = []
     for tool in (node.get("config") or {}).get("tools") or []:
-        if not isinstance(tool, dict) or not tool.get("name"):
+        if not isinstance(tool, dict) or tool.get("type") == "mcp":
             continue
-        parameters = tool.get("parameters") or tool.get("input_schema") or {"type": "object", "properties": {}}
+        try:
+            spec = tool_spec(tool)
+        except NodeError:
+            continue
         tools.append(
             {
                 "type": "function",
-                "function": {
-                    "name": str(tool["name"]),
-                    "description": str(tool.get("description") or ""),
-                    "parameters": parameters,
-                },
+                "function": {"name": spec.name, "description": spec.description, "parameters": spec.parameters},
             }
         )
     return tools
@@ -288,9 +311,13 @@ def _examples(method: str, node: dict, steps: list[Step], grader: dict | None, w
     tools = _tools(node)
     if method == "supervised":
         for step, prompt in built:
-            line: dict = {"messages": [*prompt, {"role": "assistant", "content": _answer(step.output)}]}
-            if tools:
-                line["tools"] = tools
+            # A step that called tools recorded its turns (runs/executors/agent_tools.py): the assistant's
+            # tool_calls, the tool results and the final answer, with the tools as the model saw them.
+            transcript = (step.usage or {}).get("transcript") or {}
+            turns = transcript.get("messages") or [{"role": "assistant", "content": _answer(step.output)}]
+            line: dict = {"messages": [*prompt, *turns]}
+            if transcript.get("tools") or tools:
+                line["tools"] = transcript.get("tools") or tools
             lines.append(line)
     elif method == "reinforcement":
         expected = {r.run_id: r.expected for r in EvalResult.objects.filter(run_id__in=[s.run_id for s, _ in built])}

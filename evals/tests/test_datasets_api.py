@@ -181,6 +181,40 @@ def test_a_50_mb_jsonl_is_refused_at_the_size_limit_before_it_is_read(dataset, c
     assert DatasetItem.objects.count() == 0
 
 
+def test_a_real_50_mb_jsonl_over_http_is_refused_as_a_file_or_a_chunked_body_and_nothing_is_stored(
+    dataset, editor, workspace
+):
+    import httpx
+
+    from accounts.services import api_token_create
+    from runs.testing.live_server import live_server_thread
+
+    # given: 50 MB of valid JSONL lines, sent to a real server as a multipart file and as a chunked body
+    # (no Content-Length to refuse it by)
+    wf, did = dataset
+    line = (json.dumps({"input": {"message": "x" * 200}, "expected": "y"}) + "\n").encode()
+    body = line * (50 * 1024 * 1024 // len(line) + 1)
+    assert len(body) >= 50 * 1024 * 1024
+    _, token = api_token_create(workspace=workspace, user=editor, name="import")
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def chunks():
+        for start in range(0, len(body), 1024 * 1024):
+            yield body[start : start + 1024 * 1024]
+
+    with live_server_thread() as url, httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        path = f"/api/v1/workflows/{wf.pk}/datasets/{did}/items/import"
+        as_file = http.post(path, files={"file": ("items.jsonl", body, "application/jsonl")})
+        as_stream = http.post(path + "?format=jsonl", content=chunks(), headers={"Content-Type": "application/jsonl"})
+
+    # then: both are a 413 in the error shape, and no item was stored
+    for res in (as_file, as_stream):
+        assert res.status_code == 413, res.text[:300]
+        assert res.json()["error"]["code"] == "payload_too_large"
+        assert "imports are limited to 10485760 bytes" in res.json()["error"]["message"]
+    assert DatasetItem.objects.count() == 0
+
+
 def test_a_run_is_added_with_its_output_as_expected_or_an_edited_one(dataset, client_for, editor, workspace):
     wf, did = dataset
     run = finished_run(wf, "hi")
@@ -240,3 +274,37 @@ def test_the_run_list_filters_on_feedback(make_flow, client_for, editor, workspa
     assert ids("none") == [str(plain.pk)]
     assert ids("any") == [str(disliked.pk), str(liked.pk)]
     assert api.get("/api/v1/runs?feedback=meh").status_code == 400
+
+
+def test_a_viewer_reads_datasets_and_items_but_changes_nothing(dataset, client_for, editor, viewer, workspace):
+    wf, did = dataset
+    editor_api = client_for(editor, workspace)
+    editor_api.post(f"/api/v1/workflows/{wf.pk}/datasets/{did}/items", {"input": {"message": "a"}}, format="json")
+    [item] = DatasetItem.objects.all()
+    run = finished_run(wf, "b")
+    api = client_for(viewer, workspace)
+    base = f"/api/v1/workflows/{wf.pk}/datasets"
+
+    assert api.get(base).status_code == 200
+    assert [i["id"] for i in api.get(f"{base}/{did}/items").json()] == [str(item.pk)]
+    assert api.get(f"{base}/{did}/items/export?format=csv").status_code == 200
+    denied = [
+        api.post(base, {"name": "mine"}, format="json"),
+        api.patch(f"{base}/{did}", {"name": "renamed", "graders": []}, format="json"),
+        api.delete(f"{base}/{did}"),
+        api.post(f"{base}/{did}/items", {"input": {"message": "c"}}, format="json"),
+        api.patch(f"{base}/{did}/items/{item.pk}", {"expected": "X"}, format="json"),
+        api.delete(f"{base}/{did}/items/{item.pk}"),
+        api.post(
+            f"{base}/{did}/items/import",
+            {"file": SimpleUploadedFile("i.csv", b"message\nd\n", content_type="text/csv")},
+            format="multipart",
+        ),
+        api.post(f"{base}/{did}/items/from-runs", {"filter": {}}, format="json"),
+        api.post(f"/api/v1/runs/{run.pk}/add-to-dataset", {"dataset": did}, format="json"),
+    ]
+
+    assert [r.status_code for r in denied] == [403] * len(denied)
+    assert [d["name"] for d in api.get(base).json()] == ["golden"]
+    item.refresh_from_db()
+    assert (DatasetItem.objects.count(), item.revision, item.expected, item.deleted_at) == (1, 1, None, None)

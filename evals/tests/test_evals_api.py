@@ -230,3 +230,56 @@ def test_an_eval_without_graders_or_items_is_refused_and_nothing_is_stored(make_
     assert res.status_code == 422 and res.json()["error"]["code"] == "empty_dataset"
     assert Eval.objects.count() == 0 and EvalResult.objects.count() == 0
     assert WorkflowVersion.objects.count() == 0
+
+
+def test_an_eval_is_cancelled_its_finished_items_keep_their_scores_and_the_rest_never_run(
+    make_flow, client_for, editor, viewer, workspace, settings, make_user, make_workspace
+):
+    from runs.services import run_wait
+
+    # given: one item at a time, each run taking a second and a half; the first item is done, the second running
+    settings.EVAL_CONCURRENCY = 1
+    slow = shout_graph()
+    slow["nodes"][1] = {"id": "shout", "type": "test_sleep", "name": "Nap", "position": {"x": 0, "y": 0}}
+    slow["nodes"][1]["config"] = {"seconds": 1.5}
+    slow["nodes"][2]["config"] = {"output": {"text": "workflow.input.message.upperAscii()"}}
+    wf = make_flow(slow, publish=True)  # a published version is not re-validated: the test-only node may run
+    api = client_for(editor, workspace)
+    items = [{"input": {"message": m}, "expected": m.upper()} for m in ("a", "b", "c", "d")]
+    did = make_dataset(api, wf, items=items)
+    eval_id = api.post(f"/api/v1/workflows/{wf.pk}/evals", {"dataset": did, "version": 1}, format="json").json()["id"]
+    url = f"/api/v1/workflows/{wf.pk}/evals/{eval_id}"
+    second = None
+    for _ in range(400):
+        second = EvalResult.objects.filter(eval_id=eval_id, position=1, status="running").first()
+        if second is not None:
+            break
+        eval_wait(eval_id=eval_id, timeout_s=0.05)
+    assert second is not None
+    stranger = make_user()
+    outsider = client_for(stranger, make_workspace(owner=stranger))
+
+    # when: a viewer and another workspace try, then the editor cancels
+    assert client_for(viewer, workspace).post(url + "/cancel").status_code == 403
+    assert outsider.post(url + "/cancel").status_code == 404
+    assert Eval.objects.get(pk=eval_id).status == "running"
+    res = api.post(url + "/cancel")
+
+    # then
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["status"] == "cancelled"
+    first, cut, *never = body["items"]
+    assert (first["status"], first["passed"], first["scores"]["exact"]["score"]) == ("done", True, 1.0)
+    assert first["run_status"] == "succeeded"
+    assert (cut["status"], cut["passed"], cut["run_status"]) == ("done", False, "cancelled")
+    assert [(i["run_status"], i["run_id"], i["error"]["code"]) for i in never] == [("cancelled", None, "cancelled")] * 2
+    assert run_wait(run_id=second.run_id, timeout_s=10).status == "cancelled"
+    summary = body["summary"]
+    assert (summary["items"], summary["passed"], summary["cancelled"], summary["errored"]) == (4, 1, 3, 0)
+    assert summary["mean_scores"] == {"exact": 1.0}
+    # nothing starts afterwards, and a second cancel is refused
+    eval_wait(eval_id=eval_id, timeout_s=0.5)
+    assert Run.objects.filter(trigger__eval_id=eval_id).count() == 2
+    assert api.post(url + "/cancel").status_code == 409
+    assert api.get(url).json()["summary"] == summary

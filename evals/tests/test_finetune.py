@@ -69,6 +69,126 @@ def test_a_supervised_export_has_chat_messages_masked_and_counted(flow_with_runs
     assert body["estimated_cost"] == round(body["tokens"] * 3 * 5.0 / 1_000_000, 4)
 
 
+def test_a_supervised_export_replays_the_agents_tool_calls_and_results_without_the_secret(
+    make_flow, env_model, echo_server, allow_loopback, client_for, editor, owner, workspace, settings
+):
+    from accounts.services import secret_set
+    from runs.tests.helpers import START_SCHEMA, line, node, start
+
+    # given: an agent that calls an HTTP tool (bearer secret) on every run, through the engine
+    settings.FINETUNE_MIN_EXAMPLES = 1
+    secret_set(workspace=workspace, name="ORDERS_TOKEN", value="tok-very-secret-123", by=owner)
+    tool = {
+        "type": "http",
+        "name": "lookup_order",
+        "description": "Looks up an order",
+        "method": "POST",
+        "url": echo_server.base_url + "/echo",
+        "auth": {"type": "bearer", "secret": "ORDERS_TOKEN"},
+        "body_schema": {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]},
+    }
+    graph = line(
+        start(START_SCHEMA),
+        node(
+            "answer",
+            "agent",
+            model="gpt-4.1-mini",
+            instructions="Use lookup_order: {{ workflow.input.message }}",
+            tools=[tool],
+        ),
+        node("end", "end", output={"text": "nodes.answer.output"}),
+    )
+    wf = make_flow(graph)
+    run = run_wait(run_id=run_start(workflow=wf, input={"message": "order 7"}).pk, timeout_s=20)
+    assert run.status == "succeeded", run.error
+    step = run.steps.get(node_id="answer")
+    [call] = step.usage["transcript"]["messages"][0]["tool_calls"]
+
+    # when
+    api = client_for(editor, workspace)
+    res = api.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    )
+
+    # then: OpenAI's chat format with tools: the call, its result by call id, the final answer, the tool's definition
+    assert res.status_code == 201, res.json()
+    [row] = lines(api, res.json())
+    validate("supervised", row)
+    messages = row["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
+    assert messages[0] == {"role": "user", "content": "Use lookup_order: order 7"}
+    assert messages[1] == {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": "lookup_order", "arguments": '{"order_id": "Use lookup_order: order 7"}'},
+            }
+        ],
+    }
+    assert set(messages[2]) == {"role", "tool_call_id", "content"}
+    assert messages[2]["tool_call_id"] == call["id"]
+    assert json.loads(json.loads(messages[2]["content"])["body"]) == {"order_id": "Use lookup_order: order 7"}
+    assert "Bearer [redacted]" in messages[2]["content"]  # the echoed Authorization header, masked
+    assert set(messages[3]) == {"role", "content"}  # the final answer: the run's output, its address masked
+    assert messages[3]["content"] == run.output["text"].replace("127.0.0.1", "<IP_ADDRESS>")
+    assert messages[3]["content"].startswith("The lookup_order tool returned: {")
+    assert row["tools"] == [
+        {
+            "type": "function",
+            "function": {"name": "lookup_order", "description": "Looks up an order", "parameters": tool["body_schema"]},
+        }
+    ]
+    stored = [step.usage, FinetuneExport.objects.get().content, *run.events.values_list("data", flat=True)]
+    assert "tok-very-secret-123" not in json.dumps(stored, default=str)
+
+
+def test_a_supervised_example_without_tool_calls_declares_the_tools_as_the_agent_offered_them(
+    make_flow, env_model, client_for, editor, workspace, settings
+):
+    from runs.tests.helpers import START_SCHEMA, line, node, start
+
+    settings.FINETUNE_MIN_EXAMPLES = 1
+    body_schema = {"type": "object", "properties": {"order_id": {"type": "string"}}}
+    tool = {
+        "type": "http",
+        "name": "order_status",
+        "method": "GET",
+        "url": "https://api.example.com/orders",
+        "body_schema": body_schema,
+    }
+    graph = line(
+        start(START_SCHEMA),
+        node("answer", "agent", model="gpt-4.1-mini", instructions="{{ workflow.input.message }}", tools=[tool]),
+        node("end", "end", output={"text": "nodes.answer.output"}),
+    )
+    wf = make_flow(graph)
+    run = run_wait(run_id=run_start(workflow=wf, input={"message": "hello there"}).pk, timeout_s=20)
+    assert run.status == "succeeded", run.error
+    assert "transcript" not in run.steps.get(node_id="answer").usage  # the model answered without a tool
+
+    api = client_for(editor, workspace)
+    res = api.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    )
+
+    assert res.status_code == 201, res.json()
+    [row] = lines(api, res.json())
+    assert row == {
+        "messages": [
+            {"role": "user", "content": "hello there"},
+            {"role": "assistant", "content": "You said: hello there"},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "order_status", "description": "Calls order_status.", "parameters": body_schema},
+            }
+        ],
+    }
+
+
 def test_a_dpo_export_pairs_a_liked_and_a_disliked_answer_to_the_same_prompt(flow_with_runs):
     wf, api, _ = flow_with_runs
     res = api.post(f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "dpo"}, format="json")
@@ -275,6 +395,20 @@ def test_jobs_and_exports_of_another_workspace_answer_404(
     watcher = client_for(viewer, workspace)
     assert watcher.get(f"/api/v1/finetune-jobs/{job['id']}").status_code == 200
     assert watcher.post(f"/api/v1/finetune-jobs/{job['id']}/cancel").status_code == 403
+    # a viewer reads exports and jobs but makes neither
+    wf = flow_with_runs[0]
+    assert watcher.get(f"/api/v1/workflows/{wf.pk}/finetune-exports").status_code == 200
+    made = watcher.post(
+        f"/api/v1/workflows/{wf.pk}/finetune-exports", {"node_id": "answer", "method": "supervised"}, format="json"
+    )
+    launched = watcher.post(
+        "/api/v1/finetune-jobs",
+        {"export": export_id, "provider": local_provider.pk, "base_model": "gpt-4.1-mini"},
+        format="json",
+    )
+    assert (made.status_code, launched.status_code) == (403, 403)
+    assert (FinetuneExport.objects.count(), FinetuneJob.objects.count()) == (1, 1)
+    assert FinetuneJob.objects.get().status != "cancelled"
 
 
 def test_the_default_mode_scheduler_loop_polls_jobs_until_they_finish(flow_with_runs, local_provider):

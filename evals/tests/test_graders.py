@@ -97,6 +97,14 @@ def test_score_model_asks_the_judge_through_the_provider(env_model):
     assert sent["body"]["response_format"]["json_schema"]["name"] == "trellis_grader"
 
 
+def test_a_judge_model_without_a_known_price_still_grades_and_claims_no_cost(env_model):
+    grader = {"type": "score_model", "name": "judge", "model": "my-own-judge", "input": JUDGE, "range": [0, 1]}
+    dog = Sample(input={}, output="a dog sat on a mat", expected="the cat sat on the mat")
+
+    assert grade(grader, dog) == {"score": 0.6, "passed": True}
+    assert env_model.requests[-1]["body"]["model"] == "my-own-judge"
+
+
 def test_a_judge_that_returns_no_score_fails_the_sample_with_a_clear_error(env_model):
     rubric = [{"role": "user", "content": "[[no-score]] Output: {{ output }}"}]
     grader = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini", "input": rubric}
@@ -186,4 +194,29 @@ def test_a_dataset_with_a_cel_grader_that_does_not_compile_is_refused_and_not_st
     assert res.status_code == 400
     assert res.json()["error"]["code"] == "invalid_grader"
     assert res.json()["error"]["details"][0]["field"] == "graders[0].expression"
+    assert Dataset.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_grader_is_checked_without_being_saved_and_a_cel_error_says_why(
+    make_flow, client_for, viewer, workspace, make_user, make_workspace
+):
+    wf = make_flow()
+    url = f"/api/v1/workflows/{wf.pk}/graders/check"
+    api = client_for(viewer, workspace)  # checking changes nothing: any member may
+    good = {"type": "cel", "name": "same", "expression": "output == expected"}
+
+    ok = api.post(url, {"grader": good}, format="json")
+    bad = api.post(url, {"grader": {**good, "expression": "output == )"}}, format="json")
+
+    assert ok.status_code == 200
+    assert ok.json() == {"valid": True, "grader": good}
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["code"] == "invalid_grader"
+    assert error["message"].startswith("The expression does not compile: ")
+    assert error["details"] == [{"field": "grader.expression", "message": error["message"]}]
+    stranger = make_user()
+    outsider = client_for(stranger, make_workspace(owner=stranger))
+    assert outsider.post(url, {"grader": good}, format="json").status_code == 404
     assert Dataset.objects.count() == 0

@@ -321,3 +321,29 @@ def test_in_queue_mode_an_upload_enqueues_the_ingest_task_which_indexes_the_file
     tasks.ingest.apply(args=[kb["id"]])  # what a worker runs for that message
     again = kb_client.get(f"/api/v1/knowledge-bases/{kb['id']}/files/{file['id']}").json()
     assert (again["status"], again["chunks"]) == ("ready", 1)
+
+
+def test_a_file_is_served_back_as_uploaded_and_html_only_as_a_sandboxed_download(kb_client, make_kb):
+    kb = make_kb()
+    pdf = documents.pdf_with_text(["Refunds take five days"])
+    files = {
+        name: upload(kb_client, kb["id"], name, data).json()["id"]
+        for name, data in (("guide.pdf", pdf), ("page.html", HTML), ("notes.md", b"# Notes\nhello"))
+    }
+    base = f"/api/v1/knowledge-bases/{kb['id']}/files"
+
+    shown = kb_client.get(f"{base}/{files['guide.pdf']}/content")
+    assert shown.status_code == 200
+    assert b"".join(shown.streaming_content) == pdf
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"].startswith("inline")
+
+    page = kb_client.get(f"{base}/{files['page.html']}/content")
+    assert page["Content-Disposition"].startswith("attachment")  # never rendered on our origin
+    assert page["Content-Type"] == "application/octet-stream"
+    assert page["Content-Security-Policy"].startswith("sandbox")
+    assert page["X-Content-Type-Options"] == "nosniff"
+
+    notes = kb_client.get(f"{base}/{files['notes.md']}/content")
+    assert notes["Content-Type"] == "text/plain; charset=utf-8"
+    assert b"".join(notes.streaming_content) == b"# Notes\nhello"

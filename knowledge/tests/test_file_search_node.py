@@ -49,6 +49,7 @@ def test_a_file_search_node_feeds_an_agent_that_cites_the_top_chunk(kb_client, m
     assert run["status"] == "succeeded"
     step = next(s for s in run["steps"] if s["node_id"] == "search")
     assert step["output"]["query"] == "how fast are refunds paid back"
+    assert step["output"]["knowledge_base_id"] == kb["id"]  # the run detail links each chunk to its file
     results = step["output"]["results"]
     assert [r["file_name"] for r in results] == ["refunds.md", "parking.md"]
     assert results[0]["text"] == "# Refunds\nRefunds are paid back within five days."
@@ -111,15 +112,38 @@ def test_an_agent_with_a_file_search_tool_searches_with_its_own_query_and_gets_c
     run = kb_client.get(f"/api/v1/runs/{response.json()['id']}").json()
     assert run["status"] == "succeeded", run
     chunk = kb_client.post(
-        f"/api/v1/knowledge-bases/{kb['id']}/search", {"query": "refunds", "mode": "keyword"}, format="json"
+        f"/api/v1/knowledge-bases/{kb['id']}/search",
+        {"query": "Use the handbook: refunds paid back", "top_k": 1},
+        format="json",
     ).json()["results"][0]
     cited = {
         "file_id": chunk["file_id"],
         "file_name": "refunds.md",
         "chunk_id": chunk["chunk_id"],
+        "score": round(chunk["score"], 4),
+        "heading": "Refunds",
         "text": chunk["text"],
     }
-    assert run["output"]["answer"] == "The handbook tool returned: " + json.dumps({"results": [cited]})
+    answer = {"query": "Use the handbook: refunds paid back", "knowledge_base_id": kb["id"], "results": [cited]}
+    assert run["output"]["answer"] == "The handbook tool returned: " + json.dumps(answer)
+    # The trace keeps the call's query and ranked chunks whole, for the run detail's citations.
+    step = next(s for s in run["steps"] if s["node_id"] == "answer")
+    (call,) = step["usage"]["tool_calls"]
+    assert call["name"] == "handbook" and call["query"] == "Use the handbook: refunds paid back"
+    assert call["knowledge_base_id"] == kb["id"]
+    assert call["citations"] == [
+        {
+            "file_id": chunk["file_id"],
+            "file_name": "refunds.md",
+            "chunk_id": chunk["chunk_id"],
+            "score": round(chunk["score"], 4),
+            "metadata": {"heading": "Refunds"},
+            "text": chunk["text"],
+        }
+    ]
+    # A citation's chunk id opens the chunk's text.
+    shown = kb_client.get(f"/api/v1/knowledge-bases/{kb['id']}/chunks/{chunk['chunk_id']}").json()
+    assert shown["text"] == chunk["text"] and shown["file_name"] == "refunds.md"
 
 
 def test_a_knowledge_base_lists_the_workflows_that_use_it(kb_client, make_kb, workspace, owner):

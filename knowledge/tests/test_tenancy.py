@@ -31,8 +31,10 @@ def test_another_workspaces_knowledge_base_files_and_search_answer_404(kb_client
         kb_client.get(f"{base}/files/{file['id']}"),
         kb_client.delete(f"{base}/files/{file['id']}"),
         kb_client.post(f"{base}/search", {"query": "CEO earns"}, format="json"),
+        kb_client.get(f"{base}/files/{file['id']}/content"),
+        kb_client.get(f"{base}/chunks/{Chunk.objects.get().pk}"),
     ]
-    assert [a.status_code for a in answers] == [404] * 8
+    assert [a.status_code for a in answers] == [404] * 10
     assert {a.json()["error"]["code"] for a in answers} == {"not_found"}
     assert kb_client.get("/api/v1/knowledge-bases").json() == []
     assert KnowledgeBase.objects.get().name == "Secrets"
@@ -46,6 +48,9 @@ def test_a_file_of_one_knowledge_base_is_not_reachable_through_another(kb_client
     file = upload(kb_client, theirs["id"], "a.txt", b"hello").json()
     settled(kb_client, theirs["id"], file["id"])
     assert kb_client.get(f"/api/v1/knowledge-bases/{mine['id']}/files/{file['id']}").status_code == 404
+    assert kb_client.get(f"/api/v1/knowledge-bases/{mine['id']}/files/{file['id']}/content").status_code == 404
+    chunk = Chunk.objects.get()
+    assert kb_client.get(f"/api/v1/knowledge-bases/{mine['id']}/chunks/{chunk.pk}").status_code == 404
     assert kb_client.delete(f"/api/v1/knowledge-bases/{mine['id']}/files/{file['id']}").status_code == 404
     assert KnowledgeFile.objects.count() == 1
 

@@ -18,6 +18,8 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from runs.engine.admission import Admission
+from runs.engine.heartbeat import HEARTBEATS
 from runs.engine.limits import Limits, RunFailure
 from runs.engine.session import ACTIVE_RUNS, Session
 from runs.engine.steps import INLINE_TYPES
@@ -36,6 +38,7 @@ class Engine:
         self.store = store
         self.limits = limits or Limits()
         self.owner = owner or f"engine-{uuid.uuid4().hex[:12]}"
+        self.admission = Admission(self.limits.max_active, self.limits.max_active_per_workspace)
 
     def advance(self, run_id: str) -> str | None:
         """Advance the run as far as it goes now. Returns the status it was left in (None: not ours)."""
@@ -53,10 +56,18 @@ class Engine:
                 return status
         return status
 
-    def advance_async(self, run_id: str, schedule: Callable[[Callable[[], None]], object]) -> Future:
+    def advance_async(
+        self,
+        run_id: str,
+        schedule: Callable[[Callable[[], None]], object],
+        schedule_start: Callable[[Callable[[], None]], object] | None = None,
+    ) -> Future:
         """Advance the run like `advance`, without holding a thread while its nodes wait on the network:
-        `schedule(fn)` runs fn on one of the caller's threads (the database work happens there). The future
-        resolves to the status the run was left in once this advance is over."""
+        `schedule(fn)` runs fn on one of the caller's threads (the database work happens there), and
+        `schedule_start` (default: `schedule`) the first step, taking the lease (runs/engine/pool.py puts it
+        after the work of the runs in flight). The run starts when the process's caps allow it
+        (runs/engine/admission.py). The future resolves to the status the run was left in once this advance is
+        over."""
         result: Future = Future()
 
         def attempt(round_: int, status: str | None) -> None:
@@ -66,17 +77,32 @@ class Engine:
                 if snapshot is None:
                     result.set_result(status)
                     return
-
-                def done(session: Session) -> None:
-                    if session.resume_again and round_ + 1 < MAX_ROUNDS:
-                        schedule(lambda: attempt(round_ + 1, session.finished_status))
-                    else:
-                        result.set_result(session.finished_status)
-
-                Session(self, snapshot, owner).drive(schedule, done)
+                session = Session(self, snapshot, owner)
             except Exception as exc:
                 log.exception("run %s: advance failed", run_id)
                 result.set_exception(exc)
+                return
 
-        schedule(lambda: attempt(0, None))
+            def done(session: Session) -> None:
+                self.admission.release(ticket)
+                if session.resume_again and round_ + 1 < MAX_ROUNDS:
+                    schedule(lambda: attempt(round_ + 1, session.finished_status))
+                else:
+                    result.set_result(session.finished_status)
+
+            def begin() -> None:
+                try:
+                    session.drive(schedule, done)
+                except Exception as exc:
+                    log.exception("run %s: advance failed", run_id)
+                    self.admission.release(ticket)
+                    result.set_exception(exc)
+
+            # While it waits for a slot the run keeps its lease (the heartbeat thread renews it); a cancel or a
+            # lost lease starts it at once, over the caps, to end it.
+            session.on_wake = lambda: self.admission.expedite(ticket)
+            HEARTBEATS.add(session)
+            ticket = self.admission.admit(snapshot.workspace_id, lambda: schedule(begin))
+
+        (schedule_start or schedule)(lambda: attempt(0, None))
         return result

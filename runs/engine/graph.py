@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from builder import topology
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -28,25 +30,14 @@ class Graph:
             self.outgoing[e.source].append(e)
             self.incoming[e.target].append(e)
         self.whiles = [nid for nid, n in self.nodes.items() if n.get("type") == "while"]
-        self.body: dict[str, frozenset[str]] = {w: self._body(w) for w in self.whiles}
+        succ = topology.successors((e.source, e.port, e.target) for e in self.edges)
+        self.body: dict[str, frozenset[str]] = topology.loop_bodies(self.whiles, succ)
         self.back_edges: dict[str, list[Edge]] = {
             w: [e for e in self.incoming[w] if e.source in self.body[w]] for w in self.whiles
         }
         self.entry_edges: dict[str, list[Edge]] = {
             w: [e for e in self.incoming[w] if e.source not in self.body[w]] for w in self.whiles
         }
-
-    def _body(self, w: str) -> frozenset[str]:
-        """Nodes reachable from the loop port without passing through the while node itself."""
-        seen: set[str] = set()
-        stack = [e.target for e in self.outgoing[w] if e.port == "loop"]
-        while stack:
-            n = stack.pop()
-            if n == w or n in seen:
-                continue
-            seen.add(n)
-            stack.extend(e.target for e in self.outgoing[n])
-        return frozenset(seen)
 
     @cached_property
     def innermost_loop(self) -> dict[str, str]:

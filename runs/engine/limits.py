@@ -20,6 +20,9 @@ class Limits:
     pool_size: int = 8
     delta_interval_s: float = 0.05
     heartbeat_s: float | None = None  # default: a third of the lease, at most 1 s (also polls for cancel)
+    # Runs advanced at once by this process, in all and per workspace (runs/engine/admission.py).
+    max_active: int = 2000
+    max_active_per_workspace: int = 1000
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -34,6 +37,8 @@ class Limits:
             max_recoveries=settings.RUN_MAX_RECOVERIES,
             commit_batch_ms=settings.RUN_COMMIT_BATCH_MS,
             pool_size=settings.RUN_NODE_THREADS,
+            max_active=settings.RUN_MAX_ACTIVE,
+            max_active_per_workspace=settings.RUN_MAX_ACTIVE_PER_WORKSPACE,
         )
 
 

@@ -287,8 +287,14 @@ class Session(Activation, StepExecution, Writes):
             elif s.order is None and s.status == "waiting":
                 timeout_at = (s.wait or {}).get("timeout_at")
                 if timeout_at and dt.datetime.fromisoformat(timeout_at.replace("Z", "+00:00")) <= ts:
-                    s.status, s.port, s.finished_at = "succeeded", "rejected", ts
-                    s.output = {"decision": "rejected", "comment": "Timed out waiting for approval.", "by": None}
+                    on_timeout = (s.wait or {}).get("on_timeout")
+                    if on_timeout is not None:
+                        # A timer (e.g. `delay`): its time has come; the step ends as its node said when it began.
+                        s.status, s.port, s.finished_at = "succeeded", on_timeout.get("port"), ts
+                        s.output = on_timeout.get("output")
+                    else:
+                        s.status, s.port, s.finished_at = "succeeded", "rejected", ts
+                        s.output = {"decision": "rejected", "comment": "Timed out waiting for approval.", "by": None}
                     decided.append(s)
                 else:
                     self.waiting[s.node_id] = s

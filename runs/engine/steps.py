@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from builder.catalog import NODE_TYPES
 from builder.expressions import ExpressionError, ExpressionLimitError, evaluate, render_template
 from runs.engine import io
 from runs.engine.activation import now
@@ -26,8 +27,8 @@ from runs.executors.base import EXECUTORS, NodeContext, NodeError, NodeResult, R
 
 log = logging.getLogger("trellis.engine")
 
-# Pure, fast node types: executed inline on the engine thread, never retried for time.
-INLINE_TYPES = frozenset({"start", "end", "transform", "set_state", "if_else", "while", "user_approval"})
+# Pure, fast node types (their catalog entry says `inline`): executed on the engine thread, never retried for time.
+INLINE_TYPES = frozenset(t for t, node_type in NODE_TYPES.items() if node_type.inline)
 
 
 def iso(value: dt.datetime | None) -> str | None:

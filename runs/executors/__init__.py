@@ -1,32 +1,18 @@
-"""Node executors, one module per node type. Importing this package registers them all."""
+"""Node executors, one module per node type (named by the type's catalog entry). Importing this package
+registers them all, and refuses to start if an executable type has none."""
 
 import importlib
 
+from builder.catalog import NODE_TYPES
 from runs.executors.base import EXECUTORS, NodeContext, NodeError, NodeExecutor, NodeResult, register
 
 __all__ = ["EXECUTORS", "NodeContext", "NodeError", "NodeExecutor", "NodeResult", "register", "get_executor"]
 
-_MODULES = [
-    "start",
-    "end",
-    "transform",
-    "set_state",
-    "if_else",
-    "while_loop",
-    "user_approval",
-    "agent",
-    "http_request",
-    "guardrails",
-    "mcp",
-    "file_search",
-]
-
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"runs.executors.{_name}")
-    except ModuleNotFoundError as _exc:  # an executor module that is not written yet
-        if _exc.name != f"runs.executors.{_name}":
-            raise
+for _node_type in NODE_TYPES.values():
+    if _node_type.executor_module:
+        importlib.import_module(_node_type.executor_module)
+        if _node_type.type not in EXECUTORS:
+            raise RuntimeError(f"{_node_type.executor_module} registers no executor for {_node_type.type!r}.")
 
 
 def get_executor(node_type: str) -> NodeExecutor | None:

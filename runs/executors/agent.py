@@ -1,12 +1,11 @@
 """The `agent` node: one LLM conversation with a tool loop, through the real `openai` SDK.
 
 Text output is the reply string; `json_schema` output is the parsed object, validated against the
-schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded) or other
-workflows (through the engine's `run_workflow_tool` service)."""
+schema (one repair turn, then a clear error). Tools are inline HTTP calls (SSRF-guarded), MCP server tools
+and knowledge-base searches."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -49,10 +48,11 @@ class AgentExecutor(NodeExecutor):
 
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
-        provider = await ctx.blocking(resolve_provider, ctx, cfg.get("provider"))
+        # One trip to the run's engine thread for both (database reads: the provider's key, MCP servers), not two:
+        # each trip is a wait before the model call starts.
+        provider, tools = await ctx.blocking(_provider_and_tools, ctx, cfg)
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
-        tools = await ctx.blocking(_tools, ctx, cfg.get("tools") or [])  # MCP tools: their server, from the database
         instructions = ctx.render(cfg.get("instructions") or "")
         messages = _messages(ctx, cfg.get("messages") or [])
         if not messages:
@@ -60,6 +60,7 @@ class AgentExecutor(NodeExecutor):
             messages, instructions = [{"role": "user", "content": instructions or "Hello"}], ""
         max_turns = int(cfg.get("max_turns") or DEFAULT_MAX_TURNS)
         usage = agent_tools.TracedUsage(model=model)
+        usage.record_tools([t["spec"] for t in tools.values()])
         resume = agent_tools.resume_state(ctx, usage)
 
         timeout_s = ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
@@ -84,7 +85,13 @@ class AgentExecutor(NodeExecutor):
             output: Any = text
             if schema is not None:
                 output = await _structured(ctx, conv, provider, schema, text, usage)
+        # The answer to learn from is the one that counted (after a repair turn: the repaired JSON).
+        usage.record_answer(text if schema is None else json.dumps(output, ensure_ascii=False))
         return NodeResult(output=output, usage=usage)
+
+
+def _provider_and_tools(ctx: NodeContext, cfg: dict) -> tuple[Provider, dict[str, dict]]:
+    return resolve_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
 
 
 async def _tool_loop(
@@ -93,7 +100,7 @@ async def _tool_loop(
     provider: Provider,
     tools: dict,
     max_turns: int,
-    usage: Usage,
+    usage: agent_tools.TracedUsage,
     resume: dict | None = None,
 ) -> str:
     first = 1
@@ -112,6 +119,7 @@ async def _tool_loop(
             return turn.text
         conv.add_turn(turn)
         calls = [{"call_id": c.call_id, "name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+        usage.record_calls(turn.text, calls)
         await agent_tools.answer_calls(ctx, conv, tools, calls, turn_number, {}, usage, _run_tool)
     raise NodeError(
         f"The agent was still calling tools after max_turns={max_turns} turns. Raise max_turns or simplify the task.",
@@ -181,6 +189,27 @@ def _messages(ctx: NodeContext, items: list) -> list[dict]:
 # --- tools --------------------------------------------------------------------------------------
 
 
+def tool_spec(item: dict) -> ToolSpec:
+    """What the model is told about an http or file_search tool (fine-tuning exports repeat it)."""
+    kind = item.get("type")
+    name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
+    if not name:
+        raise NodeError("Every tool needs a name.")
+    if kind == "http":
+        params = item.get("body_schema") or {"type": "object", "properties": {}}
+    elif kind == "file_search":
+        params = FILE_SEARCH_PARAMETERS
+    else:
+        raise NodeError(f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'mcp' or 'file_search').")
+    default = (
+        f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
+        "ids to cite."
+        if kind == "file_search"
+        else f"Calls {name}."
+    )
+    return ToolSpec(name=name, description=str(item.get("description") or default), parameters=params)
+
+
 def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
     tools: dict[str, dict] = {}
     for item in items:
@@ -191,29 +220,10 @@ def _tools(ctx: NodeContext, items: list) -> dict[str, dict]:
                     raise NodeError(f"Two tools are named {name!r}.")
                 tools[name] = entry
             continue
-        name = TOOL_NAME_RE.sub("_", str(item.get("name") or ""))[:64]
-        if not name:
-            raise NodeError("Every tool needs a name.")
-        if name in tools:
-            raise NodeError(f"Two tools are named {name!r}.")
-        if kind == "http":
-            params = item.get("body_schema") or {"type": "object", "properties": {}}
-        elif kind == "workflow":
-            params = item.get("input_schema") or {"type": "object", "properties": {}, "additionalProperties": True}
-        elif kind == "file_search":
-            params = FILE_SEARCH_PARAMETERS
-        else:
-            raise NodeError(
-                f"Tool {name!r}: unsupported tool type {kind!r} (use 'http', 'workflow', 'mcp' or 'file_search')."
-            )
-        default = (
-            f"Searches the knowledge base {item.get('knowledge_base')!r}; answers ranked chunks with file and chunk "
-            "ids to cite."
-            if kind == "file_search"
-            else f"Calls {name}."
-        )
-        description = str(item.get("description") or default)
-        tools[name] = {"config": item, "spec": ToolSpec(name=name, description=description, parameters=params)}
+        spec = tool_spec(item)
+        if spec.name in tools:
+            raise NodeError(f"Two tools are named {spec.name!r}.")
+        tools[spec.name] = {"config": item, "spec": spec}
     return tools
 
 
@@ -229,20 +239,11 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
         arguments = {"value": arguments}
     config = tool["config"]
     if config["type"] == "mcp":
-        # The MCP client reads the server and its secrets, then calls on a loop of its own: on the run's thread.
-        return _clip(ctx, await ctx.blocking(agent_tools.run_mcp_tool, ctx, config, arguments))
+        # On the I/O loop, like the model call (the server row and its secrets are read through ctx.blocking).
+        return _clip(ctx, await agent_tools.run_mcp_tool(ctx, config, arguments))
     if config["type"] == "file_search":
         # The search reads the knowledge base and embeds the query: on the run's thread.
         return _clip(ctx, await ctx.blocking(_run_file_search_tool, ctx, config, arguments))
-    if config["type"] == "workflow":
-        runner = ctx.services.get("run_workflow_tool")
-        if runner is None:
-            raise NodeError(
-                f"Tool {call.name!r} runs another workflow, but workflow tools are not available here.",
-                code="workflow_tools_unavailable",
-            )
-        result = await asyncio.to_thread(runner, config.get("workflow_id"), arguments)
-        return _clip(ctx, result if isinstance(result, str) else json.dumps(result, default=str))
     return await _run_http_tool(ctx, config, arguments, key_suffix)
 
 
@@ -253,16 +254,25 @@ def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> st
     if not query:
         return "Error: the search needs a non-empty `query`."
     try:
-        results = search_knowledge_base(
+        kb_id, results = search_knowledge_base(
             ctx, ref=str(config.get("knowledge_base") or ""), query=query, top_k=int(config.get("top_k") or 5)
         )
     except NodeError as exc:
         return f"Error: {exc.message}"
     cited = [
-        {"file_id": r["file_id"], "file_name": r["file_name"], "chunk_id": r["chunk_id"], "text": r["text"]}
+        {
+            "file_id": r["file_id"],
+            "file_name": r["file_name"],
+            "chunk_id": r["chunk_id"],
+            "score": round(r["score"], 4),
+            **{k: r["metadata"][k] for k in ("page", "heading") if k in r["metadata"]},
+            "text": r["text"],
+        }
         for r in results
     ]
-    return json.dumps({"results": cited}, ensure_ascii=False)
+    # The knowledge base's id and the query travel with the answer: the trace keeps them (agent_tools) for
+    # the run detail's citations.
+    return json.dumps({"query": query, "knowledge_base_id": kb_id, "results": cited}, ensure_ascii=False)
 
 
 async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:

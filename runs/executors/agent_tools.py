@@ -7,6 +7,11 @@
   approvals API decides it; the engine then runs the node again with `services["resume"]`, and the loop
   goes on from the checkpoint (an approved call runs, a rejected one answers the model "rejected").
 * Every tool call is traced in the step's `usage.tool_calls`: name, arguments, result or error, latency.
+* A step that called tools also keeps `usage.transcript`: the turns it went through, in Chat Completions'
+  message shape (assistant `tool_calls`, `tool` results, the final answer) with the tool definitions the
+  model saw, so that a fine-tuning export can replay them exactly. The prompt itself is not repeated (the
+  export rebuilds it from the node's config); tool results are the redacted, clipped text the model read,
+  and the engine redacts the whole usage again before storing it.
 """
 
 from __future__ import annotations
@@ -31,12 +36,36 @@ class TracedUsage(Usage):
     """Usage plus the trace of the node's tool calls (stored with the step, redacted by the engine)."""
 
     tool_calls: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # the transcript's turns after the prompt
+    tool_defs: list[dict] = field(default_factory=list)  # the tools offered, as Chat Completions declares them
 
     def as_dict(self) -> dict:
         data = super().as_dict()
         if self.tool_calls:
             data["tool_calls"] = self.tool_calls
+        if any(m.get("tool_calls") for m in self.messages):  # a step without tool calls: its output says it all
+            data["transcript"] = {"messages": self.messages, "tools": self.tool_defs}
         return data
+
+    def record_tools(self, specs: list[ToolSpec]) -> None:
+        self.tool_defs = [
+            {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+            for t in specs
+        ]
+
+    def record_calls(self, text: str, calls: list[dict]) -> None:
+        """An assistant turn that called tools (`content` only when the model also wrote text)."""
+        message: dict[str, Any] = {"role": "assistant"}
+        if text:
+            message["content"] = text
+        message["tool_calls"] = [
+            {"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for c in calls
+        ]
+        self.messages.append(message)
+
+    def record_answer(self, text: str) -> None:
+        self.messages.append({"role": "assistant", "content": text})
 
 
 class ApprovalNeeded(Exception):
@@ -88,14 +117,14 @@ def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> li
     return entries
 
 
-def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
+async def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
     """The tool's answer as text for the model; an error result is reported to the model, not raised."""
     from runs.executors.mcp import call, check_allowed, load_server
     from runs.mcp_client import result_text
 
-    server = load_server(ctx, config["server"])
+    server = await ctx.blocking(load_server, ctx, config["server"])
     check_allowed(server, config["tool"])
-    result = call(ctx, server, config["tool"], arguments)
+    result = await call(ctx, server, config["tool"], arguments)
     text = result_text(result)
     return f"Error: {text}" if result.is_error else text
 
@@ -144,11 +173,42 @@ async def answer_calls(
                 raise
             if output.startswith("Error:"):
                 record["error"] = {"message": output[:TRACE_TEXT_CHARS]}
+            elif entry and entry["config"]["type"] == "file_search":
+                record.update(_citations(output))
         record["result"] = output[:TRACE_TEXT_CHARS]
         record["latency_ms"] = _ms(started)
         usage.tool_calls.append(record)
         results.append((call["call_id"], output))
     conv.add_tool_results(results)
+    usage.messages.extend({"role": "tool", "tool_call_id": call_id, "content": output} for call_id, output in results)
+
+
+CITED_TEXT_CHARS = 300
+
+
+def _citations(output: str) -> dict:
+    """A file_search call's query and ranked chunks, kept whole in the trace (the result text is cut at
+    TRACE_TEXT_CHARS): the run detail lists them with links to the files and chunks."""
+    try:
+        answer = json.loads(output)
+        results = answer["results"]
+        return {
+            "query": str(answer["query"]),
+            "knowledge_base_id": str(answer["knowledge_base_id"]),
+            "citations": [
+                {
+                    "file_id": r["file_id"],
+                    "file_name": r["file_name"],
+                    "chunk_id": r["chunk_id"],
+                    "score": r["score"],
+                    "metadata": {k: r[k] for k in ("page", "heading") if k in r},
+                    "text": str(r["text"])[:CITED_TEXT_CHARS],
+                }
+                for r in results
+            ],
+        }
+    except (ValueError, KeyError, TypeError):  # cut by the tool output cap: the text result stays
+        return {}
 
 
 def _wait(conv, config: dict, call: dict, calls: list[dict], turn_number: int, decisions: dict, usage) -> dict:
@@ -184,6 +244,7 @@ def resume_state(ctx: NodeContext, usage: TracedUsage) -> dict | None:
     usage.input_tokens += int(before.get("input_tokens") or 0)
     usage.output_tokens += int(before.get("output_tokens") or 0)
     usage.tool_calls.extend(before.get("tool_calls") or [])
+    usage.messages.extend((before.get("transcript") or {}).get("messages") or [])
     return {**checkpoint, "decisions": decisions}
 
 

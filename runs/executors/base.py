@@ -71,7 +71,8 @@ class NodeResult:
     usage: Usage | None = None
     # Workflow state assignments made by this node (set_state); applied in the same transaction.
     state_updates: dict[str, Any] = field(default_factory=dict)
-    # A node may ask the engine to pause the run (user_approval).
+    # A node may ask the engine to pause the run (user_approval): `timeout_s` bounds the wait; with
+    # `on_timeout` ({port, output}) the wait is a timer that ends the step so, holding no worker meanwhile.
     wait: dict | None = None
 
 

@@ -1,7 +1,8 @@
 """The `file_search` node: ranked chunks from a workspace knowledge base (DESIGN §9).
 
-Output: {"query", "results": [{file_id, file_name, chunk_id, score, text, metadata}]}; the step's output
-is what the trace shows, so the run detail lists the query and the ranked chunks."""
+Output: {"query", "knowledge_base_id", "results": [{file_id, file_name, chunk_id, score, text, metadata}]};
+the step's output is what the trace shows, so the run detail lists the query and the ranked chunks, each
+linked to its file (GET /api/v1/knowledge-bases/<knowledge_base_id>/files/<file_id>/content)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ DEFAULT_TOP_K = 5
 
 def search_knowledge_base(
     ctx: NodeContext, *, ref: str, query: str, top_k: int, mode: str = "hybrid", filters=None
-) -> list[dict]:
-    """Shared by the node and the agent's file_search tool."""
+) -> tuple[str, list[dict]]:
+    """(knowledge base id, results). Shared by the node and the agent's file_search tool."""
     from knowledge.selectors import knowledge_base_get, search
     from trellis.errors import ApplicationError
 
@@ -21,7 +22,7 @@ def search_knowledge_base(
     if kb is None:
         raise NodeError(f"No knowledge base {ref!r} in this workspace.", code="knowledge_base_not_found")
     try:
-        return search(knowledge_base=kb, query=query, top_k=top_k, mode=mode, filters=filters or None)
+        return str(kb.id), search(knowledge_base=kb, query=query, top_k=top_k, mode=mode, filters=filters or None)
     except ApplicationError as exc:
         raise NodeError(exc.message, code=exc.code, retryable=exc.status >= 500) from None
 
@@ -35,7 +36,7 @@ class FileSearchExecutor(NodeExecutor):
         query = ctx.render(str(cfg.get("query") or "")).strip()
         if not query:
             raise NodeError("The query is empty.", code="empty_query")
-        results = search_knowledge_base(
+        kb_id, results = search_knowledge_base(
             ctx,
             ref=str(cfg.get("knowledge_base") or "").strip(),
             query=query,
@@ -43,4 +44,4 @@ class FileSearchExecutor(NodeExecutor):
             mode=str(cfg.get("mode") or "hybrid"),
             filters=cfg.get("filters"),
         )
-        return NodeResult(output={"query": query, "results": results})
+        return NodeResult(output={"query": query, "knowledge_base_id": kb_id, "results": results})

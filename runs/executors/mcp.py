@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from runs import mcp_client
-from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, RunCancelled, register
+from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
 
 ERROR_TEXT_CHARS = 2000
 
@@ -46,19 +46,18 @@ def server_headers(ctx: NodeContext, server: Any) -> dict[str, str]:
     return headers
 
 
-def call(ctx: NodeContext, server: Any, tool: str, arguments: dict) -> mcp_client.ToolResult:
-    """One tool call through the SSRF-guarded client, within the step's deadline; failures become NodeError."""
+async def call(ctx: NodeContext, server: Any, tool: str, arguments: dict) -> mcp_client.ToolResult:
+    """One tool call through the SSRF-guarded client on the I/O loop, within the step's deadline; failures become
+    NodeError. Cancelling the task (a run cancel, the step's timeout) ends the call."""
+    headers = await ctx.blocking(server_headers, ctx, server)  # secrets are read from the database
     try:
-        return mcp_client.call_tool(
+        return await mcp_client.call_tool_async(
             url=server.url,
-            headers=server_headers(ctx, server),
+            headers=headers,
             tool=tool,
             arguments=arguments,
             timeout_s=ctx.remaining_s(settings.MCP_TIMEOUT_S),
-            cancel_event=ctx.cancel_event,
         )
-    except mcp_client.McpCancelled:
-        raise RunCancelled() from None
     except mcp_client.McpError as exc:
         raise NodeError(
             f"MCP server {server.name!r}, tool {tool!r}: {exc.message}", code=exc.code, retryable=exc.retryable
@@ -68,16 +67,17 @@ def call(ctx: NodeContext, server: Any, tool: str, arguments: dict) -> mcp_clien
 @register
 class McpExecutor(NodeExecutor):
     type = "mcp"
+    is_async = True  # waits on the MCP server: a task on the I/O loop, no thread held
 
-    def run(self, ctx: NodeContext) -> NodeResult:
+    async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
         tool = str(cfg.get("tool") or "")
         if not tool:
             raise NodeError("The node names no tool.")
-        server = load_server(ctx, str(cfg.get("server") or ""))
+        server = await ctx.blocking(load_server, ctx, str(cfg.get("server") or ""))
         check_allowed(server, tool)
         arguments = {str(key): ctx.evaluate(expr) for key, expr in (cfg.get("arguments") or {}).items()}
-        result = call(ctx, server, tool, arguments)
+        result = await call(ctx, server, tool, arguments)
         if result.is_error:
             raise NodeError(
                 f"Tool {tool!r} returned an error: {result.text[:ERROR_TEXT_CHARS]}",

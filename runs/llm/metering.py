@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 
 from runs.executors.base import NodeContext, NodeError, RunCancelled, Usage
@@ -92,7 +93,8 @@ async def metered_call(
     except BudgetRefused as refused:
         raise NodeError(refused.message, code=refused.code, details=refused.details) from None
     try:
-        turn = await conv.call(stream=stream, on_delta=on_delta)
+        async with model_call_slot(ctx.workspace_id):
+            turn = await conv.call(stream=stream, on_delta=on_delta)
     except BaseException as exc:
         # Cut off mid-answer (cancel, timeout): the provider may bill it, so keep the estimate as spent.
         # Refused or unreachable: nothing was generated, release the reservation.
@@ -112,6 +114,24 @@ async def metered_call(
     )
     add_turn_usage(usage, turn, cost)
     return turn
+
+
+# Per event loop (the I/O loop; a test's own loop), per workspace: the model calls it may have in flight at once.
+_call_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def model_call_slot(workspace_id: str) -> asyncio.Semaphore:
+    """The workspace's model-call slots (settings.MODEL_CALLS_MAX_PER_WORKSPACE): a call over the cap waits for
+    one to free, so one workspace's flood cannot take every connection to the provider."""
+    from django.conf import settings
+
+    slots = _call_slots.setdefault(asyncio.get_running_loop(), {})
+    slot = slots.get(workspace_id)
+    if slot is None:
+        slot = slots[workspace_id] = asyncio.Semaphore(settings.MODEL_CALLS_MAX_PER_WORKSPACE)
+    return slot
 
 
 def add_turn_usage(usage: Usage, turn: Turn, cost: float | None) -> None:

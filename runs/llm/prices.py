@@ -81,6 +81,20 @@ DEFAULT_PRICES: dict[str, Price] = {
     "gpt-3.5-turbo": _p(0.50, None, 1.50),
 }
 
+# A fine-tuned model ("ft:<base>:<org>:<suffix>:<id>") bills at its base model's fine-tuned rate, which is
+# dearer than the base rate (OpenAI's pricing page, "Fine-tuning": input, cached input, output per 1M).
+# Keyed "ft:<base>" so that a dated base ("ft:gpt-4o-mini-2024-07-18:…") falls back like any snapshot.
+FINE_TUNED_PRICES: dict[str, Price] = {
+    "ft:gpt-4.1": _p(3.00, 0.75, 12.00),
+    "ft:gpt-4.1-mini": _p(0.80, 0.20, 3.20),
+    "ft:gpt-4.1-nano": _p(0.20, 0.05, 0.80),
+    "ft:gpt-4o": _p(3.75, 1.875, 15.00),
+    "ft:gpt-4o-mini": _p(0.30, 0.15, 1.20),
+    "ft:o4-mini": _p(4.00, 1.00, 16.00),
+    "ft:gpt-3.5-turbo": _p(3.00, None, 6.00),
+}
+DEFAULT_PRICES.update(FINE_TUNED_PRICES)
+
 PRICE_KEYS = ("input", "cached_input", "output", "reasoning")
 
 
@@ -131,11 +145,17 @@ def price_table() -> dict[str, Price]:
 
 
 def lookup(table: dict, model: str | None):
-    """`table[model]`; a dated snapshot ("gpt-4.1-mini-2025-04-14") falls back to its longest base name."""
+    """`table[model]`; a dated snapshot ("gpt-4.1-mini-2025-04-14") falls back to its longest base name, and
+    a fine-tuned model without a price of its own to "ft:<base>" ("ft:gpt-4o-mini-2024-07-18:org::id" →
+    "ft:gpt-4o-mini")."""
     if not model:
         return None
     if model in table:
         return table[model]
+    if model.startswith("ft:"):
+        model = "ft:" + model.split(":")[1]
+        if model in table:
+            return table[model]
     candidates = [name for name in table if model.startswith(name + "-")]
     return table[max(candidates, key=len)] if candidates else None
 

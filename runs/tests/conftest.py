@@ -1,13 +1,17 @@
 """Fixtures for the runs tests: workflows built from small graphs, and a synchronous engine."""
 
 import itertools
+import subprocess
+import sys
 
+import httpx
 import pytest
 
 from builder.models import Workflow, WorkflowVersion
 from runs.engine.core import Engine, Limits
 from runs.models import Run
 from runs.persistence.engine import DjangoStore
+from runs.testing.live_server import free_port, stop_processes, wait_until_answers
 from runs.tests import helpers  # noqa: F401 - registers the test-only node types
 
 _n = itertools.count(1)
@@ -58,3 +62,28 @@ def make_run(make_workflow):
         )
 
     return make
+
+
+class SlowModel:
+    def __init__(self, latency_s: float):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runs.testing.slow_model", "--port", str(self.port), "--latency", str(latency_s)]
+        )
+        wait_until_answers(f"http://127.0.0.1:{self.port}/stats", proc=self.proc)
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def stats(self) -> dict:
+        return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=10).json()
+
+    def stop(self) -> None:
+        stop_processes(self.proc)
+
+
+@pytest.fixture
+def slow_model(request, settings):
+    model = SlowModel(getattr(request, "param", 1.0))
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_BASE_URL = model.base_url
+    yield model
+    model.stop()

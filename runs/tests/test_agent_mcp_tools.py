@@ -113,6 +113,16 @@ def test_a_call_that_needs_approval_pauses_the_run_and_approving_it_finishes_the
     [trace] = steps[-1].usage["tool_calls"]
     assert (trace["name"], trace["approval"], trace["result"]) == ("add", "approved", '{\n  "sum": 2\n}')
     assert steps[-1].usage["input_tokens"] > 0
+    # the resumed step's transcript goes on from the checkpoint: the call made before the pause, then its result
+    messages = steps[-1].usage["transcript"]["messages"]
+    assert [m["role"] for m in messages] == ["assistant", "tool", "assistant"]
+    assert messages[0]["tool_calls"][0]["function"] == {"name": "add", "arguments": '{"a": 1, "b": 1}'}
+    assert messages[1] == {
+        "role": "tool",
+        "tool_call_id": messages[0]["tool_calls"][0]["id"],
+        "content": '{\n  "sum": 2\n}',
+    }
+    assert messages[2] == {"role": "assistant", "content": run.output}
 
 
 def test_a_rejected_call_is_not_made_and_the_model_is_told(tools_server, make_workflow, client_for, editor, workspace):

@@ -342,3 +342,36 @@ def test_nested_loops_reset_the_inner_loop_on_each_outer_iteration(make_run, adv
     run = advance(make_run(g, {}))
     assert run.status == "succeeded", run.error
     assert run.output == {"n": 6}
+
+
+def test_validator_and_engine_agree_on_a_loop_body_with_an_end_inside(make_run, advance):
+    # given: the loop body branches to an End (it never leads back to the while node) and that End uses `loop`
+    from builder.services.validation import validate_graph
+    from runs.engine.graph import Graph
+
+    g = graph(
+        [
+            start(),
+            node("w", "while", condition="loop.index < 5", max_iterations=10),
+            node("step", "transform", output={"i": "loop.index"}),
+            node("check", "if_else", cases=[{"port": "stop", "condition": "input.i == 2"}]),
+            node("early", "end", output={"stopped_at": "loop.index"}),
+            node("done", "end", output={"stopped_at": "-1"}),
+        ],
+        [
+            edge("start", "w"),
+            edge("w", "step", "loop"),
+            edge("step", "check"),
+            edge("check", "early", "stop"),
+            edge("check", "w", "else"),
+            edge("w", "done", "exit"),
+        ],
+    )
+    # when
+    issues = validate_graph(g)
+    run = advance(make_run(g, {}))
+    # then: the validator accepts `loop` in the End, the engine counts it in the body and runs it with `loop`
+    assert issues == []
+    assert Graph(g).body["w"] == frozenset({"step", "check", "early"})
+    assert run.status == "succeeded"
+    assert run.output == {"stopped_at": 2}

@@ -177,34 +177,18 @@ def test_http_tool_to_a_blocked_address_fails_the_node(env_provider):
     assert "link-local" in failed.value.message
 
 
-def test_workflow_tool_runs_through_the_engine_service(env_provider):
-    calls = []
-
-    def run_workflow_tool(workflow_id, tool_input):
-        calls.append((workflow_id, tool_input))
-        return {"status": "shipped"}
-
-    config = {
-        "model": "gpt-4.1-mini",
-        "instructions": "Ask order_status about it",
-        "tools": [{"type": "workflow", "workflow_id": "3f0c…", "name": "order_status", "description": "Status"}],
-    }
-
-    result, _ = run_agent(config, services={"run_workflow_tool": run_workflow_tool})
-
-    assert calls == [("3f0c…", {})]
-    assert result.output == 'The order_status tool returned: {"status": "shipped"}'
-
-
-def test_workflow_tool_without_the_engine_service_is_a_clear_error(env_provider):
+def test_a_workflow_tool_is_refused_as_an_unsupported_tool_type(env_provider):
+    # Workflow tools were never wired to a child run: the schema no longer offers them (so they never validate),
+    # and a config that carries one anyway (an old draft run unvalidated) fails before calling the model.
     config = {
         "model": "gpt-4.1-mini",
         "instructions": "Ask order_status",
         "tools": [{"type": "workflow", "workflow_id": "x", "name": "order_status"}],
     }
 
-    with pytest.raises(NodeError, match="workflow tools are not available here"):
+    with pytest.raises(NodeError, match="unsupported tool type 'workflow'"):
         run_agent(config)
+    assert env_provider.requests == []
 
 
 def test_the_tool_loop_stops_at_max_turns(env_provider, echo_server, allow_loopback):
@@ -253,7 +237,9 @@ def test_chat_completions_provider_from_the_workspace(db, workspace, owner, sett
     assert result.usage.cost_usd == pytest.approx((3 * 0.15 + 5 * 0.60) / 1_000_000)
 
 
-def test_chat_completions_tool_loop_and_structured_output(db, workspace, settings, model_server, allow_loopback):
+def test_chat_completions_tool_loop_and_structured_output(
+    db, workspace, settings, model_server, echo_server, allow_loopback
+):
     ModelProvider.objects.create(
         workspace=workspace,
         name="chatty",
@@ -261,12 +247,11 @@ def test_chat_completions_tool_loop_and_structured_output(db, workspace, setting
         api_style="chat_completions",
         api_key_secret="K",
     )
-    calls = []
     config = {
         "model": "gpt-4o-mini",
         "provider": "chatty",
         "instructions": "Use check_stock, then classify: the app crashes",
-        "tools": [{"type": "workflow", "workflow_id": "w", "name": "check_stock"}],
+        "tools": [{"type": "http", "name": "check_stock", "method": "GET", "url": echo_server.base_url + "/echo"}],
         "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
     }
 
@@ -274,13 +259,27 @@ def test_chat_completions_tool_loop_and_structured_output(db, workspace, setting
         config,
         workspace_id=str(workspace.id),
         secrets={"K": "k"},
-        services={"run_workflow_tool": lambda wid, args: calls.append(wid) or "in stock"},
     )
 
-    assert calls == ["w"]
+    assert [r["method"] for r in echo_server.requests] == ["GET"]
     assert result.output == {"intent": "bug"}
     roles = [m["role"] for m in model_server.requests[1]["body"]["messages"]]
     assert roles == ["user", "assistant", "tool"]
+    # the step keeps its turns in Chat Completions' shape: the call, its result, the final (structured) answer
+    sent = model_server.requests[1]["body"]["messages"]
+    transcript = result.usage.as_dict()["transcript"]
+    assert transcript["messages"] == [
+        {"role": "assistant", "tool_calls": sent[1]["tool_calls"]},
+        {"role": "tool", "tool_call_id": sent[1]["tool_calls"][0]["id"], "content": sent[2]["content"]},
+        {"role": "assistant", "content": '{"intent": "bug"}'},
+    ]
+    assert transcript["tools"] == model_server.requests[0]["body"]["tools"]
+
+
+def test_a_step_without_tool_calls_keeps_no_transcript(env_provider):
+    result, _ = run_agent({"model": "gpt-4.1-mini", "instructions": "Answer: {{ workflow.input.message }}"})
+
+    assert "transcript" not in result.usage.as_dict()
 
 
 def test_a_workspace_provider_on_a_private_address_is_refused_by_the_ssrf_guard(db, workspace, model_server):
@@ -486,12 +485,13 @@ def test_a_workflow_with_an_agent_runs_through_the_engine_and_never_stores_the_s
     step = Step.objects.get(run=run, node_id="triage")
     assert step.usage["model"] == "gpt-4.1-mini" and step.usage["cost_usd"] > 0
     stored = [
-        *Step.objects.filter(run=run).values_list("input", "output", "error"),
+        *Step.objects.filter(run=run).values_list("input", "output", "error", "usage"),
         *RunEvent.objects.filter(run=run).values_list("data", flat=True),
         *Run.objects.filter(pk=run.pk).values_list("output", "error", "usage"),
     ]
     assert "tok-very-secret-123" not in json.dumps(stored, default=str)
     assert "Bearer [redacted]" in run.output["summary"]  # it reached the model and came back, masked
+    assert "Bearer [redacted]" in step.usage["transcript"]["messages"][1]["content"]  # the tool result it read
 
 
 @pytest.mark.django_db(transaction=True)
@@ -529,15 +529,15 @@ def test_bundled_templates_run_on_the_local_test_model(make_run, advance, settin
         assert {key: run.output[key] for key in expected} == expected
 
 
-def test_the_repair_turn_keeps_tools_declared_but_forbids_calling_them(env_provider):
+def test_the_repair_turn_keeps_tools_declared_but_forbids_calling_them(env_provider, echo_server, allow_loopback):
     config = {
         "model": "gpt-4.1-mini",
         "instructions": "[[invalid-json]] Ask order_status, then classify the refund request",
-        "tools": [{"type": "workflow", "workflow_id": "w", "name": "order_status"}],
+        "tools": [{"type": "http", "name": "order_status", "method": "GET", "url": echo_server.base_url + "/echo"}],
         "output": {"type": "json_schema", "schema": TRIAGE_SCHEMA},
     }
 
-    result, _ = run_agent(config, services={"run_workflow_tool": lambda wid, args: "shipped"})
+    result, _ = run_agent(config)
 
     assert result.output == {"intent": "refund"}
     bodies = [r["body"] for r in env_provider.requests]

@@ -2,13 +2,18 @@
 tool errors, timeouts, the size cap, secrets in headers kept out of the trace, and validation of arguments
 against a fetched input schema."""
 
+import threading
+import time
+
 import pytest
 
 from accounts.models import McpServer
 from accounts.services import secret_create
 from builder.services.validation import validate_graph
+from runs.engine.core import ACTIVE_RUNS, Engine
 from runs.models import RunEvent, Step
-from runs.tests.helpers import line, node, start
+from runs.persistence.engine import DjangoStore
+from runs.tests.helpers import line, node, start, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # executors read the server row on their own thread
 
@@ -69,6 +74,24 @@ def test_a_hanging_server_fails_the_step_at_the_nodes_timeout(server, make_run, 
     assert run.status == "failed"
     error = Step.objects.get(run=run, node_id="call").error
     assert error["code"] == "timeout"
+
+
+def test_cancelling_a_run_ends_its_mcp_call_in_flight(server, make_run, limits):
+    # given: a run whose tool call hangs, advanced on another thread (the call is a task on the I/O loop)
+    run = make_run(mcp_graph(server="tools", tool="hang", arguments={}, timeout_s=60))
+    advance = threading.Thread(target=Engine(DjangoStore(), limits).advance, args=(str(run.pk),))
+    advance.start()
+    wait_for(lambda: Step.objects.filter(run=run, node_id="call", status="running").exists(), 20, "the call")
+    # when
+    cancelled_at = time.monotonic()
+    ACTIVE_RUNS[str(run.pk)].set()
+    advance.join(10)
+    # then: the run ends at once, its step cancelled, long before the node's 60 s timeout
+    assert not advance.is_alive()
+    assert time.monotonic() - cancelled_at < 5
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert Step.objects.get(run=run, node_id="call").status == "cancelled"
 
 
 def test_a_huge_result_fails_the_step_at_the_size_cap(server, make_run, advance, settings):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from runs.dispatch import PRIORITY_FRESH
 from runs.models import Run, RunEvent, Step
 from runs.tests.helpers import line, node, start, wait_for
+from runs.tests.test_many_in_flight import agent_graph
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +44,9 @@ def _purge() -> None:
     redis.Redis.from_url(_broker_url()).delete(QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
 
 
-def start_worker(name: str, log_path: Path, concurrency: int = 1) -> subprocess.Popen:
+def start_worker(
+    name: str, log_path: Path, concurrency: int = 1, pool: str = "threads", extra_env: dict | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
@@ -51,6 +54,9 @@ def start_worker(name: str, log_path: Path, concurrency: int = 1) -> subprocess.
         "DATABASE_URL": _database_url(),
         "REDIS_URL": _broker_url(),
         "TRELLIS_EXECUTOR": "celery",
+        # (not --pool: Celery takes a configured worker_pool over --pool=prefork)
+        "TRELLIS_WORKER_POOL": pool,
+        **(extra_env or {}),
         "TRELLIS_RUN_LEASE_S": "2",
         "TRELLIS_RUN_REAPER_INTERVAL_S": "0.5",
         "DEBUG": "false",
@@ -158,7 +164,8 @@ def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_wor
     # given a node that SIGKILLs the worker process running it, every time
     run = make_run(line(start(), node("boom", "test_die", sigkill=True), node("end", "end", output="1")), {})
     quick = make_run(line(start(), node("end", "end", output="'still here'")), {})
-    worker = start_worker("crash", tmp_path / "crash.log")
+    # (prefork: the worker's pool restarts the child process that was killed)
+    worker = start_worker("crash", tmp_path / "crash.log", pool="prefork")
     try:
         client = Celery("trellis-test-client", broker=_broker_url())
         client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
@@ -270,3 +277,63 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
         f"{resumed[len(resumed) // 2]:.1f} s (p50) / {resumed[-1]:.1f} s (max) after the kill, a new worker "
         f"starting meanwhile (target: lease 2 s + reaper 0.5 s + 5 s)"
     )
+
+
+@pytest.mark.parametrize("slow_model", [5.0], indirect=True)
+def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_finished_step(
+    make_workflow, slow_model, tmp_path
+):
+    # given 500 runs of start → agent → end against a model that answers in 5 s, sent in messages of 32 (as the
+    # dispatcher does) to one worker process with 16 message slots
+    wf = make_workflow(agent_graph())
+    runs = Run.objects.bulk_create(
+        Run(workspace_id=wf.workspace_id, workflow=wf, graph=wf.draft_graph, is_draft=True, input={"n": i}, last_seq=0)
+        for i in range(500)
+    )
+    ids = [r.pk for r in runs]
+    model_env = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": slow_model.base_url}
+    first = start_worker("first", tmp_path / "first.log", concurrency=16, extra_env=model_env)
+    second = None
+    try:
+        client = Celery("trellis-test-client", broker=_broker_url())
+        for i in range(0, len(ids), 32):
+            batch = [str(pk) for pk in ids[i : i + 32]]
+            client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
+        # when the worker is killed while most of the runs wait on their model call
+        in_flight_at_kill = wait_for(
+            lambda: (n := slow_model.stats()["in_flight"]) >= 300 and n, 120, "300 model calls in flight"
+        )
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        second = start_worker("second", tmp_path / "second.log", concurrency=16, extra_env=model_env)
+        wait_for(
+            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
+            180,
+            "every run to finish on the second worker",
+        )
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        _purge()
+    # then no run is lost
+    finished = list(Run.objects.filter(pk__in=ids))
+    assert {r.status for r in finished} == {"succeeded"}, [r.error for r in finished if r.status != "succeeded"][:3]
+    assert {r.output["reply"] for r in finished} == {"The answer is forty-two."}
+    # and no finished step ran again: only a model call in flight at the kill ran again, as attempt 2
+    steps: dict = {}
+    for s in Step.objects.filter(run_id__in=ids):
+        steps.setdefault(s.run_id, []).append((s.node_id, s.status, s.attempt))
+    repeated = 0
+    for pk in ids:
+        kinds = sorted(steps[pk])
+        lost = [k for k in kinds if k[1] == "cancelled"]
+        assert lost in ([], [("ask", "cancelled", 1)]), kinds
+        assert [k for k in kinds if k[1] == "succeeded"] == [
+            ("ask", "succeeded", 1 + len(lost)),
+            ("end", "succeeded", 1),
+            ("start", "succeeded", 1),
+        ], kinds
+        repeated += len(lost)
+    assert in_flight_at_kill >= 300 and repeated >= 300, (in_flight_at_kill, repeated)

@@ -1,5 +1,8 @@
-"""Knowledge page: create a knowledge base, drop files on it (a progress bar per file), see them become
-ready, and try a query that shows the ranked chunks with their scores."""
+"""Knowledge page: create a knowledge base, drop files on it (a progress bar per file for the upload, then
+for its indexing as the server streams it over /ws/knowledge-bases/<id>/), see them become ready, re-index
+after an embedding change with the bars moving again, and try a query that shows the ranked chunks."""
+
+import json
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +29,41 @@ def drop_files(page, selector: str, files: list[tuple[str, str, bytes]]) -> None
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
 
 
+WATCH_BARS = """() => {
+    // Every indexing bar the page renders, with each value it shows (they can be on screen briefly).
+    window.__bars = [];
+    const seen = (el) => window.__bars.push([el.getAttribute("aria-label"), el.value]);
+    new MutationObserver((records) => {
+        for (const r of records) {
+            if (r.type === "attributes" && r.target.matches?.('progress[aria-label^="Indexing of"]')) seen(r.target);
+            for (const n of r.addedNodes) {
+                if (n.nodeType !== 1) continue;
+                if (n.matches('progress[aria-label^="Indexing of"]')) seen(n);
+                n.querySelectorAll?.('progress[aria-label^="Indexing of"]').forEach(seen);
+            }
+        }
+    }).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ["value"]});
+}"""
+
+
+def progress_frames(page) -> list[dict]:
+    """Records the file.progress frames the page's knowledge socket receives."""
+    frames: list[dict] = []
+
+    def on_socket(ws):
+        if "/ws/knowledge-bases/" in ws.url:
+            ws.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def statuses(frames: list[dict], name: str) -> list[str]:
+    return [f["status"] for f in frames if f.get("type") == "file.progress" and f["name"] == name]
+
+
 def test_files_dropped_on_a_knowledge_base_become_ready_and_a_query_shows_ranked_chunks(page, api, shot):
+    frames = progress_frames(page)
     page.goto("/knowledge")
     page.get_by_label("Knowledge base name").fill("Handbook")
     page.get_by_role("button", name="Create").click()
@@ -42,6 +79,23 @@ def test_files_dropped_on_a_knowledge_base_become_ready_and_a_query_shows_ranked
     expect(files.locator("tr", has_text="refunds.md")).to_contain_text("ready", timeout=20_000)
     expect(files.locator("tr", has_text="parking.md")).to_contain_text("ready", timeout=20_000)
     assert page.get_by_label("Upload of refunds.md").evaluate("el => el.value") == 1
+    # The statuses came over the WebSocket (the page does not poll): queued, processing, ready.
+    for name in ("refunds.md", "parking.md"):
+        seen = statuses(frames, name)
+        assert seen[0] == "queued" and "processing" in seen and seen[-1] == "ready", (name, seen)
+
+    # Changing the embedding model re-indexes every file, each with its bar moving again.
+    page.evaluate(WATCH_BARS)
+    kb_id = next(k["id"] for k in api.call("GET", "knowledge-bases") if k["name"] == "Handbook")
+    frames.clear()
+    api.call("PATCH", f"knowledge-bases/{kb_id}", {"embedding": {"dimensions": 64}})
+    expect(files.locator("tr", has_text="refunds.md")).to_contain_text("ready", timeout=20_000)
+    expect(files.locator("tr", has_text="parking.md")).to_contain_text("ready", timeout=20_000)
+    expect(files.get_by_label("Indexing of refunds.md")).to_have_count(0)
+    bars = page.evaluate("window.__bars")
+    assert any(label == "Indexing of refunds.md" for label, _ in bars), bars
+    assert statuses(frames, "refunds.md")[-1] == "ready"
+    assert any(f.get("progress") and 0 < f["progress"] < 1 for f in frames), frames
 
     page.get_by_placeholder("What does the handbook say about refunds?").fill("when are refunds paid back")
     page.get_by_role("button", name="Search").click()
@@ -68,7 +122,9 @@ def test_an_unsupported_file_shows_the_reason_next_to_its_progress_bar(page, api
     expect(page.get_by_role("heading", name="No files yet")).to_be_visible()
 
 
-def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_chunks(page, api, shot):
+def test_a_file_search_node_feeds_an_agent_and_the_run_detail_shows_the_citations(page, api, shot):
+    """The file_search step and the agent's file_search tool call each show the query and the ranked chunks
+    (file, score, chunk) in the run detail, linked to the file as uploaded and to the chunk's whole text."""
     from tests.e2e.screens import graph
 
     kb = api.call("POST", "knowledge-bases", {"name": "Policies e2e"})
@@ -77,10 +133,23 @@ def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_
         "id": "search",
         "type": "file_search",
         "name": "Search policies",
-        "position": {"x": 240, "y": 0},
         "config": {"knowledge_base": "Policies e2e", "query": "{{ workflow.input.message }}", "top_k": 3},
     }
-    wf = api.workflow("Policy answers", graph(search, end_output={"sources": "nodes.search.output.results"}))
+    agent = {
+        "id": "answer",
+        "type": "agent",
+        "name": "Answer",
+        "config": {
+            "model": "gpt-4.1-mini",
+            "instructions": "Check the handbook. refunds: {{ nodes.search.output.results[0].text }} "
+            "[cite: {{ nodes.search.output.results[0].chunk_id }}]",
+            "tools": [{"type": "file_search", "name": "handbook", "knowledge_base": "Policies e2e", "top_k": 2}],
+        },
+    }
+    wf = api.workflow(
+        "Policy answers",
+        graph(search, agent, end_output={"answer": "nodes.answer.output", "sources": "nodes.search.output.results"}),
+    )
 
     page.goto(f"/workflows/{wf}")
     palette_item = page.get_by_role("button", name="Add File search")
@@ -94,6 +163,27 @@ def test_a_file_search_node_is_in_the_palette_and_its_run_step_shows_the_ranked_
     run = api.call("POST", f"workflows/{wf}/runs", {"input": {"message": "when are refunds paid"}, "version": "draft"})
     api.wait_for(run["id"], {"succeeded"})
     page.goto(f"/runs/{run['id']}")
-    expect(page.get_by_label("Run output", exact=True)).to_contain_text("Refunds are paid back to the original card")
-    expect(page.get_by_label("Run output", exact=True)).to_contain_text('"file_name": "refunds.md"')
+    output = page.get_by_label("Run output", exact=True)
+    expect(output).to_contain_text("Refunds are paid back to the original card")
+    expect(output).to_contain_text('"file_name": "refunds.md"')
+
+    timeline = page.get_by_role("list", name="Step timeline")
+    timeline.get_by_role("button", name="Search policies").click()
+    node_citations = page.get_by_role("region", name="Citations: File search")
+    expect(node_citations).to_contain_text("when are refunds paid")
+    first = node_citations.get_by_role("listitem").first
+    expect(first).to_contain_text("Refunds are paid back to the original card")
+    assert float(first.get_by_title("Score").inner_text()) > 0
+    link = first.get_by_role("link", name="refunds.md")
+    href = link.get_attribute("href")
+    assert href.endswith("/content") and kb["id"] in href
+    served = page.request.get(href)
+    assert served.status == 200 and served.body() == REFUNDS
     shot(page, "61-file-search-run")
+
+    timeline.get_by_role("button", name="Answer").click()
+    tool_citations = page.get_by_role("region", name="Citations: Tool handbook")
+    expect(tool_citations).to_contain_text("refunds.md")
+    tool_citations.get_by_role("button", name="Show chunk").first.click()
+    expect(tool_citations.locator(".result-text").first).to_contain_text("Refunds are paid back to the original card")
+    expect(tool_citations.get_by_role("button", name="Show chunk")).to_have_count(0)

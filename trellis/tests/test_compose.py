@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 BASE = Path(__file__).resolve().parents[2]
-COMPOSE_ONLY = {"POSTGRES_PASSWORD", "TRELLIS_PORT", "WORKER_CONCURRENCY"}  # interpolated by compose itself
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "TRELLIS_PORT"}  # interpolated by compose itself
 
 
 def settings_env_names() -> set[str]:
@@ -31,7 +31,7 @@ def test_compose_has_postgres_redis_web_worker_and_beat():
     services = compose()["services"]
 
     assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
-    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["postgres"]["image"].startswith("pgvector/pgvector:pg")  # PostgreSQL with pgvector
     assert services["redis"]["image"].startswith("redis:")
     assert services["web"]["ports"] == ["${TRELLIS_PORT:-8000}:8000"]
     assert "celery -A trellis worker" in " ".join(services["worker"]["command"])

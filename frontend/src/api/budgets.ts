@@ -1,50 +1,20 @@
 /** Budgets, model prices and the usage CSV (budgets/apis.py, DESIGN §12). */
 import { api, currentWorkspace } from "./client";
+import type { components } from "./schema";
 
-export type BudgetWindow = "month" | "day";
-export type BudgetScope = "workspace" | "workflow" | "api_token" | "chat_deployment";
+type Schemas = components["schemas"];
+
+export type BudgetWindow = Schemas["WindowEnum"];
+export type BudgetScope = Schemas["ScopeEnum"];
 
 /** The budget's current window (workspace time zone). */
-export interface BudgetStanding {
-  window_start: string;
-  window_end: string;
-  spent_usd: number;
-  reserved_usd: number;
-  left_usd: number;
-  used_fraction: number;
-  /** Spend at the end of the window at the recent rate. */
-  forecast_usd: number;
-  forecast_exceeds: boolean;
-  alerted_at: string | null;
-  /** The first model call refused in this window. */
-  exceeded_at: string | null;
-  alert_delivery: { state: string; attempts?: number; status_code?: number | null; error?: string } | null;
-}
+export type BudgetStanding = Schemas["StandingOut"];
 
-export interface Budget {
-  id: string;
-  scope: BudgetScope;
-  target_id: string;
-  target_name: string | null;
-  window: BudgetWindow;
-  limit_usd: number;
-  alert_at: number;
-  alert_webhook_url: string;
-  current: BudgetStanding;
-}
+export type Budget = Schemas["BudgetOut"];
 
-export interface BudgetsResponse {
-  time_zone: string;
-  workspace: Budget | null;
-  budgets: Budget[];
-}
+export type BudgetsResponse = Schemas["BudgetsOut"];
 
-export interface BudgetIn {
-  window: BudgetWindow;
-  limit_usd: number;
-  alert_at?: number;
-  alert_webhook_url?: string;
-}
+export type BudgetIn = Schemas["BudgetInRequest"];
 
 export interface ModelPrice {
   model: string;

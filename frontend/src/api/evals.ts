@@ -39,6 +39,8 @@ export interface EvalSummary {
   passed: number;
   failed: number;
   errored: number;
+  /** Items an eval cancellation stopped before they finished. */
+  cancelled?: number;
   pass_rate: number;
   mean_scores: Record<string, number>;
   cost_usd: number;
@@ -153,8 +155,13 @@ export const listEvals = (wf: string) => api<EvalInfo[]>("GET", `${w(wf)}/evals`
 export const getEval = (wf: string, id: string) => api<EvalInfo>("GET", `${w(wf)}/evals/${id}`);
 export const startEval = (wf: string, body: { dataset: string; version: number | "draft" }) =>
   api<{ id: string; status: string }>("POST", `${w(wf)}/evals`, body);
+export const cancelEval = (wf: string, id: string) => api<EvalInfo>("POST", `${w(wf)}/evals/${id}/cancel`);
 export const compareEvals = (wf: string, a: string, b: string) =>
   api<EvalComparison>("GET", `${w(wf)}/evals/${a}/compare/${b}`);
+
+/** Asks the server whether one grader is valid (a CEL expression that does not compile comes back as the error). */
+export const checkGrader = (wf: string, grader: Grader) =>
+  api<{ valid: true; grader: Grader }>("POST", `${w(wf)}/graders/check`, { grader });
 
 export const getGate = (wf: string) => api<PublishGate | null>("GET", `${w(wf)}/publish-gate`);
 export const setGate = (wf: string, body: { dataset: string; min_pass_rate: number } | null) =>

@@ -83,3 +83,70 @@ export function uploadKnowledgeFile(kbId: string, file: File, onProgress: (fract
     xhr.send(form);
   });
 }
+
+/** What /ws/knowledge-bases/<id>/ sends: a snapshot of the files' statuses, then live progress. */
+export interface FileProgress {
+  type: "file.progress";
+  file_id: string;
+  name: string;
+  status: FileStatus;
+  /** 0..1 while queued or processing (embedding fills most of it); 1 when ready; null when failed. */
+  progress: number | null;
+  error: string;
+  chunks: number | null;
+}
+export interface FilesSnapshot {
+  type: "snapshot";
+  files: { file_id: string; name: string; status: FileStatus; error: string; chunks: number }[];
+}
+export type KnowledgeEvent = FileProgress | FilesSnapshot;
+
+/** Follows a knowledge base's ingestion progress (reconnecting; each connection starts with a snapshot).
+ * Returns a function that stops following. */
+export function followKnowledgeBase(kbId: string, onEvent: (e: KnowledgeEvent) => void): () => void {
+  let socket: WebSocket | null = null;
+  let stopped = false;
+  let retry = 0;
+  const open = () => {
+    if (stopped) return;
+    const proto = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${proto}://${window.location.host}/ws/knowledge-bases/${kbId}/`);
+    socket.onmessage = (m) => {
+      retry = 0;
+      try {
+        onEvent(JSON.parse(m.data as string) as KnowledgeEvent);
+      } catch {
+        /* ignore a malformed frame */
+      }
+    };
+    socket.onclose = (e) => {
+      if (stopped || e.code === 4404 || e.code === 4403 || e.code === 4401) return;
+      retry = Math.min(retry + 1, 6);
+      window.setTimeout(open, 250 * 2 ** retry);
+    };
+  };
+  open();
+  return () => {
+    stopped = true;
+    socket?.close();
+  };
+}
+
+/** Applies one event to the live state of the files (file id → status and progress). Pure, for tests. */
+export interface LiveFile {
+  status: FileStatus;
+  progress: number | null;
+  error: string;
+}
+export function applyKnowledgeEvent(live: Record<string, LiveFile>, e: KnowledgeEvent): Record<string, LiveFile> {
+  if (e.type === "snapshot") {
+    const next: Record<string, LiveFile> = {};
+    for (const f of e.files) next[f.file_id] = { status: f.status, progress: f.status === "ready" ? 1 : null, error: f.error };
+    return next;
+  }
+  const before = live[e.file_id];
+  // A late, lower fraction of the same stage (two batches' events racing) does not move the bar back.
+  const progress =
+    before && before.status === e.status && e.progress !== null && before.progress !== null ? Math.max(before.progress, e.progress) : e.progress;
+  return { ...live, [e.file_id]: { status: e.status, progress, error: e.error } };
+}

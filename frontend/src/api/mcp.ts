@@ -1,31 +1,20 @@
 /** MCP servers of the workspace (DESIGN §9): header values are secret references, never secret values. */
 import { api } from "./client";
 import type { JsonSchema } from "../nodes/common";
+import type { components } from "./schema";
 
-export interface McpTool {
-  name: string;
-  description: string;
-  input_schema: JsonSchema;
-}
+type Schemas = components["schemas"];
 
-export interface McpServerInfo {
-  id: string;
-  name: string;
-  url: string;
-  headers: Record<string, { secret: string }>;
-  allowed_tools: string[] | null;
+export type McpTool = Omit<Schemas["McpToolOut"], "input_schema"> & { input_schema: JsonSchema };
+
+type SecretHeaders = Record<string, { secret: string }>;
+
+export type McpServerInfo = Omit<Schemas["McpServerOut"], "headers" | "tools"> & {
+  headers: SecretHeaders;
   tools: McpTool[] | null;
-  tools_fetched_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+};
 
-export interface McpServerInput {
-  name: string;
-  url: string;
-  headers?: Record<string, { secret: string }>;
-  allowed_tools?: string[] | null;
-}
+export type McpServerInput = Omit<Schemas["McpServerInRequest"], "headers"> & { headers?: SecretHeaders };
 
 export const listMcpServers = () => api<McpServerInfo[]>("GET", "mcp-servers");
 export const createMcpServer = (body: McpServerInput) => api<McpServerInfo>("POST", "mcp-servers", body);

@@ -1,7 +1,9 @@
 /** Shapes the screens around the canvas read: run history, versions, triggers, team, usage, audit. */
 import type { Graph } from "../graph/format";
 import type { RunStatus, StepData, Usage } from "./events";
-import type { Role } from "./types";
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
 
 export interface RunTrigger {
   type?: string;
@@ -118,71 +120,16 @@ export interface GraphDiff {
 
 export type AuthMode = "signature" | "bearer" | "none";
 
-export interface TriggerInfo {
-  id: string;
-  workflow_id: string;
-  kind: "webhook" | "schedule";
-  name: string;
-  enabled: boolean;
-  auth_mode: AuthMode;
-  response_mode: "async" | "sync";
-  sync_timeout_s: number;
-  rate_limit_per_minute: number | null;
-  callback_url: string;
-  url: string | null;
-  test_url: string | null;
-  cron: string;
-  timezone: string;
-  last_fired_at: string | null;
-  previous_secret_expires_at: string | null;
-  created_at: string;
-  secret?: string;
-}
+/** A trigger; `secret` only in the answer that created or rotated it. */
+export type TriggerInfo = Omit<Schemas["TriggerOut"], "auth_mode"> & { auth_mode: AuthMode; secret?: string };
 
-export interface DeliveryInfo {
-  id: number;
-  created_at: string;
-  kind: string;
-  outcome: "accepted" | "duplicate" | "rejected" | "skipped" | "delivered" | "failed";
-  reason: string;
-  message: string;
-  status_code: number | null;
-  run_id: string | null;
-  test: boolean;
-  message_id: string;
-  attempt: number;
-  duration_ms: number | null;
-  count: number;
-  last_at: string | null;
-}
+export type DeliveryInfo = Schemas["DeliveryOut"];
 
-export interface InvitationInfo {
-  id: string;
-  email: string;
-  role: Role;
-  invited_by: string | null;
-  created_at: string;
-  expires_at: string;
-  link?: string;
-}
+export type InvitationInfo = Schemas["InvitationOut"] & { link?: string };
 
-export interface ProviderInfo {
-  id: number;
-  name: string;
-  base_url: string;
-  api_style: string;
-  api_key_secret: string;
-  has_api_key: boolean;
-  models: string[];
-  is_default: boolean;
-  created_at: string;
-}
+export type ProviderInfo = Omit<Schemas["ProviderOut"], "models"> & { models: string[] };
 
-export interface ProviderTestResult {
-  ok: boolean;
-  message: string;
-  models: string[];
-}
+export type ProviderTestResult = Schemas["ProviderTestOut"];
 
 export interface UsageRow {
   key: string;

@@ -15,8 +15,8 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import { useShallow } from "zustand/react/shallow";
 import { checkConnection } from "../graph/connect";
 import type { NodeType } from "../graph/format";
-import { NODE_META } from "../nodes/catalog";
-import { nodeTypes } from "../nodes";
+import { canvasNodeTypes } from "../nodes";
+import { nodeTypeInfo } from "../nodes/registry";
 import type { AppEdge, AppNode } from "../nodes/types";
 import { DRAG_MIME } from "./Palette";
 import { useEditor, useEditorStore } from "./store";
@@ -27,10 +27,11 @@ export const LARGE_GRAPH = 300;
 const READABLE_ZOOM = 0.75;
 
 const minimapColor = (n: AppNode) =>
-  ({ core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" })[NODE_META[n.type]?.group ?? "core"];
+  ({ core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" })[nodeTypeInfo(n.type)?.group ?? "core"];
 
 export function Canvas() {
   const store = useEditorStore();
+  const nodeTypes = useMemo(canvasNodeTypes, []);
   const { nodes, edges, onNodesChange, onEdgesChange, connect } = useEditor(
     useShallow((s) => ({
       nodes: s.nodes,
@@ -112,7 +113,7 @@ export function Canvas() {
   const onDrop = useCallback(
     (e: DragEvent) => {
       const type = e.dataTransfer.getData(DRAG_MIME) as NodeType;
-      if (!type || !(type in NODE_META)) return;
+      if (!type || !nodeTypeInfo(type)) return;
       e.preventDefault();
       const p = screenToFlowPosition({ x: e.clientX, y: e.clientY });
       store.getState().addNode(type, { position: { x: p.x - 100, y: p.y - 30 } });

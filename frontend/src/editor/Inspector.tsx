@@ -2,12 +2,12 @@
 import { useEffect, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { Field } from "./fields/Field";
-import { panelTypes } from "../nodes";
-import { NODE_META, NON_EXECUTABLE } from "../nodes/catalog";
+import { handlesErrors } from "../graph/ports";
+import { GenericPanel, panelTypes } from "../nodes";
+import { nodeTypeInfo } from "../nodes/registry";
 import type { ExecConfig, OnError } from "../nodes/common";
 import type { AppNode } from "../nodes/types";
 import type { PanelProps } from "../nodes/panelTypes";
-import { useNodeTypeCatalog } from "./nodeTypesApi";
 import { useEditor } from "./store";
 
 export function Inspector() {
@@ -40,7 +40,6 @@ export function Inspector() {
 }
 
 function NodeInspector({ node }: { node: AppNode }) {
-  const catalog = useNodeTypeCatalog();
   const { updateConfig, renameNode, changeNodeId, deleteNodes, focusField, focusRequest } = useEditor(
     useShallow((s) => ({
       updateConfig: s.updateConfig,
@@ -54,8 +53,10 @@ function NodeInspector({ node }: { node: AppNode }) {
   const [idDraft, setIdDraft] = useState(node.id);
   const [idError, setIdError] = useState<string | null>(null);
   const root = useRef<HTMLDivElement>(null);
-  const meta = NODE_META[node.type];
-  const Panel = panelTypes[node.type] as React.ComponentType<PanelProps<AppNode>>;
+  const info = nodeTypeInfo(node.type);
+  const meta = { group: info?.group ?? "core", label: info?.label ?? node.type, icon: info?.icon ?? "?" };
+  // A type without a panel of its own gets the form built from its config schema.
+  const Panel = (panelTypes[node.type] ?? GenericPanel) as React.ComponentType<PanelProps<AppNode>>;
   const update = (patch: Record<string, unknown>) => updateConfig(node.id, patch);
 
   useEffect(() => {
@@ -82,7 +83,7 @@ function NodeInspector({ node }: { node: AppNode }) {
         </span>
         <div>
           <div className="inspector-type">{meta.label}</div>
-          <div className="muted small-text">{catalog[node.type]?.description ?? meta.description}</div>
+          <div className="muted small-text">{info?.description}</div>
         </div>
         <button type="button" className="small danger" aria-label={`Delete ${node.data.name}`} title="Delete (Del)" onClick={() => deleteNodes([node.id])}>
           Delete
@@ -102,8 +103,8 @@ function NodeInspector({ node }: { node: AppNode }) {
           />
         </Field>
       )}
-      <Panel node={node} update={update} schema={catalog[node.type]?.config_schema} />
-      {!NON_EXECUTABLE.has(node.type) && <ErrorHandling node={node} update={update} />}
+      <Panel node={node} update={update} schema={info?.config_schema} />
+      {handlesErrors(node) && <ErrorHandling node={node} update={update} />}
     </div>
   );
 }

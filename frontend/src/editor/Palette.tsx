@@ -1,21 +1,27 @@
 /** Node palette grouped Core / Tools / Logic / Data with search: drag onto the canvas, or click to add after the selection. */
 import { useMemo, useState } from "react";
 import type { NodeType } from "../graph/format";
-import { GROUPS, NODE_META } from "../nodes/catalog";
-import { useNodeTypeCatalog } from "./nodeTypesApi";
+import type { NodeGroup } from "../graph/format";
+import { nodeTypeList } from "../nodes/registry";
 import { useEditor } from "./store";
 
 export const DRAG_MIME = "application/x-trellis-node";
+
+const GROUPS: { id: NodeGroup; label: string }[] = [
+  { id: "core", label: "Core" },
+  { id: "tools", label: "Tools" },
+  { id: "logic", label: "Logic" },
+  { id: "data", label: "Data" },
+];
 
 export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
   const [q, setQ] = useState("");
   const addNode = useEditor((s) => s.addNode);
   const inspectedId = useEditor((s) => s.inspectedId);
-  const catalog = useNodeTypeCatalog();
   const types = useMemo(() => {
     const query = q.trim().toLowerCase();
-    return (Object.keys(NODE_META) as NodeType[]).filter(
-      (t) => !query || NODE_META[t].label.toLowerCase().includes(query) || NODE_META[t].description.toLowerCase().includes(query) || t.includes(query),
+    return nodeTypeList().filter(
+      (t) => !query || t.label.toLowerCase().includes(query) || t.description.toLowerCase().includes(query) || t.type.includes(query),
     );
   }, [q]);
   return (
@@ -29,13 +35,14 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
         onChange={(e) => setQ(e.target.value)}
       />
       {GROUPS.map((g) => {
-        const inGroup = types.filter((t) => NODE_META[t].group === g.id);
+        const inGroup = types.filter((t) => t.group === g.id);
         if (!inGroup.length) return null;
         return (
           <section key={g.id} className="palette-group" aria-label={g.label}>
             <h3>{g.label}</h3>
-            {inGroup.map((t) => {
-              const unavailable = catalog[t]?.available === false ? (catalog[t]?.unavailable_reason ?? "Not available") : null;
+            {inGroup.map((info) => {
+              const t = info.type as NodeType;
+              const unavailable = info.available === false ? (info.unavailable_reason ?? "Not available") : null;
               return (
               <button
                 key={t}
@@ -44,8 +51,8 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
                 draggable={!unavailable}
                 disabled={!!unavailable}
                 data-node-type={t}
-                title={unavailable ?? `${NODE_META[t].description} — drag onto the canvas, or click to add${inspectedId ? " after the selected node" : ""}`}
-                aria-label={`Add ${NODE_META[t].label}`}
+                title={unavailable ?? `${info.description} — drag onto the canvas, or click to add${inspectedId ? " after the selected node" : ""}`}
+                aria-label={`Add ${info.label}`}
                 onDragStart={(e) => {
                   e.dataTransfer.setData(DRAG_MIME, t);
                   e.dataTransfer.effectAllowed = "move";
@@ -53,11 +60,11 @@ export function Palette({ onAdded }: { onAdded?: (id: string) => void }) {
                 onClick={() => onAdded?.(addNode(t, { after: inspectedId }))}
               >
                 <span className="palette-icon" aria-hidden>
-                  {NODE_META[t].icon}
+                  {info.icon}
                 </span>
                 <span>
-                  <span className="palette-label">{NODE_META[t].label}</span>
-                  <span className="palette-desc">{unavailable ?? NODE_META[t].description}</span>
+                  <span className="palette-label">{info.label}</span>
+                  <span className="palette-desc">{unavailable ?? info.description}</span>
                 </span>
               </button>
               );

@@ -183,7 +183,8 @@ export function RunPanel({ workflowId, save }: { workflowId: string; save: () =>
       {run.runId && (
         <section aria-label="Run trace" className="run-trace">
           <div className={`run-status run-status-${run.status}`} role="status" data-testid="run-status">
-            {STATUS_TEXT[run.status ?? "queued"]}
+            {/* A run parked by a timer (delay) waits for nothing a person can give. */}
+            {run.status === "waiting" && !run.waiting.length ? "Waiting" : STATUS_TEXT[run.status ?? "queued"]}
           </div>
           {run.waiting.map((w) => (
             <div className="approval" role="group" aria-label={`Approval for ${w.nodeId}`} key={w.stepId}>

@@ -51,7 +51,11 @@ export function useAutosave(workflowId: string, store: EditorStore) {
           try {
             setConflict(await getDraft(workflowId));
           } catch {
-            setConflict({ graph: { format: "trellis.graph/1", nodes: [], edges: [] }, revision: s.revision ?? 0 });
+            setConflict({
+              graph: { format: "trellis.graph/1", nodes: [], edges: [] },
+              revision: s.revision ?? 0,
+              updated_at: new Date().toISOString(),
+            });
           }
         } else if (e instanceof NetworkError || (e instanceof ApiError && e.status >= 500)) {
           store.getState().setSaveState("offline", errorMessage(e));

@@ -1,6 +1,7 @@
 /** The names an expression may use at a given node (DESIGN §5), for autocomplete and hints. */
 import type { JsonSchema } from "../nodes/common";
 import type { AppEdge, AppNode } from "../nodes/types";
+import { outputSchemaOf } from "../nodes/registry";
 import { portOf } from "./connect";
 
 export interface ScopeEntry {
@@ -20,25 +21,8 @@ function schemaPaths(prefix: string, schema: JsonSchema | undefined, depth = 0):
 }
 
 /** The fields a node's output is known to have, as a JSON Schema (or undefined when unknown). */
-export function outputSchema(node: AppNode, nodes: AppNode[]): JsonSchema | undefined {
-  switch (node.type) {
-    case "start":
-      return node.data.config.input_schema;
-    case "agent":
-      return node.data.config.output?.type === "json_schema" ? node.data.config.output.schema : { type: "string" };
-    case "transform":
-      return {
-        type: "object",
-        properties: Object.fromEntries(Object.keys(node.data.config.output ?? {}).map((k) => [k, {}])),
-      };
-    case "http_request":
-      return { type: "object", properties: { status: { type: "integer" }, headers: { type: "object" }, body: {} } };
-    case "file_search":
-      return { type: "object", properties: { results: { type: "array" } } };
-    default:
-      void nodes;
-      return undefined;
-  }
+export function outputSchema(node: AppNode): JsonSchema | undefined {
+  return outputSchemaOf(node.type, node.data.config as unknown as Record<string, unknown>);
 }
 
 export function ancestors(nodeId: string, edges: AppEdge[]): Set<string> {
@@ -100,13 +84,13 @@ export function scopeAt(nodeId: string, nodes: AppNode[], edges: AppEdge[]): Sco
   if (start?.type === "start") entries.push(...schemaPaths("workflow.input", start.data.config.input_schema));
   entries.push({ path: "input", detail: "output of the node that activated this one" });
   const direct = edges.filter((e) => e.target === nodeId).map((e) => byId.get(e.source));
-  if (direct.length === 1 && direct[0]) entries.push(...schemaPaths("input", outputSchema(direct[0], nodes)));
+  if (direct.length === 1 && direct[0]) entries.push(...schemaPaths("input", outputSchema(direct[0])));
   const upstream = [...ancestors(nodeId, edges)].map((id) => byId.get(id)).filter((n): n is AppNode => !!n);
   upstream.sort((a, b) => a.id.localeCompare(b.id));
   for (const n of upstream) {
     if (n.type === "note") continue;
     entries.push({ path: `nodes.${n.id}.output`, detail: `output of ${n.data.name}` });
-    entries.push(...schemaPaths(`nodes.${n.id}.output`, outputSchema(n, nodes)));
+    entries.push(...schemaPaths(`nodes.${n.id}.output`, outputSchema(n)));
   }
   for (const v of stateVariables(nodes)) entries.push({ path: `state.${v}`, detail: "state variable" });
   if (enclosingLoops(nodeId, nodes, edges).length) entries.push({ path: "loop.index", detail: "iteration (0-based)" });

@@ -3,7 +3,7 @@ import { Handle, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useRef, type ReactNode } from "react";
 import { useEditor } from "../editor/store";
 import { hasInputPort, outputPorts } from "../graph/ports";
-import { NODE_META } from "./catalog";
+import { nodeTypeInfo } from "./registry";
 import type { AppNode } from "./types";
 
 interface Props {
@@ -21,7 +21,8 @@ const STATUS_LABEL: Record<string, string> = {
 };
 
 export const NodeCard = memo(function NodeCard({ node, selected, summary }: Props) {
-  const meta = NODE_META[node.type];
+  const info = nodeTypeInfo(node.type);
+  const meta = { group: info?.group ?? "core", label: info?.label ?? node.type, icon: info?.icon ?? "?" };
   const status = useEditor((s) => s.nodeStatus[node.id]);
   const issueCount = useEditor((s) => s.issuesByNode[node.id]?.filter((i) => i.severity === "error").length ?? 0);
   const ports = outputPorts(node as AppNode);

@@ -8,8 +8,7 @@ import { createWorkflow, listTemplates, listWorkflows } from "../api/workflows";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { GRAPH_FORMAT } from "../graph/format";
-import { startDefaults } from "../nodes/start/defaults";
-import { endDefaults } from "../nodes/end/defaults";
+import { defaultConfig } from "../nodes/registry";
 import { useWorkspace } from "../shell/workspace";
 import { useCan } from "./common/roles";
 import { GraphThumb } from "./templates/GraphThumb";
@@ -142,20 +141,22 @@ function TemplatePicker({ onPick, busy, error }: { onPick: (t: Template) => void
   if (templates.isLoading) return <Loading label="Loading templates" />;
   const starter: Template = {
     id: "starter",
+    slug: "starter",
     name: "Starter: Start → Agent → End",
     description: "The smallest useful workflow.",
+    uses_llm: true,
     graph: {
       format: GRAPH_FORMAT,
       nodes: [
-        { id: "start", type: "start", name: "Start", position: { x: 0, y: 0 }, config: { ...startDefaults() } },
+        { id: "start", type: "start", name: "Start", position: { x: 0, y: 0 }, config: defaultConfig("start") },
         {
           id: "agent",
           type: "agent",
           name: "Agent",
           position: { x: 300, y: 0 },
-          config: { model: "gpt-4.1-mini", instructions: "Answer: {{ workflow.input.message }}", output: { type: "text" } },
+          config: { ...defaultConfig("agent"), instructions: "Answer: {{ workflow.input.message }}" },
         },
-        { id: "end", type: "end", name: "End", position: { x: 600, y: 0 }, config: { ...endDefaults(), output: { answer: "nodes.agent.output" } } },
+        { id: "end", type: "end", name: "End", position: { x: 600, y: 0 }, config: { ...defaultConfig("end"), output: { answer: "nodes.agent.output" } } },
       ],
       edges: [
         { id: "e1", source: "start", target: "agent" },

@@ -1,5 +1,6 @@
 /** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
 import { NavLink, Outlet, useNavigate } from "react-router-dom";
+import { NodeTypesGate } from "../editor/nodeTypesApi";
 import BudgetBanner from "../pages/budgets/BudgetBanner";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
@@ -56,7 +57,7 @@ export function AppShell() {
       </header>
       <main className="page">
         {current && <BudgetBanner />}
-        {loading ? <Loading label="Loading your workspace" /> : error ? <ErrorState error={error} /> : current ? <Outlet /> : <Outlet />}
+        {loading ? <Loading label="Loading your workspace" /> : error ? <ErrorState error={error} /> : current ? <NodeTypesGate><Outlet /></NodeTypesGate> : <Outlet />}
       </main>
     </div>
   );

@@ -5,7 +5,7 @@ import { toCanvas, toGraph } from "../../graph/convert";
 import { GRAPH_FORMAT, type Graph, type GraphEdge, type GraphNode, type NodeType, type Position } from "../../graph/format";
 import { isValidNodeId, nextNodeId, renameInValue, renameNodeInConfigs } from "../../graph/ids";
 import { layoutNodes, NODE_WIDTH } from "../../graph/layout";
-import { NODE_META } from "../../nodes/catalog";
+import { defaultConfig, nodeLabel } from "../../nodes/registry";
 import type { AppEdge, AppNode } from "../../nodes/types";
 import type { EditorSlice } from "./types";
 
@@ -103,7 +103,7 @@ export const createGraphSlice: EditorSlice<GraphSlice> = (set, get) => ({
 
   addNode: (type, opts = {}) => {
     const { nodes } = get();
-    const meta = NODE_META[type];
+    const label = nodeLabel(type);
     const id = nextNodeId(type, nodes.map((n) => n.id));
     const after = opts.after ? nodes.find((n) => n.id === opts.after) : undefined;
     const position = opts.position ??
@@ -116,7 +116,7 @@ export const createGraphSlice: EditorSlice<GraphSlice> = (set, get) => ({
       type,
       position,
       selected: true,
-      data: { name: sameCount ? `${meta.label} ${sameCount + 1}` : meta.label, config: meta.defaults() },
+      data: { name: sameCount ? `${label} ${sameCount + 1}` : label, config: defaultConfig(type) },
     } as unknown as AppNode;
     get().checkpoint();
     const others = nodes.map((n) => (n.selected ? { ...n, selected: false } : n));

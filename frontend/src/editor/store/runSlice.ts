@@ -43,6 +43,9 @@ export interface RunSlice {
   clearRun: () => void;
 }
 
+/** A wait that only its time ends (a `delay`): nothing to decide, so no approval box. */
+const isTimer = (wait: unknown): boolean => !!wait && typeof wait === "object" && "on_timeout" in wait;
+
 export const errorText = (e: unknown): string =>
   typeof e === "string" ? e : e && typeof e === "object" ? String((e as { message?: string }).message ?? JSON.stringify(e)) : "";
 
@@ -136,7 +139,7 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
         if (ev.type === "step.failed") patch.status = "failed";
         const stepId = ev.data.step_id ?? nodeId;
         const waiting =
-          patch.status === "waiting"
+          patch.status === "waiting" && !isTimer(ev.data.wait)
             ? [...s.waiting.filter((w) => w.stepId !== stepId), { stepId, nodeId, message: String(ev.data.wait?.message ?? "") }]
             : s.waiting.filter((w) => w.stepId !== stepId);
         set({ lastSeq: ev.seq, nodeStatus: withNode(patch.status!), steps: upsert(s.steps, stepId, nodeId, patch), waiting });
@@ -146,7 +149,7 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
         const waiting = [...s.waiting];
         const nodeStatus = { ...s.nodeStatus };
         for (const w of ev.data.steps ?? []) {
-          if (!waiting.some((x) => x.stepId === w.step_id))
+          if (!isTimer(w.wait) && !waiting.some((x) => x.stepId === w.step_id))
             waiting.push({ stepId: w.step_id, nodeId: w.node_id, message: String(w.wait?.message ?? "") });
           nodeStatus[w.node_id] = "waiting";
         }

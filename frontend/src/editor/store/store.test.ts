@@ -246,6 +246,20 @@ describe("run events", () => {
     expect(store.getState().nodeStatus.done).toBe("skipped");
   });
 
+  it("shows a timer wait (a delay) as waiting, with nothing to approve", () => {
+    const store = loaded();
+    store.getState().startRun("r1");
+    const ev = (seq: number, type: string, node_id: string | null, data: Record<string, unknown>) =>
+      store.getState().applyEvent({ seq, type, run_id: "r1", node_id, ts: "", data } as never);
+    const wait = { kind: "timer", timeout_at: "2026-12-06T05:00:00Z", on_timeout: { port: "out", output: null } };
+    ev(1, "run.status", null, { status: "running" });
+    ev(2, "step.finished", "pause", { step_id: "s1", status: "waiting", wait });
+    ev(3, "run.waiting", null, { steps: [{ step_id: "s1", node_id: "pause", wait }] });
+    expect(store.getState().nodeStatus.pause).toBe("waiting");
+    expect(store.getState().runStatus).toBe("waiting");
+    expect(store.getState().waiting).toEqual([]);
+  });
+
   it("ignores events of another run", () => {
     const store = loaded();
     store.getState().startRun("r1");

@@ -9,7 +9,7 @@ import { createEditorStore, EditorStoreContext, type EditorStore } from "../../e
 import type { NodeRunStatus } from "../../editor/store/runSlice";
 import { toCanvas } from "../../graph/convert";
 import type { Graph } from "../../graph/format";
-import { nodeTypes } from "../../nodes";
+import { canvasNodeTypes } from "../../nodes";
 import type { AppEdge, AppNode } from "../../nodes/types";
 
 export interface GraphViewProps {
@@ -64,6 +64,7 @@ function GraphCanvas({ graph, nodeClass, edgeClass, selectedId, onSelect, label,
     });
   }, [derived.nodes, setNodes]);
   const edges = derived.edges;
+  const nodeTypes = useMemo(canvasNodeTypes, []);
   // Fit once the cards have been measured (the fitView prop can run before that on a controlled flow).
   const initialized = useNodesInitialized();
   const { fitView } = useReactFlow();

@@ -9,6 +9,7 @@ import { errorMessage } from "../../api/client";
 import {
   addItems,
   addRunsMatching,
+  cancelEval,
   compareEvals,
   createDataset,
   deleteItem,
@@ -35,6 +36,7 @@ import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
 import "./evals.css";
 import { FinetunePanel } from "./FinetunePanel";
+import { GradersEditor } from "./GradersEditor";
 
 const DEFAULT_GRADERS: Grader[] = [
   { type: "string_check", name: "exact", input: "{{ output }}", reference: "{{ expected }}", operation: "eq" },
@@ -129,7 +131,6 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
   const datasets = useQuery({ queryKey: ["datasets", wf], queryFn: () => listDatasets(wf) });
   const dataset = datasets.data?.find((d) => d.id === datasetId);
   const items = useQuery({ queryKey: ["items", wf, datasetId], queryFn: () => listItems(wf, datasetId) });
-  const [graders, setGraders] = useState<string | null>(null);
   const [input, setInput] = useState('{"message": ""}');
   const [expected, setExpected] = useState("");
   const [note, setNote] = useState<string | null>(null);
@@ -146,7 +147,6 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
     }
   };
   if (!dataset) return null;
-  const graderText = graders ?? JSON.stringify(dataset.graders, null, 2);
   return (
     <div className="dataset-panel" aria-label={`Dataset ${dataset.name}`}>
       <div className="row-head">
@@ -157,16 +157,16 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
       </div>
       <details>
         <summary>Graders ({dataset.graders.length})</summary>
-        <textarea aria-label="Graders JSON" rows={8} value={graderText} readOnly={!canEdit} onChange={(e) => setGraders(e.target.value)} />
-        {canEdit && (
-          <button type="button" onClick={() => act(async () => {
-            await updateDataset(wf, datasetId, { graders: JSON.parse(graderText) as Grader[] });
-            setGraders(null);
-            return "Graders saved.";
-          })}>
-            Save graders
-          </button>
-        )}
+        <GradersEditor
+          key={datasetId}
+          wf={wf}
+          graders={dataset.graders}
+          canEdit={canEdit}
+          onSave={async (graders) => {
+            await updateDataset(wf, datasetId, { graders });
+            onChange();
+          }}
+        />
       </details>
       {items.isLoading ? (
         <Loading label="Loading items" />
@@ -252,6 +252,13 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
     mutationFn: () => startEval(wf, { dataset: datasetId!, version: version === "draft" ? "draft" : Number(version) }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["evals", wf] }),
   });
+  const cancel = useMutation({
+    mutationFn: (id: string) => cancelEval(wf, id),
+    onSuccess: (ev) => {
+      void qc.invalidateQueries({ queryKey: ["evals", wf] });
+      void qc.invalidateQueries({ queryKey: ["eval", wf, ev.id] });
+    },
+  });
   const label = (e: EvalInfo) => `${e.is_draft ? "Draft" : `v${e.version}`} · ${e.dataset_name} · ${formatTime(e.created_at)}`;
   return (
     <div className="eval-runs">
@@ -274,6 +281,7 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
         )}
       </div>
       {start.isError && <p className="field-error" role="alert">{errorMessage(start.error)}</p>}
+      {cancel.isError && <p className="field-error" role="alert">{errorMessage(cancel.error)}</p>}
       {evals.isLoading ? (
         <Loading label="Loading evals" />
       ) : (evals.data ?? []).length === 0 ? (
@@ -302,6 +310,20 @@ function EvalRuns({ wf, canEdit, datasetId }: { wf: string; canEdit: boolean; da
                   <button type="button" className="link-btn" onClick={() => setOpen(open === e.id ? null : e.id)}>
                     {open === e.id ? "Hide" : "Items"}
                   </button>
+                  {canEdit && e.status === "running" && (
+                    <>
+                      {" · "}
+                      <button
+                        type="button"
+                        className="link-btn"
+                        aria-label={`Cancel eval ${label(e)}`}
+                        disabled={cancel.isPending}
+                        onClick={() => cancel.mutate(e.id)}
+                      >
+                        Cancel
+                      </button>
+                    </>
+                  )}
                 </td>
               </tr>
             ))}
@@ -352,6 +374,11 @@ function EvalItems({ wf, evalId }: { wf: string; evalId: string }) {
           <div className="stat"><b>{formatCost(data.summary.cost_usd)}</b><span>total cost</span></div>
           <div className="stat"><b>{data.summary.p50_ms ?? "—"} ms</b><span>p50 latency</span></div>
         </div>
+      )}
+      {data.status === "cancelled" && (
+        <p role="status">
+          Cancelled: {data.summary?.cancelled ?? 0} of {data.summary?.items ?? "?"} items did not finish; the finished ones keep their scores.
+        </p>
       )}
       {data.status === "running" && <p role="status">Running: {data.progress?.done ?? 0} of {data.progress?.items ?? "?"} items done…</p>}
       <table className="runs-table" aria-label="Eval items">

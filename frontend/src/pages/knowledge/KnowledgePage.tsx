@@ -1,17 +1,21 @@
 /** Knowledge: the workspace's knowledge bases, their files with status, drag-and-drop upload with a
- * progress bar per file, and a "try a query" box that shows the ranked chunks with their scores. */
+ * progress bar per file (the upload, then its indexing as the server streams it over
+ * /ws/knowledge-bases/<id>/), and a "try a query" box that shows the ranked chunks with their scores. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type DragEvent, type FormEvent } from "react";
+import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { errorMessage } from "../../api/client";
 import {
+  applyKnowledgeEvent,
   createKnowledgeBase,
+  followKnowledgeBase,
   deleteKnowledgeFile,
   listKnowledgeBases,
   listKnowledgeFiles,
   searchKnowledgeBase,
   uploadKnowledgeFile,
   type KnowledgeBase,
+  type LiveFile,
   type SearchMode,
 } from "../../api/knowledge";
 import { Empty, ErrorState, Loading } from "../../components/States";
@@ -52,16 +56,26 @@ function KnowledgeBaseDetail({ kb }: { kb: KnowledgeBase }) {
   const canEdit = useCan("editor");
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
-  const files = useQuery({
-    queryKey: ["knowledge-files", kb.id],
-    queryFn: () => listKnowledgeFiles(kb.id),
-    // Poll while something is being indexed, so statuses move on their own.
-    refetchInterval: (q) => ((q.state.data ?? []).some((f) => f.status === "queued" || f.status === "processing") ? 1000 : false),
-  });
+  const files = useQuery({ queryKey: ["knowledge-files", kb.id], queryFn: () => listKnowledgeFiles(kb.id) });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ["knowledge-files", kb.id] });
     void qc.invalidateQueries({ queryKey: ["knowledge-bases"] });
   };
+  // Indexing progress is pushed by the server; the file list is re-read when a file settles or appears.
+  const [live, setLive] = useState<Record<string, LiveFile>>({});
+  const known = useRef<Set<string>>(new Set());
+  known.current = new Set((files.data ?? []).map((f) => f.id));
+  useEffect(
+    () =>
+      followKnowledgeBase(kb.id, (e) => {
+        setLive((l) => applyKnowledgeEvent(l, e));
+        if (e.type === "snapshot" || e.status === "ready" || e.status === "failed" || !known.current.has(e.file_id)) {
+          void qc.invalidateQueries({ queryKey: ["knowledge-files", kb.id] });
+          void qc.invalidateQueries({ queryKey: ["knowledge-bases"] });
+        }
+      }),
+    [kb.id, qc],
+  );
   const remove = useMutation({ mutationFn: (fileId: string) => deleteKnowledgeFile(kb.id, fileId), onSettled: refresh });
 
   const start = (list: FileList | null) => {
@@ -162,12 +176,24 @@ function KnowledgeBaseDetail({ kb }: { kb: KnowledgeBase }) {
             </tr>
           </thead>
           <tbody>
-            {files.data.map((f) => (
+            {files.data.map((f) => {
+              const now = live[f.id];
+              const status = now?.status ?? f.status;
+              const error = now ? now.error : f.error;
+              const indexing = status === "queued" || status === "processing";
+              const fraction = now?.progress ?? 0;
+              return (
               <tr key={f.id}>
                 <td>{f.name}</td>
                 <td>
-                  <span className={`chip chip-${f.status}`}>{f.status}</span>
-                  {f.error && <div className="field-error kb-file-error">{f.error}</div>}
+                  <span className={`chip chip-${status}`}>{status}</span>
+                  {indexing && (
+                    <span className="kb-indexing">
+                      <progress max={1} value={fraction} aria-label={`Indexing of ${f.name}`} />
+                      <span className="muted">{Math.round(fraction * 100)}%</span>
+                    </span>
+                  )}
+                  {error && status !== "ready" && <div className="field-error kb-file-error">{error}</div>}
                 </td>
                 <td className="num">{formatBytes(f.bytes)}</td>
                 <td className="num">{f.chunks}</td>
@@ -177,7 +203,8 @@ function KnowledgeBaseDetail({ kb }: { kb: KnowledgeBase }) {
                   </button>
                 </td>
               </tr>
-            ))}
+              );
+            })}
           </tbody>
         </table>
       )}

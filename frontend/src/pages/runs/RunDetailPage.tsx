@@ -23,6 +23,7 @@ import { costWithUnknown } from "../budgets/format";
 import "../budgets/budgets.css";
 import { runDuration, triggerLabel } from "./RunsPage";
 import { callbackSummary } from "./callback";
+import { Citations } from "./Citations";
 import { FeedbackBox } from "./FeedbackBox";
 import { Timeline } from "./Timeline";
 import { focusStep, nodeStatuses, stepLabel } from "./trace";
@@ -294,6 +295,7 @@ function StepPanel({ step, name, canRerun, onRerunFrom, busy }: { step: StepReco
         </div>
       )}
       {step.wait?.message && <p className="notice-warn">{step.wait.message}</p>}
+      <Citations step={step} />
       <JsonView label="Input" value={step.input} />
       <JsonView label="Output" value={step.output} />
       {toolCalls(step).length > 0 && <JsonView label="Tool calls" value={toolCalls(step)} />}

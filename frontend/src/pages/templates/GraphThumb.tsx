@@ -3,7 +3,7 @@ import { memo } from "react";
 import { toCanvas } from "../../graph/convert";
 import type { Graph } from "../../graph/format";
 import { layoutNodes, NODE_HEIGHT, NODE_WIDTH } from "../../graph/layout";
-import { NODE_META } from "../../nodes/catalog";
+import { nodeTypeInfo } from "../../nodes/registry";
 import "../screens.css";
 
 const GROUP_COLOR = { core: "#6366f1", tools: "#0ea5e9", logic: "#f59e0b", data: "#10b981" } as const;
@@ -25,7 +25,7 @@ export function thumbGeometry(graph: Graph): { boxes: ThumbBox[]; lines: [number
     id: n.id,
     x: n.position.x,
     y: n.position.y,
-    color: GROUP_COLOR[NODE_META[n.type]?.group ?? "core"],
+    color: GROUP_COLOR[nodeTypeInfo(n.type)?.group ?? "core"],
     name: n.data.name,
   }));
   const at = Object.fromEntries(boxes.map((b) => [b.id, b]));

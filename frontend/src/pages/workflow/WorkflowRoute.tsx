@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { getDraft, getWorkflow } from "../../api/workflows";
+import { NodeTypesGate } from "../../editor/nodeTypesApi";
 import { ErrorState, Loading } from "../../components/States";
 import { WorkspaceSwitcher } from "../../shell/AppShell";
 import { useWorkspace } from "../../shell/workspace";
@@ -19,11 +20,19 @@ const EditorPage = lazy(() => import("../EditorPage"));
 export default function WorkflowRoute() {
   const { current, loading } = useWorkspace();
   if (loading) return <Loading label="Opening the workflow" />;
-  if (current && !roleAtLeast(current.role, "editor")) return <ReadOnlyWorkflow />;
+  if (current && !roleAtLeast(current.role, "editor")) {
+    return (
+      <NodeTypesGate>
+        <ReadOnlyWorkflow />
+      </NodeTypesGate>
+    );
+  }
   return (
-    <Suspense fallback={<Loading label="Loading the editor" />}>
-      <EditorPage />
-    </Suspense>
+    <NodeTypesGate>
+      <Suspense fallback={<Loading label="Loading the editor" />}>
+        <EditorPage />
+      </Suspense>
+    </NodeTypesGate>
   );
 }
 

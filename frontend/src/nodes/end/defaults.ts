@@ -1,3 +1,0 @@
-import type { EndConfig } from "./types";
-
-export const endDefaults = (): EndConfig => ({ output: { result: "input" } });

@@ -1,3 +1,0 @@
-import type { McpConfig } from "./types";
-
-export const mcpDefaults = (): McpConfig => ({ server: "", tool: "", arguments: {} });

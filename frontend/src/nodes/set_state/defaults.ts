@@ -1,3 +1,0 @@
-import type { SetStateConfig } from "./types";
-
-export const setStateDefaults = (): SetStateConfig => ({ assignments: [] });

@@ -1,3 +1,0 @@
-import type { TransformConfig } from "./types";
-
-export const transformDefaults = (): TransformConfig => ({ output: { value: "input" } });

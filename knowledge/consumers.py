@@ -1,0 +1,134 @@
+"""WebSocket /ws/knowledge-bases/<id>/: a snapshot of the knowledge base's files (status, error, chunks),
+then their live ingestion progress (knowledge/progress.py). Authenticated like /ws/runs/ (session cookie
+from our own origin, or an API token in the subprotocol); a knowledge base of another workspace closes
+the socket with 4404, as an unknown one does. Access is re-checked when it changes
+(accounts.websocket.notify_access_changed) and every TRELLIS_WS_RECHECK_S seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group
+from knowledge import progress
+from runs import events
+
+log = logging.getLogger(__name__)
+
+CLOSE_NOT_FOUND = 4404
+
+
+@database_sync_to_async
+def _workspace_of(kb_id) -> str | None:
+    from knowledge.models import KnowledgeBase
+
+    return KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
+
+
+@database_sync_to_async
+def _access_lost(user, token, kb_id) -> int | None:
+    """None while the caller may watch the knowledge base, else the close code that says why not."""
+    from accounts.models import ApiToken, Membership
+    from knowledge.models import KnowledgeBase
+
+    if (
+        token is not None
+        and not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists()
+    ):
+        return CLOSE_UNAUTHENTICATED
+    if not user.is_active:
+        return CLOSE_UNAUTHENTICATED
+    workspace_id = KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
+    if workspace_id is None:
+        return CLOSE_NOT_FOUND
+    if token is not None and token.workspace_id != workspace_id:
+        return CLOSE_NOT_FOUND
+    if not Membership.objects.filter(workspace_id=workspace_id, user_id=user.pk).exists():
+        return CLOSE_FORBIDDEN
+    return None
+
+
+@database_sync_to_async
+def _snapshot(kb_id) -> list[dict]:
+    from knowledge.models import KnowledgeFile
+
+    return [
+        {"file_id": str(f["id"]), "name": f["name"], "status": f["status"], "error": f["error"], "chunks": f["chunks"]}
+        for f in KnowledgeFile.objects.filter(knowledge_base_id=kb_id).values("id", "name", "status", "error", "chunks")
+    ]
+
+
+class KnowledgeProgressConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        events.remember_loop(asyncio.get_running_loop())
+        self.groups_joined: list[str] = []
+        self.recheck_task = None
+        self.closed = False
+        try:
+            self.kb_id = uuid.UUID(self.scope["url_route"]["kwargs"]["kb_id"])
+        except (KeyError, ValueError):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if await _access_lost(user, self.scope.get("api_token"), self.kb_id) is not None:
+            await self.close(code=CLOSE_NOT_FOUND)  # unknown and foreign knowledge bases look the same
+            return
+        # Join before the snapshot: an event that lands in between is sent after it, never lost.
+        for name in (progress.group(self.kb_id), access_group(user.pk)):
+            await self.channel_layer.group_add(name, self.channel_name)
+            self.groups_joined.append(name)
+        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
+        await self.send(text_data=json.dumps({"type": "snapshot", "files": await _snapshot(self.kb_id)}))
+        self.recheck_task = asyncio.ensure_future(self._recheck_periodically())
+
+    async def disconnect(self, code):
+        await self._leave()
+
+    async def _leave(self) -> None:
+        task, self.recheck_task = getattr(self, "recheck_task", None), None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        for name in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(name, self.channel_name)
+        self.groups_joined = []
+
+    async def _recheck(self) -> None:
+        if self.closed:
+            return
+        code = await _access_lost(self.scope["user"], self.scope.get("api_token"), self.kb_id)
+        if code is not None:
+            self.closed = True
+            await self._leave()
+            await self.close(code=code)
+
+    async def _recheck_periodically(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
+            try:
+                await self._recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the database away for a moment: try again next time
+                log.exception("access re-check of a knowledge socket failed")
+
+    async def access_changed(self, message):
+        await self._recheck()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data == "ping":
+            await self.send(text_data="pong")
+
+    async def knowledge_progress(self, message):
+        if self.closed:
+            return
+        for item in message["events"]:
+            await self.send(text_data=json.dumps(item))
