@@ -11,14 +11,12 @@ Run: .venv/bin/python bench/bench_default_tail.py  (BENCH_TAIL_N requests per ro
 """
 
 import asyncio
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_llm_concurrency import GRAPH as AGENT_GRAPH  # noqa: E402
-from bench_llm_concurrency import base_env  # noqa: E402
+from bench_llm_concurrency import base_env, publish  # noqa: E402
 
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
@@ -58,34 +56,6 @@ TRANSFORM_GRAPH = {
         {"id": "e2", "source": "double", "target": "done"},
     ],
 }
-
-
-def prepare(env: dict) -> tuple[str, str]:
-    """Migrate a fresh SQLite file; publish both workflows with an unauthenticated trigger each: (sync key,
-    background key)."""
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    script = f"""
-import django, json
-django.setup()
-from accounts.services import user_create, workspace_create
-from builder.models import Workflow, WorkflowVersion
-from runs.triggers.services import trigger_create
-user = user_create(email="bench-{uuid.uuid4().hex[:6]}@example.com", password="bench-password-123")
-ws = workspace_create(name="Bench", owner=user)
-keys = []
-for name, graph in (("Double", {json.dumps(TRANSFORM_GRAPH)!r}), ("Ask", {json.dumps(AGENT_GRAPH)!r})):
-    graph = json.loads(graph)
-    wf = Workflow.objects.create(workspace=ws, name=name, draft_graph=graph, created_by=user)
-    v = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
-    wf.published_version = v
-    wf.save(update_fields=["published_version"])
-    trigger, _ = trigger_create(workflow=wf, by=user, rate_limit_per_minute=0, auth_mode="none")
-    keys.append(trigger.key)
-print(" ".join(keys))
-"""
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    sync_key, background_key = out.stdout.strip().splitlines()[-1].split()
-    return sync_key, background_key
 
 
 async def sync_round(port: int, key: str, n: int) -> list[float]:
@@ -159,7 +129,8 @@ def main() -> None:
         wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
         db_path = os.path.join(tempfile.mkdtemp(prefix="trellis-bench-tail-"), "bench.sqlite3")
         env = base_env(db_path, model_port)
-        sync_key, background_key = prepare(env)
+        keys, _ = publish(env, {"Double": TRANSFORM_GRAPH, "Ask": AGENT_GRAPH})
+        sync_key, background_key = keys["Double"], keys["Ask"]
         port = free_port()
         web = start_uvicorn(port, args=["--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
         wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc=web)

@@ -91,27 +91,36 @@ def base_env(db_path: str, model_port: int) -> dict:  # db_path: a SQLite file
     }
 
 
-def prepare(env: dict) -> str:
-    """Migrate a fresh SQLite file, publish the workflow and open a trigger without auth; returns its key."""
+def publish(env: dict, graphs: dict[str, dict]) -> tuple[dict[str, str], str]:
+    """Migrate the database in `env`, then in one new workspace publish each graph as a workflow of that name with
+    a webhook trigger without auth. Returns ({name: trigger key}, an API token of the workspace). The other LLM
+    benches (bench_ttft, bench_default_tail) set up the same way."""
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     script = f"""
 import django, json
 django.setup()
-from accounts.services import user_create, workspace_create
+from accounts.services import api_token_create, user_create, workspace_create
 from builder.models import Workflow, WorkflowVersion
 from runs.triggers.services import trigger_create
-graph = json.loads({json.dumps(GRAPH)!r})
 user = user_create(email="bench-{uuid.uuid4().hex[:6]}@example.com", password="bench-password-123")
 ws = workspace_create(name="Bench", owner=user)
-wf = Workflow.objects.create(workspace=ws, name="Ask", draft_graph=graph, created_by=user)
-v = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
-wf.published_version = v
-wf.save(update_fields=["published_version"])
-trigger, _ = trigger_create(workflow=wf, by=user, rate_limit_per_minute=0, auth_mode="none")
-print(trigger.key)
+keys = {{}}
+for name, graph in json.loads({json.dumps(graphs)!r}).items():
+    wf = Workflow.objects.create(workspace=ws, name=name, draft_graph=graph, created_by=user)
+    v = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
+    wf.published_version = v
+    wf.save(update_fields=["published_version"])
+    keys[name] = trigger_create(workflow=wf, by=user, rate_limit_per_minute=0, auth_mode="none")[0].key
+print(json.dumps({{"keys": keys, "token": api_token_create(workspace=ws, user=user, name="bench")[1]}}))
 """
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
+    made = json.loads(out.stdout.strip().splitlines()[-1])
+    return made["keys"], made["token"]
+
+
+def prepare(env: dict) -> str:
+    """The workflow 'Ask' (start → agent → end) published; returns its trigger's key."""
+    return publish(env, {"Ask": GRAPH})[0]["Ask"]
 
 
 def rss_kb(pid: int) -> int:

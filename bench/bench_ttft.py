@@ -10,48 +10,25 @@ Run: .venv/bin/python bench/bench_ttft.py  (BENCH_TTFT_N requests each, default 
 """
 
 import asyncio
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_llm_concurrency import GRAPH, base_env  # noqa: E402
+from bench_llm_concurrency import GRAPH, base_env, publish  # noqa: E402
 
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 N = int(os.environ.get("BENCH_TTFT_N", "60"))
 LATENCY_S = float(os.environ.get("BENCH_TTFT_LATENCY_S", "0.2"))
 WARMUP = 5
-
-
-def prepare(env: dict) -> str:
-    """Migrate a fresh SQLite file, publish the workflow 'Ask'; returns an API token of its workspace."""
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    script = f"""
-import django, json
-django.setup()
-from accounts.services import api_token_create, user_create, workspace_create
-from builder.models import Workflow, WorkflowVersion
-graph = json.loads({json.dumps(GRAPH)!r})
-user = user_create(email="bench-{uuid.uuid4().hex[:6]}@example.com", password="bench-password-123")
-ws = workspace_create(name="Bench", owner=user)
-wf = Workflow.objects.create(workspace=ws, name="Ask", draft_graph=graph, created_by=user)
-v = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
-wf.published_version = v
-wf.save(update_fields=["published_version"])
-print(api_token_create(workspace=ws, user=user, name="bench")[1])
-"""
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
 
 
 async def first_tokens(base_url: str, api_key: str, model: str, n: int) -> list[float]:
@@ -91,7 +68,7 @@ def main() -> None:
         wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
         db_path = os.path.join(tempfile.mkdtemp(prefix="trellis-bench-ttft-"), "bench.sqlite3")
         env = base_env(db_path, model_port)
-        token = prepare(env)
+        token = publish(env, {"Ask": GRAPH})[1]
         port = free_port()
         web = start_uvicorn(port, args=["--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
         wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc=web)
