@@ -43,6 +43,34 @@ def token_from_subprotocols(offered: list[str]) -> tuple[str | None, str | None]
     return None, None
 
 
+def credential_lost(user, token, session_key: str | None) -> int | None:
+    """CLOSE_UNAUTHENTICATED once the socket's credential is gone (a revoked token, a deactivated user, a session
+    signed out here or in another tab, or expired), else None. Synchronous: consumers call it from their
+    database_sync_to_async access checks, before checking the membership of what they watch."""
+    from importlib import import_module
+
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import ApiToken
+
+    if token is not None:
+        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists():
+            return CLOSE_UNAUTHENTICATED
+        return None
+    if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+        return CLOSE_UNAUTHENTICATED
+    if session_key is not None and not import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key):
+        return CLOSE_UNAUTHENTICATED
+    return None
+
+
+def session_key_of(scope) -> str | None:
+    """The browser session a socket came with (None for an API token)."""
+    if scope.get("api_token") is not None:
+        return None
+    return getattr(scope.get("session"), "session_key", None)
+
+
 def access_group(user_id) -> str:
     return f"access_user_{user_id}"
 

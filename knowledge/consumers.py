@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group
+from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group, credential_lost, session_key_of
 from knowledge import progress
 from runs import events
 
@@ -32,18 +32,14 @@ def _workspace_of(kb_id) -> str | None:
 
 
 @database_sync_to_async
-def _access_lost(user, token, kb_id) -> int | None:
+def _access_lost(user, token, session_key, kb_id) -> int | None:
     """None while the caller may watch the knowledge base, else the close code that says why not."""
-    from accounts.models import ApiToken, Membership
+    from accounts.models import Membership
     from knowledge.models import KnowledgeBase
 
-    if (
-        token is not None
-        and not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists()
-    ):
-        return CLOSE_UNAUTHENTICATED
-    if not user.is_active:
-        return CLOSE_UNAUTHENTICATED
+    lost = credential_lost(user, token, session_key)
+    if lost is not None:
+        return lost
     workspace_id = KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
     if workspace_id is None:
         return CLOSE_NOT_FOUND
@@ -79,7 +75,7 @@ class KnowledgeProgressConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if await _access_lost(user, self.scope.get("api_token"), self.kb_id) is not None:
+        if await _access_lost(user, self.scope.get("api_token"), session_key_of(self.scope), self.kb_id) is not None:
             await self.close(code=CLOSE_NOT_FOUND)  # unknown and foreign knowledge bases look the same
             return
         # Join before the snapshot: an event that lands in between is sent after it, never lost.
@@ -104,7 +100,9 @@ class KnowledgeProgressConsumer(AsyncWebsocketConsumer):
     async def _recheck(self) -> None:
         if self.closed:
             return
-        code = await _access_lost(self.scope["user"], self.scope.get("api_token"), self.kb_id)
+        code = await _access_lost(
+            self.scope["user"], self.scope.get("api_token"), session_key_of(self.scope), self.kb_id
+        )
         if code is not None:
             self.closed = True
             await self._leave()

@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group
+from accounts.websocket import CLOSE_FORBIDDEN, access_group, credential_lost, session_key_of
 from runs import events
 from runs.selectors import run_events
 
@@ -47,23 +47,12 @@ def _can_view(user, token, run_id) -> bool:
 @database_sync_to_async
 def _access_lost(user, token, session_key, run_id) -> int | None:
     """None while the caller may still watch the run, else the close code that says why not."""
-    from django.contrib.auth import get_user_model
-
-    from accounts.models import ApiToken, Membership
+    from accounts.models import Membership
     from runs.models import Run
 
-    if token is not None:
-        if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists():
-            return CLOSE_UNAUTHENTICATED
-    else:
-        if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
-            return CLOSE_UNAUTHENTICATED
-        if session_key is not None:
-            from importlib import import_module
-
-            store = import_module(settings.SESSION_ENGINE).SessionStore()
-            if not store.exists(session_key):  # signed out (here or in another tab), or the session expired
-                return CLOSE_UNAUTHENTICATED
+    lost = credential_lost(user, token, session_key)
+    if lost is not None:
+        return lost
     workspace_id = Run.objects.filter(pk=run_id).values_list("workspace_id", flat=True).first()
     if workspace_id is None:
         return CLOSE_NOT_FOUND
@@ -137,12 +126,8 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         """Close the socket if the caller lost access; True when it did."""
         if self.closed:
             return True
-        session = self.scope.get("session")
         code = await _access_lost(
-            self.scope["user"],
-            self.scope.get("api_token"),
-            getattr(session, "session_key", None) if self.scope.get("api_token") is None else None,
-            self.run_id,
+            self.scope["user"], self.scope.get("api_token"), session_key_of(self.scope), self.run_id
         )
         if code is None:
             return False

@@ -133,3 +133,34 @@ async def test_another_workspaces_knowledge_base_closes_the_socket_as_unknown(ma
     unknown = communicator("00000000-0000-0000-0000-000000000000", token)
     connected, code = await unknown.connect()
     assert not connected and code == 4404
+
+
+async def test_a_browser_socket_closes_once_its_session_is_signed_out(make_kb, owner, settings):
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    settings.WS_RECHECK_S = 0.2
+
+    def setup():
+        client = Client()
+        client.force_login(owner)
+        return make_kb(), client
+
+    kb, client = await database_sync_to_async(setup)()
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+    comm = WebsocketCommunicator(
+        application, f"/ws/knowledge-bases/{kb['id']}/", headers=[*HEADERS, (b"cookie", cookie.encode())]
+    )
+    connected, _ = await comm.connect()
+    assert connected
+    assert json.loads(await comm.receive_from(timeout=10))["type"] == "snapshot"
+    # when
+    await database_sync_to_async(client.post)("/accounts/logout/")
+    # then: the next re-check closes the socket as unauthenticated
+    deadline = time.monotonic() + 10
+    while True:
+        message = await comm.receive_output(timeout=max(0.1, deadline - time.monotonic()))
+        if message["type"] == "websocket.close":
+            break
+    assert message["code"] == 4401
+    await comm.disconnect()
