@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -337,3 +338,41 @@ def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_
         ], kinds
         repeated += len(lost)
     assert in_flight_at_kill >= 300 and repeated >= 300, (in_flight_at_kill, repeated)
+
+
+def test_500_runs_waiting_on_the_model_finish_within_seconds_on_one_worker_process(make_workflow, slow_model, tmp_path):
+    # given 500 runs of start → agent → end against a model that answers in 1 s, sent in messages of 32 to ONE
+    # worker process (16 message slots)
+    wf = make_workflow(agent_graph())
+    runs = Run.objects.bulk_create(
+        Run(workspace_id=wf.workspace_id, workflow=wf, graph=wf.draft_graph, is_draft=True, input={"n": i}, last_seq=0)
+        for i in range(500)
+    )
+    ids = [r.pk for r in runs]
+    model_env = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": slow_model.base_url}
+    worker = start_worker("many", tmp_path / "many.log", concurrency=16, extra_env=model_env)
+    try:
+        client = Celery("trellis-test-client", broker=_broker_url())
+        client.send_task("runs.run_advance", args=[str(ids[0])], queue=QUEUE)  # the worker is up and warm
+        wait_for(lambda: Run.objects.filter(pk=ids[0], status="succeeded").exists(), 60, "a first run")
+        # when
+        started = time.monotonic()
+        for i in range(1, len(ids), 32):
+            batch = [str(pk) for pk in ids[i : i + 32]]
+            client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
+        wait_for(
+            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
+            120,
+            "every run to finish",
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        _purge()
+    # then: all succeeded, far more than 16 calls were in flight at once, and the 499 took seconds, not the
+    # 499 / 16 = 31 s of a thread per message slot
+    assert set(Run.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"succeeded"}
+    stats = slow_model.stats()
+    assert stats["served"] == 500 and stats["peak"] > 100, stats
+    assert elapsed < 20, elapsed
