@@ -37,7 +37,7 @@ def test_runs_become_a_dataset_evals_compare_and_the_gate_guards_publishing(page
     page.goto(f"/runs/{runs[0]['id']}")
     page.get_by_label("Feedback comment").first.fill("spot on")
     page.get_by_role("button", name="Thumbs up on the run's output").click()
-    expect(page.get_by_label("Feedback so far").first).to_contain_text("1 👍 · 0 👎 — “spot on”")
+    expect(page.get_by_label("Feedback so far").first).to_contain_text("1 good · 0 bad — “spot on”")
     for r in runs[1:10]:
         api.call("POST", f"runs/{r['id']}/feedback", {"score": 1})
     for r in runs[10:13]:
@@ -51,7 +51,7 @@ def test_runs_become_a_dataset_evals_compare_and_the_gate_guards_publishing(page
     page.goto(f"/workflows/{wf}/evals")
     page.get_by_label("New dataset name").fill("golden")
     page.get_by_role("button", name="Create dataset").click()
-    page.get_by_role("button", name="Add runs with 👍").click()
+    page.get_by_role("button", name="Add runs rated 👍 good").click()
     expect(page.get_by_role("status").filter(has_text="Added 10 runs.")).to_be_visible()
     expect(page.get_by_role("table", name="Dataset items").locator("tbody tr")).to_have_count(10)
 

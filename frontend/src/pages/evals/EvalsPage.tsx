@@ -224,7 +224,7 @@ function DatasetPanel({ wf, datasetId, canEdit, onChange }: { wf: string; datase
             }} />
           </label>
           <button type="button" onClick={() => act(async () => `Added ${(await addRunsMatching(wf, datasetId, { feedback: "up" })).added} runs.`)}>
-            Add runs with 👍
+            Add runs rated 👍 good
           </button>
           <button type="button" onClick={() => act(async () => `Added ${(await addRunsMatching(wf, datasetId, { status: "succeeded", limit: 100 })).added} runs.`)}>
             Add recent succeeded runs

@@ -84,8 +84,8 @@ export function FinetunePanel({ wf, canEdit }: { wf: string; canEdit: boolean })
           </select>
           <select aria-label="Feedback filter" value={feedback} onChange={(e) => setFeedback(e.target.value)}>
             <option value="">Any feedback</option>
-            <option value="up">Only 👍</option>
-            <option value="down">Only 👎</option>
+            <option value="up">Only 👍 good</option>
+            <option value="down">Only 👎 bad</option>
           </select>
           <input aria-label="Base model" value={baseModel} onChange={(e) => setBaseModel(e.target.value)} />
           <button type="button" onClick={() => exportOne.mutate()} disabled={!nodeId || exportOne.isPending}>

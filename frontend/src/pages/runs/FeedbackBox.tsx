@@ -26,10 +26,10 @@ export function FeedbackBox({ runId, workflowId, stepId, stepName, canEdit }: { 
       {canEdit && (
         <>
           <button type="button" aria-label={`Thumbs up on ${what}`} onClick={() => give.mutate(1)} disabled={give.isPending}>
-            👍
+            👍 Good
           </button>
           <button type="button" aria-label={`Thumbs down on ${what}`} onClick={() => give.mutate(-1)} disabled={give.isPending}>
-            👎
+            👎 Bad
           </button>
           <input aria-label="Feedback comment" placeholder="Comment (optional)" value={comment} onChange={(e) => setComment(e.target.value)} />
         </>
@@ -37,7 +37,7 @@ export function FeedbackBox({ runId, workflowId, stepId, stepName, canEdit }: { 
       <span className="muted small-text" aria-label="Feedback so far">
         {mine.length === 0
           ? "No feedback yet"
-          : `${mine.filter((f) => f.score === 1).length} 👍 · ${mine.filter((f) => f.score === -1).length} 👎`}
+          : `${mine.filter((f) => f.score === 1).length} good · ${mine.filter((f) => f.score === -1).length} bad`}
         {mine.length > 0 && mine[mine.length - 1].comment ? ` — “${mine[mine.length - 1].comment}”` : ""}
       </span>
       {give.isError && <p className="field-error" role="alert">{errorMessage(give.error)}</p>}

@@ -126,8 +126,8 @@ export default function RunsPage() {
           Feedback
           <select value={filters.feedback ?? ""} onChange={(e) => set("feedback", e.target.value)}>
             <option value="">Any feedback</option>
-            <option value="up">👍</option>
-            <option value="down">👎</option>
+            <option value="up">👍 Good</option>
+            <option value="down">👎 Bad</option>
             <option value="any">Some</option>
             <option value="none">None</option>
           </select>
