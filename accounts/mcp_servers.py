@@ -139,7 +139,7 @@ def allowed(server: McpServer, tools: list[dict]) -> list[dict]:
 
 def mcp_server_fetch_tools(*, server: McpServer) -> list[dict]:
     """Lists the server's tools (through the SSRF guard), keeps the allowed ones on the row, returns them."""
-    from runs.mcp_client import McpError, list_tools
+    from trellis.mcp_client import McpError, list_tools
 
     try:
         headers = mcp_server_headers(server=server)

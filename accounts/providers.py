@@ -194,7 +194,7 @@ def provider_test(*, provider: ModelProvider) -> dict:
     means agent nodes can reach the provider too."""
     import openai
 
-    from runs.net import BlockedURLError, guarded_client
+    from trellis.net import BlockedURLError, guarded_client
 
     try:
         creds = provider_credentials(provider=provider)

@@ -10,12 +10,14 @@ Access is not only checked at connect: consumers re-check it every TRELLIS_WS_RE
 when a token is revoked or a membership removed (`notify_access_changed`), and close with
 CLOSE_UNAUTHENTICATED or CLOSE_FORBIDDEN."""
 
+import asyncio
 import logging
 import re
 from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
@@ -69,6 +71,68 @@ def session_key_of(scope) -> str | None:
     if scope.get("api_token") is not None:
         return None
     return getattr(scope.get("session"), "session_key", None)
+
+
+class WatchingConsumer(AsyncWebsocketConsumer):
+    """A read-only socket on one thing of a workspace (a run, a knowledge base). `watch(*groups)` joins the
+    thing's groups and the caller's access group, then accepts; `start_rechecks()` re-checks access every
+    TRELLIS_WS_RECHECK_S seconds, and at once on `access.changed`. A lost access (the subclass's `access_lost`
+    gives the close code) leaves the groups and closes the socket; nothing more is sent on it."""
+
+    async def access_lost(self) -> int | None:
+        raise NotImplementedError
+
+    async def watch(self, *groups: str) -> None:
+        self.closed = False
+        self.groups_joined: list[str] = []
+        self.recheck_task = None
+        for name in (*groups, access_group(self.scope["user"].pk)):
+            await self.channel_layer.group_add(name, self.channel_name)
+            self.groups_joined.append(name)
+        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
+
+    def start_rechecks(self) -> None:
+        self.recheck_task = asyncio.ensure_future(self._recheck_periodically())
+
+    async def recheck(self) -> bool:
+        """Close the socket if the caller lost access; True when it is closed."""
+        if getattr(self, "closed", True):
+            return True
+        code = await self.access_lost()
+        if code is None:
+            return False
+        self.closed = True
+        await self._leave()
+        await self.close(code=code)
+        return True
+
+    async def _recheck_periodically(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
+            try:
+                await self.recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the database away for a moment: try again next time
+                log.exception("access re-check of %s failed", type(self).__name__)
+
+    async def _leave(self) -> None:
+        task, self.recheck_task = getattr(self, "recheck_task", None), None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        for name in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(name, self.channel_name)
+        self.groups_joined = []
+
+    async def disconnect(self, code):
+        await self._leave()
+
+    async def access_changed(self, message):
+        await self.recheck()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data == "ping":
+            await self.send(text_data="pong")
 
 
 def access_group(user_id) -> str:

@@ -1,6 +1,6 @@
 """External executors benchmark: what our layers add on top of the wire, against local servers.
 
-1. runs.net.guarded_request (resolve + SSRF check + pinned connect + capped read) vs plain httpx.
+1. trellis.net.guarded_request (resolve + SSRF check + pinned connect + capped read) vs plain httpx.
 2. http_request executor, one GET per step.
 3. agent executor, streamed text reply, Responses and Chat Completions, vs a bare openai SDK call.
 4. agent executor with one HTTP tool call (two model turns + one guarded request).
@@ -56,16 +56,16 @@ def main() -> None:
     import httpx
     import openai
 
-    from runs import net
     from runs.executors.agent import AgentExecutor
     from runs.executors.http_request import HttpRequestExecutor
     from runs.testing.context import make_node_context
+    from trellis import net
 
     url = echo.base_url + "/echo"
     with httpx.Client(trust_env=False) as plain:
         timed("plain httpx GET (kept-alive client, baseline)", lambda: plain.get(url))
     timed(
-        "runs.net.guarded_request GET (new guarded client each)",
+        "trellis.net.guarded_request GET (new guarded client each)",
         lambda: net.guarded_request("GET", url, timeout_s=10, max_bytes=1_000_000),
     )
 

@@ -50,8 +50,8 @@ def main() -> None:
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    from runs import mcp_client
     from runs.testing.mcp_server import McpTestServer
+    from trellis import mcp_client
 
     server = McpTestServer()
     try:

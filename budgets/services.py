@@ -476,8 +476,8 @@ def _deliver_alert(period_id) -> None:
     """POST the alert, signed with Standard Webhooks using the workspace's callback signing secret, through
     the SSRF guard; a few attempts, the outcome recorded on the period."""
     from accounts.services import callback_signing_secrets
-    from runs.net import BlockedURLError, guarded_request
     from runs.triggers.callbacks import _signed_headers, shown_url
+    from trellis.net import BlockedURLError, guarded_request
 
     close_old_connections()
     try:

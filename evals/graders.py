@@ -312,9 +312,9 @@ def _judge(grader: dict, sample: Sample, workspace_id, properties: dict, field: 
     """Ask the grader's model (through a workspace provider, with the SSRF guard) for a JSON verdict."""
     import openai
 
-    from runs import net
     from runs.executors.base import NodeError
     from runs.llm.providers import resolve_provider
+    from trellis import net
 
     try:
         provider = resolve_provider(_Ctx(workspace_id), grader.get("provider"))

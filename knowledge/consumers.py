@@ -12,10 +12,8 @@ import logging
 import uuid
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
-from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, access_group, credential_lost, session_key_of
+from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, WatchingConsumer, credential_lost, session_key_of
 from knowledge import progress
 from runs import events
 
@@ -60,12 +58,10 @@ def _snapshot(kb_id) -> list[dict]:
     ]
 
 
-class KnowledgeProgressConsumer(AsyncWebsocketConsumer):
+class KnowledgeProgressConsumer(WatchingConsumer):
     async def connect(self):
         events.remember_loop(asyncio.get_running_loop())
-        self.groups_joined: list[str] = []
-        self.recheck_task = None
-        self.closed = False
+        self.closed = True  # until watching
         try:
             self.kb_id = uuid.UUID(self.scope["url_route"]["kwargs"]["kb_id"])
         except (KeyError, ValueError):
@@ -79,51 +75,14 @@ class KnowledgeProgressConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)  # unknown and foreign knowledge bases look the same
             return
         # Join before the snapshot: an event that lands in between is sent after it, never lost.
-        for name in (progress.group(self.kb_id), access_group(user.pk)):
-            await self.channel_layer.group_add(name, self.channel_name)
-            self.groups_joined.append(name)
-        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
+        await self.watch(progress.group(self.kb_id))
         await self.send(text_data=json.dumps({"type": "snapshot", "files": await _snapshot(self.kb_id)}))
-        self.recheck_task = asyncio.ensure_future(self._recheck_periodically())
+        self.start_rechecks()
 
-    async def disconnect(self, code):
-        await self._leave()
-
-    async def _leave(self) -> None:
-        task, self.recheck_task = getattr(self, "recheck_task", None), None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-        for name in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(name, self.channel_name)
-        self.groups_joined = []
-
-    async def _recheck(self) -> None:
-        if self.closed:
-            return
-        code = await _access_lost(
+    async def access_lost(self) -> int | None:
+        return await _access_lost(
             self.scope["user"], self.scope.get("api_token"), session_key_of(self.scope), self.kb_id
         )
-        if code is not None:
-            self.closed = True
-            await self._leave()
-            await self.close(code=code)
-
-    async def _recheck_periodically(self) -> None:
-        while not self.closed:
-            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
-            try:
-                await self._recheck()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # e.g. the database away for a moment: try again next time
-                log.exception("access re-check of a knowledge socket failed")
-
-    async def access_changed(self, message):
-        await self._recheck()
-
-    async def receive(self, text_data=None, bytes_data=None):
-        if text_data == "ping":
-            await self.send(text_data="pong")
 
     async def knowledge_progress(self, message):
         if self.closed:

@@ -49,12 +49,12 @@ QUERY_TIMEOUT_S = 30.0
 @contextmanager
 def _query_client(provider):
     """A long-lived client for one-text query embeddings: a search should not pay for a new connection,
-    SDK client and watchdog thread each time. Its connections obey the same SSRF policy (runs.net); it is
+    SDK client and watchdog thread each time. Its connections obey the same SSRF policy (trellis.net); it is
     replaced every few minutes so the guard's per-connection bookkeeping stays small."""
     import httpx
     import openai
 
-    from runs import net
+    from trellis import net
 
     key = (provider.name, provider.base_url, hashlib.sha256(provider.api_key.encode()).hexdigest(), provider.guard)
     now = time.monotonic()

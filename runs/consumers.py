@@ -18,10 +18,8 @@ import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
-from accounts.websocket import CLOSE_FORBIDDEN, access_group, credential_lost, session_key_of
+from accounts.websocket import CLOSE_FORBIDDEN, WatchingConsumer, credential_lost, session_key_of
 from runs import events
 from runs.selectors import run_events
 
@@ -69,13 +67,10 @@ def _stored(run_id, after: int, upto: int | None = None) -> list[dict]:
     return items
 
 
-class RunEventsConsumer(AsyncWebsocketConsumer):
+class RunEventsConsumer(WatchingConsumer):
     async def connect(self):
         events.remember_loop(asyncio.get_running_loop())
-        self.group = None
-        self.access_group = None
-        self.recheck_task = None
-        self.closed = False
+        self.closed = True  # until watching
         self.last_seq = 0
         self.replaying = True
         self.buffer: list[dict] = []
@@ -93,12 +88,8 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
             # Unknown and foreign runs look the same.
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = events.run_group(self.run_id)
-        self.access_group = access_group(self.scope["user"].pk)
-        await self.channel_layer.group_add(self.access_group, self.channel_name)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept(subprotocol=self.scope.get("ws_subprotocol"))
-        self.recheck_task = asyncio.ensure_future(self._recheck_periodically())
+        await self.watch(events.run_group(self.run_id))
+        self.start_rechecks()
         while True:
             page = await _stored(self.run_id, self.last_seq)
             for event in page:
@@ -110,48 +101,10 @@ class RunEventsConsumer(AsyncWebsocketConsumer):
         for event in buffered:
             await self._deliver(event)
 
-    async def disconnect(self, code):
-        await self._leave()
-
-    async def _leave(self) -> None:
-        task, self.recheck_task = getattr(self, "recheck_task", None), None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-        for group in (getattr(self, "group", None), getattr(self, "access_group", None)):
-            if group:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.group = self.access_group = None
-
-    async def _recheck(self) -> bool:
-        """Close the socket if the caller lost access; True when it did."""
-        if self.closed:
-            return True
-        code = await _access_lost(
+    async def access_lost(self) -> int | None:
+        return await _access_lost(
             self.scope["user"], self.scope.get("api_token"), session_key_of(self.scope), self.run_id
         )
-        if code is None:
-            return False
-        self.closed = True
-        await self._leave()
-        await self.close(code=code)
-        return True
-
-    async def _recheck_periodically(self) -> None:
-        while not self.closed:
-            await asyncio.sleep(max(0.05, settings.WS_RECHECK_S))
-            try:
-                await self._recheck()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # e.g. the database away for a moment: try again next time
-                log.exception("access re-check of a run socket failed")
-
-    async def access_changed(self, message):
-        await self._recheck()
-
-    async def receive(self, text_data=None, bytes_data=None):
-        if text_data == "ping":
-            await self.send(text_data="pong")
 
     async def run_events(self, message):
         if self.closed:

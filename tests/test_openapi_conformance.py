@@ -70,7 +70,7 @@ def nothing_leaves_the_machine(monkeypatch, settings):
     def resolve_nothing(host, port):
         raise socket.gaierror(socket.EAI_NONAME, "no name resolution in the conformance test")
 
-    monkeypatch.setattr("runs.net._getaddrinfo", resolve_nothing)
+    monkeypatch.setattr("trellis.net._getaddrinfo", resolve_nothing)
     settings.OPENAI_API_KEY = ""
     settings.LOCAL_TEST_MODEL = False
 

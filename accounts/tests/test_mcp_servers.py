@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import McpServer
 from accounts.services import secret_create
-from runs import mcp_client
+from trellis import mcp_client
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def _client(provider: ModelProvider):
     import openai
 
     from accounts.providers import provider_credentials
-    from runs import net
+    from trellis import net
 
     credentials = provider_credentials(provider=provider)
     guarded = net.guarded_client(timeout_s=settings.FINETUNE_REQUEST_TIMEOUT_S, guard=True)

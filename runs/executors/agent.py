@@ -16,12 +16,12 @@ from django.conf import settings
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from runs import net
 from runs.executors import agent_tools
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.metering import metered_call
 from runs.llm.providers import Provider, resolve_provider
+from trellis import net
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_MAX_TURNS = 10

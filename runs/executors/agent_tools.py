@@ -82,7 +82,7 @@ class ApprovalNeeded(Exception):
 def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> list[tuple[str, dict]]:
     """(model-facing name, tool entry) for each tool the model may call on the item's server."""
     from runs.executors.mcp import load_server
-    from runs.mcp_client import McpError, list_tools
+    from trellis.mcp_client import McpError, list_tools
 
     server = load_server(ctx, str(item.get("server") or ""))
     tools = server.tools
@@ -120,7 +120,7 @@ def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> li
 async def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
     """The tool's answer as text for the model; an error result is reported to the model, not raised."""
     from runs.executors.mcp import call, check_allowed, load_server
-    from runs.mcp_client import result_text
+    from trellis.mcp_client import result_text
 
     server = await ctx.blocking(load_server, ctx, config["server"])
     check_allowed(server, config["tool"])

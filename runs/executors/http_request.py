@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from runs import net
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
+from trellis import net
 
 DEFAULT_TIMEOUT_S = 30.0
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}

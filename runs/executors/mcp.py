@@ -10,8 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from runs import mcp_client
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
+from trellis import mcp_client
 
 ERROR_TEXT_CHARS = 2000
 

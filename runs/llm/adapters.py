@@ -18,9 +18,9 @@ import httpx
 import openai
 from django.conf import settings
 
-from runs import net
 from runs.executors.base import NodeError, RunCancelled
 from runs.llm.providers import CHAT_COMPLETIONS, Provider
+from trellis import net
 
 
 @dataclass

@@ -39,7 +39,7 @@ def _echo_server_process():
 @pytest.fixture
 def echo_server(_echo_server_process):
     """A local HTTP server that records requests (see runs/testing/echo_server.py). Loopback is blocked by
-    the SSRF guard, so tests that call it through runs.net allowlist 127.0.0.1 (`allow_loopback`)."""
+    the SSRF guard, so tests that call it through trellis.net allowlist 127.0.0.1 (`allow_loopback`)."""
     _echo_server_process.reset()
     return _echo_server_process
 

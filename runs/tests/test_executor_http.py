@@ -186,7 +186,7 @@ def test_cancel_interrupts_the_request(echo_server, allow_loopback):
 def test_an_unresolvable_host_is_a_retryable_connection_error(monkeypatch):
     import socket
 
-    from runs import net
+    from trellis import net
 
     def no_such_host(host, port):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")

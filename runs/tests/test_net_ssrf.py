@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from runs import net
+from trellis import net
 
 BLOCKED = [
     ("127.0.0.1", "loopback"),

@@ -18,13 +18,13 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from accounts.models import CallbackSigningSecret
-from runs import net
 from runs.models import Run
 from runs.services import run_wait
 from runs.tests.helpers import shout_graph, wait_for
 from runs.triggers import callbacks
 from runs.triggers.callbacks import callback_sweep
 from runs.triggers.models import Delivery, RunCallback
+from trellis import net
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["runs.testing.callback_receiver"]  # the receiver_factory fixture

@@ -76,7 +76,7 @@ def callback_url_check(url) -> str:
     """The `callback_url` of a run start or rerun request, checked where it is cheap: an http(s) URL of at
     most 2000 characters with a host, whose host is not a blocked address literal (nor `localhost`).
     Host names are resolved and checked again on every delivery, which is what keeps DNS honest."""
-    from runs.net import BlockedURLError, resolve_checked
+    from trellis.net import BlockedURLError, resolve_checked
 
     if url is None or url == "":
         return ""
@@ -305,7 +305,7 @@ def callback_attempt(*, run_id, attempt: int) -> int:
     """One delivery attempt; logged. Returns the 2xx status code, or raises CallbackError (retryable or not)
     when it did not land."""
     from runs.models import Run
-    from runs.net import BlockedURLError, guarded_request
+    from trellis.net import BlockedURLError, guarded_request
 
     run = Run.objects.get(pk=run_id)
     target = _target(run)

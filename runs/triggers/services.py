@@ -49,7 +49,7 @@ def _check_schedule(cron: str, tz: str) -> None:
 def _check_callback_url(url: str) -> None:
     if not url:
         return
-    from runs.net import BlockedURLError, check_url
+    from trellis.net import BlockedURLError, check_url
 
     try:
         check_url(url)

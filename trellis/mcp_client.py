@@ -1,6 +1,6 @@
 """Calls to remote MCP servers (streamable HTTP) through the official `mcp` SDK's client.
 
-Every connection goes through the SSRF guard of runs/net.py (resolved and checked at connect time, as
+Every connection goes through the SSRF guard of trellis/net.py (resolved and checked at connect time, as
 for the sync client), every exchange has an overall deadline, and the bytes a server sends are capped
 (TRELLIS_MCP_MAX_RESPONSE_BYTES), so a hanging or flooding server fails the call with a clear error.
 The core is async (`list_tools_async`, `call_tool_async`): the mcp node and the agent's MCP tools await it on the
@@ -22,7 +22,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from runs import net
+from trellis import net
 
 # The SDK logs every session at INFO; what matters (failures) comes back to the caller as McpError.
 logging.getLogger("mcp").setLevel(logging.WARNING)
