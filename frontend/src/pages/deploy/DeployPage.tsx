@@ -22,6 +22,7 @@ import { useCan } from "../common/roles";
 import { relativeTime } from "../common/status";
 import { WorkflowTabs } from "../common/WorkflowTabs";
 import "../screens.css";
+import { CopyField } from "../../components/CopyField";
 
 const lines = (text: string) =>
   text
@@ -131,27 +132,6 @@ export default function DeployPage() {
         deployments.data.map((d) => <DeploymentCard key={d.id} workflowId={wf} deployment={d} canEdit={canEdit} onChanged={refresh} />)
       )}
     </section>
-  );
-}
-
-function CopyField({ value, label }: { value: string; label: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="copy-field">
-      <code aria-label={label}>{value}</code>
-      <button
-        type="button"
-        className="small"
-        onClick={() =>
-          void navigator.clipboard?.writeText(value).then(() => {
-            setCopied(true);
-            window.setTimeout(() => setCopied(false), 1200);
-          })
-        }
-      >
-        {copied ? "Copied" : "Copy"}
-      </button>
-    </div>
   );
 }
 

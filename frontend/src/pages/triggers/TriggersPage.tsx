@@ -17,6 +17,7 @@ import { WorkflowTabs } from "../common/WorkflowTabs";
 import { McpToolPanel } from "./McpToolPanel";
 import { SECRET_ENV, curlExample, nodeSigningSnippet, pythonSigningSnippet, sampleBody } from "./snippets";
 import "../screens.css";
+import { CopyField } from "../../components/CopyField";
 
 const AUTH_LABEL: Record<AuthMode, string> = {
   signature: "Signature (Standard Webhooks, recommended)",
@@ -125,27 +126,6 @@ export default function TriggersPage() {
         ))
       )}
     </section>
-  );
-}
-
-function CopyField({ value, label }: { value: string; label: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="copy-field">
-      <code aria-label={label}>{value}</code>
-      <button
-        type="button"
-        className="small"
-        onClick={() =>
-          void navigator.clipboard?.writeText(value).then(() => {
-            setCopied(true);
-            window.setTimeout(() => setCopied(false), 1200);
-          })
-        }
-      >
-        {copied ? "Copied" : "Copy"}
-      </button>
-    </div>
   );
 }
 
