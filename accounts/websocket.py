@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401  # no valid credential (never had one, or its token was revoked)
 CLOSE_FORBIDDEN = 4403  # authenticated, but no longer allowed to see this (membership removed)
+CLOSE_NOT_FOUND = 4404  # unknown, or of another workspace (the two look the same)
 SUBPROTOCOL = "trellis"
 TOKEN_SUBPROTOCOL_PREFIX = "trellis.token."
 
@@ -63,6 +64,21 @@ def credential_lost(user, token, session_key: str | None) -> int | None:
         return CLOSE_UNAUTHENTICATED
     if session_key is not None and not import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key):
         return CLOSE_UNAUTHENTICATED
+    return None
+
+
+def watch_access_lost(user, token, session_key: str | None, workspace_id) -> int | None:
+    """None while the caller may watch a thing of `workspace_id` (None: the thing is gone), else the close code
+    that says why not: the credential, then the workspace (a token is bound to one), then the membership."""
+    from accounts.models import Membership
+
+    lost = credential_lost(user, token, session_key)
+    if lost is not None:
+        return lost
+    if workspace_id is None or (token is not None and token.workspace_id != workspace_id):
+        return CLOSE_NOT_FOUND
+    if not Membership.objects.filter(workspace_id=workspace_id, user_id=user.pk).exists():
+        return CLOSE_FORBIDDEN
     return None
 
 

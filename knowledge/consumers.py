@@ -13,39 +13,26 @@ import uuid
 
 from channels.db import database_sync_to_async
 
-from accounts.websocket import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, WatchingConsumer, credential_lost, session_key_of
+from accounts.websocket import (
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHENTICATED,
+    WatchingConsumer,
+    session_key_of,
+    watch_access_lost,
+)
 from knowledge import progress
 from runs import events
 
 log = logging.getLogger(__name__)
 
-CLOSE_NOT_FOUND = 4404
-
-
-@database_sync_to_async
-def _workspace_of(kb_id) -> str | None:
-    from knowledge.models import KnowledgeBase
-
-    return KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
-
 
 @database_sync_to_async
 def _access_lost(user, token, session_key, kb_id) -> int | None:
     """None while the caller may watch the knowledge base, else the close code that says why not."""
-    from accounts.models import Membership
     from knowledge.models import KnowledgeBase
 
-    lost = credential_lost(user, token, session_key)
-    if lost is not None:
-        return lost
     workspace_id = KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
-    if workspace_id is None:
-        return CLOSE_NOT_FOUND
-    if token is not None and token.workspace_id != workspace_id:
-        return CLOSE_NOT_FOUND
-    if not Membership.objects.filter(workspace_id=workspace_id, user_id=user.pk).exists():
-        return CLOSE_FORBIDDEN
-    return None
+    return watch_access_lost(user, token, session_key, workspace_id)
 
 
 @database_sync_to_async

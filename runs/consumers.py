@@ -19,14 +19,13 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from accounts.websocket import CLOSE_FORBIDDEN, WatchingConsumer, credential_lost, session_key_of
+from accounts.websocket import CLOSE_NOT_FOUND, WatchingConsumer, session_key_of, watch_access_lost
 from runs import events
 from runs.selectors import run_events
 
 log = logging.getLogger(__name__)
 
 REPLAY_PAGE = 1000
-CLOSE_NOT_FOUND = 4404
 
 
 @database_sync_to_async
@@ -45,18 +44,10 @@ def _can_view(user, token, run_id) -> bool:
 @database_sync_to_async
 def _access_lost(user, token, session_key, run_id) -> int | None:
     """None while the caller may still watch the run, else the close code that says why not."""
-    from accounts.models import Membership
     from runs.models import Run
 
-    lost = credential_lost(user, token, session_key)
-    if lost is not None:
-        return lost
     workspace_id = Run.objects.filter(pk=run_id).values_list("workspace_id", flat=True).first()
-    if workspace_id is None:
-        return CLOSE_NOT_FOUND
-    if not Membership.objects.filter(workspace_id=workspace_id, user_id=user.pk).exists():
-        return CLOSE_FORBIDDEN
-    return None
+    return watch_access_lost(user, token, session_key, workspace_id)
 
 
 @database_sync_to_async

@@ -280,19 +280,29 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
     )
 
 
+def _agent_runs(make_workflow, n: int) -> list:
+    """n queued runs of start → agent → end (not dispatched); their ids."""
+    wf = make_workflow(agent_graph())
+    runs = Run.objects.bulk_create(
+        Run(workspace_id=wf.workspace_id, workflow=wf, graph=wf.draft_graph, is_draft=True, input={"n": i}, last_seq=0)
+        for i in range(n)
+    )
+    return [r.pk for r in runs]
+
+
+def _model_env(slow_model) -> dict:
+    """What a worker process needs to reach the model stub."""
+    return {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": slow_model.base_url}
+
+
 @pytest.mark.parametrize("slow_model", [5.0], indirect=True)
 def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_finished_step(
     make_workflow, slow_model, tmp_path
 ):
     # given 500 runs of start → agent → end against a model that answers in 5 s, sent in messages of 32 (as the
     # dispatcher does) to one worker process with 16 message slots
-    wf = make_workflow(agent_graph())
-    runs = Run.objects.bulk_create(
-        Run(workspace_id=wf.workspace_id, workflow=wf, graph=wf.draft_graph, is_draft=True, input={"n": i}, last_seq=0)
-        for i in range(500)
-    )
-    ids = [r.pk for r in runs]
-    model_env = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": slow_model.base_url}
+    ids = _agent_runs(make_workflow, 500)
+    model_env = _model_env(slow_model)
     first = start_worker("first", tmp_path / "first.log", concurrency=16, extra_env=model_env)
     second = None
     try:
@@ -343,13 +353,8 @@ def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_
 def test_500_runs_waiting_on_the_model_finish_within_seconds_on_one_worker_process(make_workflow, slow_model, tmp_path):
     # given 500 runs of start → agent → end against a model that answers in 1 s, sent in messages of 32 to ONE
     # worker process (16 message slots)
-    wf = make_workflow(agent_graph())
-    runs = Run.objects.bulk_create(
-        Run(workspace_id=wf.workspace_id, workflow=wf, graph=wf.draft_graph, is_draft=True, input={"n": i}, last_seq=0)
-        for i in range(500)
-    )
-    ids = [r.pk for r in runs]
-    model_env = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": slow_model.base_url}
+    ids = _agent_runs(make_workflow, 500)
+    model_env = _model_env(slow_model)
     worker = start_worker("many", tmp_path / "many.log", concurrency=16, extra_env=model_env)
     try:
         client = Celery("trellis-test-client", broker=_broker_url())
