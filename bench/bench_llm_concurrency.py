@@ -11,7 +11,9 @@ For each:
 * peak model calls in flight (counted by the stub),
 * runs completed per second (N / time from the first webhook to the last run finished),
 * webhook accept latency p50 / p99 while the calls are in flight,
-* RSS growth per in-flight run of the process that runs them (the web process, or the worker).
+* RSS growth per in-flight run of the process that runs them (the web process, or the worker),
+* CPU time per run of Trellis's processes (web + worker): unlike the rates, load from other processes on the
+  machine barely moves it.
 
 Run: .venv/bin/python bench/bench_llm_concurrency.py  (BENCH_N runs, default 2000; BENCH_LATENCY_S, default 1;
 BENCH_MODES, default "parking,thread,queue").
@@ -130,6 +132,12 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (a figure that load from other processes barely moves)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def query(db: str, sql: str) -> list:
     """`db`: a SQLite file's path or a postgres:// URL."""
     if db.startswith("postgres://"):
@@ -232,6 +240,7 @@ def measure(mode: str, model_port: int) -> dict:
             time.sleep(0.2)
         stub_stats(model_port, reset=True)
         base_rss = rss_kb(runner.pid)
+        base_cpu = cpu_s(web.pid) + (cpu_s(worker.pid) if worker else 0.0)
         peak_rss = base_rss
         started = time.monotonic()
         latencies = asyncio.run(fire(port, key, N))
@@ -250,6 +259,7 @@ def measure(mode: str, model_port: int) -> dict:
             time.sleep(0.1)
         elapsed = time.monotonic() - started
         done = finished_runs(db) - 20
+        used_cpu = cpu_s(web.pid) + (cpu_s(worker.pid) if worker else 0.0) - base_cpu
         stats = stub_stats(model_port)
         failures = failed_runs(db)
     finally:
@@ -265,6 +275,7 @@ def measure(mode: str, model_port: int) -> dict:
         "accepted_per_s": N / accepted_s,
         "rss_kb_per_run": (rss_at_peak - base_rss) / peak if peak else 0.0,
         "peak_rss_mb": peak_rss / 1024,
+        "cpu_ms_per_run": used_cpu * 1000 / max(done, 1),
         "failures": failures,
     }
 
@@ -291,6 +302,7 @@ def main() -> None:
         ("webhooks accepted per second", "accepted_per_s", "{:.0f}"),
         ("RSS growth per in-flight run (KB)", "rss_kb_per_run", "{:.1f}"),
         ("peak RSS of the runs' process (MB)", "peak_rss_mb", "{:.0f}"),
+        ("CPU per run, web + worker (ms)", "cpu_ms_per_run", "{:.2f}"),
     ]
     names = list(results)
     print(f"  {'':<36}" + "".join(f"{name:>26}" for name in names))

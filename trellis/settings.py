@@ -102,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A file on this machine: keep each thread's connection for good. Reopening it per request (and running
         # the pragmas again) cost a webhook a tenth of its time under load.
         DATABASES["default"]["CONN_MAX_AGE"] = None
+# SQLite: the hot writes (new runs, leases, step commits) of all threads share one transaction made by one writer
+# thread, instead of each thread sleeping in SQLite's busy handler for the file's one write lock
+# (runs/persistence/writer.py). Off: each thread commits its own.
+SQLITE_GROUP_COMMIT = env_bool("TRELLIS_SQLITE_GROUP_COMMIT", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channel layer, executor -----------------------------------------------------

@@ -2,7 +2,8 @@
 
 A run waiting on a model call holds no thread (runs/engine/session.py), so its lease cannot be renewed by a
 thread of its own: a thousand runs in flight would be a thousand threads and database connections. Here the
-leases of all of them are extended with a few statements per interval.
+leases of all of them are checked (a cancel, a lease taken over) with a read per interval, and extended with a
+few statements each third of a lease.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Heartbeats:
             interval = min((_interval(s) for s in sessions), default=1.0)
             time.sleep(interval)
             now = time.monotonic()
-            due = [s for s in sessions if now - s.lease_extended_at >= _interval(s) * 0.9 and not s.closed]
+            due = [s for s in sessions if now - s.last_beat >= _interval(s) * 0.9 and not s.closed]
             groups: dict[tuple[int, float], list[Session]] = {}
             for s in due:
                 groups.setdefault((id(s.store), s.limits.lease_s), []).append(s)
@@ -50,19 +51,25 @@ class Heartbeats:
                 self._beat(group)
 
     def _beat(self, group: list[Session]) -> None:
+        """Check every run of the group for a cancel or a lost lease; extend the leases a third through."""
         store = group[0].store
-        try:
-            cancelled, lost = store.heartbeat_many([(s.run_id, s.owner) for s in group], group[0].limits.lease_s)
-        except Exception:
-            log.exception("could not extend the leases of %d run(s)", len(group))
-            return
         now = time.monotonic()
+        extend = {s.run_id for s in group if now - s.lease_extended_at >= s.limits.lease_s / 3.0 * 0.9}
+        try:
+            cancelled, lost = store.heartbeat_many(
+                [(s.run_id, s.owner) for s in group], group[0].limits.lease_s, extend
+            )
+        except Exception:
+            log.exception("could not check the leases of %d run(s)", len(group))
+            return
         for s in group:
+            s.last_beat = now
             if s.run_id in lost:
                 s.lease_lost = True
                 s.cancel_event.set()
             else:
-                s.lease_extended_at = now
+                if s.run_id in extend:
+                    s.lease_extended_at = now
                 if s.run_id in cancelled:
                     s.cancel_event.set()
 

@@ -119,6 +119,7 @@ class Session(Activation, StepExecution, Writes):
         self.blocking_calls: deque[tuple[Callable[[], Any], Future]] = deque()
         self.session_started = time.monotonic()
         self.lease_extended_at = self.session_started  # acquire set the expiry
+        self.last_beat = self.session_started  # the heartbeat thread's last check (runs/engine/heartbeat.py)
         active_ms = (snap.timings or {}).get("active_ms", 0)
         self.deadline = self.session_started + self.limits.max_duration_s - active_ms / 1000.0
 

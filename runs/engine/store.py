@@ -96,9 +96,11 @@ class Store(Protocol):
     def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:
         """Extend the lease; returns cancel_requested. Raises LeaseLost."""
 
-    def heartbeat_many(self, leases: list[tuple[str, str]], lease_s: float) -> tuple[set[str], set[str]]:
-        """Extend the leases of (run id, owner) pairs: returns (runs with a cancel request, runs whose lease
-        is lost)."""
+    def heartbeat_many(
+        self, leases: list[tuple[str, str]], lease_s: float, extend: set[str]
+    ) -> tuple[set[str], set[str]]:
+        """Check the leases of (run id, owner) pairs, and extend those of the runs in `extend`: returns (runs
+        with a cancel request, runs whose lease is lost)."""
 
     def release(self, run_id: str, owner: str) -> None:
         """Give the lease up without other changes (e.g. after an unexpected error)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -52,17 +53,10 @@ class ToolSpec:
 @asynccontextmanager
 async def openai_client(provider: Provider, *, timeout_s: float) -> AsyncIterator[openai.AsyncOpenAI]:
     """An AsyncOpenAI client whose HTTP connections obey the SSRF guard (per provider). Calls made with it run on
-    the caller's event loop; cancelling the task closes them. Past `timeout_s` (the whole exchange, tool
-    turns included) the call fails with a retryable `timeout`."""
-    http_client = net.async_guarded_client(timeout_s=timeout_s, guard=provider.guard, max_connections=4)
-    # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
-    client = openai.AsyncOpenAI(
-        api_key=provider.api_key,
-        base_url=provider.base_url,
-        http_client=http_client,
-        max_retries=0,
-        timeout=timeout_s,
-    )
+    the caller's event loop; cancelling the task closes its connection. Past `timeout_s` (the whole exchange,
+    tool turns included) the call fails with a retryable `timeout`."""
+    clients = _ClientGroup.of(provider)
+    client = clients.take()
     try:
         async with asyncio.timeout(timeout_s):
             yield client
@@ -73,7 +67,58 @@ async def openai_client(provider: Provider, *, timeout_s: float) -> AsyncIterato
             code="timeout",
         ) from None
     finally:
-        await http_client.aclose()
+        clients.give(client)
+
+
+class _ClientGroup:
+    """The kept clients of one provider on one event loop.
+
+    A client per call cost each model call a TCP connect, the SDK's set-up and a close, about a fifth of a run's
+    CPU; kept clients keep their connections open between calls (each was checked by the SSRF guard when it
+    opened, and stays pinned to the address checked). One client for all calls does not do either: httpcore
+    scans every connection of a pool on each request and response, so a pool of a thousand connections cost more
+    than it saved. Here each client serves at most `PER_CLIENT` calls at once (an exchange uses one connection at
+    a time), new clients are made as calls pile up, and clients left idle beyond `IDLE_KEPT` are closed."""
+
+    PER_CLIENT = 8
+    IDLE_KEPT = 4
+    TIMEOUT_S = 3600.0  # a backstop: each call's own deadline is openai_client's asyncio.timeout
+    _groups: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> {provider key: group}
+
+    def __init__(self, provider: Provider):
+        self.provider = provider
+        self.calls: dict[openai.AsyncOpenAI, int] = {}  # client -> calls in flight on it
+
+    @classmethod
+    def of(cls, provider: Provider) -> _ClientGroup:
+        groups = cls._groups.setdefault(asyncio.get_running_loop(), {})
+        key = (provider.base_url, provider.api_key, provider.guard)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = cls(provider)
+        return group
+
+    def take(self) -> openai.AsyncOpenAI:
+        client = next((c for c, n in self.calls.items() if n < self.PER_CLIENT), None)
+        if client is None:
+            # SDK retries are off: the node's retry policy decides, so attempts are visible as steps.
+            client = openai.AsyncOpenAI(
+                api_key=self.provider.api_key,
+                base_url=self.provider.base_url,
+                http_client=net.async_guarded_client(
+                    timeout_s=self.TIMEOUT_S, guard=self.provider.guard, max_connections=self.PER_CLIENT
+                ),
+                max_retries=0,
+                timeout=self.TIMEOUT_S,
+            )
+        self.calls[client] = self.calls.get(client, 0) + 1
+        return client
+
+    def give(self, client: openai.AsyncOpenAI) -> None:
+        self.calls[client] -= 1
+        if self.calls[client] == 0 and sum(1 for n in self.calls.values() if n == 0) > self.IDLE_KEPT:
+            del self.calls[client]
+            asyncio.get_running_loop().create_task(client.close())
 
 
 @contextmanager

@@ -13,7 +13,6 @@ import threading
 from functools import lru_cache
 
 from django.db import connection, connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from runs import events
@@ -22,6 +21,7 @@ from runs.executors.base import NodeError
 from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
 from runs.persistence import sql
+from runs.persistence.writer import write
 
 
 def _record(step: Step) -> StepRecord:
@@ -264,12 +264,19 @@ def _lease_statement(vendor: str) -> str:
 def _take_lease(params: list) -> Run | None:
     """One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL."""
     statement = _lease_statement(connection.vendor)
-    if not sql.is_postgresql():
-        return next(iter(Run.objects.raw(statement, params)), None)
-    with sql.cursor() as cursor:
-        cursor.execute(statement, params, prepare=True)
-        row = cursor.fetchone()
+    if sql.is_postgresql():
+        with sql.cursor() as cursor:
+            cursor.execute(statement, params, prepare=True)
+            row = cursor.fetchone()
+    else:
+        row = write(_fetch_one, statement, params)  # a write: SQLite's writer thread (runs/persistence/writer.py)
     return None if row is None else sql.from_row(Run, row)
+
+
+def _fetch_one(statement: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()
 
 
 class DjangoStore:
@@ -331,7 +338,6 @@ class DjangoStore:
             fields["step_counter"] = commit.step_counter
         n_events = len(commit.events)
         terminal = fields.get("status") in TERMINAL_STATUSES
-        resumed = False
         # The lease ends with this commit: the remembered row goes to the listeners or is dropped.
         acquired = self._acquired.pop(str(run_id), None) if commit.release else None
         sql.async_commits()
@@ -344,37 +350,42 @@ class DjangoStore:
         # PostgreSQL a plain step commit is a single statement in autocommit: one round trip. The final
         # commit is a transaction, which the run-finishing listeners' writes join.
         single = pg and not updated and not waiting and not terminal
-        with contextlib.ExitStack() as stack:
-            if not single:
-                stack.enter_context(transaction.atomic())
-            cursor = stack.enter_context(sql.cursor() if pg else connection.cursor())
-            row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped)
-            if row is None:
-                self._acquired.pop(str(run_id), None)
-                raise LeaseLost()
-            last_seq, cancel_requested = row
-            for rec in updated:
-                _update_step(cursor, run_id, rec)
-            if waiting:
-                # An approval decided while we were still running: go round again instead of waiting.
-                if Step.objects.filter(run_id=run_id, order__isnull=True, status="succeeded").exists():
-                    Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED)
-                    resumed = True
-            messages = [
-                events.message(
-                    seq=last_seq - n_events + k, type=ev.type, run_id=run_id, node_id=ev.node_id, ts=ts, data=ev.data
-                )
-                for k, (ev, ts) in enumerate(stamped, 1)
-            ]
-            if messages:
-                transaction.on_commit(lambda: events.broadcast(run_id, messages))
-            if terminal:
-                if acquired is not None:
-                    for name, value in fields.items():
-                        setattr(acquired, name, value)
-                    acquired.last_seq = last_seq
-                notify_finishing(run_id, run=acquired)
-        return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
+
+        def store() -> CommitResult:
+            resumed = False
+            with contextlib.ExitStack() as stack:
+                if not single:
+                    stack.enter_context(transaction.atomic())
+                cursor = stack.enter_context(sql.cursor() if pg else connection.cursor())
+                row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped)
+                if row is None:
+                    self._acquired.pop(str(run_id), None)
+                    raise LeaseLost()
+                last_seq, cancel_requested = row
+                for rec in updated:
+                    _update_step(cursor, run_id, rec)
+                if waiting:
+                    # An approval decided while we were still running: go round again instead of waiting.
+                    if Step.objects.filter(run_id=run_id, order__isnull=True, status="succeeded").exists():
+                        Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED)
+                        resumed = True
+                first = last_seq - n_events
+                messages = [
+                    events.message(seq=first + k, type=ev.type, run_id=run_id, node_id=ev.node_id, ts=ts, data=ev.data)
+                    for k, (ev, ts) in enumerate(stamped, 1)
+                ]
+                if messages:
+                    transaction.on_commit(lambda: events.broadcast(run_id, messages))
+                if terminal:
+                    if acquired is not None:
+                        for name, value in fields.items():
+                            setattr(acquired, name, value)
+                        acquired.last_seq = last_seq
+                    notify_finishing(run_id, run=acquired)
+            return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)
+
+        # On SQLite the commit joins the writer thread's next transaction (runs/persistence/writer.py).
+        return write(store)
 
     def heartbeat(self, run_id: str, owner: str, lease_s: float) -> bool:
         updated = Run.objects.filter(pk=run_id, lease_owner=owner).update(
@@ -384,22 +395,36 @@ class DjangoStore:
             raise LeaseLost()
         return Run.objects.filter(pk=run_id).values_list("cancel_requested", flat=True).get()
 
-    def heartbeat_many(self, leases: list[tuple[str, str]], lease_s: float) -> tuple[set[str], set[str]]:
-        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+    def heartbeat_many(
+        self, leases: list[tuple[str, str]], lease_s: float, extend: set[str]
+    ) -> tuple[set[str], set[str]]:
+        # Reading is cheap and takes no lock: every run in flight is checked each beat (a cancel is seen within
+        # a second). Writing is not (SQLite has one write lock): leases are extended a third of a lease at a time.
+        owners = dict(leases)
         cancelled: set[str] = set()
-        held: set[str] = set()
-        for i in range(0, len(leases), 200):
-            chunk = leases[i : i + 200]
-            mine = Q()
-            for run_id, owner in chunk:
-                mine |= Q(pk=run_id, lease_owner=owner)
-            rows = Run.objects.filter(mine)
-            for pk, cancel_requested in rows.values_list("pk", "cancel_requested"):
-                held.add(str(pk))
-                if cancel_requested:
-                    cancelled.add(str(pk))
-            rows.update(lease_expires_at=expires)
-        return cancelled, {run_id for run_id, _ in leases} - held
+        held: dict[str, str] = {}
+        for i in range(0, len(leases), 500):
+            ids = [run_id for run_id, _ in leases[i : i + 500]]
+            for pk, lease_owner, cancel_requested in Run.objects.filter(pk__in=ids).values_list(
+                "pk", "lease_owner", "cancel_requested"
+            ):
+                if lease_owner == owners[str(pk)]:
+                    held[str(pk)] = lease_owner
+                    if cancel_requested:
+                        cancelled.add(str(pk))
+        due = [(run_id, owner) for run_id, owner in held.items() if run_id in extend]
+        if due:
+            write(self._extend, due, timezone.now() + dt.timedelta(seconds=lease_s))
+        return cancelled, set(owners) - set(held)
+
+    @staticmethod
+    def _extend(leases: list[tuple[str, str]], expires) -> None:
+        # Owners name one advance of one run: matching either list is matching the pair.
+        for i in range(0, len(leases), 500):
+            chunk = leases[i : i + 500]
+            Run.objects.filter(pk__in=[r for r, _ in chunk], lease_owner__in=[o for _, o in chunk]).update(
+                lease_expires_at=expires
+            )
 
     def hold(self, run_ids: list[str], holder: str, lease_s: float) -> int:
         """Mark queued runs that this worker received (one message of several runs) and will start soon: if the

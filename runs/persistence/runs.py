@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from runs.models import Run, RunEvent, RunStatus, Step, StepStatus
 from runs.persistence import sql
+from runs.persistence.writer import write
 
 
 def queued_event(run: Run) -> RunEvent:
@@ -40,18 +41,11 @@ def insert_run(run: Run, rows: list) -> Run | None:
     nothing when the run's idempotency key was seen before (None). Returns the run as stored.
 
     Through the ORM that is a BEGIN, several INSERTs and a COMMIT, and building the SQL costs more CPU than
-    PostgreSQL spends running it: on PostgreSQL it is one statement of data-modifying CTEs (atomic by itself),
-    which bench/bench_webhooks.py showed to pay. The rows' primary keys (UUIDs) are set beforehand."""
+    the database spends running it: on PostgreSQL it is one statement of data-modifying CTEs (atomic by
+    itself), which bench/bench_webhooks.py showed to pay; on SQLite hand-written INSERTs in the writer
+    thread's transaction (runs/persistence/writer.py). The rows' primary keys (UUIDs) are set beforehand."""
     if not sql.is_postgresql():
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    run.save(force_insert=True)
-            except IntegrityError:
-                return None
-            for obj in rows:
-                obj.save(force_insert=True)
-        return run
+        return write(_insert_each, run, rows)
     params = []
     for obj in (run, *rows):
         params += sql.values_of(obj)
@@ -60,6 +54,25 @@ def insert_run(run: Run, rows: list) -> Run | None:
         cursor.execute(statement, params, prepare=True)
         inserted = cursor.fetchone()[0] == 1
     return sql.loaded(Run, run) if inserted else None
+
+
+@lru_cache(maxsize=16)
+def _insert_one(model, ignore_conflict: bool) -> str:
+    fields = sql.insert_fields(model)
+    values = ", ".join(["%s"] * len(fields))
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflict else ""
+    return f"INSERT INTO {sql.table(model)} ({sql.columns(model)}) VALUES ({values}){tail}"
+
+
+def _insert_each(run: Run, rows: list) -> Run | None:
+    """insert_run where one statement cannot do it all (SQLite): an INSERT per row, in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_insert_one(Run, True), sql.values_of(run))
+        if cursor.rowcount != 1:
+            return None
+        for obj in rows:
+            cursor.execute(_insert_one(type(obj), False), sql.values_of(obj))
+    return sql.loaded(Run, run)
 
 
 def insert_copy(fields: dict, keep: list[Step]) -> Run:

@@ -107,13 +107,36 @@ def loaded(model: type[models.Model], obj: models.Model) -> models.Model:
 
 def from_row(model: type[models.Model], row) -> models.Model:
     """An instance from a row of all of `model`'s columns read by a hand-written statement, as the ORM would
-    load it: each field's own conversion (JSON text -> objects), then Model.from_db."""
+    load it: each column converted as the ORM converts it, then Model.from_db."""
     fields = model._meta.concrete_fields
-    values = [
-        f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
-        for f, value in zip(fields, row, strict=True)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted(fields, row))
+
+
+def converted(fields: tuple, row) -> list:
+    """A row's values (one per field) as the ORM would hand them over: the database backend's conversions
+    (SQLite returns UUIDs, datetimes and booleans as text and numbers) and each field's own (JSON)."""
+    return [
+        value if value is None or not convert else _apply(convert, value)
+        for convert, value in zip(_converters(fields, connection.vendor), row, strict=True)
     ]
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def _apply(convert: tuple, value):
+    for fn, expression in convert:
+        value = fn(value, expression, connection)
+    return value
+
+
+@lru_cache(maxsize=64)
+def _converters(fields: tuple, vendor: str) -> tuple:
+    """Per field, the (converter, expression) pairs Django's SQL compiler would apply to its column."""
+    found = []
+    for f in fields:
+        col = f.get_col(f.model._meta.db_table)
+        found.append(
+            tuple((fn, col) for fn in connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        )
+    return tuple(found)
 
 
 def cursor():

@@ -1,7 +1,7 @@
-"""The two statements of a webhook call on PostgreSQL (bench/bench_webhooks.py showed both to pay):
+"""The two statements of a webhook call (bench/bench_webhooks.py showed both to pay):
 
-- reading its trigger with the workflow columns it depends on: the ORM's select_related query cost about a
-  third of a webhook's CPU (building the SQL, not running it);
+- reading its trigger with the workflow columns it depends on (any database): the ORM's select_related query
+  cost about a third of a webhook's CPU (building the SQL, not running it);
 - storing a group of webhook runs with their first events and delivery-log lines (runs/triggers/ingest.py):
   one prepared statement for any group size, which stores a run only where its trigger's rows are still what
   was read (`guard_sql`) and its idempotency key is new."""
@@ -29,13 +29,13 @@ def guard_sql(t: str = "t", w: str = "w") -> str:
     return f"md5({t}::text || row({columns})::text)"
 
 
-@lru_cache(maxsize=1)
-def _read_statement() -> str:
+@lru_cache(maxsize=2)
+def _read_statement(vendor: str) -> str:
     quote = connection.ops.quote_name
     t, w = Trigger._meta, Workflow._meta
     columns = [f"t.{quote(f.column)}" for f in t.concrete_fields]
     columns += [f"w.{quote(w.get_field(f).column)}" for f in _WORKFLOW_FIELDS]
-    columns.append(guard_sql())
+    columns.append(guard_sql() if vendor == "postgresql" else "NULL")
     return (
         f"SELECT {', '.join(columns)} FROM {sql.table(Trigger)} t "
         f"JOIN {sql.table(Workflow)} w ON w.{quote(w.pk.column)} = t.{quote(t.get_field('workflow').column)} "
@@ -43,17 +43,24 @@ def _read_statement() -> str:
     )
 
 
-def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str] | None:
-    """(the webhook trigger for `key`, its workflow with only the columns a webhook depends on, their guard),
-    or None. One prepared statement."""
-    with sql.cursor() as cursor:
-        cursor.execute(_read_statement(), [key, TriggerKind.WEBHOOK.value], prepare=True)
-        row = cursor.fetchone()
+def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str | None] | None:
+    """(the webhook trigger for `key`, its workflow with only the columns a webhook depends on, their guard
+    (PostgreSQL; None elsewhere)), or None. One statement, prepared on PostgreSQL."""
+    params = [key, TriggerKind.WEBHOOK.value]
+    if sql.is_postgresql():
+        with sql.cursor() as cursor:
+            cursor.execute(_read_statement("postgresql"), params, prepare=True)
+            row = cursor.fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_read_statement(connection.vendor), params)
+            row = cursor.fetchone()
     if row is None:
         return None
     n = len(Trigger._meta.concrete_fields)
     trigger = sql.from_row(Trigger, row[:n])
-    read = dict(zip(_WORKFLOW_FIELDS, row[n:-1], strict=True))
+    fields = tuple(Workflow._meta.get_field(f) for f in _WORKFLOW_FIELDS)
+    read = dict(zip(_WORKFLOW_FIELDS, sql.converted(fields, row[n:-1]), strict=True))
     read[Workflow._meta.pk.attname] = trigger.workflow_id
     # from_db wants the values in the order of the model's fields; the others are deferred.
     names = [f.attname for f in Workflow._meta.concrete_fields if f.attname in read]

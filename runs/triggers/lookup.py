@@ -1,15 +1,13 @@
 """Finding a webhook's trigger, workflow and published version on every call, cheaply.
 
 The ORM's select_related query costs about a third of a webhook's CPU (building the SQL, not running
-it). On PostgreSQL the same row is read with one prepared statement instead (runs/persistence/webhooks.py),
+it). The same row is read with one hand-written statement instead (runs/persistence/webhooks.py),
 and published versions — immutable by design — are kept in a small per-process cache, so every call still sees the
 trigger's and workflow's current state (enabled, secrets, published version) with no staleness.
 
 The grouped ingest (runs/triggers/ingest.py) goes one step further: it keeps whole triggers per process
 (`cached_webhook_trigger`) with a fingerprint of their rows (`guard`), and its insert statement
 stores a run only where the fingerprint still matches, so a changed trigger is never used stale."""
-
-from django.db import connection
 
 from builder.selectors import version_cached
 from runs.persistence.webhooks import read_webhook_trigger
@@ -18,14 +16,15 @@ from runs.triggers.models import Trigger, TriggerKind
 
 def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
     """The enabled-or-not webhook trigger for `key` with `.workflow` (and its published version), or None.
-    On PostgreSQL (not for the test URL) it carries `.guard`, the fingerprint of its rows
-    (runs/persistence/webhooks.py `guard_sql`)."""
-    if test or connection.vendor != "postgresql":
+    Not for the test URL, it carries `.guard`: on PostgreSQL the fingerprint of its rows
+    (runs/persistence/webhooks.py `guard_sql`), elsewhere None."""
+    if test:
         # The test URL runs the draft (a large, mutable graph): load it the plain way.
-        found = Trigger.objects.select_related("workflow", "workflow__published_version").filter(
-            key=key, kind=TriggerKind.WEBHOOK
+        return (
+            Trigger.objects.select_related("workflow", "workflow__published_version")
+            .filter(key=key, kind=TriggerKind.WEBHOOK)
+            .first()
         )
-        return found.first() if test else found.defer("workflow__draft_graph").first()
     found = read_webhook_trigger(key)
     if found is None:
         return None
