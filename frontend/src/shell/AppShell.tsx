@@ -1,33 +1,12 @@
 /** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
-import { NavLink, Outlet, useNavigate } from "react-router-dom";
-import { NodeTypesGate } from "../editor/nodeTypesApi";
+import { NavLink, Outlet } from "react-router-dom";
+import { NodeTypesGate } from "../nodes/NodeTypesGate";
 import BudgetBanner from "../pages/budgets/BudgetBanner";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
 import { NAV_ITEMS } from "../routes";
 import { useWorkspace } from "./workspace";
-
-/** `leaveTo`: where to go after switching (a workflow of one workspace does not exist in another). */
-export function WorkspaceSwitcher({ leaveTo }: { leaveTo?: string }) {
-  const { workspaces, current, select } = useWorkspace();
-  const navigate = useNavigate();
-  if (!workspaces.length) return null;
-  return (
-    <label className="ws-switcher">
-      <span className="sr-only">Workspace</span>
-      <select aria-label="Workspace" value={current?.slug ?? ""} onChange={(e) => {
-          if (leaveTo) navigate(leaveTo);
-          select(e.target.value);
-        }}>
-        {workspaces.map((w) => (
-          <option key={w.slug} value={w.slug}>
-            {w.name}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
+import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 export function AppShell() {
   const { me, loading, error, current } = useWorkspace();

@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { errorMessage } from "../../api/client";
 import { createMcpServer, deleteMcpServer, fetchMcpTools, listMcpServers, type McpServerInfo } from "../../api/mcp";
 import { Empty, ErrorState, Loading } from "../../components/States";
-import { SecretPicker } from "../../editor/fields/SecretPicker";
+import { SecretPicker } from "../../fields/SecretPicker";
 import { useWorkspace } from "../../shell/workspace";
 import { useCan } from "../common/roles";
 import "../screens.css";
