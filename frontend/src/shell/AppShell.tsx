@@ -4,11 +4,11 @@ import { NodeTypesGate } from "../nodes/NodeTypesGate";
 import BudgetBanner from "../pages/budgets/BudgetBanner";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
-import { NAV_ITEMS } from "../routes";
 import { useWorkspace } from "./workspace";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
-export function AppShell() {
+/** `nav`: the top navigation entries (routes.tsx lists them beside the routes). */
+export function AppShell({ nav }: { nav: { to: string; label: string }[] }) {
   const { me, loading, error, current } = useWorkspace();
   return (
     <div className="shell">
@@ -17,7 +17,7 @@ export function AppShell() {
           <span aria-hidden className="brand-mark">◆</span> Trellis
         </a>
         <nav aria-label="Main" className="mainnav">
-          {NAV_ITEMS.map((item) => (
+          {nav.map((item) => (
             <NavLink key={item.to} to={item.to} className={({ isActive }) => (isActive ? "active" : "")}>
               {item.label}
             </NavLink>
