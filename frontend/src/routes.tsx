@@ -46,7 +46,7 @@ export function AppRoutes() {
     <Routes>
       {/* Editors get the canvas editor; viewers the read-only view (pages/workflow/WorkflowRoute). */}
       <Route path="/workflows/:workflowId" element={page(<WorkflowRoute />)} />
-      <Route element={<AppShell />}>
+      <Route element={<AppShell nav={NAV_ITEMS} />}>
         <Route index element={<Navigate to="/workflows" replace />} />
         <Route path="/workflows" element={page(<WorkflowsPage />)} />
         <Route path="/workflows/:workflowId/runs" element={page(<RunsPage />)} />

@@ -1,5 +1,6 @@
 /** Knowledge bases (DESIGN §9): list/create/delete, files (upload with progress), search. */
 import { ApiError, api, csrfToken, currentWorkspace, NetworkError, unwrapList } from "./client";
+import { followSocket } from "./socket";
 
 export type FileStatus = "queued" | "processing" | "ready" | "failed";
 export type SearchMode = "hybrid" | "keyword" | "vector";
@@ -104,32 +105,13 @@ export type KnowledgeEvent = FileProgress | FilesSnapshot;
 /** Follows a knowledge base's ingestion progress (reconnecting; each connection starts with a snapshot).
  * Returns a function that stops following. */
 export function followKnowledgeBase(kbId: string, onEvent: (e: KnowledgeEvent) => void): () => void {
-  let socket: WebSocket | null = null;
-  let stopped = false;
-  let retry = 0;
-  const open = () => {
-    if (stopped) return;
-    const proto = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${proto}://${window.location.host}/ws/knowledge-bases/${kbId}/`);
-    socket.onmessage = (m) => {
-      retry = 0;
-      try {
-        onEvent(JSON.parse(m.data as string) as KnowledgeEvent);
-      } catch {
-        /* ignore a malformed frame */
-      }
-    };
-    socket.onclose = (e) => {
-      if (stopped || e.code === 4404 || e.code === 4403 || e.code === 4401) return;
-      retry = Math.min(retry + 1, 6);
-      window.setTimeout(open, 250 * 2 ** retry);
-    };
-  };
-  open();
-  return () => {
-    stopped = true;
-    socket?.close();
-  };
+  // Not found, forbidden, unauthenticated: reconnecting would not help.
+  const final = new Set([4404, 4403, 4401]);
+  return followSocket(
+    () => `/ws/knowledge-bases/${kbId}/`,
+    (data) => onEvent(data as KnowledgeEvent),
+    (close) => final.has(close.code),
+  );
 }
 
 /** Applies one event to the live state of the files (file id → status and progress). Pure, for tests. */

@@ -2,6 +2,7 @@
 import { api } from "./client";
 import type { RunEvent } from "./events";
 import type { RunFilters, RunPage } from "./screens";
+import { followSocket } from "./socket";
 import type { Run } from "./types";
 
 export const startRun = (workflowId: string, input: unknown, version: number | "published" | "draft" = "draft") =>
@@ -38,31 +39,12 @@ export function followRun(
   onEvent: (e: RunEvent) => void,
   isDone: () => boolean,
 ): () => void {
-  let socket: WebSocket | null = null;
-  let stopped = false;
-  let retry = 0;
-  const open = () => {
-    if (stopped) return;
-    const proto = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${proto}://${window.location.host}/ws/runs/${runId}/?after=${lastSeq()}`);
-    socket.onmessage = (m) => {
-      retry = 0;
-      try {
-        const data = JSON.parse(m.data as string) as RunEvent | RunEvent[];
-        for (const e of Array.isArray(data) ? data : [data]) onEvent(e);
-      } catch {
-        /* ignore a malformed frame */
-      }
-    };
-    socket.onclose = () => {
-      if (stopped || isDone()) return;
-      retry = Math.min(retry + 1, 6);
-      window.setTimeout(open, 250 * 2 ** retry);
-    };
-  };
-  open();
-  return () => {
-    stopped = true;
-    socket?.close();
-  };
+  return followSocket(
+    () => `/ws/runs/${runId}/?after=${lastSeq()}`,
+    (data) => {
+      const events = data as RunEvent | RunEvent[];
+      for (const e of Array.isArray(events) ? events : [events]) onEvent(e);
+    },
+    isDone,
+  );
 }

@@ -1,4 +1,5 @@
 /** Loading, empty and error states used by every screen. */
+import type { UseQueryResult } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { errorMessage } from "../api/client";
 
@@ -30,4 +31,25 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
       {children}
     </div>
   );
+}
+
+/** A list query's loading, error (with a retry) and empty states; `children` draws the items once there are
+ * some. `items` defaults to the query's data (pass a filtered list to show only part of it). */
+export function ListStates<T>({
+  query,
+  items = query.data,
+  loading,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<T[]>;
+  items?: T[];
+  loading: string;
+  empty: ReactNode;
+  children: (items: T[]) => ReactNode;
+}) {
+  if (query.isLoading) return <Loading label={loading} />;
+  if (query.isError) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
+  if (!items?.length) return <>{empty}</>;
+  return <>{children(items)}</>;
 }

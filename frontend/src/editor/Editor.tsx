@@ -9,7 +9,8 @@ import { getGate, type GateFailure } from "../api/evals";
 import { getDraft, getWorkflow, publishWorkflow, renameWorkflow } from "../api/workflows";
 import { Dialog } from "../components/Dialog";
 import { ErrorState, Loading } from "../components/States";
-import { WorkspaceSwitcher } from "../shell/AppShell";
+import { NodeViewContext } from "../fields/context";
+import { WorkspaceSwitcher } from "../shell/WorkspaceSwitcher";
 import "../pages/evals/evals.css";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
@@ -48,9 +49,11 @@ export function Editor({ workflowId }: { workflowId: string }) {
   if (!loaded) return <Loading label="Opening the workflow" />;
   return (
     <EditorStoreContext.Provider value={store}>
-      <ReactFlowProvider>
-        <EditorLayout workflowId={workflowId} name={workflow.data?.name ?? ""} />
-      </ReactFlowProvider>
+      <NodeViewContext.Provider value={store}>
+        <ReactFlowProvider>
+          <EditorLayout workflowId={workflowId} name={workflow.data?.name ?? ""} />
+        </ReactFlowProvider>
+      </NodeViewContext.Provider>
     </EditorStoreContext.Provider>
   );
 }

@@ -1,7 +1,7 @@
 /** The right-hand inspector: the selected node's name, id, type-specific form and error handling. */
 import { useEffect, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { Field } from "./fields/Field";
+import { Field } from "../fields/Field";
 import { handlesErrors } from "../graph/ports";
 import { GenericPanel, panelTypes } from "../nodes";
 import { nodeTypeInfo } from "../nodes/registry";

@@ -1,7 +1,7 @@
 /** The card and inspector panel of a node type without a folder of its own: built from its catalog entry. */
 import type { Node, NodeProps } from "@xyflow/react";
 import { memo } from "react";
-import { SchemaFields } from "../editor/fields/SchemaFields";
+import { SchemaFields } from "../fields/SchemaFields";
 import { NodeCard } from "./NodeCard";
 import type { NodeData } from "./common";
 import { nodeTypeInfo } from "./registry";

@@ -1,7 +1,7 @@
 /** The card every node type renders on the canvas: icon, name, one-line summary, ports, run status, issues. */
 import { Handle, Position, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useRef, type ReactNode } from "react";
-import { useEditor } from "../editor/store";
+import { useNodeView } from "../fields/context";
 import { hasInputPort, outputPorts } from "../graph/ports";
 import { nodeTypeInfo } from "./registry";
 import type { AppNode } from "./types";
@@ -23,8 +23,8 @@ const STATUS_LABEL: Record<string, string> = {
 export const NodeCard = memo(function NodeCard({ node, selected, summary }: Props) {
   const info = nodeTypeInfo(node.type);
   const meta = { group: info?.group ?? "core", label: info?.label ?? node.type, icon: info?.icon ?? "?" };
-  const status = useEditor((s) => s.nodeStatus[node.id]);
-  const issueCount = useEditor((s) => s.issuesByNode[node.id]?.filter((i) => i.severity === "error").length ?? 0);
+  const status = useNodeView((s) => s.nodeStatus[node.id]);
+  const issueCount = useNodeView((s) => s.issuesByNode[node.id]?.filter((i) => i.severity === "error").length ?? 0);
   const ports = outputPorts(node as AppNode);
   const portKey = ports.map((p) => p.id).join("|");
   const updateInternals = useUpdateNodeInternals();

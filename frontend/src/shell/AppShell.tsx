@@ -1,35 +1,14 @@
 /** The frame around every screen but the editor: brand, navigation, workspace switcher, user. */
-import { NavLink, Outlet, useNavigate } from "react-router-dom";
-import { NodeTypesGate } from "../editor/nodeTypesApi";
+import { NavLink, Outlet } from "react-router-dom";
+import { NodeTypesGate } from "../nodes/NodeTypesGate";
 import BudgetBanner from "../pages/budgets/BudgetBanner";
 import { csrfToken } from "../api/client";
 import { ErrorState, Loading } from "../components/States";
-import { NAV_ITEMS } from "../routes";
 import { useWorkspace } from "./workspace";
+import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
-/** `leaveTo`: where to go after switching (a workflow of one workspace does not exist in another). */
-export function WorkspaceSwitcher({ leaveTo }: { leaveTo?: string }) {
-  const { workspaces, current, select } = useWorkspace();
-  const navigate = useNavigate();
-  if (!workspaces.length) return null;
-  return (
-    <label className="ws-switcher">
-      <span className="sr-only">Workspace</span>
-      <select aria-label="Workspace" value={current?.slug ?? ""} onChange={(e) => {
-          if (leaveTo) navigate(leaveTo);
-          select(e.target.value);
-        }}>
-        {workspaces.map((w) => (
-          <option key={w.slug} value={w.slug}>
-            {w.name}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
-export function AppShell() {
+/** `nav`: the top navigation entries (routes.tsx lists them beside the routes). */
+export function AppShell({ nav }: { nav: { to: string; label: string }[] }) {
   const { me, loading, error, current } = useWorkspace();
   return (
     <div className="shell">
@@ -38,7 +17,7 @@ export function AppShell() {
           <span aria-hidden className="brand-mark">◆</span> Trellis
         </a>
         <nav aria-label="Main" className="mainnav">
-          {NAV_ITEMS.map((item) => (
+          {nav.map((item) => (
             <NavLink key={item.to} to={item.to} className={({ isActive }) => (isActive ? "active" : "")}>
               {item.label}
             </NavLink>

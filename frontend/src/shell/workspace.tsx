@@ -61,3 +61,12 @@ export function useWorkspace(): WorkspaceContextValue {
   if (!ctx) throw new Error("useWorkspace outside <WorkspaceProvider>");
   return ctx;
 }
+
+/** A list that belongs to the selected workspace, cached per workspace; `refresh` refetches it. */
+export function useWorkspaceList<T>(key: string, fetch: () => Promise<T[]>, enabled = true) {
+  const { current } = useWorkspace();
+  const queryClient = useQueryClient();
+  const list = useQuery({ queryKey: [key, current?.slug], queryFn: fetch, enabled: !!current && enabled });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: [key] });
+  return { list, refresh };
+}

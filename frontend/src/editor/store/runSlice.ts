@@ -1,13 +1,11 @@
 /** Run slice: the test run the editor follows — per-node status, streamed text and step details. */
-import { TERMINAL, type RunEvent, type RunStatus, type StepData, type Usage } from "../../api/events";
+import { TERMINAL, type RunEvent, type RunStatus, type StepData, type StepStatus, type Usage } from "../../api/events";
 import type { EditorSlice } from "./types";
-
-export type NodeRunStatus = "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
 
 export interface StepView {
   stepId: string;
   nodeId: string;
-  status: NodeRunStatus;
+  status: StepStatus;
   attempt?: number;
   iteration?: number;
   port?: string | null;
@@ -33,7 +31,7 @@ export interface RunSlice {
   runOutput: unknown;
   runError: string | null;
   lastSeq: number;
-  nodeStatus: Record<string, NodeRunStatus>;
+  nodeStatus: Record<string, StepStatus>;
   steps: StepView[];
   waiting: WaitingStep[];
   startRun: (runId: string) => void;
@@ -70,7 +68,7 @@ function upsert(steps: StepView[], stepId: string, nodeId: string, patch: Partia
 
 function finishedPatch(d: StepData, ts: string): Partial<StepView> {
   return {
-    status: (d.status as NodeRunStatus) ?? "succeeded",
+    status: d.status ?? "succeeded",
     attempt: d.attempt,
     iteration: d.iteration,
     port: d.port,
@@ -112,7 +110,7 @@ export const createRunSlice: EditorSlice<RunSlice> = (set, get) => ({
     // Persisted events carry a seq; a replay after reconnecting may repeat some.
     if (ev.seq === null || ev.seq <= s.lastSeq) return;
     const nodeId = ev.node_id ?? "";
-    const withNode = (status: NodeRunStatus) => (ev.node_id ? { ...s.nodeStatus, [ev.node_id]: status } : s.nodeStatus);
+    const withNode = (status: StepStatus) => (ev.node_id ? { ...s.nodeStatus, [ev.node_id]: status } : s.nodeStatus);
     switch (ev.type) {
       case "run.status":
         set({ lastSeq: ev.seq, runStatus: ev.data.status, ...(ev.data.status === "running" ? { waiting: [] } : {}) });

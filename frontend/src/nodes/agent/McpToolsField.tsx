@@ -2,7 +2,7 @@
  * calls wait for a member's approval. Other kinds of tools in the list are kept as they are. */
 import { useQuery } from "@tanstack/react-query";
 import { listMcpServers } from "../../api/mcp";
-import { Field } from "../../editor/fields/Field";
+import { Field } from "../../fields/Field";
 
 interface McpToolRef {
   type: "mcp";

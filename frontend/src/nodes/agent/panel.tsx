@@ -1,7 +1,7 @@
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
-import { JsonSchemaEditor } from "../../editor/fields/JsonSchemaEditor";
-import { SchemaFields } from "../../editor/fields/SchemaFields";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
+import { JsonSchemaEditor } from "../../fields/JsonSchemaEditor";
+import { SchemaFields } from "../../fields/SchemaFields";
 import type { PanelProps } from "../panelTypes";
 import { McpToolsField } from "./McpToolsField";
 import type { AgentNode } from "./types";

@@ -1,6 +1,6 @@
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
-import { KeyValueExpressions } from "../../editor/fields/KeyValueExpressions";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
+import { KeyValueExpressions } from "../../fields/KeyValueExpressions";
 import type { PanelProps } from "../panelTypes";
 import type { EndNode } from "./types";
 

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { listKnowledgeBases } from "../../api/knowledge";
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
 import type { PanelProps } from "../panelTypes";
 import type { FileSearchNode } from "./types";
 

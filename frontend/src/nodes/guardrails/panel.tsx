@@ -1,6 +1,6 @@
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
-import { JsonField } from "../../editor/fields/SchemaFields";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
+import { JsonField } from "../../fields/SchemaFields";
 import type { PanelProps } from "../panelTypes";
 import type { GuardrailCheck, GuardrailsNode } from "./types";
 

@@ -1,7 +1,7 @@
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
-import { SchemaFields } from "../../editor/fields/SchemaFields";
-import { SecretPicker } from "../../editor/fields/SecretPicker";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
+import { SchemaFields } from "../../fields/SchemaFields";
+import { SecretPicker } from "../../fields/SecretPicker";
 import type { PanelProps } from "../panelTypes";
 import type { HttpRequestConfig, HttpRequestNode } from "./types";
 

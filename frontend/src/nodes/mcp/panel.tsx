@@ -4,8 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { errorMessage } from "../../api/client";
 import { fetchMcpTools, listMcpServers } from "../../api/mcp";
-import { Field } from "../../editor/fields/Field";
-import { KeyValueExpressions } from "../../editor/fields/KeyValueExpressions";
+import { Field } from "../../fields/Field";
+import { KeyValueExpressions } from "../../fields/KeyValueExpressions";
 import type { PanelProps } from "../panelTypes";
 import type { McpNode } from "./types";
 

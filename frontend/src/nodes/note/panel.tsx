@@ -1,4 +1,4 @@
-import { Field } from "../../editor/fields/Field";
+import { Field } from "../../fields/Field";
 import type { PanelProps } from "../panelTypes";
 import type { NoteNode } from "./types";
 

@@ -1,6 +1,6 @@
-import { Field } from "../../editor/fields/Field";
-import { JsonSchemaEditor } from "../../editor/fields/JsonSchemaEditor";
-import { JsonField } from "../../editor/fields/SchemaFields";
+import { Field } from "../../fields/Field";
+import { JsonSchemaEditor } from "../../fields/JsonSchemaEditor";
+import { JsonField } from "../../fields/SchemaFields";
 import type { PanelProps } from "../panelTypes";
 import type { StartNode } from "./types";
 

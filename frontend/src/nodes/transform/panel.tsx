@@ -1,4 +1,4 @@
-import { KeyValueExpressions } from "../../editor/fields/KeyValueExpressions";
+import { KeyValueExpressions } from "../../fields/KeyValueExpressions";
 import type { PanelProps } from "../panelTypes";
 import type { TransformNode } from "./types";
 

@@ -1,5 +1,5 @@
-import { ExpressionInput } from "../../editor/fields/ExpressionInput";
-import { Field } from "../../editor/fields/Field";
+import { ExpressionInput } from "../../fields/ExpressionInput";
+import { Field } from "../../fields/Field";
 import type { PanelProps } from "../panelTypes";
 import type { WhileNode } from "./types";
 

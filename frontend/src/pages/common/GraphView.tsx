@@ -1,12 +1,12 @@
 /**
  * A read-only canvas: the editor's own node cards (nodes/) rendered from a wire graph, with optional run
- * status per node (the trace) and a CSS mark per node or edge (the version diff). It gives the cards an
- * editor store of their own because they read their run status and issues from one.
+ * status per node (the trace) and a CSS mark per node or edge (the version diff). The cards read their run
+ * status (and, here, no issues) from a read-only node view.
  */
 import { Background, Controls, ReactFlow, ReactFlowProvider, useNodesInitialized, useNodesState, useReactFlow } from "@xyflow/react";
 import { useEffect, useMemo, useState } from "react";
-import { createEditorStore, EditorStoreContext, type EditorStore } from "../../editor/store";
-import type { NodeRunStatus } from "../../editor/store/runSlice";
+import type { StepStatus } from "../../api/events";
+import { createReadOnlyNodeView, NodeViewContext } from "../../fields/context";
 import { toCanvas } from "../../graph/convert";
 import type { Graph } from "../../graph/format";
 import { canvasNodeTypes } from "../../nodes";
@@ -15,7 +15,7 @@ import type { AppEdge, AppNode } from "../../nodes/types";
 export interface GraphViewProps {
   graph: Graph;
   /** node id → run status, drawn on the cards like the editor's test run. */
-  status?: Record<string, NodeRunStatus>;
+  status?: Record<string, StepStatus>;
   /** node id → extra class (e.g. "diff-added"). */
   nodeClass?: Record<string, string>;
   /** edge id → extra class. */
@@ -27,17 +27,17 @@ export interface GraphViewProps {
 }
 
 export function GraphView(props: GraphViewProps) {
-  const [store] = useState<EditorStore>(createEditorStore);
+  const [store] = useState(createReadOnlyNodeView);
   const { graph, status } = props;
   useEffect(() => {
     store.setState({ nodeStatus: status ?? {} });
   }, [store, status]);
   return (
-    <EditorStoreContext.Provider value={store}>
+    <NodeViewContext.Provider value={store}>
       <ReactFlowProvider>
         <GraphCanvas {...props} graph={graph} />
       </ReactFlowProvider>
-    </EditorStoreContext.Provider>
+    </NodeViewContext.Provider>
   );
 }
 

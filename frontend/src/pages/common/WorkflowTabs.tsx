@@ -1,5 +1,6 @@
 /** The header of every per-workflow screen: its name, a link into the editor, and tabs for runs/versions/triggers/deploy. */
 import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { Link, NavLink } from "react-router-dom";
 import { getWorkflow } from "../../api/workflows";
 import { useCan } from "./roles";
@@ -42,5 +43,29 @@ export function WorkflowTabs({ workflowId }: { workflowId: string }) {
         ))}
       </nav>
     </>
+  );
+}
+
+/** A per-workflow screen: the header and tabs, then a heading (for screen readers) that names the tab. */
+export function WorkflowScreen({
+  workflowId,
+  title,
+  className = "screen",
+  children,
+}: {
+  workflowId: string;
+  title: string;
+  className?: string;
+  children: ReactNode;
+}) {
+  const headingId = `${title.toLowerCase()}-title`;
+  return (
+    <section className={className} aria-labelledby={headingId}>
+      <WorkflowTabs workflowId={workflowId} />
+      <h2 id={headingId} className="sr-only">
+        {title}
+      </h2>
+      {children}
+    </section>
   );
 }

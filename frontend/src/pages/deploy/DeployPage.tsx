@@ -3,7 +3,7 @@
  * off or on, delete it, and read its conversations (each answer links to its run).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import {
   createDeployment,
@@ -17,10 +17,11 @@ import {
 } from "../../api/chat";
 import { errorMessage } from "../../api/client";
 import { getWorkflow } from "../../api/workflows";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Empty, ErrorState, ListStates, Loading } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
 import { useCan } from "../common/roles";
 import { relativeTime } from "../common/status";
-import { WorkflowTabs } from "../common/WorkflowTabs";
+import { WorkflowScreen } from "../common/WorkflowTabs";
 import "../screens.css";
 import { CopyField } from "../../components/CopyField";
 
@@ -30,6 +31,8 @@ const lines = (text: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
+const NEW_CHAT = { title: "", greeting: "", starters: "", origins: "" };
+
 export default function DeployPage() {
   const { workflowId } = useParams();
   const wf = workflowId!;
@@ -38,42 +41,26 @@ export default function DeployPage() {
   const workflow = useQuery({ queryKey: ["workflow", wf], queryFn: () => getWorkflow(wf) });
   const deployments = useQuery({ queryKey: ["deployments", wf], queryFn: () => listDeployments(wf) });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["deployments", wf] });
-  const [title, setTitle] = useState("");
-  const [greeting, setGreeting] = useState("");
-  const [starters, setStarters] = useState("");
-  const [origins, setOrigins] = useState("");
+  // Who may chat and the colour stay as chosen for the next chat; the texts are cleared.
   const [access, setAccess] = useState<ChatAccess>("public");
   const [color, setColor] = useState("#2563eb");
-  const create = useMutation({
-    mutationFn: () =>
+  const create = useCreateForm(
+    NEW_CHAT,
+    (f) =>
       createDeployment(wf, {
-        title: title.trim() || workflow.data?.name || "Chat",
-        greeting: greeting.trim(),
-        starter_prompts: lines(starters),
-        allowed_origins: lines(origins),
+        title: f.title.trim() || workflow.data?.name || "Chat",
+        greeting: f.greeting.trim(),
+        starter_prompts: lines(f.starters),
+        allowed_origins: lines(f.origins),
         access,
         theme: { color },
       }),
-    onSuccess: () => {
-      setTitle("");
-      setGreeting("");
-      setStarters("");
-      setOrigins("");
-      refresh();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+    refresh,
+  );
   const published = workflow.data?.published_version ?? null;
 
   return (
-    <section className="screen" aria-labelledby="deploy-title">
-      <WorkflowTabs workflowId={wf} />
-      <h2 id="deploy-title" className="sr-only">
-        Deploy
-      </h2>
+    <WorkflowScreen workflowId={wf} title="Deploy">
       {workflow.data && !published && (
         <p className="notice-warn" role="note">
           A chat runs the <strong>published</strong> version, and this workflow has none yet. Publish it in the{" "}
@@ -85,19 +72,19 @@ export default function DeployPage() {
         run's text output, or its <code>reply</code> field, is the answer.
       </p>
       {canEdit && (
-        <form className="form deploy-create" onSubmit={submit} aria-label="Create a chat deployment">
+        <form className="form deploy-create" onSubmit={create.submit} aria-label="Create a chat deployment">
           <h2>New chat</h2>
           <label>
             Title
-            <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder={workflow.data?.name ?? "Help desk"} />
+            <input value={create.values.title} onChange={(e) => create.set("title", e.target.value)} placeholder={workflow.data?.name ?? "Help desk"} />
           </label>
           <label>
             Greeting
-            <input value={greeting} onChange={(e) => setGreeting(e.target.value)} placeholder="Hi! How can I help?" />
+            <input value={create.values.greeting} onChange={(e) => create.set("greeting", e.target.value)} placeholder="Hi! How can I help?" />
           </label>
           <label>
             Starter prompts (one per line)
-            <textarea rows={2} value={starters} onChange={(e) => setStarters(e.target.value)} />
+            <textarea rows={2} value={create.values.starters} onChange={(e) => create.set("starters", e.target.value)} />
           </label>
           <label>
             Who can chat
@@ -108,30 +95,30 @@ export default function DeployPage() {
           </label>
           <label>
             Sites allowed to embed it (one origin per line)
-            <textarea rows={2} value={origins} onChange={(e) => setOrigins(e.target.value)} placeholder="https://shop.example.com" />
+            <textarea rows={2} value={create.values.origins} onChange={(e) => create.set("origins", e.target.value)} placeholder="https://shop.example.com" />
           </label>
           <label>
             Theme colour
             <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
           </label>
-          <button type="submit" className="primary" disabled={create.isPending || !published}>
+          <button type="submit" className="primary" disabled={create.mutation.isPending || !published}>
             Create chat
           </button>
-          {create.isError && <p className="field-error">{errorMessage(create.error)}</p>}
+          {create.mutation.isError && <p className="field-error">{errorMessage(create.mutation.error)}</p>}
         </form>
       )}
-      {deployments.isLoading ? (
-        <Loading label="Loading chats" />
-      ) : deployments.isError ? (
-        <ErrorState error={deployments.error} retry={() => void deployments.refetch()} />
-      ) : !deployments.data?.length ? (
-        <Empty title="No chats yet">
-          <p>A chat gives this workflow a hosted chat page and a widget for any website.</p>
-        </Empty>
-      ) : (
-        deployments.data.map((d) => <DeploymentCard key={d.id} workflowId={wf} deployment={d} canEdit={canEdit} onChanged={refresh} />)
-      )}
-    </section>
+      <ListStates
+        query={deployments}
+        loading="Loading chats"
+        empty={
+          <Empty title="No chats yet">
+            <p>A chat gives this workflow a hosted chat page and a widget for any website.</p>
+          </Empty>
+        }
+      >
+        {(items) => items.map((d) => <DeploymentCard key={d.id} workflowId={wf} deployment={d} canEdit={canEdit} onChanged={refresh} />)}
+      </ListStates>
+    </WorkflowScreen>
   );
 }
 

@@ -32,7 +32,7 @@ import { listVersions } from "../../api/versions";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { useCan } from "../common/roles";
 import { formatCost, formatTime } from "../common/status";
-import { WorkflowTabs } from "../common/WorkflowTabs";
+import { WorkflowScreen } from "../common/WorkflowTabs";
 import "../screens.css";
 import "./evals.css";
 import { FinetunePanel } from "./FinetunePanel";
@@ -62,11 +62,7 @@ export default function EvalsPage() {
   };
 
   return (
-    <section className="screen evals" aria-labelledby="evals-title">
-      <WorkflowTabs workflowId={wf} />
-      <h2 id="evals-title" className="visually-hidden">
-        Evals
-      </h2>
+    <WorkflowScreen workflowId={wf} title="Evals" className="screen evals">
       <div className="evals-grid">
         <div>
           <h3>Datasets</h3>
@@ -97,7 +93,7 @@ export default function EvalsPage() {
           <FinetunePanel wf={wf} canEdit={canEdit} />
         </div>
       </div>
-    </section>
+    </WorkflowScreen>
   );
 }
 

@@ -1,10 +1,10 @@
 /** Reading a run's steps: the status to draw on each node, the step that failed, token totals. */
-import type { NodeRunStatus } from "../../editor/store/runSlice";
+import type { StepStatus } from "../../api/events";
 import type { RunDetail, StepRecord } from "../../api/screens";
 
 /** The latest step of each node decides its colour (a retried node that finally succeeded is green). */
-export function nodeStatuses(steps: StepRecord[]): Record<string, NodeRunStatus> {
-  const out: Record<string, NodeRunStatus> = {};
+export function nodeStatuses(steps: StepRecord[]): Record<string, StepStatus> {
+  const out: Record<string, StepStatus> = {};
   for (const s of steps) out[s.node_id] = s.status;
   return out;
 }

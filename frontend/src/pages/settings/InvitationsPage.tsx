@@ -1,11 +1,14 @@
 /** Pending invitations of the workspace: invite by email with a role (link shown once), list, revoke. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
 import { errorMessage } from "../../api/client";
 import { inviteMember, listInvitations, revokeInvitation } from "../../api/team";
 import type { Role } from "../../api/types";
-import { Empty, ErrorState, Loading } from "../../components/States";
-import { useWorkspace } from "../../shell/workspace";
+import { CreateForm } from "../../components/CreateForm";
+import { ListTable } from "../../components/ListTable";
+import { Empty, ListStates } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
+import { useWorkspaceList } from "../../shell/workspace";
 import { useCan } from "../common/roles";
 import { formatTime } from "../common/status";
 import "../screens.css";
@@ -17,31 +20,20 @@ const ROLE_HELP: Record<string, string> = {
 };
 
 export default function InvitationsPage() {
-  const { current } = useWorkspace();
   const isAdmin = useCan("admin");
-  const qc = useQueryClient();
-  const invitations = useQuery({ queryKey: ["invitations", current?.slug], queryFn: listInvitations, enabled: !!current && isAdmin });
-  const [email, setEmail] = useState("");
+  const { list, refresh } = useWorkspaceList("invitations", listInvitations, isAdmin);
+  // The role stays as chosen for the next invitation.
   const [role, setRole] = useState<Role>("viewer");
-  const invite = useMutation({
-    mutationFn: () => inviteMember(email.trim(), role),
-    onSuccess: () => {
-      setEmail("");
-      void qc.invalidateQueries({ queryKey: ["invitations"] });
-    },
-  });
-  const revoke = useMutation({ mutationFn: revokeInvitation, onSettled: () => void qc.invalidateQueries({ queryKey: ["invitations"] }) });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    invite.mutate();
-  };
+  const invite = useCreateForm({ email: "" }, (f) => inviteMember(f.email.trim(), role), refresh);
+  const revoke = useMutation({ mutationFn: revokeInvitation, onSettled: refresh });
+  const sent = invite.mutation.data;
   if (!isAdmin) return <Empty title="Only admins manage invitations">Ask an admin or owner of this workspace to invite people.</Empty>;
   return (
     <div className="settings-panel">
-      <form className="form inline-form" onSubmit={submit} aria-label="Invite someone">
+      <CreateForm label="Invite someone" button="Invite" form={invite}>
         <label>
           Email
-          <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} placeholder="colleague@example.com" />
+          <input type="email" required value={invite.values.email} onChange={(e) => invite.set("email", e.target.value)} placeholder="colleague@example.com" />
         </label>
         <label>
           Role
@@ -53,38 +45,19 @@ export default function InvitationsPage() {
             ))}
           </select>
         </label>
-        <button type="submit" className="primary" disabled={invite.isPending}>
-          Invite
-        </button>
-      </form>
-      {invite.isError && <p className="field-error">{errorMessage(invite.error)}</p>}
-      {invite.data?.link && (
+      </CreateForm>
+      {sent?.link && (
         <div className="secret-once" role="status" aria-label="Invitation link">
-          <strong>Send this link to {invite.data.email}. It is shown only now.</strong>
-          <code>{invite.data.link}</code>
-          <span className="muted small-text">They sign up or sign in with it and join as {invite.data.role}. It expires {formatTime(invite.data.expires_at)}.</span>
+          <strong>Send this link to {sent.email}. It is shown only now.</strong>
+          <code>{sent.link}</code>
+          <span className="muted small-text">They sign up or sign in with it and join as {sent.role}. It expires {formatTime(sent.expires_at)}.</span>
         </div>
       )}
       {revoke.isError && <p className="field-error">{errorMessage(revoke.error)}</p>}
-      {invitations.isLoading ? (
-        <Loading label="Loading invitations" />
-      ) : invitations.isError ? (
-        <ErrorState error={invitations.error} retry={() => void invitations.refetch()} />
-      ) : !invitations.data?.length ? (
-        <Empty title="No pending invitations">Invited people appear here until they accept.</Empty>
-      ) : (
-        <table className="table" aria-label="Pending invitations">
-          <thead>
-            <tr>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Invited by</th>
-              <th>Expires</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {invitations.data.map((i) => (
+      <ListStates query={list} loading="Loading invitations" empty={<Empty title="No pending invitations">Invited people appear here until they accept.</Empty>}>
+        {(invitations) => (
+          <ListTable label="Pending invitations" columns={["Email", "Role", "Invited by", "Expires"]}>
+            {invitations.map((i) => (
               <tr key={i.id}>
                 <td>{i.email}</td>
                 <td>{i.role}</td>
@@ -97,9 +70,9 @@ export default function InvitationsPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </ListTable>
+        )}
+      </ListStates>
     </div>
   );
 }

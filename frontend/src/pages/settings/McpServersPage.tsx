@@ -1,96 +1,69 @@
 /** MCP servers: remote tool servers (streamable HTTP) for mcp nodes and agents. Admins add and remove them;
  * editors fetch their tools. Header values are secret references: no secret value ever reaches the browser. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
 import { errorMessage } from "../../api/client";
 import { createMcpServer, deleteMcpServer, fetchMcpTools, listMcpServers, type McpServerInfo } from "../../api/mcp";
-import { Empty, ErrorState, Loading } from "../../components/States";
-import { SecretPicker } from "../../editor/fields/SecretPicker";
-import { useWorkspace } from "../../shell/workspace";
+import { CreateForm } from "../../components/CreateForm";
+import { ListTable } from "../../components/ListTable";
+import { Empty, ListStates } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
+import { SecretPicker } from "../../fields/SecretPicker";
+import { useWorkspaceList } from "../../shell/workspace";
 import { useCan } from "../common/roles";
 import "../screens.css";
 
+const NEW_SERVER = { name: "", url: "", authSecret: null as string | null, allowed: "" };
+
 export default function McpServersPage() {
-  const { current } = useWorkspace();
   const isAdmin = useCan("admin");
   const canFetch = useCan("editor");
-  const qc = useQueryClient();
-  const servers = useQuery({ queryKey: ["mcp-servers", current?.slug], queryFn: listMcpServers, enabled: !!current });
-  const refresh = () => void qc.invalidateQueries({ queryKey: ["mcp-servers"] });
-  const [name, setName] = useState("");
-  const [url, setUrl] = useState("");
-  const [authSecret, setAuthSecret] = useState<string | null>(null);
-  const [allowed, setAllowed] = useState("");
-  const create = useMutation({
-    mutationFn: () =>
+  const { list, refresh } = useWorkspaceList("mcp-servers", listMcpServers);
+  const create = useCreateForm(
+    NEW_SERVER,
+    (f) =>
       createMcpServer({
-        name: name.trim(),
-        url: url.trim(),
-        headers: authSecret ? { Authorization: { secret: authSecret } } : {},
-        allowed_tools: allowed.trim() ? allowed.split(",").map((t) => t.trim()).filter(Boolean) : null,
+        name: f.name.trim(),
+        url: f.url.trim(),
+        headers: f.authSecret ? { Authorization: { secret: f.authSecret } } : {},
+        allowed_tools: f.allowed.trim() ? f.allowed.split(",").map((t) => t.trim()).filter(Boolean) : null,
       }),
-    onSuccess: () => {
-      setName("");
-      setUrl("");
-      setAuthSecret(null);
-      setAllowed("");
-      refresh();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+    refresh,
+  );
   return (
     <div className="settings-panel">
       {isAdmin && (
-        <form className="form inline-form" onSubmit={submit} aria-label="Add an MCP server">
+        <CreateForm label="Add an MCP server" button="Add server" form={create}>
           <label>
             Server name
-            <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="github" />
+            <input required value={create.values.name} onChange={(e) => create.set("name", e.target.value)} placeholder="github" />
           </label>
           <label>
             URL (streamable HTTP)
-            <input required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://mcp.example.com/mcp" />
+            <input required value={create.values.url} onChange={(e) => create.set("url", e.target.value)} placeholder="https://mcp.example.com/mcp" />
           </label>
           <label>
             Authorization header (secret)
-            <SecretPicker label="Authorization secret" value={authSecret} onChange={setAuthSecret} />
+            <SecretPicker label="Authorization secret" value={create.values.authSecret} onChange={(secret) => create.set("authSecret", secret)} />
           </label>
           <label>
             Allowed tools
-            <input value={allowed} onChange={(e) => setAllowed(e.target.value)} placeholder="empty = every tool" />
+            <input value={create.values.allowed} onChange={(e) => create.set("allowed", e.target.value)} placeholder="empty = every tool" />
           </label>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Add server
-          </button>
-        </form>
+        </CreateForm>
       )}
-      {create.isError && <p className="field-error">{errorMessage(create.error)}</p>}
-      {servers.isLoading ? (
-        <Loading label="Loading MCP servers" />
-      ) : servers.isError ? (
-        <ErrorState error={servers.error} retry={() => void servers.refetch()} />
-      ) : !servers.data?.length ? (
-        <Empty title="No MCP servers">MCP nodes and agents call the tools of a remote MCP server (streamable HTTP).</Empty>
-      ) : (
-        <table className="table" aria-label="MCP servers">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>URL</th>
-              <th>Headers</th>
-              <th>Tools</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {servers.data.map((s) => (
+      <ListStates
+        query={list}
+        loading="Loading MCP servers"
+        empty={<Empty title="No MCP servers">MCP nodes and agents call the tools of a remote MCP server (streamable HTTP).</Empty>}
+      >
+        {(servers) => (
+          <ListTable label="MCP servers" columns={["Name", "URL", "Headers", "Tools"]}>
+            {servers.map((s) => (
               <ServerRow key={s.id} s={s} isAdmin={isAdmin} canFetch={canFetch} onChanged={refresh} />
             ))}
-          </tbody>
-        </table>
-      )}
+          </ListTable>
+        )}
+      </ListStates>
     </div>
   );
 }

@@ -1,94 +1,68 @@
 /** Model providers (OpenAI-compatible endpoints): list, add with a key (stored as a secret), test the connection. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
 import { errorMessage } from "../../api/client";
 import type { ProviderInfo, ProviderTestResult } from "../../api/screens";
 import { createProvider, deleteProvider, listProviders, testProvider, updateProvider } from "../../api/team";
-import { Empty, ErrorState, Loading } from "../../components/States";
-import { useWorkspace } from "../../shell/workspace";
+import { CreateForm } from "../../components/CreateForm";
+import { ListTable } from "../../components/ListTable";
+import { Empty, ListStates } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
+import { useWorkspaceList } from "../../shell/workspace";
 import { useCan } from "../common/roles";
 import "../screens.css";
 
+const NEW_PROVIDER = { name: "", baseUrl: "", apiKey: "", models: "" };
+
 export default function ProvidersPage() {
-  const { current } = useWorkspace();
   const isAdmin = useCan("admin");
-  const qc = useQueryClient();
-  const providers = useQuery({ queryKey: ["providers", current?.slug], queryFn: listProviders, enabled: !!current });
-  const refresh = () => void qc.invalidateQueries({ queryKey: ["providers"] });
-  const [name, setName] = useState("");
-  const [baseUrl, setBaseUrl] = useState("");
-  const [apiKey, setApiKey] = useState("");
-  const [models, setModels] = useState("");
-  const create = useMutation({
-    mutationFn: () =>
+  const { list, refresh } = useWorkspaceList("providers", listProviders);
+  const create = useCreateForm(
+    NEW_PROVIDER,
+    (f) =>
       createProvider({
-        name: name.trim(),
-        base_url: baseUrl.trim(),
-        api_key: apiKey || undefined,
-        models: models.split(",").map((m) => m.trim()).filter(Boolean),
+        name: f.name.trim(),
+        base_url: f.baseUrl.trim(),
+        api_key: f.apiKey || undefined,
+        models: f.models.split(",").map((m) => m.trim()).filter(Boolean),
       }),
-    onSuccess: () => {
-      setName("");
-      setBaseUrl("");
-      setApiKey("");
-      setModels("");
-      refresh();
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+    refresh,
+  );
   return (
     <div className="settings-panel">
       {isAdmin && (
-        <form className="form inline-form" onSubmit={submit} aria-label="Add a model provider">
+        <CreateForm label="Add a model provider" button="Add provider" form={create}>
           <label>
             Provider name
-            <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="OpenAI" />
+            <input required value={create.values.name} onChange={(e) => create.set("name", e.target.value)} placeholder="OpenAI" />
           </label>
           <label>
             Base URL
-            <input value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://api.openai.com/v1 (empty = OpenAI)" />
+            <input value={create.values.baseUrl} onChange={(e) => create.set("baseUrl", e.target.value)} placeholder="https://api.openai.com/v1 (empty = OpenAI)" />
           </label>
           <label>
             API key
-            <input type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} placeholder="stored encrypted, never shown" />
+            <input type="password" autoComplete="off" value={create.values.apiKey} onChange={(e) => create.set("apiKey", e.target.value)} placeholder="stored encrypted, never shown" />
           </label>
           <label>
             Models
-            <input value={models} onChange={(e) => setModels(e.target.value)} placeholder="gpt-4.1-mini, gpt-4.1" />
+            <input value={create.values.models} onChange={(e) => create.set("models", e.target.value)} placeholder="gpt-4.1-mini, gpt-4.1" />
           </label>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Add provider
-          </button>
-        </form>
+        </CreateForm>
       )}
-      {create.isError && <p className="field-error">{errorMessage(create.error)}</p>}
-      {providers.isLoading ? (
-        <Loading label="Loading providers" />
-      ) : providers.isError ? (
-        <ErrorState error={providers.error} retry={() => void providers.refetch()} />
-      ) : !providers.data?.length ? (
-        <Empty title="No model providers">Agent nodes call a model through a provider: OpenAI or any OpenAI-compatible endpoint.</Empty>
-      ) : (
-        <table className="table" aria-label="Model providers">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Endpoint</th>
-              <th>Key</th>
-              <th>Models</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {providers.data.map((p) => (
+      <ListStates
+        query={list}
+        loading="Loading providers"
+        empty={<Empty title="No model providers">Agent nodes call a model through a provider: OpenAI or any OpenAI-compatible endpoint.</Empty>}
+      >
+        {(providers) => (
+          <ListTable label="Model providers" columns={["Name", "Endpoint", "Key", "Models"]}>
+            {providers.map((p) => (
               <ProviderRow key={p.id} p={p} isAdmin={isAdmin} onChanged={refresh} />
             ))}
-          </tbody>
-        </table>
-      )}
+          </ListTable>
+        )}
+      </ListStates>
     </div>
   );
 }

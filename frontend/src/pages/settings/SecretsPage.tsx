@@ -1,72 +1,50 @@
 /** Workspace secrets: names only; values are write-only. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
 import { deleteSecret, listSecrets, setSecret } from "../../api/accounts";
 import { errorMessage } from "../../api/client";
-import { Empty, ErrorState, Loading } from "../../components/States";
-import { useWorkspace } from "../../shell/workspace";
+import { ListTable } from "../../components/ListTable";
+import { Empty, ListStates } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
+import { useWorkspaceList } from "../../shell/workspace";
 import { useCan } from "../common/roles";
 import CallbackSecretPanel from "./CallbackSecretPanel";
 
+const NEW_SECRET = { name: "", value: "" };
+
 export default function SecretsPage() {
-  const { current } = useWorkspace();
-  const qc = useQueryClient();
   // Editors may see the names (to pick one in a node); only admins add, replace or delete.
   const canRead = useCan("editor");
   const isAdmin = useCan("admin");
-  const secrets = useQuery({ queryKey: ["secrets", current?.slug], queryFn: listSecrets, enabled: !!current && canRead });
-  const refresh = () => void qc.invalidateQueries({ queryKey: ["secrets"] });
-  const [name, setName] = useState("");
-  const [value, setValue] = useState("");
-  const save = useMutation({
-    mutationFn: () => setSecret(name, value),
-    onSuccess: () => {
-      setName("");
-      setValue("");
-      refresh();
-    },
-  });
+  const { list, refresh } = useWorkspaceList("secrets", listSecrets, canRead);
+  const save = useCreateForm(NEW_SECRET, (f) => setSecret(f.name, f.value), refresh);
   const remove = useMutation({ mutationFn: deleteSecret, onSettled: refresh });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
   if (!canRead) return <Empty title="Secrets are for editors and admins">Ask an admin of this workspace if a workflow needs a new key.</Empty>;
   return (
     <div className="settings-panel">
       {isAdmin && (
-      <form className="form inline-form" onSubmit={submit} aria-label="Add a secret">
+      <form className="form inline-form" onSubmit={save.submit} aria-label="Add a secret">
         <label>
           Name
-          <input required value={name} onChange={(e) => setName(e.target.value.toUpperCase())} placeholder="OPENAI_API_KEY" />
+          <input required value={save.values.name} onChange={(e) => save.set("name", e.target.value.toUpperCase())} placeholder="OPENAI_API_KEY" />
         </label>
         <label>
           Value
-          <input required type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} />
+          <input required type="password" autoComplete="off" value={save.values.value} onChange={(e) => save.set("value", e.target.value)} />
         </label>
-        <button type="submit" className="primary" disabled={save.isPending}>
+        <button type="submit" className="primary" disabled={save.mutation.isPending}>
           Save secret
         </button>
       </form>
       )}
-      {(save.isError || remove.isError) && <p className="field-error">{errorMessage(save.error ?? remove.error)}</p>}
-      {secrets.isLoading ? (
-        <Loading label="Loading secrets" />
-      ) : secrets.isError ? (
-        <ErrorState error={secrets.error} retry={() => void secrets.refetch()} />
-      ) : !secrets.data?.length ? (
-        <Empty title="No secrets">Secrets hold API keys for HTTP, MCP and model providers. Values are never shown again.</Empty>
-      ) : (
-        <table className="table" aria-label="Secrets">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Updated</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {secrets.data.map((s) => (
+      {(save.mutation.isError || remove.isError) && <p className="field-error">{errorMessage(save.mutation.error ?? remove.error)}</p>}
+      <ListStates
+        query={list}
+        loading="Loading secrets"
+        empty={<Empty title="No secrets">Secrets hold API keys for HTTP, MCP and model providers. Values are never shown again.</Empty>}
+      >
+        {(secrets) => (
+          <ListTable label="Secrets" columns={["Name", "Updated"]}>
+            {secrets.map((s) => (
               <tr key={s.name}>
                 <td><code>{s.name}</code></td>
                 <td className="muted">{s.updated_at ? new Date(s.updated_at).toLocaleString() : "—"}</td>
@@ -77,9 +55,9 @@ export default function SecretsPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </ListTable>
+        )}
+      </ListStates>
       {isAdmin && <CallbackSecretPanel />}
     </div>
   );

@@ -1,59 +1,33 @@
 /** API tokens of the selected workspace: create (shown once), list, revoke. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMutation } from "@tanstack/react-query";
 import { createToken, listTokens, revokeToken } from "../../api/accounts";
-import { errorMessage } from "../../api/client";
-import { Empty, ErrorState, Loading } from "../../components/States";
-import { useWorkspace } from "../../shell/workspace";
+import { CreateForm } from "../../components/CreateForm";
+import { ListTable } from "../../components/ListTable";
+import { Empty, ListStates } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
+import { useWorkspaceList } from "../../shell/workspace";
 
 export default function TokensPage() {
-  const { current } = useWorkspace();
-  const qc = useQueryClient();
-  const tokens = useQuery({ queryKey: ["tokens", current?.slug], queryFn: listTokens, enabled: !!current });
-  const refresh = () => void qc.invalidateQueries({ queryKey: ["tokens"] });
-  const [name, setName] = useState("");
-  const create = useMutation({ mutationFn: () => createToken(name), onSuccess: () => { setName(""); refresh(); } });
+  const { list, refresh } = useWorkspaceList("tokens", listTokens);
+  const create = useCreateForm({ name: "" }, (f) => createToken(f.name), refresh);
   const revoke = useMutation({ mutationFn: revokeToken, onSettled: refresh });
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <div className="settings-panel">
-      <form className="form inline-form" onSubmit={submit} aria-label="Create an API token">
+      <CreateForm label="Create an API token" button="Create token" form={create}>
         <label>
           Token name
-          <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-deploy" />
+          <input required value={create.values.name} onChange={(e) => create.set("name", e.target.value)} placeholder="ci-deploy" />
         </label>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create token
-        </button>
-      </form>
-      {create.isError && <p className="field-error">{errorMessage(create.error)}</p>}
-      {create.data?.token && (
+      </CreateForm>
+      {create.mutation.data?.token && (
         <p className="notice" role="status">
-          Copy this token now — it will not be shown again: <code>{create.data.token}</code>
+          Copy this token now — it will not be shown again: <code>{create.mutation.data.token}</code>
         </p>
       )}
-      {tokens.isLoading ? (
-        <Loading label="Loading tokens" />
-      ) : tokens.isError ? (
-        <ErrorState error={tokens.error} retry={() => void tokens.refetch()} />
-      ) : !tokens.data?.length ? (
-        <Empty title="No API tokens">Tokens let scripts call the API and trigger workflows.</Empty>
-      ) : (
-        <table className="table" aria-label="API tokens">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Prefix</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((t) => (
+      <ListStates query={list} loading="Loading tokens" empty={<Empty title="No API tokens">Tokens let scripts call the API and trigger workflows.</Empty>}>
+        {(tokens) => (
+          <ListTable label="API tokens" columns={["Name", "Prefix", "Last used"]}>
+            {tokens.map((t) => (
               <tr key={String(t.id)}>
                 <td>{t.name}</td>
                 <td><code>{t.prefix ?? "trl_…"}</code></td>
@@ -65,9 +39,9 @@ export default function TokensPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </ListTable>
+        )}
+      </ListStates>
     </div>
   );
 }

@@ -3,17 +3,18 @@
  * example and a signing snippet; enable/disable, rotate the secret, and watch recent deliveries.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { errorMessage } from "../../api/client";
 import type { AuthMode, TriggerInfo } from "../../api/screens";
 import { createTrigger, deleteTrigger, listDeliveries, listTriggers, rotateTriggerSecret, setTriggerEnabled } from "../../api/triggers";
 import { getVersion } from "../../api/versions";
 import { getWorkflow } from "../../api/workflows";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { Empty, ListStates, Loading } from "../../components/States";
+import { useCreateForm } from "../../components/useCreateForm";
 import { useCan } from "../common/roles";
 import { formatDuration, formatTime, relativeTime } from "../common/status";
-import { WorkflowTabs } from "../common/WorkflowTabs";
+import { WorkflowScreen } from "../common/WorkflowTabs";
 import { McpToolPanel } from "./McpToolPanel";
 import { SECRET_ENV, curlExample, nodeSigningSnippet, pythonSigningSnippet, sampleBody } from "./snippets";
 import "../screens.css";
@@ -42,29 +43,21 @@ export default function TriggersPage() {
   const triggers = useQuery({ queryKey: ["triggers", wf], queryFn: () => listTriggers(wf) });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["triggers", wf] });
   const [revealed, setRevealed] = useState<{ id: string; secret: string } | null>(null);
-  const [name, setName] = useState("");
+  // The modes stay as chosen for the next trigger; the name is cleared.
   const [authMode, setAuthMode] = useState<AuthMode>("signature");
   const [responseMode, setResponseMode] = useState<"async" | "sync">("async");
-  const create = useMutation({
-    mutationFn: () => createTrigger(wf, { name: name.trim() || "Webhook", auth_mode: authMode, response_mode: responseMode }),
-    onSuccess: (t) => {
-      setName("");
+  const create = useCreateForm(
+    { name: "" },
+    (f) => createTrigger(wf, { name: f.name.trim() || "Webhook", auth_mode: authMode, response_mode: responseMode }),
+    (t) => {
       if (t.secret) setRevealed({ id: t.id, secret: t.secret });
       refresh();
     },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
+  );
   const webhooks = (triggers.data ?? []).filter((t) => t.kind === "webhook");
 
   return (
-    <section className="screen" aria-labelledby="triggers-title">
-      <WorkflowTabs workflowId={wf} />
-      <h2 id="triggers-title" className="sr-only">
-        Triggers
-      </h2>
+    <WorkflowScreen workflowId={wf} title="Triggers">
       {workflow.data && !published && (
         <p className="notice-warn" role="note">
           Webhook triggers run the <strong>published</strong> version, and this workflow has none yet. Publish it in the{" "}
@@ -73,11 +66,11 @@ export default function TriggersPage() {
       )}
       {workflow.data && <McpToolPanel workflow={workflow.data} canEdit={canEdit} />}
       {canEdit && (
-        <form className="form inline-form trigger-create" onSubmit={submit} aria-label="Create a webhook trigger">
+        <form className="form inline-form trigger-create" onSubmit={create.submit} aria-label="Create a webhook trigger">
           <h2>New webhook trigger</h2>
           <label>
             Trigger name
-            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="From our CRM" />
+            <input value={create.values.name} onChange={(e) => create.set("name", e.target.value)} placeholder="From our CRM" />
           </label>
           <label>
             Authentication
@@ -96,36 +89,39 @@ export default function TriggersPage() {
               <option value="sync">Wait for the run's output</option>
             </select>
           </label>
-          <button type="submit" className="primary" disabled={create.isPending}>
+          <button type="submit" className="primary" disabled={create.mutation.isPending}>
             Create webhook trigger
           </button>
-          {create.isError && <p className="field-error">{errorMessage(create.error)}</p>}
+          {create.mutation.isError && <p className="field-error">{errorMessage(create.mutation.error)}</p>}
         </form>
       )}
-      {triggers.isLoading ? (
-        <Loading label="Loading triggers" />
-      ) : triggers.isError ? (
-        <ErrorState error={triggers.error} retry={() => void triggers.refetch()} />
-      ) : !webhooks.length ? (
-        <Empty title="No webhook triggers">
-          <p>A webhook trigger gives this workflow a URL that other systems can POST JSON to; each call starts a run.</p>
-        </Empty>
-      ) : (
-        webhooks.map((t) => (
-          <TriggerCard
-            key={t.id}
-            workflowId={wf}
-            trigger={t}
-            body={body}
-            secret={revealed?.id === t.id ? revealed.secret : null}
-            onSecret={(secret) => setRevealed({ id: t.id, secret })}
-            onHideSecret={() => setRevealed(null)}
-            onChanged={refresh}
-            canEdit={canEdit}
-          />
-        ))
-      )}
-    </section>
+      <ListStates
+        query={triggers}
+        items={webhooks}
+        loading="Loading triggers"
+        empty={
+          <Empty title="No webhook triggers">
+            <p>A webhook trigger gives this workflow a URL that other systems can POST JSON to; each call starts a run.</p>
+          </Empty>
+        }
+      >
+        {(items) =>
+          items.map((t) => (
+            <TriggerCard
+              key={t.id}
+              workflowId={wf}
+              trigger={t}
+              body={body}
+              secret={revealed?.id === t.id ? revealed.secret : null}
+              onSecret={(secret) => setRevealed({ id: t.id, secret })}
+              onHideSecret={() => setRevealed(null)}
+              onChanged={refresh}
+              canEdit={canEdit}
+            />
+          ))
+        }
+      </ListStates>
+    </WorkflowScreen>
   );
 }
 

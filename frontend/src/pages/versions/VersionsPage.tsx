@@ -16,7 +16,7 @@ import type { Graph } from "../../graph/format";
 import { GraphView } from "../common/GraphView";
 import { useCan } from "../common/roles";
 import { formatTime } from "../common/status";
-import { WorkflowTabs } from "../common/WorkflowTabs";
+import { WorkflowScreen } from "../common/WorkflowTabs";
 import { diffCanvas, diffSummary, fieldLabel, showValue, type Mark } from "./diff";
 import "../screens.css";
 
@@ -67,11 +67,7 @@ export default function VersionsPage() {
   const defaultFrom = list[1]?.number ?? latest;
 
   return (
-    <section className="screen" aria-labelledby="versions-title">
-      <WorkflowTabs workflowId={wf} />
-      <h2 id="versions-title" className="sr-only">
-        Versions
-      </h2>
+    <WorkflowScreen workflowId={wf} title="Versions">
       {notice && (
         <p className="notice" role="status">
           {notice} {notice.includes("draft") && <Link to={`/workflows/${wf}`}>Open the draft in the editor</Link>}
@@ -174,7 +170,7 @@ export default function VersionsPage() {
           </div>
         )}
       </Dialog>
-    </section>
+    </WorkflowScreen>
   );
 }
 

@@ -1,5 +1,5 @@
 /** Matches validation issues to inspector fields (the API may say "config.cases[0].condition" or "cases.0.condition"). */
-import type { ValidationIssue } from "../../api/types";
+import type { ValidationIssue } from "../api/types";
 
 export const normalizeField = (f: string | null | undefined): string =>
   (f ?? "").replace(/^config\./, "").replace(/\[(\d+)\]/g, ".$1").replace(/^\./, "");

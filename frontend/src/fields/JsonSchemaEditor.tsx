@@ -1,6 +1,6 @@
 /** Edits a JSON Schema object: a form of properties (name, type, required, description) or the raw JSON. */
 import { useEffect, useState } from "react";
-import type { JsonSchema } from "../../nodes/common";
+import type { JsonSchema } from "../nodes/common";
 
 const TYPES = ["string", "number", "integer", "boolean", "object", "array"];
 

@@ -3,8 +3,8 @@
  * with autocomplete of the names in scope at this node.
  */
 import { memo, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { scopeAt, type ScopeEntry } from "../../graph/scope";
-import { useEditorStore } from "../store";
+import { scopeAt, type ScopeEntry } from "../graph/scope";
+import { useNodeViewStore } from "./context";
 import { insideTemplateHole, quickCheck, tokenizeCel, tokenizeTemplate, wordAt } from "./cel";
 
 interface Props {
@@ -18,7 +18,7 @@ interface Props {
 }
 
 export const ExpressionInput = memo(function ExpressionInput({ nodeId, value, onChange, mode = "cel", label, rows, placeholder }: Props) {
-  const store = useEditorStore();
+  const store = useNodeViewStore();
   const ref = useRef<HTMLTextAreaElement>(null);
   const overlay = useRef<HTMLPreElement>(null);
   const listId = useId();

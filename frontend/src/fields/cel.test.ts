@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renameInValue } from "../../graph/ids";
+import { renameInValue } from "../graph/ids";
 import { insideTemplateHole, quickCheck, tokenizeCel, tokenizeTemplate, wordAt } from "./cel";
 import { issuesForField, normalizeField } from "./issues";
 

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { listNodeTypes } from "../api/workflows";
 import { ErrorState, Loading } from "../components/States";
-import { setNodeTypes } from "../nodes/registry";
+import { setNodeTypes } from "./registry";
 
 export function NodeTypesGate({ children }: { children: ReactNode }) {
   const q = useQuery({

@@ -1,11 +1,11 @@
 /** A labelled inspector field that shows its validation issues inline. */
 import type { ReactNode } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { useEditor } from "../store";
+import { useNodeView } from "./context";
 import { issuesForField } from "./issues";
 
 export function useFieldIssues(nodeId: string, field: string) {
-  return useEditor(useShallow((s) => issuesForField(s.issuesByNode[nodeId], field).map((i) => i.message)));
+  return useNodeView(useShallow((s) => issuesForField(s.issuesByNode[nodeId], field).map((i) => i.message)));
 }
 
 export function Field({

@@ -1,7 +1,7 @@
 /** Picks a workspace secret by name for a credential field; values never reach the browser. */
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
-import { listSecrets } from "../../api/accounts";
+import { listSecrets } from "../api/accounts";
 
 export function SecretPicker({
   value,

@@ -2,7 +2,7 @@
  * Form fields generated from a node type's config JSON Schema (GET /api/v1/node-types), for every
  * property a hand-made panel does not cover. Expressions and templates get the expression editor.
  */
-import type { JsonSchema } from "../../nodes/common";
+import type { JsonSchema } from "../nodes/common";
 import { ExpressionInput } from "./ExpressionInput";
 import { Field } from "./Field";
 import { SecretPicker } from "./SecretPicker";
