@@ -19,6 +19,7 @@ from accounts.models import ApiToken, Role, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, membership_for, require_role
 from budgets import selectors, services
 from budgets.models import Budget, Scope
+from trellis.bodies import body_dict, validated
 from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField, StrictFloatField
 
@@ -100,14 +101,8 @@ def budget_json(budget: Budget, names: dict | None = None, *, admin: bool = Fals
     }
 
 
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ApplicationError("validation_error", "The request body must be a JSON object.")
-    return request.data
-
-
 def _put(request, workspace, scope: str, target_id: str) -> Response:
-    data = _body(request)
+    data = body_dict(request)
     for name in ("window", "limit_usd"):
         if name not in data:
             raise ApplicationError("validation_error", f"{name} is required.", [{"field": name}])
@@ -288,9 +283,8 @@ class ModelPricesApi(APIView):
     )
     def put(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        body = PricesIn(data=_body(request))
-        body.is_valid(raise_exception=True)
-        services.model_prices_add(workspace=membership.workspace, items=body.validated_data["prices"], by=request.user)
+        prices = validated(PricesIn, request)["prices"]
+        services.model_prices_add(workspace=membership.workspace, items=prices, by=request.user)
         return Response(_prices_json(membership.workspace_id))
 
 
@@ -388,7 +382,7 @@ class TriggerMaxCostApi(APIView):
     def put(self, request, workflow_id, trigger_id):
         trigger = self._trigger(request, workflow_id, trigger_id, Role.VIEWER)
         require_role(request, trigger.workspace_id, Role.ADMIN)
-        data = _body(request)
+        data = body_dict(request)
         if "max_cost_usd" not in data:
             raise ApplicationError(
                 "validation_error", "max_cost_usd is required (null removes it).", [{"field": "max_cost_usd"}]

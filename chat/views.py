@@ -8,7 +8,6 @@ cross origins without a CORS preflight, which this API never grants."""
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from chat import selectors, services, stream
 from chat.models import Access, ChatDeployment, ChatVisitor
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import Listener
+from trellis.bodies import json_body
 from trellis.errors import ApplicationError, error_body
 
 COOKIE = "trellis_chat"
@@ -119,16 +119,6 @@ def _check_write(request) -> None:
     origin = request.headers.get("Origin")
     if origin and origin not in _own_origins(request):
         raise ApplicationError("origin_not_allowed", "This origin may not call the chat API.", status=403)
-
-
-def _json_body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise ApplicationError("bad_request", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _public(view):
@@ -323,7 +313,7 @@ def _send(request, public_id: str, thread_id: str, text, join):
 async def messages(request, public_id: str, thread_id: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
-    body = _json_body(request)
+    body = json_body(request)
     listener = await Listener.open()
     try:
         question, answer, run_id, nodes = await in_thread(_send)(
@@ -389,7 +379,7 @@ def _approve(request, public_id, thread_id, message_id, body, join):
 async def approval(request, public_id: str, thread_id: str, message_id: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
-    body = _json_body(request)
+    body = json_body(request)
     listener = await Listener.open()
     try:
         message_id, run_id, nodes = await in_thread(_approve)(

@@ -14,6 +14,7 @@ from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from knowledge import selectors, services
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
+from trellis.bodies import validated
 from trellis.fields import StrictCharField
 from trellis.parsers import JSONParser
 
@@ -145,9 +146,8 @@ class KnowledgeBaseListApi(APIView):
     @extend_schema(request=KnowledgeBaseIn, responses={201: KnowledgeBaseOut}, operation_id="knowledge_base_create")
     def post(self, request):
         membership = current_workspace(request, Role.EDITOR)
-        data = KnowledgeBaseIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        kb = services.knowledge_base_create(workspace=membership.workspace, by=request.user, **data.validated_data)
+        values = validated(KnowledgeBaseIn, request)
+        kb = services.knowledge_base_create(workspace=membership.workspace, by=request.user, **values)
         return Response(kb_out(kb), status=status.HTTP_201_CREATED)
 
 
@@ -159,13 +159,12 @@ class KnowledgeBaseDetailApi(APIView):
     @extend_schema(request=KnowledgeBasePatch, responses=KnowledgeBaseOut, operation_id="knowledge_base_update")
     def patch(self, request, kb_id):
         kb = _kb(request, kb_id, Role.EDITOR)
-        data = KnowledgeBasePatch(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(KnowledgeBasePatch, request)
         kb = services.knowledge_base_update(
             knowledge_base=kb,
-            name=data.validated_data.get("name"),
-            description=data.validated_data.get("description"),
-            embedding=data.validated_data.get("embedding"),
+            name=data.get("name"),
+            description=data.get("description"),
+            embedding=data.get("embedding"),
         )
         return Response(kb_out(kb))
 
@@ -346,7 +345,5 @@ class KnowledgeSearchApi(APIView):
     @extend_schema(request=SearchIn, responses=SearchResultOut(many=True), operation_id="knowledge_search")
     def post(self, request, kb_id):
         kb = _kb(request, kb_id)
-        data = SearchIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        results = selectors.search(knowledge_base=kb, **data.validated_data)
+        results = selectors.search(knowledge_base=kb, **validated(SearchIn, request))
         return Response({"results": results})

@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.permissions import require_role
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import DONE_EVENTS, Listener
+from trellis.bodies import json_body
 from trellis.errors import ApplicationError, error_body
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
@@ -442,21 +443,11 @@ async def _closing(stream, listener: Listener):
 # --- views ------------------------------------------------------------------------------------------------
 
 
-def _json_body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise ApplicationError("bad_request", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return body
-
-
 async def _serve(request, *, api: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
     try:
-        body = _json_body(request)
+        body = json_body(request)
         messages = chat_messages(body) if api == "chat" else responses_messages(body)
         model = body.get("model")
         listener = await Listener.open()
