@@ -1,6 +1,8 @@
 """REST API for a workflow's chat deployments and their conversations (editors), under
 /api/v1/workflows/<id>/deployments."""
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.html import escape
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -79,8 +81,6 @@ class DeploymentOut(serializers.Serializer):
 
 
 def embed_snippet(deployment: ChatDeployment) -> str:
-    from django.conf import settings
-
     src = escape(f"{settings.PUBLIC_URL}/chat/embed.js")
     return f'<script src="{src}" data-deployment="{escape(deployment.public_id)}" async></script>'
 
@@ -168,8 +168,6 @@ class ConversationDetailApi(APIView):
         deployment = _deployment(request, workflow_id, deployment_id, Role.VIEWER)
         thread = selectors.deployment_threads(deployment=deployment).filter(pk=thread_id).first()
         if thread is None:
-            from django.http import Http404
-
             raise Http404
         messages = [
             {**selectors.message_view(m), "run_id": str(m.run_id) if m.run_id else None}

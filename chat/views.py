@@ -23,7 +23,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import selectors, services, stream
-from chat.models import Access, ChatDeployment, ChatVisitor
+from chat.models import Access, ChatDeployment, ChatMessage, ChatVisitor
+from runs.triggers.openai_compat import answer_nodes
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import Listener
 from trellis.bodies import json_body
@@ -303,7 +304,6 @@ def _send(request, public_id: str, thread_id: str, text, join):
         text=text,
         before_dispatch=lambda run: join(run.pk),
     )
-    from runs.triggers.openai_compat import answer_nodes
 
     nodes = answer_nodes(deployment.workflow.published_version.graph)
     return selectors.message_view(question), selectors.message_view(answer), answer.run_id, nodes
@@ -334,8 +334,6 @@ def _message(request, public_id: str, thread_id: str, message_id: str):
 
 
 def _view_of(message_id):
-    from chat.models import ChatMessage
-
     def load():
         return selectors.message_view(ChatMessage.objects.select_related("run").get(pk=message_id))
 
@@ -369,7 +367,6 @@ def _approve(request, public_id, thread_id, message_id, body, join):
     services.approval_decide(
         message=message, step_id=body.get("step_id"), decision=decision, before_dispatch=lambda run: join(run.pk)
     )
-    from runs.triggers.openai_compat import answer_nodes
 
     graph = message.thread.deployment.workflow.published_version.graph
     return str(message.pk), message.run_id, answer_nodes(graph)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
@@ -15,6 +16,7 @@ from accounts.permissions import current_workspace, get_in_workspace
 from knowledge import selectors, services
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
 from trellis.bodies import validated
+from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField
 from trellis.parsers import JSONParser
 
@@ -104,8 +106,6 @@ class SearchResultOut(serializers.Serializer):
 def kb_out(kb: KnowledgeBase, used_by: list[dict] | None = None) -> dict:
     counts = {s: getattr(kb, f"files_{s}", None) for s in FileStatus.values}
     if any(v is None for v in counts.values()):
-        from django.db.models import Count
-
         rows = dict(kb.files.values("status").annotate(n=Count("id")).values_list("status", "n"))
         counts = {s: rows.get(s, 0) for s in FileStatus.values}
     return {
@@ -231,8 +231,6 @@ class KnowledgeFileListApi(APIView):
         else:
             name, text = payload.get("name"), payload.get("text")
             if not isinstance(name, str) or not isinstance(text, str):
-                from trellis.errors import ApplicationError
-
                 raise ApplicationError(
                     "validation_error",
                     "Send a multipart `file`, or JSON {name, text}.",
@@ -252,7 +250,6 @@ def _tags(value) -> list[str]:
         return [t.strip() for t in value.split(",") if t.strip()]
     if isinstance(value, list) and all(isinstance(t, str) for t in value):
         return [t.strip() for t in value if t.strip()]
-    from trellis.errors import ApplicationError
 
     raise ApplicationError("validation_error", "`tags` must be a list of strings or a comma-separated string.")
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from budgets.services import max_cost_check, run_cost_limit_row
+from builder.models import Workflow
 from runs import schemas, selectors, services
 from runs.models import Run, RunStatus
 from runs.triggers.callbacks import callback_url_check
@@ -147,8 +148,6 @@ class WorkflowRunsApi(APIView):
         responses={201: schemas.RunOut},
     )
     def post(self, request, workflow_id):
-        from builder.models import Workflow
-
         workflow = get_in_workspace(request, Workflow.objects.all(), Role.EDITOR, pk=workflow_id)
         data = body_dict(request)
         payload = data.get("input", {})
@@ -188,8 +187,6 @@ class WorkflowRunsApi(APIView):
         operation_id="workflow_runs_list",
     )
     def get(self, request, workflow_id):
-        from builder.models import Workflow
-
         workflow = get_in_workspace(request, Workflow.objects.all(), Role.VIEWER, pk=workflow_id)
         return _list(request, workflow.workspace_id, workflow_id=workflow.pk)
 

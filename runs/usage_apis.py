@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from runs.models import Run, Step
+from runs.triggers.models import Trigger
 from trellis.errors import ApplicationError
 
 MAX_DAYS = 366
@@ -95,7 +96,6 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
 def _per_trigger(runs) -> list[dict]:
     """Cost per trigger: each webhook or schedule trigger on its own (labelled with its name), the other
     ways of starting a run (api, manual, openai, …) one row each."""
-    from runs.triggers.models import Trigger
 
     rows = list(
         runs.annotate(trigger_type=KT("trigger__type"), trigger_ref=KT("trigger__trigger_id"))

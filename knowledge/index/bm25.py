@@ -14,6 +14,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connections
+
+from knowledge.models import Chunk
 
 K1 = 1.2
 B = 0.75
@@ -97,8 +100,6 @@ def _build_in_background(kb) -> None:
         _building.add(key)
 
     def run():
-        from django.db import connections
-
         try:
             build(kb)
         finally:
@@ -135,8 +136,6 @@ def forget(kb_id) -> None:
 
 
 def build(kb) -> Index:
-    from knowledge.models import Chunk
-
     ids, files, lengths, hash_parts, count_parts, file_keys, file_index = [], [], [], [], [], [], {}
     rows = Chunk.objects.filter(knowledge_base_id=kb.id).values_list(
         "id", "file_id", "length", "term_hashes", "term_counts"

@@ -11,6 +11,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connections
+
+from knowledge.models import Chunk
 
 CACHE_SIZE = 8
 _cache: OrderedDict[str, _Matrix] = OrderedDict()
@@ -28,8 +31,6 @@ class _Matrix:
 
 
 def _load(kb) -> _Matrix:
-    from knowledge.models import Chunk
-
     width = kb.embedding_dimensions * 4
     ids, files, blobs, file_keys, file_index = [], [], [], [], {}
     rows = Chunk.objects.filter(knowledge_base_id=kb.id).values_list("id", "file_id", "embedding").iterator(2000)
@@ -81,8 +82,6 @@ def _load_in_background(kb) -> None:
     _loading.add(key)
 
     def run():
-        from django.db import connections
-
         try:
             _store(kb, _load(kb))
         finally:

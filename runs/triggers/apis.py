@@ -12,6 +12,7 @@ from builder.apis.common import workflow_for
 from runs.triggers import selectors, services
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
 from trellis.bodies import validated
+from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField
 
 
@@ -187,8 +188,6 @@ class DeliveryListApi(APIView):
             before = int(request.GET["before"]) if request.GET.get("before") else None
             limit = min(int(request.GET.get("limit", 50)), 200)
         except ValueError:
-            from trellis.errors import ApplicationError
-
             raise ApplicationError("validation_error", "before and limit must be integers.", status=400)
         rows = selectors.delivery_list(trigger=trigger, before=before, limit=limit)
         return Response(DeliveryOut(rows, many=True).data)
