@@ -24,7 +24,7 @@ from chat.models import ChatDeployment
 from runs.models import Run
 from runs.triggers.callbacks import shown_url
 from runs.triggers.models import Trigger
-from trellis.bodies import body_dict, validated
+from trellis.bodies import body_dict, days_param, validated
 from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField, StrictFloatField
 
@@ -308,12 +308,7 @@ class UsageExportApi(APIView):
     )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
-        try:
-            days = int(request.GET.get("days", 30))
-        except ValueError:
-            raise ApplicationError("validation_error", "days must be a whole number.", [{"field": "days"}]) from None
-        if not 1 <= days <= 366:
-            raise ApplicationError("validation_error", "days must be between 1 and 366.", [{"field": "days"}])
+        days = days_param(request)
         since = timezone.now() - dt.timedelta(days=days)
         runs = (
             Run.objects.filter(workspace_id=membership.workspace_id, created_at__gte=since)

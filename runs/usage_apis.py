@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from runs.models import Run, Step
 from runs.triggers.models import Trigger
-from trellis.errors import ApplicationError
+from trellis.bodies import days_param
 
 MAX_DAYS = 366
 
@@ -125,12 +125,7 @@ class UsageApi(APIView):
     )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
-        try:
-            days = int(request.GET.get("days", 30))
-        except ValueError:
-            raise ApplicationError("validation_error", "days must be a whole number.", [{"field": "days"}]) from None
-        if not 1 <= days <= MAX_DAYS:
-            raise ApplicationError("validation_error", f"days must be between 1 and {MAX_DAYS}.", [{"field": "days"}])
+        days = days_param(request, most=MAX_DAYS)
         report = usage_report(
             workspace_id=membership.workspace_id, days=days, workflow_id=request.GET.get("workflow") or None
         )

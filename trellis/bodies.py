@@ -1,5 +1,5 @@
-"""Reading a request body: the API takes a JSON object (an empty body reads as `{}`) and refuses anything
-else, a list or a JSON null included, with one error."""
+"""Reading a request: the API takes a JSON object as body (an empty body reads as `{}`) and refuses anything
+else, a list or a JSON null included, with one error; whole-number query parameters likewise."""
 
 import json
 
@@ -35,3 +35,22 @@ def json_body(request) -> dict:
     if not isinstance(body, dict):
         raise _not_an_object()
     return body
+
+
+def int_param(request, name: str, default: int | None = None) -> int | None:
+    """The query parameter `name` as a whole number (`default` when it is absent), or a 400 naming it."""
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApplicationError("validation_error", f"{name} must be a whole number.", [{"field": name}]) from None
+
+
+def days_param(request, *, most: int = 366) -> int:
+    """?days= of the usage reports: 30 unless given, from 1 to `most`."""
+    days = int_param(request, "days", 30)
+    if not 1 <= days <= most:
+        raise ApplicationError("validation_error", f"days must be between 1 and {most}.", [{"field": "days"}])
+    return days

@@ -11,8 +11,7 @@ from accounts.permissions import get_in_workspace
 from builder.apis.common import workflow_for
 from runs.triggers import selectors, services
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
-from trellis.bodies import validated
-from trellis.errors import ApplicationError
+from trellis.bodies import int_param, validated
 from trellis.fields import StrictCharField
 
 
@@ -184,10 +183,7 @@ class DeliveryListApi(APIView):
     @extend_schema(responses=DeliveryOut(many=True), summary="A trigger's delivery log, newest first")
     def get(self, request, workflow_id, trigger_id):
         trigger = _trigger(request, workflow_id, trigger_id, Role.VIEWER)
-        try:
-            before = int(request.GET["before"]) if request.GET.get("before") else None
-            limit = min(int(request.GET.get("limit", 50)), 200)
-        except ValueError:
-            raise ApplicationError("validation_error", "before and limit must be integers.", status=400)
+        before = int_param(request, "before")
+        limit = min(int_param(request, "limit", 50), 200)
         rows = selectors.delivery_list(trigger=trigger, before=before, limit=limit)
         return Response(DeliveryOut(rows, many=True).data)
