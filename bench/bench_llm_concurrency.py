@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runs.testing.databases import recreate_database as recreate_pg  # noqa: E402
 from runs.testing.graphs import agent_graph  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
@@ -151,15 +152,6 @@ def stub_stats(port: int, reset: bool = False) -> dict:
 
     response = httpx.request("POST" if reset else "GET", f"http://127.0.0.1:{port}/stats", timeout=10)
     return response.json()
-
-
-def recreate_pg(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def measure(mode: str, model_port: int) -> dict:

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runs.testing.databases import recreate_database  # noqa: E402
 from runs.testing.graphs import START_SCHEMA, line, node, start  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
@@ -68,11 +69,7 @@ def _run(cmd: list[str], **kwargs) -> None:
 
 
 def prepare_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    recreate_database(f"{PG}/{DB_NAME}")
     _run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"])
     import redis
 

@@ -9,11 +9,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
+from runs.testing.databases import recreate_database, sibling_url
 from runs.testing.live_server import free_port, stop_processes, uvicorn_subprocess, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,16 +38,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 def e2e_database_url(suffix: str = "_e2e") -> str:
     """A database of its own beside the one pytest uses (DATABASE_URL + `suffix`), recreated each session."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        raise RuntimeError("The e2e tests need DATABASE_URL to point at PostgreSQL.")
-    name = f"{parsed.path.lstrip('/') or 'trellis'}{suffix}"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
+    return recreate_database(sibling_url(suffix))
 
 
 @pytest.fixture(scope="session")
