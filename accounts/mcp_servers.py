@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 from accounts.models import McpServer, Secret, Workspace
 from accounts.services import secret_value
 from trellis.errors import ApplicationError
+from trellis.mcp_client import McpError, list_tools
 
 HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-/]{1,128}$")
@@ -139,7 +140,6 @@ def allowed(server: McpServer, tools: list[dict]) -> list[dict]:
 
 def mcp_server_fetch_tools(*, server: McpServer) -> list[dict]:
     """Lists the server's tools (through the SSRF guard), keeps the allowed ones on the row, returns them."""
-    from trellis.mcp_client import McpError, list_tools
 
     try:
         headers = mcp_server_headers(server=server)

@@ -5,6 +5,8 @@ workspace); an object in a workspace the caller cannot see answers 404, not 403;
 required role gets 403.
 """
 
+import uuid
+
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -86,8 +88,6 @@ def get_in_workspace(request, queryset: QuerySet, role: str = Role.VIEWER, **loo
 
 
 def _looks_like_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:

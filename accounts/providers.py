@@ -5,6 +5,7 @@ encrypted at rest and never returned; the provider row only names it."""
 
 from dataclasses import dataclass
 
+import openai
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import ApiStyle, ModelProvider, Secret, User, Workspace
 from accounts.services import PROVIDER_SECRET_PREFIX, secret_set, secret_value
 from trellis.errors import ApplicationError
+from trellis.net import BlockedURLError, guarded_client
 
 TEST_TIMEOUT_S = 5.0
 _UNSET = object()
@@ -192,9 +194,6 @@ def provider_test(*, provider: ModelProvider) -> dict:
 
     The call goes through the same SSRF-guarded HTTP client as the engine's model calls, so a passing test
     means agent nodes can reach the provider too."""
-    import openai
-
-    from trellis.net import BlockedURLError, guarded_client
 
     try:
         creds = provider_credentials(provider=provider)

@@ -5,6 +5,7 @@ Model providers have their own module (accounts/providers.py) because they also 
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from accounts.models import (
     role_at_least,
 )
 from accounts.tokens import hash_token, new_token
+from accounts.websocket import notify_access_changed
 from trellis import signing
 from trellis.errors import ApplicationError
 
@@ -90,7 +92,6 @@ def workspace_rename(*, workspace: Workspace, name: str) -> Workspace:
 
 def workspace_set_time_zone(*, workspace: Workspace, time_zone: str) -> Workspace:
     """The IANA time zone whose midnights start the workspace's budget windows."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(time_zone)
@@ -270,7 +271,6 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def _sockets_recheck(user_id) -> None:
     """Open WebSockets of this user re-check their access once the change is committed."""
-    from accounts.websocket import notify_access_changed
 
     transaction.on_commit(lambda: notify_access_changed(user_id=user_id))
 

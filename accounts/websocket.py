@@ -13,16 +13,21 @@ CLOSE_UNAUTHENTICATED or CLOSE_FORBIDDEN."""
 import asyncio
 import logging
 import re
+from importlib import import_module
 from urllib.parse import urlparse
 
+from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from accounts.authentication import token_lookup
+from accounts.models import ApiToken, Membership
 from accounts.tokens import TOKEN_PREFIX
 
 log = logging.getLogger(__name__)
@@ -50,11 +55,6 @@ def credential_lost(user, token, session_key: str | None) -> int | None:
     """CLOSE_UNAUTHENTICATED once the socket's credential is gone (a revoked token, a deactivated user, a session
     signed out here or in another tab, or expired), else None. Synchronous: consumers call it from their
     database_sync_to_async access checks, before checking the membership of what they watch."""
-    from importlib import import_module
-
-    from django.contrib.auth import get_user_model
-
-    from accounts.models import ApiToken
 
     if token is not None:
         if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True, user__is_active=True).exists():
@@ -70,7 +70,6 @@ def credential_lost(user, token, session_key: str | None) -> int | None:
 def watch_access_lost(user, token, session_key: str | None, workspace_id) -> int | None:
     """None while the caller may watch a thing of `workspace_id` (None: the thing is gone), else the close code
     that says why not: the credential, then the workspace (a token is bound to one), then the membership."""
-    from accounts.models import Membership
 
     lost = credential_lost(user, token, session_key)
     if lost is not None:
@@ -158,8 +157,6 @@ def access_group(user_id) -> str:
 def notify_access_changed(*, user_id) -> None:
     """Tell this user's open sockets to re-check their access now (a token revoked, a membership removed).
     Best effort: the periodic re-check closes them anyway."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
 
     try:
         layer = get_channel_layer()

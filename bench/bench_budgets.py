@@ -15,26 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def own_database() -> tuple[str, str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        raise SystemExit("bench_budgets needs DATABASE_URL to point at PostgreSQL (or pass --sqlite).")
-    name = f"{parsed.path.lstrip('/') or 'trellis'}_bench_budgets"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    return admin, urlunparse(parsed._replace(path=f"/{name}")), name
-
-
-def admin_execute(admin: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql)
+from runs.testing.databases import drop_database, recreate_database, sibling_url  # noqa: E402
 
 
 def timed(fn, calls: int) -> dict:
@@ -71,16 +55,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL bench database afterwards")
     args = parser.parse_args()
 
-    admin = name = None
+    own = None
     if args.sqlite:
         tmp = tempfile.mkdtemp(prefix="trellis-bench-budgets-")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         os.environ["TRELLIS_VAR_DIR"] = tmp
     else:
-        admin, url, name = own_database()
-        admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin_execute(admin, f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = url
+        own = recreate_database(sibling_url("_bench_budgets"))
+        os.environ["DATABASE_URL"] = own
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trellis.settings")
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
@@ -96,8 +78,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if admin and not args.keep:
-            admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if own and not args.keep:
+            drop_database(own)
 
 
 def run_bench(calls: int, backend: str) -> None:

@@ -68,17 +68,13 @@ def prepare(model_url: str, port: int) -> str:
 
     django.setup()
     from accounts.services import user_create, workspace_create
-    from builder.models import Workflow, WorkflowVersion
     from builder.services.templates import TEMPLATES
     from chat.services import deployment_create
+    from runs.testing.workflows import saved_workflow
 
     user = user_create(email="bench@example.com", password="bench-password-123")
     workspace = workspace_create(name="Bench", owner=user)
-    graph = TEMPLATES["chat-assistant"].graph()
-    workflow = Workflow.objects.create(workspace=workspace, name="Chat", draft_graph=graph, created_by=user)
-    version = WorkflowVersion.objects.create(workflow=workflow, number=1, graph=graph, checksum="0" * 64)
-    workflow.published_version = version
-    workflow.save(update_fields=["published_version"])
+    workflow = saved_workflow(workspace=workspace, by=user, graph=TEMPLATES["chat-assistant"].graph(), name="Chat")
     deployment = deployment_create(
         workflow=workflow, by=user, title="Bench", visitor_rate_limit_per_minute=0, rate_limit_per_minute=0
     )

@@ -19,28 +19,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def own_database() -> tuple[str, str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        raise SystemExit("bench_evals needs DATABASE_URL to point at PostgreSQL.")
-    name = f"{parsed.path.lstrip('/') or 'trellis'}_bench_evals"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    return admin, urlunparse(parsed._replace(path=f"/{name}")), name
-
-
-def recreate(admin: str, name: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
+from runs.testing.databases import drop_database, recreate_database, sibling_url  # noqa: E402
 
 
 def main() -> None:
@@ -49,8 +31,7 @@ def main() -> None:
     parser.add_argument("--llm-items", type=int, default=500)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    admin, url, name = own_database()
-    recreate(admin, name)
+    url = recreate_database(sibling_url("_bench_evals"))
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="trellis.settings",
@@ -76,7 +57,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            recreate(admin, name, drop_only=True)
+            drop_database(url)
 
 
 def run_benchmarks(args, settings) -> None:

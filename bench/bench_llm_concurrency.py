@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runs.testing.databases import recreate_database as recreate_pg  # noqa: E402
+from runs.testing.graphs import agent_graph  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "2000"))
@@ -43,36 +45,7 @@ MODES = os.environ.get("BENCH_MODES", "parking,thread,queue").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_llm")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
 
-GRAPH = {
-    "format": "trellis.graph/1",
-    "nodes": [
-        {
-            "id": "start",
-            "type": "start",
-            "name": "Start",
-            "position": {"x": 0, "y": 0},
-            "config": {"input_schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
-        },
-        {
-            "id": "ask",
-            "type": "agent",
-            "name": "Ask",
-            "position": {"x": 200, "y": 0},
-            "config": {"model": "gpt-4.1-mini", "instructions": "Answer: {{ workflow.input.message }}"},
-        },
-        {
-            "id": "done",
-            "type": "end",
-            "name": "Done",
-            "position": {"x": 400, "y": 0},
-            "config": {"output": {"reply": "nodes.ask.output"}},
-        },
-    ],
-    "edges": [
-        {"id": "e1", "source": "start", "target": "ask"},
-        {"id": "e2", "source": "ask", "target": "done"},
-    ],
-}
+GRAPH = agent_graph(instructions="Answer: {{ workflow.input.message }}")
 
 
 def base_env(db_path: str, model_port: int) -> dict:  # db_path: a SQLite file
@@ -187,15 +160,6 @@ def stub_stats(port: int, reset: bool = False) -> dict:
 
     response = httpx.request("POST" if reset else "GET", f"http://127.0.0.1:{port}/stats", timeout=10)
     return response.json()
-
-
-def recreate_pg(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def measure(mode: str, model_port: int) -> dict:

@@ -34,6 +34,9 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from runs.testing.databases import drop_database, recreate_database  # noqa: E402
+
 MODES = ("keyword", "vector", "hybrid")
 LATENCY_QUERIES = 100
 UPLOAD_CLIENTS = 4
@@ -166,20 +169,13 @@ def _has_pgvector(admin_url: str) -> bool:
 
 
 def _postgres_child(db: str, args, env: dict, server_url: str | None) -> int:
-    import psycopg
-
     if server_url is not None:
         env = {**env, "DATABASE_URL": server_url}
-    admin, url, name = postgres_database(env.get("DATABASE_URL"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env["DATABASE_URL"] = url
+    env["DATABASE_URL"] = recreate_database(postgres_database(env.get("DATABASE_URL"))[1])
     try:
         return _run_child(db, args, env)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(env["DATABASE_URL"])
 
 
 def _run_child(db: str, args, env: dict) -> int:

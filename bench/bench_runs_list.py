@@ -13,38 +13,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from runs.testing.databases import drop_database, recreate_database, sibling_url  # noqa: E402
+
 ROUNDS = 20
 PAGE = 50
-
-
-def own_database() -> tuple[str, str]:
-    """(admin url, bench url): a database of its own next to DATABASE_URL's."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        raise SystemExit("bench_runs_list needs DATABASE_URL to point at PostgreSQL.")
-    name = f"{parsed.path.lstrip('/') or 'trellis'}_bench_runs"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    return admin, urlunparse(parsed._replace(path=f"/{name}")), name
-
-
-def recreate(admin: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop(admin: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def timed(fn, rounds: int = ROUNDS) -> dict:
@@ -74,8 +49,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
 
-    admin, url, name = own_database()
-    recreate(admin, name)
+    url = recreate_database(sibling_url("_bench_runs"))
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trellis.settings")
     os.environ.setdefault("DEBUG", "false")
@@ -88,7 +62,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            drop(admin, name)
+            drop_database(url)
 
 
 def run_bench(total: int) -> None:

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runs.testing.databases import recreate_database  # noqa: E402
+from runs.testing.graphs import START_SCHEMA, line, node, start  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_DB", "trellis_bench_webhooks")
@@ -55,42 +57,11 @@ ENV = {
 }
 os.environ.update(ENV)  # this process creates the bench data with the same settings
 
-GRAPH = {
-    "format": "trellis.graph/1",
-    "nodes": [
-        {
-            "id": "start",
-            "type": "start",
-            "name": "Start",
-            "position": {"x": 0, "y": 0},
-            "config": {
-                "input_schema": {
-                    "type": "object",
-                    "properties": {"message": {"type": "string"}},
-                    "required": ["message"],
-                }
-            },
-        },
-        {
-            "id": "shape",
-            "type": "transform",
-            "name": "Shape",
-            "position": {"x": 200, "y": 0},
-            "config": {"output": {"echo": "workflow.input.message", "size": "size(workflow.input.message)"}},
-        },
-        {
-            "id": "done",
-            "type": "end",
-            "name": "Done",
-            "position": {"x": 400, "y": 0},
-            "config": {"output": {"reply": "nodes.shape.output.echo", "size": "nodes.shape.output.size"}},
-        },
-    ],
-    "edges": [
-        {"id": "e1", "source": "start", "target": "shape"},
-        {"id": "e2", "source": "shape", "target": "done"},
-    ],
-}
+GRAPH = line(
+    start(START_SCHEMA),
+    node("shape", "transform", output={"echo": "workflow.input.message", "size": "size(workflow.input.message)"}),
+    node("done", "end", output={"reply": "nodes.shape.output.echo", "size": "nodes.shape.output.size"}),
+)
 
 
 def _run(cmd: list[str], **kwargs) -> None:
@@ -98,11 +69,7 @@ def _run(cmd: list[str], **kwargs) -> None:
 
 
 def prepare_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    recreate_database(f"{PG}/{DB_NAME}")
     _run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"])
     import redis
 
@@ -115,15 +82,12 @@ def create_triggers() -> tuple[str, str]:
 
     django.setup()
     from accounts.services import user_create, workspace_create
-    from builder.models import Workflow, WorkflowVersion
+    from runs.testing.workflows import saved_workflow
     from runs.triggers.services import trigger_create
 
     user = user_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com", password="bench-password-123")
     workspace = workspace_create(name="Bench", owner=user)
-    workflow = Workflow.objects.create(workspace=workspace, name="Echo", draft_graph=GRAPH, created_by=user)
-    version = WorkflowVersion.objects.create(workflow=workflow, number=1, graph=GRAPH, checksum="0" * 64)
-    workflow.published_version = version
-    workflow.save(update_fields=["published_version"])
+    workflow = saved_workflow(workspace=workspace, by=user, graph=GRAPH, name="Echo")
     trigger, secret = trigger_create(workflow=workflow, by=user, rate_limit_per_minute=0)
     from django.db import connections
 
@@ -181,9 +145,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
     length = 0
-    for line in lines[1:]:
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
+    for header in lines[1:]:
+        if header.lower().startswith(b"content-length:"):
+            length = int(header.split(b":", 1)[1])
     body = await reader.readexactly(length) if length else b""
     return status, body
 

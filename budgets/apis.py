@@ -18,7 +18,13 @@ from rest_framework.views import APIView
 from accounts.models import ApiToken, Role, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, membership_for, require_role
 from budgets import selectors, services
-from budgets.models import Budget, Scope
+from budgets.models import Budget, Scope, TriggerCostLimit
+from builder.models import Workflow
+from chat.models import ChatDeployment
+from runs.models import Run
+from runs.triggers.callbacks import shown_url
+from runs.triggers.models import Trigger
+from trellis.bodies import body_dict, days_param, validated
 from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField, StrictFloatField
 
@@ -68,8 +74,6 @@ class BudgetsOut(serializers.Serializer):
 
 
 def _names(budgets: list[Budget]) -> dict[tuple[str, str], str]:
-    from builder.models import Workflow
-
     names: dict[tuple[str, str], str] = {}
     workflow_ids = [b.target_id for b in budgets if b.scope == Scope.WORKFLOW]
     token_ids = [b.target_id for b in budgets if b.scope == Scope.API_TOKEN]
@@ -83,7 +87,6 @@ def _names(budgets: list[Budget]) -> dict[tuple[str, str], str]:
 def budget_json(budget: Budget, names: dict | None = None, *, admin: bool = False) -> dict:
     """`admin`: the alert webhook URL in full (its query may hold the receiver's token); others see it without
     user info, query or fragment, like a run's callback URL."""
-    from runs.triggers.callbacks import shown_url
 
     names = names if names is not None else _names([budget])
     url = budget.alert_webhook_url
@@ -100,14 +103,8 @@ def budget_json(budget: Budget, names: dict | None = None, *, admin: bool = Fals
     }
 
 
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ApplicationError("validation_error", "The request body must be a JSON object.")
-    return request.data
-
-
 def _put(request, workspace, scope: str, target_id: str) -> Response:
-    data = _body(request)
+    data = body_dict(request)
     for name in ("window", "limit_usd"):
         if name not in data:
             raise ApplicationError("validation_error", f"{name} is required.", [{"field": name}])
@@ -188,8 +185,6 @@ class WorkflowBudgetApi(_TargetBudgetApi):
     scope = Scope.WORKFLOW
 
     def _target(self, request, target_id, role):
-        from builder.models import Workflow
-
         return get_in_workspace(request, Workflow.objects.all(), role, pk=target_id)
 
     @extend_schema(summary="The workflow's budget (null when it has none)", responses=BudgetOut)
@@ -228,8 +223,6 @@ class ChatDeploymentBudgetApi(_TargetBudgetApi):
     scope = Scope.CHAT_DEPLOYMENT
 
     def _target(self, request, target_id, role):
-        from chat.models import ChatDeployment
-
         return get_in_workspace(request, ChatDeployment.objects.all(), role, pk=target_id)
 
     @extend_schema(summary="The chat deployment's budget (null when it has none)", responses=BudgetOut)
@@ -288,9 +281,8 @@ class ModelPricesApi(APIView):
     )
     def put(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        body = PricesIn(data=_body(request))
-        body.is_valid(raise_exception=True)
-        services.model_prices_add(workspace=membership.workspace, items=body.validated_data["prices"], by=request.user)
+        prices = validated(PricesIn, request)["prices"]
+        services.model_prices_add(workspace=membership.workspace, items=prices, by=request.user)
         return Response(_prices_json(membership.workspace_id))
 
 
@@ -315,15 +307,8 @@ class UsageExportApi(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request):
-        from runs.models import Run
-
         membership = current_workspace(request, Role.VIEWER)
-        try:
-            days = int(request.GET.get("days", 30))
-        except ValueError:
-            raise ApplicationError("validation_error", "days must be a whole number.", [{"field": "days"}]) from None
-        if not 1 <= days <= 366:
-            raise ApplicationError("validation_error", "days must be between 1 and 366.", [{"field": "days"}])
+        days = days_param(request)
         since = timezone.now() - dt.timedelta(days=days)
         runs = (
             Run.objects.filter(workspace_id=membership.workspace_id, created_at__gte=since)
@@ -370,14 +355,10 @@ class TriggerMaxCostIn(serializers.Serializer):
 
 class TriggerMaxCostApi(APIView):
     def _trigger(self, request, workflow_id, trigger_id, role: str):
-        from runs.triggers.models import Trigger
-
         return get_in_workspace(request, Trigger.objects.all(), role, pk=trigger_id, workflow_id=workflow_id)
 
     @extend_schema(summary="The max_cost_usd of each run this trigger starts", responses=TriggerMaxCostIn)
     def get(self, request, workflow_id, trigger_id):
-        from budgets.models import TriggerCostLimit
-
         trigger = self._trigger(request, workflow_id, trigger_id, Role.VIEWER)
         row = TriggerCostLimit.objects.filter(trigger=trigger).first()
         return Response({"max_cost_usd": float(row.max_cost_usd) if row else None})
@@ -388,7 +369,7 @@ class TriggerMaxCostApi(APIView):
     def put(self, request, workflow_id, trigger_id):
         trigger = self._trigger(request, workflow_id, trigger_id, Role.VIEWER)
         require_role(request, trigger.workspace_id, Role.ADMIN)
-        data = _body(request)
+        data = body_dict(request)
         if "max_cost_usd" not in data:
             raise ApplicationError(
                 "validation_error", "max_cost_usd is required (null removes it).", [{"field": "max_cost_usd"}]

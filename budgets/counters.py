@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.db import connection
 
 from budgets.models import Budget, BudgetPeriod, RunCostLimit
+from runs.persistence.sql import cursor as prepared_cursor
 
 _UUID_FIELD = Budget._meta.pk
 
@@ -83,8 +84,6 @@ def _run_id(run_id):
 
 def _execute(sql: str, params: list, *, fetch: bool = False):
     if connection.vendor == "postgresql":
-        from runs.persistence.sql import cursor as prepared_cursor
-
         # Server-side binding and a prepared statement: PostgreSQL parses and plans it once per connection.
         with prepared_cursor() as cursor:
             cursor.execute(sql, params, prepare=True)

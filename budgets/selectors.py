@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod, ModelPrice, Scope, Window
 from runs.llm.prices import Price, lookup, price_table
+from runs.models import Run
 
 # The forecast extrapolates from the spend of this recent stretch (or of the window so far, if shorter).
 FORECAST_LOOKBACK = {Window.MONTH: dt.timedelta(days=7), Window.DAY: dt.timedelta(hours=3)}
@@ -145,8 +146,6 @@ def price_row_json(row: ModelPrice) -> dict:
 
 
 def scope_runs(*, workspace_id, scope: str, target_id: str) -> QuerySet:
-    from runs.models import Run
-
     runs = Run.objects.filter(workspace_id=workspace_id)
     if scope == Scope.WORKFLOW:
         runs = runs.filter(workflow_id=target_id)

@@ -27,11 +27,17 @@ from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.services import callback_signing_secrets
 from budgets import counters
 from budgets.models import Budget, BudgetPeriod, ModelPrice, RunCostLimit, Scope, TriggerCostLimit, Window
 from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_runs, window_bounds, window_start
-from runs.llm.prices import MILLION, Price
+from builder.services.audit import audit_record
+from runs.llm.prices import MILLION, Price, price_for
+from runs.models import Run
+from runs.persistence.sql import async_commits
+from runs.triggers.callbacks import _signed_headers, callback_url_check, shown_url
 from trellis.errors import ApplicationError
+from trellis.net import BlockedURLError, guarded_request
 
 log = logging.getLogger("trellis.budgets")
 
@@ -99,7 +105,6 @@ class _Refused(Exception):
 @lru_cache(maxsize=4096)
 def _run_facts(run_id: str) -> _RunFacts | None:
     """What decides which budgets apply to a run. None of it changes after the run is created."""
-    from runs.models import Run
 
     try:
         row = Run.objects.filter(pk=run_id).values_list("workflow_id", "trigger", "cost_limit__max_cost_usd").first()
@@ -252,7 +257,6 @@ def _async_commits() -> None:
     by default on PostgreSQL they do not wait for the WAL flush, which costs 5-20 ms on ordinary disks. Only a
     crash of the database server itself can then lose the last fraction of a second of holds (and with them
     the steps that made them); RUN_SYNCHRONOUS_COMMIT=true makes every hold durable before the call is sent."""
-    from runs.persistence.sql import async_commits
 
     async_commits()
 
@@ -376,8 +380,6 @@ def budget_settle(
             if price is None and model and model != reservation.model:
                 price = price_at(workspace_id=reservation.workspace_id, model=model, at=reservation.at)
         if price is None and not reservation.workspace_id:
-            from runs.llm.prices import price_for
-
             price = price_for(reservation.model) or price_for(model)
         if price is None:
             return None
@@ -411,8 +413,6 @@ def _settle_counters(reservation: Reservation, cost: Decimal) -> None:
 
 
 def _audit(*, workspace_id, action: str, budget_id, data: dict) -> None:
-    from builder.services.audit import audit_record
-
     audit_record(workspace=workspace_id, actor=None, action=action, target=("budget", budget_id), data=data)
 
 
@@ -475,9 +475,6 @@ def alert_payload(period: BudgetPeriod) -> dict:
 def _deliver_alert(period_id) -> None:
     """POST the alert, signed with Standard Webhooks using the workspace's callback signing secret, through
     the SSRF guard; a few attempts, the outcome recorded on the period."""
-    from accounts.services import callback_signing_secrets
-    from runs.triggers.callbacks import _signed_headers, shown_url
-    from trellis.net import BlockedURLError, guarded_request
 
     close_old_connections()
     try:
@@ -578,7 +575,6 @@ def budget_set(
     by=None,
 ) -> Budget:
     """Create or change the budget of one scope (the workspace, a workflow, an API token, a chat deployment)."""
-    from runs.triggers.callbacks import callback_url_check
 
     if window not in Window.values:
         raise ApplicationError(
@@ -609,7 +605,6 @@ def budget_set(
         # The counters check their own copy of the limit: a change applies to the next call everywhere.
         budget.periods.update(limit_usd=limit, alert_threshold_usd=_usd(limit * alert))
     transaction.on_commit(lambda: budgets_cache_clear(workspace.pk))
-    from builder.services.audit import audit_record
 
     audit_record(
         workspace=workspace,
@@ -630,8 +625,6 @@ def budget_set(
 
 @transaction.atomic
 def budget_delete(*, budget: Budget, by=None) -> None:
-    from builder.services.audit import audit_record
-
     audit_record(
         workspace=budget.workspace_id,
         actor=by,
@@ -683,7 +676,6 @@ def model_price_add(
         },
     )
     transaction.on_commit(lambda: prices_cache_clear(workspace.pk))
-    from builder.services.audit import audit_record
 
     audit_record(
         workspace=workspace,
@@ -721,7 +713,6 @@ def model_prices_add(*, workspace, items: list[dict], by=None) -> list[ModelPric
 
 def trigger_max_cost_set(*, trigger, max_cost_usd, by=None) -> TriggerCostLimit | None:
     """The `max_cost_usd` of each run the trigger starts from now on (None removes it)."""
-    from builder.services.audit import audit_record
 
     value = max_cost_check(max_cost_usd)
     with transaction.atomic():

@@ -14,7 +14,7 @@ from accounts.models import Role
 from accounts.permissions import current_workspace
 from builder import selectors
 from builder.models import Workflow
-from trellis.errors import ApplicationError
+from trellis.bodies import int_param
 
 MAX_PAGE = 200
 
@@ -61,11 +61,8 @@ class WorkspaceAuditApi(APIView):
     )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
-        try:
-            before = int(request.GET["before"]) if request.GET.get("before") else None
-            limit = max(1, min(int(request.GET.get("limit", 50)), MAX_PAGE))
-        except ValueError:
-            raise ApplicationError("validation_error", "before and limit must be whole numbers.") from None
+        before = int_param(request, "before")
+        limit = max(1, min(int_param(request, "limit", 50), MAX_PAGE))
         return Response(
             audit_page(
                 workspace_id=membership.workspace_id,

@@ -1,6 +1,8 @@
 """REST API for a workflow's chat deployments and their conversations (editors), under
 /api/v1/workflows/<id>/deployments."""
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.html import escape
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,14 +14,11 @@ from accounts.permissions import get_in_workspace
 from builder.apis.common import workflow_for
 from chat import selectors, services
 from chat.models import Access, ChatDeployment
-
-
-def _workflow(request, workflow_id, role: str):
-    return workflow_for(request, workflow_id, role, light=True)
+from trellis.bodies import validated
 
 
 def _deployment(request, workflow_id, deployment_id, role: str) -> ChatDeployment:
-    workflow = _workflow(request, workflow_id, role)
+    workflow = workflow_for(request, workflow_id, role, light=True)
     return get_in_workspace(request, ChatDeployment.objects.filter(workflow=workflow), role, pk=deployment_id)
 
 
@@ -82,8 +81,6 @@ class DeploymentOut(serializers.Serializer):
 
 
 def embed_snippet(deployment: ChatDeployment) -> str:
-    from django.conf import settings
-
     src = escape(f"{settings.PUBLIC_URL}/chat/embed.js")
     return f'<script src="{src}" data-deployment="{escape(deployment.public_id)}" async></script>'
 
@@ -117,15 +114,13 @@ def deployment_out(deployment: ChatDeployment) -> dict:
 class DeploymentListApi(APIView):
     @extend_schema(responses=DeploymentOut(many=True), summary="List a workflow's chat deployments")
     def get(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.VIEWER)
+        workflow = workflow_for(request, workflow_id, Role.VIEWER, light=True)
         return Response([deployment_out(d) for d in selectors.deployment_list(workflow=workflow)])
 
     @extend_schema(request=DeploymentIn, responses={201: DeploymentOut}, summary="Deploy the workflow as a chat")
     def post(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
-        data = DeploymentIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
+        values = validated(DeploymentIn, request)
         values.pop("kind", None)
         deployment = services.deployment_create(workflow=workflow, by=request.user, **values)
         return Response(deployment_out(deployment), status=status.HTTP_201_CREATED)
@@ -139,9 +134,8 @@ class DeploymentDetailApi(APIView):
     @extend_schema(request=DeploymentPatch, responses=DeploymentOut, summary="Change or turn off a deployment")
     def patch(self, request, workflow_id, deployment_id):
         deployment = _deployment(request, workflow_id, deployment_id, Role.EDITOR)
-        data = DeploymentPatch(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        return Response(deployment_out(services.deployment_update(deployment=deployment, **data.validated_data)))
+        changes = validated(DeploymentPatch, request, partial=True)
+        return Response(deployment_out(services.deployment_update(deployment=deployment, **changes)))
 
     @extend_schema(responses={204: None}, summary="Delete a chat deployment and its conversations")
     def delete(self, request, workflow_id, deployment_id):
@@ -174,8 +168,6 @@ class ConversationDetailApi(APIView):
         deployment = _deployment(request, workflow_id, deployment_id, Role.VIEWER)
         thread = selectors.deployment_threads(deployment=deployment).filter(pk=thread_id).first()
         if thread is None:
-            from django.http import Http404
-
             raise Http404
         messages = [
             {**selectors.message_view(m), "run_id": str(m.run_id) if m.run_id else None}

@@ -9,6 +9,7 @@ from django.http import Http404
 
 from chat.markdown import render_markdown
 from chat.models import ChatDeployment, ChatMessage, ChatThread, ChatVisitor, MessageStatus
+from runs.models import RunStatus, Step, StepStatus
 
 
 def is_uuid(value) -> bool:
@@ -61,7 +62,6 @@ def thread_message(*, thread: ChatThread, message_id) -> ChatMessage:
 
 def _pending_approval(message: ChatMessage) -> dict | None:
     """A user_approval step of this answer's run that waits on the visitor (`approvers: "visitor"`)."""
-    from runs.models import RunStatus, Step, StepStatus
 
     if message.run_id is None or message.run is None or message.run.status != RunStatus.WAITING:
         return None

@@ -13,7 +13,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Membership
 from chat.models import Access, ChatDeployment, ChatMessage, ChatThread, ChatVisitor, MessageStatus
+from chat.selectors import is_uuid
+from runs.models import Step, StepStatus
+from runs.services import run_approve, run_start
+from runs.triggers.openai_compat import reply_text
+from runs.triggers.ratelimit import hit
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.chat")
@@ -128,8 +134,6 @@ def thread_create(*, deployment: ChatDeployment, visitor: ChatVisitor) -> ChatTh
 
 
 def _rate_limit(deployment: ChatDeployment, visitor: ChatVisitor) -> None:
-    from runs.triggers.ratelimit import hit
-
     for bucket, limit, who in (
         (f"chat:visitor:{visitor.pk}", deployment.visitor_rate_limit_per_minute, "you"),
         (f"chat:deployment:{deployment.pk}", deployment.rate_limit_per_minute, "this chat"),
@@ -219,7 +223,6 @@ def message_send(
 ) -> tuple[ChatMessage, ChatMessage]:
     """Stores the visitor's message and a pending answer, and starts a run of the published version
     (`trigger.type = "chat"`). `before_dispatch(run)` is where a streaming listener joins the run."""
-    from runs.services import run_start
 
     text = _check_message(deployment, thread, text)
     _rate_limit(deployment, visitor)
@@ -256,9 +259,6 @@ def message_send(
 def approval_decide(*, message: ChatMessage, step_id, decision: str, before_dispatch: Callable | None = None):
     """The visitor decides an approval addressed to them (`approvers: "visitor"`); staff approvals are
     refused here and stay in the run view."""
-    from chat.selectors import is_uuid
-    from runs.models import Step, StepStatus
-    from runs.services import run_approve
 
     step = (
         Step.objects.filter(run_id=message.run_id, pk=step_id, status=StepStatus.WAITING).first()
@@ -277,7 +277,6 @@ def approval_decide(*, message: ChatMessage, step_id, decision: str, before_disp
 
 def reply_of(output) -> str:
     """The answer of a chat run: its text output, its `reply` field, or else a single string field / JSON."""
-    from runs.triggers.openai_compat import reply_text
 
     if isinstance(output, dict) and isinstance(output.get("reply"), str):
         return output["reply"]
@@ -329,7 +328,6 @@ def visitor_may_use(deployment: ChatDeployment, user) -> bool:
     """Members access: a signed-in member of the deployment's workspace."""
     if deployment.access != Access.MEMBERS:
         return True
-    from accounts.models import Membership
 
     if not getattr(user, "is_authenticated", False):
         return False

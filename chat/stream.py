@@ -17,6 +17,7 @@ import time
 
 from django.conf import settings
 
+from runs.models import Run
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import DONE_EVENTS, Listener
 
@@ -73,8 +74,6 @@ def _forget(relay: Relay) -> None:
 
 
 def _run_stopped(run_id) -> bool:
-    from runs.models import Run
-
     status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
     return status in (None, "succeeded", "failed", "cancelled", "timed_out", "waiting")
 

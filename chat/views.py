@@ -8,7 +8,6 @@ cross origins without a CORS preflight, which this API never grants."""
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,9 +23,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import selectors, services, stream
-from chat.models import Access, ChatDeployment, ChatVisitor
+from chat.models import Access, ChatDeployment, ChatMessage, ChatVisitor
+from runs.triggers.openai_compat import answer_nodes
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import Listener
+from trellis.bodies import json_body
 from trellis.errors import ApplicationError, error_body
 
 COOKIE = "trellis_chat"
@@ -119,16 +120,6 @@ def _check_write(request) -> None:
     origin = request.headers.get("Origin")
     if origin and origin not in _own_origins(request):
         raise ApplicationError("origin_not_allowed", "This origin may not call the chat API.", status=403)
-
-
-def _json_body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise ApplicationError("bad_request", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _public(view):
@@ -313,7 +304,6 @@ def _send(request, public_id: str, thread_id: str, text, join):
         text=text,
         before_dispatch=lambda run: join(run.pk),
     )
-    from runs.triggers.openai_compat import answer_nodes
 
     nodes = answer_nodes(deployment.workflow.published_version.graph)
     return selectors.message_view(question), selectors.message_view(answer), answer.run_id, nodes
@@ -323,7 +313,7 @@ def _send(request, public_id: str, thread_id: str, text, join):
 async def messages(request, public_id: str, thread_id: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
-    body = _json_body(request)
+    body = json_body(request)
     listener = await Listener.open()
     try:
         question, answer, run_id, nodes = await in_thread(_send)(
@@ -344,8 +334,6 @@ def _message(request, public_id: str, thread_id: str, message_id: str):
 
 
 def _view_of(message_id):
-    from chat.models import ChatMessage
-
     def load():
         return selectors.message_view(ChatMessage.objects.select_related("run").get(pk=message_id))
 
@@ -379,7 +367,6 @@ def _approve(request, public_id, thread_id, message_id, body, join):
     services.approval_decide(
         message=message, step_id=body.get("step_id"), decision=decision, before_dispatch=lambda run: join(run.pk)
     )
-    from runs.triggers.openai_compat import answer_nodes
 
     graph = message.thread.deployment.workflow.published_version.graph
     return str(message.pk), message.run_id, answer_nodes(graph)
@@ -389,7 +376,7 @@ def _approve(request, public_id, thread_id, message_id, body, join):
 async def approval(request, public_id: str, thread_id: str, message_id: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
-    body = _json_body(request)
+    body = json_body(request)
     listener = await Listener.open()
     try:
         message_id, run_id, nodes = await in_thread(_approve)(

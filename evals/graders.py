@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import openai
 from rapidfuzz import fuzz
 
+from accounts.services import secret_value
 from builder.expressions import ExpressionError, compile_expression, evaluate, render_template, template_expressions
+from runs.executors.base import NodeError
+from runs.llm.prices import cost_usd
+from runs.llm.providers import resolve_provider
+from trellis import net
 from trellis.errors import ApplicationError
 
 GRADER_TYPES = ("string_check", "text_similarity", "json_schema", "cel", "score_model", "label_model", "multi")
@@ -303,18 +309,11 @@ class _Ctx:
         self.workspace_id = str(workspace_id) if workspace_id else ""
 
     def resolve_secret(self, name: str) -> str:
-        from accounts.services import secret_value
-
         return secret_value(workspace_id=self.workspace_id, name=name)
 
 
 def _judge(grader: dict, sample: Sample, workspace_id, properties: dict, field: str) -> dict:
     """Ask the grader's model (through a workspace provider, with the SSRF guard) for a JSON verdict."""
-    import openai
-
-    from runs.executors.base import NodeError
-    from runs.llm.providers import resolve_provider
-    from trellis import net
 
     try:
         provider = resolve_provider(_Ctx(workspace_id), grader.get("provider"))
@@ -339,8 +338,6 @@ def _judge(grader: dict, sample: Sample, workspace_id, properties: dict, field: 
     except Exception as exc:  # any transport or API failure: the sample is ungraded, with the reason
         raise GradeError(f"The judge model could not be reached: {exc}") from None
     if provider.priced and reply.usage is not None:
-        from runs.llm.prices import cost_usd
-
         spent = cost_usd(reply.model or grader["model"], reply.usage.prompt_tokens, reply.usage.completion_tokens)
         if spent is not None:  # a judge model without a known price adds no cost rather than failing the grade
             _JUDGE_COST.value = getattr(_JUDGE_COST, "value", 0.0) + spent

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from evals.models import Dataset, DatasetItem, Eval, EvalResult, Feedback
+from django.db.models import Exists, OuterRef
+
+from evals.models import Dataset, DatasetItem, Eval, EvalResult, Feedback, PublishGate
 from runs.models import Run, Step, StepStatus
+from trellis.errors import ApplicationError
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -208,8 +211,6 @@ def eval_compare(*, a: Eval, b: Eval) -> dict:
 
 
 def gate_json(*, workflow) -> dict | None:
-    from evals.models import PublishGate
-
     gate = PublishGate.objects.select_related("dataset").filter(workflow=workflow).first()
     if gate is None:
         return None
@@ -222,7 +223,6 @@ FEEDBACK_FILTERS = ("up", "down", "any", "none")
 def runs_matching(*, workflow, filters: dict) -> list[Run]:
     """The workflow's finished runs matching {status?, version?, feedback?, limit?}, newest first; eval runs
     are never included (their inputs are already a dataset's)."""
-    from trellis.errors import ApplicationError
 
     if not isinstance(filters, dict):
         raise ApplicationError("validation_error", "filter must be an object.", [{"field": "filter"}])
@@ -244,9 +244,6 @@ def runs_matching(*, workflow, filters: dict) -> list[Run]:
 
 def feedback_filter(qs, value):
     """Runs with thumbs up (`up`), thumbs down (`down`), any feedback, or none, on the run's own output."""
-    from django.db.models import Exists, OuterRef
-
-    from trellis.errors import ApplicationError
 
     if value in (None, ""):
         return qs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
@@ -14,6 +15,8 @@ from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from knowledge import selectors, services
 from knowledge.models import Chunk, FileStatus, KnowledgeBase, KnowledgeFile
+from trellis.bodies import validated
+from trellis.errors import ApplicationError
 from trellis.fields import StrictCharField
 from trellis.parsers import JSONParser
 
@@ -103,8 +106,6 @@ class SearchResultOut(serializers.Serializer):
 def kb_out(kb: KnowledgeBase, used_by: list[dict] | None = None) -> dict:
     counts = {s: getattr(kb, f"files_{s}", None) for s in FileStatus.values}
     if any(v is None for v in counts.values()):
-        from django.db.models import Count
-
         rows = dict(kb.files.values("status").annotate(n=Count("id")).values_list("status", "n"))
         counts = {s: rows.get(s, 0) for s in FileStatus.values}
     return {
@@ -145,9 +146,8 @@ class KnowledgeBaseListApi(APIView):
     @extend_schema(request=KnowledgeBaseIn, responses={201: KnowledgeBaseOut}, operation_id="knowledge_base_create")
     def post(self, request):
         membership = current_workspace(request, Role.EDITOR)
-        data = KnowledgeBaseIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        kb = services.knowledge_base_create(workspace=membership.workspace, by=request.user, **data.validated_data)
+        values = validated(KnowledgeBaseIn, request)
+        kb = services.knowledge_base_create(workspace=membership.workspace, by=request.user, **values)
         return Response(kb_out(kb), status=status.HTTP_201_CREATED)
 
 
@@ -159,13 +159,12 @@ class KnowledgeBaseDetailApi(APIView):
     @extend_schema(request=KnowledgeBasePatch, responses=KnowledgeBaseOut, operation_id="knowledge_base_update")
     def patch(self, request, kb_id):
         kb = _kb(request, kb_id, Role.EDITOR)
-        data = KnowledgeBasePatch(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(KnowledgeBasePatch, request)
         kb = services.knowledge_base_update(
             knowledge_base=kb,
-            name=data.validated_data.get("name"),
-            description=data.validated_data.get("description"),
-            embedding=data.validated_data.get("embedding"),
+            name=data.get("name"),
+            description=data.get("description"),
+            embedding=data.get("embedding"),
         )
         return Response(kb_out(kb))
 
@@ -232,8 +231,6 @@ class KnowledgeFileListApi(APIView):
         else:
             name, text = payload.get("name"), payload.get("text")
             if not isinstance(name, str) or not isinstance(text, str):
-                from trellis.errors import ApplicationError
-
                 raise ApplicationError(
                     "validation_error",
                     "Send a multipart `file`, or JSON {name, text}.",
@@ -253,7 +250,6 @@ def _tags(value) -> list[str]:
         return [t.strip() for t in value.split(",") if t.strip()]
     if isinstance(value, list) and all(isinstance(t, str) for t in value):
         return [t.strip() for t in value if t.strip()]
-    from trellis.errors import ApplicationError
 
     raise ApplicationError("validation_error", "`tags` must be a list of strings or a comma-separated string.")
 
@@ -346,7 +342,5 @@ class KnowledgeSearchApi(APIView):
     @extend_schema(request=SearchIn, responses=SearchResultOut(many=True), operation_id="knowledge_search")
     def post(self, request, kb_id):
         kb = _kb(request, kb_id)
-        data = SearchIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        results = selectors.search(knowledge_base=kb, **data.validated_data)
+        results = selectors.search(knowledge_base=kb, **validated(SearchIn, request))
         return Response({"results": results})

@@ -2,6 +2,8 @@ import sys
 import threading
 
 from django.apps import AppConfig
+from django.conf import settings
+from django.db import connections
 
 
 class KnowledgeConfig(AppConfig):
@@ -9,8 +11,6 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         # Default mode: the web process is the only ingester, so files a restart left in processing are
         # queued again and every knowledge base with work left gets a job (queue mode: beat's knowledge.resume).
         if settings.TRELLIS_EXECUTOR == "inline" and "uvicorn" in sys.modules:
@@ -20,8 +20,6 @@ class KnowledgeConfig(AppConfig):
 
 
 def _resume() -> None:
-    from django.db import connections
-
     from knowledge.services import ingest_resume
 
     try:

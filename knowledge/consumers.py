@@ -21,6 +21,7 @@ from accounts.websocket import (
     watch_access_lost,
 )
 from knowledge import progress
+from knowledge.models import KnowledgeBase, KnowledgeFile
 from runs import events
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 @database_sync_to_async
 def _access_lost(user, token, session_key, kb_id) -> int | None:
     """None while the caller may watch the knowledge base, else the close code that says why not."""
-    from knowledge.models import KnowledgeBase
 
     workspace_id = KnowledgeBase.objects.filter(pk=kb_id).values_list("workspace_id", flat=True).first()
     return watch_access_lost(user, token, session_key, workspace_id)
@@ -37,8 +37,6 @@ def _access_lost(user, token, session_key, kb_id) -> int | None:
 
 @database_sync_to_async
 def _snapshot(kb_id) -> list[dict]:
-    from knowledge.models import KnowledgeFile
-
     return [
         {"file_id": str(f["id"]), "name": f["name"], "status": f["status"], "error": f["error"], "chunks": f["chunks"]}
         for f in KnowledgeFile.objects.filter(knowledge_base_id=kb_id).values("id", "name", "status", "error", "chunks")

@@ -10,10 +10,16 @@ import threading
 import time
 from contextlib import contextmanager
 
+import httpx
 import numpy as np
+import openai
 from django.conf import settings
 
+from accounts.services import secret_value
 from runs.executors.base import NodeContext, NodeError
+from runs.llm.adapters import sync_openai_client
+from runs.llm.providers import resolve_provider
+from trellis import net
 
 
 class EmbeddingFailure(Exception):
@@ -24,9 +30,6 @@ class EmbeddingFailure(Exception):
 
 
 def provider_for(kb):
-    from accounts.services import secret_value
-    from runs.llm.providers import resolve_provider
-
     ctx = NodeContext(
         run_id="",
         workspace_id=str(kb.workspace_id),
@@ -51,10 +54,6 @@ def _query_client(provider):
     """A long-lived client for one-text query embeddings: a search should not pay for a new connection,
     SDK client and watchdog thread each time. Its connections obey the same SSRF policy (trellis.net); it is
     replaced every few minutes so the guard's per-connection bookkeeping stays small."""
-    import httpx
-    import openai
-
-    from trellis import net
 
     key = (provider.name, provider.base_url, hashlib.sha256(provider.api_key.encode()).hexdigest(), provider.guard)
     now = time.monotonic()
@@ -78,7 +77,6 @@ def embed_texts(kb, texts: list[str], provider=None, on_batch=None) -> np.ndarra
     """(len(texts), dimensions) float32, each row L2-normalised. Pass `provider` (provider_for) to call
     this from a thread without a database connection of its own; `on_batch(done)` hears how many texts
     are embedded after each batch (ingestion progress)."""
-    from runs.llm.adapters import sync_openai_client
 
     if not texts:
         return np.zeros((0, kb.embedding_dimensions), dtype=np.float32)

@@ -13,6 +13,8 @@ import uuid
 
 from django.db import transaction
 
+from runs.events import send_to_group
+
 # Where a file's bar stands after each stage; embedding (the slow part) fills PARSED..EMBEDDED.
 PARSED = 0.1
 EMBEDDED = 0.9
@@ -38,7 +40,6 @@ def publish(kb_id, events: list[dict]) -> None:
     """Broadcast after the current transaction commits (at once outside one)."""
     if not events:
         return
-    from runs.events import send_to_group
 
     transaction.on_commit(lambda: send_to_group(group(kb_id), {"type": "knowledge.progress", "events": events}))
 

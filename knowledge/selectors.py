@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db.models import Count, Q, QuerySet
 
+from builder.models import Workflow
 from knowledge import index
 from knowledge.embedding import EmbeddingFailure, embed_texts, provider_for
 from knowledge.index import pgvector, vectors
@@ -27,8 +29,6 @@ def knowledge_base_get(*, workspace_id, ref: str) -> KnowledgeBase | None:
     """By id or by name (the file_search node takes either)."""
     qs = knowledge_base_list(workspace_id=workspace_id)
     try:
-        import uuid
-
         return qs.filter(pk=uuid.UUID(str(ref))).first() or qs.filter(name=ref).first()
     except ValueError:
         return qs.filter(name=ref).first()
@@ -37,7 +37,6 @@ def knowledge_base_get(*, workspace_id, ref: str) -> KnowledgeBase | None:
 def knowledge_base_usage(*, workspace_id, knowledge_bases: list[KnowledgeBase]) -> dict[str, list[dict]]:
     """Which workflows (draft or published graph) refer to each knowledge base, by id or by name, from a
     file_search node or an agent's file_search tool: {kb id: [{workflow_id, workflow_name, nodes}]}."""
-    from builder.models import Workflow
 
     by_ref: dict[str, str] = {}
     for kb in knowledge_bases:
@@ -92,8 +91,6 @@ def _file_filter(kb: KnowledgeBase, filters: dict | None) -> list[str] | None:
         ids, names = [], []
         for ref in files:
             try:
-                import uuid
-
                 ids.append(uuid.UUID(ref))
             except ValueError:
                 names.append(ref)

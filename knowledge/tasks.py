@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from knowledge.services import ingest_pending, ingest_resume
+
 
 @shared_task(
     name="knowledge.ingest",
@@ -13,14 +15,11 @@ from celery import shared_task
     max_retries=5,
 )
 def ingest(knowledge_base_id: str) -> None:
-    from knowledge.services import ingest_pending
-
     ingest_pending(knowledge_base_id=knowledge_base_id)
 
 
 @shared_task(name="knowledge.resume", ignore_result=True)
 def resume() -> None:
     """Beat: picks up files whose ingestion message was lost or whose worker died."""
-    from knowledge.services import ingest_resume
 
     ingest_resume()

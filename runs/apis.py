@@ -14,20 +14,14 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from budgets.services import max_cost_check, run_cost_limit_row
+from builder.models import Workflow
 from runs import schemas, selectors, services
 from runs.models import Run, RunStatus
 from runs.triggers.callbacks import callback_url_check
+from trellis.bodies import body_dict
 from trellis.errors import ApplicationError
 
 MAX_WAIT_S = 300.0  # cap of `wait` on the run API (webhooks: TRELLIS_WEBHOOK_MAX_WAIT_S)
-
-
-def _data(request) -> dict:
-    if request.data == "" or request.data == {}:  # no body
-        return {}
-    if not isinstance(request.data, dict):  # a JSON null or list is not "no body"
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return request.data
 
 
 def _wait_seconds(value) -> float:
@@ -154,10 +148,8 @@ class WorkflowRunsApi(APIView):
         responses={201: schemas.RunOut},
     )
     def post(self, request, workflow_id):
-        from builder.models import Workflow
-
         workflow = get_in_workspace(request, Workflow.objects.all(), Role.EDITOR, pk=workflow_id)
-        data = _data(request)
+        data = body_dict(request)
         payload = data.get("input", {})
         if not isinstance(payload, dict):
             raise ApplicationError(
@@ -195,8 +187,6 @@ class WorkflowRunsApi(APIView):
         operation_id="workflow_runs_list",
     )
     def get(self, request, workflow_id):
-        from builder.models import Workflow
-
         workflow = get_in_workspace(request, Workflow.objects.all(), Role.VIEWER, pk=workflow_id)
         return _list(request, workflow.workspace_id, workflow_id=workflow.pk)
 
@@ -300,7 +290,7 @@ class RunApprovalsApi(APIView):
     def post(self, request, run_id):
         run = _run(request, run_id, Role.VIEWER)
         membership = require_role(request, run.workspace_id, Role.VIEWER)
-        data = _data(request)
+        data = body_dict(request)
         run = services.run_approve(
             run=run,
             step_id=data.get("step_id"),
@@ -320,7 +310,7 @@ class RunRerunApi(APIView):
     )
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
-        data = _data(request)
+        data = body_dict(request)
         wait = _wait_seconds(data.get("wait"))
         from_step = data.get("from_step")
         if from_step is not None and not _is_uuid(from_step):

@@ -1,6 +1,7 @@
 import sys
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class RunsConfig(AppConfig):
@@ -8,8 +9,6 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         import runs.executors  # noqa: F401 - registers every node type
         from runs.redaction import install_log_filter
 

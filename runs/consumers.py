@@ -19,8 +19,10 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from accounts.models import Membership
 from accounts.websocket import CLOSE_NOT_FOUND, WatchingConsumer, session_key_of, watch_access_lost
 from runs import events
+from runs.models import Run
 from runs.selectors import run_events
 
 log = logging.getLogger(__name__)
@@ -30,9 +32,6 @@ REPLAY_PAGE = 1000
 
 @database_sync_to_async
 def _can_view(user, token, run_id) -> bool:
-    from accounts.models import Membership
-    from runs.models import Run
-
     run = Run.objects.filter(pk=run_id).only("workspace_id").first()
     if run is None or user is None or not user.is_authenticated:
         return False
@@ -44,7 +43,6 @@ def _can_view(user, token, run_id) -> bool:
 @database_sync_to_async
 def _access_lost(user, token, session_key, run_id) -> int | None:
     """None while the caller may still watch the run, else the close code that says why not."""
-    from runs.models import Run
 
     workspace_id = Run.objects.filter(pk=run_id).values_list("workspace_id", flat=True).first()
     return watch_access_lost(user, token, session_key, workspace_id)

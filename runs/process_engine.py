@@ -20,8 +20,6 @@ def engine():
 def _get_engine():
     global _engine
     if _engine is None:
-        import runs.executors  # noqa: F401 - registers every node type (they import the engine's pieces)
-
         owner = f"{socket.gethostname()}-{os.getpid()}"
         _engine = Engine(DjangoStore(), Limits.from_settings(), owner=owner)
     return _engine

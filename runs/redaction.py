@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import threading
+import traceback
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -139,8 +140,6 @@ class SecretLogFilter(logging.Filter):
             return True
         scrubbed = _scrub(message, values)
         if record.exc_info and record.exc_info[1] is not None:
-            import traceback
-
             text = "".join(traceback.format_exception(*record.exc_info))
             record.exc_text = _scrub(text, values)
             record.exc_info = None

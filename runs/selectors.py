@@ -8,7 +8,9 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
+from evals.selectors import feedback_filter
 from runs.models import Run, RunEvent, Step
+from runs.triggers.callbacks import callback_json
 
 MAX_PAGE = 200
 # What run.trigger["type"] holds: manual/api (runs/apis.py), webhook and schedule (runs/triggers/),
@@ -67,8 +69,6 @@ def run_json(run: Run, *, steps: bool = True) -> dict:
     if usage.get("price_unknown"):
         out["usage"]["price_unknown"] = True  # cost_usd counts the calls with a known price only
     if steps:  # the detail shape (lists leave these out: a query or two per run)
-        from runs.triggers.callbacks import callback_json
-
         out["steps"] = [step_json(s) for s in run_steps(run=run)]
         out["callback"] = callback_json(run)
     return out
@@ -139,8 +139,6 @@ def run_list(
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     if feedback:
-        from evals.selectors import feedback_filter  # feedback lives with the data flywheel (evals/)
-
         qs = feedback_filter(qs, feedback)
     if cursor:
         position = decode_cursor(cursor)

@@ -342,8 +342,6 @@ def run_approve(*, run: Run, step_id, decision: str, comment: str = "", by=None,
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:

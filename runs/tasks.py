@@ -14,6 +14,7 @@ from runs.dispatch import reap, start_reaper_thread
 from runs.engine.pool import RunPool
 from runs.persistence.engine import holder_name
 from runs.process_engine import engine
+from runs.redaction import SecretLogFilter
 
 log = logging.getLogger("trellis.tasks")
 
@@ -81,7 +82,6 @@ def _start_worker_reaper(sender=None, **kwargs) -> None:
 @after_setup_task_logger.connect
 def _redact_worker_logs(logger=None, **kwargs) -> None:
     # Celery replaces the root handlers after Django's set-up: filter secrets out of its handlers too.
-    from runs.redaction import SecretLogFilter
 
     for handler in getattr(logger, "handlers", []):
         if not any(isinstance(f, SecretLogFilter) for f in handler.filters):

@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import current_workspace, get_in_workspace
 from runs.models import Run, Step
-from trellis.errors import ApplicationError
+from runs.triggers.models import Trigger
+from trellis.bodies import days_param
 
 MAX_DAYS = 366
 
@@ -95,7 +96,6 @@ def usage_report(*, workspace_id, days: int, workflow_id=None) -> dict:
 def _per_trigger(runs) -> list[dict]:
     """Cost per trigger: each webhook or schedule trigger on its own (labelled with its name), the other
     ways of starting a run (api, manual, openai, …) one row each."""
-    from runs.triggers.models import Trigger
 
     rows = list(
         runs.annotate(trigger_type=KT("trigger__type"), trigger_ref=KT("trigger__trigger_id"))
@@ -125,12 +125,7 @@ class UsageApi(APIView):
     )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
-        try:
-            days = int(request.GET.get("days", 30))
-        except ValueError:
-            raise ApplicationError("validation_error", "days must be a whole number.", [{"field": "days"}]) from None
-        if not 1 <= days <= MAX_DAYS:
-            raise ApplicationError("validation_error", f"days must be between 1 and {MAX_DAYS}.", [{"field": "days"}])
+        days = days_param(request, most=MAX_DAYS)
         report = usage_report(
             workspace_id=membership.workspace_id, days=days, workflow_id=request.GET.get("workflow") or None
         )

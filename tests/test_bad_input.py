@@ -14,6 +14,7 @@ from builder.tests.factories import graph as bgraph
 from builder.tests.factories import node as bnode
 from builder.tests.factories import start as bstart
 from runs.models import Run
+from runs.testing.workflows import saved_workflow
 from runs.tests.helpers import edge, graph, line, node, shout_graph, start
 from runs.triggers.models import Delivery
 from runs.triggers.services import trigger_create
@@ -303,12 +304,7 @@ def test_an_expression_failing_at_run_time_routes_to_the_error_port_when_on_erro
 
 @pytest.fixture
 def hook(workspace, owner):
-    wf = Workflow.objects.create(workspace=workspace, name="Hook", draft_graph=shout_graph(), created_by=owner)
-    version = WorkflowVersion.objects.create(
-        workflow=wf, number=1, graph=shout_graph(), checksum="0" * 64, created_by=owner
-    )
-    wf.published_version = version
-    wf.save(update_fields=["published_version"])
+    wf = saved_workflow(workspace=workspace, by=owner, graph=shout_graph(), name="Hook")
     trigger, _ = trigger_create(workflow=wf, by=owner, auth_mode="none", rate_limit_per_minute=0)
     return trigger
 

@@ -11,6 +11,7 @@ from accounts.services import api_token_create, secret_set
 from builder.models import Workflow, WorkflowVersion
 from runs.models import Run, RunEvent, Step
 from runs.services import run_start, run_wait
+from runs.testing.workflows import saved_workflow
 from runs.tests.helpers import START_SCHEMA, edge, graph, line, node, start
 from runs.triggers.models import Trigger
 from runs.triggers.services import trigger_create
@@ -41,12 +42,7 @@ def approval_graph() -> dict:
 
 
 def make_flow(workspace, owner, g: dict, *, publish: bool = False, name: str = "Flow") -> Workflow:
-    wf = Workflow.objects.create(workspace=workspace, name=name, draft_graph=g, created_by=owner)
-    if publish:
-        version = WorkflowVersion.objects.create(workflow=wf, number=1, graph=g, checksum="0" * 64, created_by=owner)
-        wf.published_version = version
-        wf.save(update_fields=["published_version"])
-    return wf
+    return saved_workflow(workspace=workspace, by=owner, graph=g, name=name, published=publish)
 
 
 def run_via_api(client, wf, payload=None) -> dict:

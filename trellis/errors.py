@@ -3,7 +3,9 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template import loader
+from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -93,9 +95,6 @@ def wants_json(request) -> bool:
 
 
 def _html(request, template: str, status: int):
-    from django.http import HttpResponse
-    from django.template import loader
-
     try:
         body = loader.get_template(template).render({}, request if status != 500 else None)
     except Exception:  # an error page must never fail itself
@@ -124,7 +123,6 @@ def csrf_failure(request, reason: str = ""):
     CSRF token gets JSON it can read); pages keep Django's explanatory HTML page."""
     if wants_json(request):
         return error_response("permission_denied", f"CSRF check failed: {reason}", status=403)
-    from django.views.csrf import csrf_failure as django_csrf_failure
 
     return django_csrf_failure(request, reason=reason)
 

@@ -5,8 +5,11 @@ import time
 import uuid
 
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
+
+from trellis.celery import app
 
 PART_TIMEOUT_S = 2.0
 
@@ -27,8 +30,6 @@ def _database():
 
 
 def _channel_layer():
-    from channels.layers import get_channel_layer
-
     layer = get_channel_layer()
 
     async def round_trip():
@@ -45,16 +46,12 @@ def _channel_layer():
 
 
 def _broker():
-    from trellis.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=PART_TIMEOUT_S)
     return {"url": settings.CELERY_BROKER_URL.split("@")[-1]}
 
 
 def _workers():
-    from trellis.celery import app
-
     replies = app.control.ping(timeout=1.0) or []  # workers answer over the broker: a live heartbeat
     if not replies:
         raise RuntimeError("no Celery worker answered")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import socket
 import threading
@@ -169,10 +170,28 @@ def check_url(url: str) -> None:
 # --- transport that connects only to checked addresses ----------------------------------------------
 
 
-class _Backend(httpcore.SyncBackend):
-    """Resolves and checks at connect time, then connects to exactly that address.
+def _pinned_addresses(host: str, port: int) -> list[str]:
+    """The checked addresses to connect to. The hostname stays in the URL, so the Host header and TLS SNI /
+    certificate checks use it unchanged, while the socket goes to an address that was just judged."""
+    try:
+        return [str(ip) for ip in resolve_checked(host, port)]
+    except httpx.ConnectError as exc:  # DNS failure: let httpx attach the request as usual
+        raise httpcore.ConnectError(str(exc)) from None
 
-    The hostname stays in the URL, so the Host header and TLS SNI / certificate checks use it unchanged."""
+
+def _pool_options(backend, max_connections: int, max_keepalive: int) -> dict:
+    # No transport super().__init__(): it would build a second SSL context and a pool we would throw away.
+    return {
+        "ssl_context": _ssl_context(),
+        "max_connections": max_connections,
+        "max_keepalive_connections": max_keepalive,
+        "keepalive_expiry": 5.0,
+        "network_backend": backend,
+    }
+
+
+class _Backend(httpcore.SyncBackend):
+    """Connects only to `_pinned_addresses` (when `guard`), and can abort its sockets from another thread."""
 
     def __init__(self, *, guard: bool):
         self.guard = guard
@@ -190,15 +209,8 @@ class _Backend(httpcore.SyncBackend):
     ) -> httpcore.NetworkStream:
         if self.aborted:
             raise httpcore.ConnectError("request aborted")
-        if self.guard:
-            try:
-                addresses = [str(ip) for ip in resolve_checked(host, port)]
-            except httpx.ConnectError as exc:  # DNS failure: let httpx attach the request as usual
-                raise httpcore.ConnectError(str(exc)) from None
-        else:
-            addresses = [host]
         last_error: Exception | None = None
-        for address in addresses:
+        for address in _pinned_addresses(host, port) if self.guard else [host]:
             try:
                 stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
@@ -241,14 +253,7 @@ def _ssl_context():
 
 class _Transport(httpx.HTTPTransport):
     def __init__(self, backend: _Backend):
-        # No super().__init__(): it would build a second SSL context and a pool we would throw away.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=10,
-            max_keepalive_connections=5,
-            keepalive_expiry=5.0,
-            network_backend=backend,
-        )
+        self._pool = httpcore.ConnectionPool(**_pool_options(backend, 10, 5))
 
 
 class _Watchdog:
@@ -291,6 +296,11 @@ class _Watchdog:
             self._thread.join(timeout=1)
 
 
+def _client_options(timeout_s: float, follow_redirects: bool) -> dict:
+    # trust_env=False: a proxy from the environment would connect for us, around the pinned addresses.
+    return {"timeout": httpx.Timeout(timeout_s), "follow_redirects": follow_redirects, "trust_env": False}
+
+
 class guarded_client:  # noqa: N801 - used like a function: `with guarded_client(...) as client`
     """An httpx.Client whose connections obey the SSRF policy (when `guard`) and die on cancel/deadline.
 
@@ -305,12 +315,7 @@ class guarded_client:  # noqa: N801 - used like a function: `with guarded_client
         follow_redirects: bool = False,
     ):
         self.backend = _Backend(guard=guard)
-        self.client = httpx.Client(
-            transport=_Transport(self.backend),
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=follow_redirects,
-            trust_env=False,
-        )
+        self.client = httpx.Client(transport=_Transport(self.backend), **_client_options(timeout_s, follow_redirects))
         self.watchdog = _Watchdog(self.backend, cancel_event, time.monotonic() + timeout_s)
 
     def __enter__(self) -> httpx.Client:
@@ -329,8 +334,8 @@ class guarded_client:  # noqa: N801 - used like a function: `with guarded_client
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    """`_Backend` for asyncio: resolves and checks (in a thread: getaddrinfo blocks), then connects to exactly
-    that address. Cancel and deadline need no watchdog here: cancelling the task closes the connection."""
+    """`_Backend` for asyncio (resolving in a thread: getaddrinfo blocks). Cancel and deadline need no
+    watchdog here: cancelling the task closes the connection."""
 
     def __init__(self, *, guard: bool):
         self.guard = guard
@@ -344,13 +349,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        if self.guard:
-            try:
-                addresses = [str(ip) for ip in await asyncio.to_thread(resolve_checked, host, port)]
-            except httpx.ConnectError as exc:
-                raise httpcore.ConnectError(str(exc)) from None
-        else:
-            addresses = [host]
+        addresses = await asyncio.to_thread(_pinned_addresses, host, port) if self.guard else [host]
         last_error: Exception | None = None
         for address in addresses:
             try:
@@ -368,13 +367,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
 
 class _AsyncTransport(httpx.AsyncHTTPTransport):
     def __init__(self, backend: _AsyncBackend, max_connections: int):
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=5.0,
-            network_backend=backend,
-        )
+        self._pool = httpcore.AsyncConnectionPool(**_pool_options(backend, max_connections, max_connections))
 
 
 def async_guarded_client(
@@ -383,85 +376,8 @@ def async_guarded_client(
     """An httpx.AsyncClient whose connections obey the SSRF policy (when `guard`). Close it when done."""
     return httpx.AsyncClient(
         transport=_AsyncTransport(_AsyncBackend(guard=guard), max_connections),
-        timeout=httpx.Timeout(timeout_s),
-        follow_redirects=follow_redirects,
-        trust_env=False,
+        **_client_options(timeout_s, follow_redirects),
     )
-
-
-async def guarded_request_async(
-    method: str,
-    url: str,
-    *,
-    headers: dict | None = None,
-    params: dict | None = None,
-    content: bytes | str | None = None,
-    json: Any = None,
-    timeout_s: float,
-    max_bytes: int,
-    guard: bool = True,
-    max_redirects: int = MAX_REDIRECTS,
-) -> GuardedResponse:
-    """`guarded_request` on asyncio. Raises the same errors, and RequestDeadlineError past `timeout_s` (the
-    whole exchange); cancelling the calling task ends the request."""
-    if params:
-        url = str(httpx.URL(url).copy_merge_params(params))
-    redirects: list[str] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            if guard:
-                await _check_url_async(url, "")
-            async with async_guarded_client(timeout_s=timeout_s, guard=guard) as client:
-                request = client.build_request(method, url, headers=headers, content=content, json=json)
-                while True:
-                    response = await client.send(request, stream=True)
-                    try:
-                        next_request = response.next_request
-                        if next_request is None:
-                            body = await _read_capped_async(response, max_bytes)
-                            return GuardedResponse(
-                                status_code=response.status_code,
-                                headers=response.headers,
-                                content=body,
-                                url=str(response.url),
-                                encoding=response.encoding or "utf-8",
-                                redirects=redirects,
-                            )
-                    finally:
-                        await response.aclose()
-                    if len(redirects) >= max_redirects:
-                        raise httpx.TooManyRedirects(f"More than {max_redirects} redirects.", request=request)
-                    redirects.append(str(next_request.url))
-                    if guard:
-                        await _check_url_async(str(next_request.url), f"Redirect to {next_request.url}")
-                    request = next_request
-    except TimeoutError:
-        raise RequestDeadlineError("The request took longer than its timeout.") from None
-
-
-async def _check_url_async(url: str, context: str) -> None:
-    try:
-        await asyncio.to_thread(check_url, url)
-    except UnresolvableHostError as exc:
-        raise httpx.ConnectError(f"{context}: {exc}" if context else str(exc)) from None
-    except BlockedURLError as exc:
-        if context:
-            raise BlockedURLError(f"{context} refused. {exc}") from None
-        raise
-
-
-async def _read_capped_async(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ResponseTooLargeError(f"The response is {int(declared)} bytes; the limit is {max_bytes} bytes.")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise ResponseTooLargeError(f"The response is larger than the limit of {max_bytes} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # --- one request, fully read, with a size cap -------------------------------------------------------
@@ -481,13 +397,67 @@ class GuardedResponse:
         return self.content.decode(self.encoding or "utf-8", errors="replace")
 
     def json(self) -> Any:
-        import json as _json
-
-        return _json.loads(self.content)
+        return json.loads(self.content)
 
     @property
     def is_success(self) -> bool:
         return 200 <= self.status_code < 300
+
+
+class _Exchange:
+    """What the sync and async requests share, so that only their I/O differs: the URL with its params, the
+    check of the first URL and of every redirect hop, the redirect count, and the body cap."""
+
+    def __init__(self, url: str, params: dict | None, *, guard: bool, max_redirects: int, max_bytes: int):
+        # httpx would replace a query string already in the URL; merge instead.
+        self.url = str(httpx.URL(url).copy_merge_params(params)) if params else url
+        self.guard = guard
+        self.max_redirects = max_redirects
+        self.max_bytes = max_bytes
+        self.redirects: list[str] = []
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def check(self, url: str) -> None:
+        """Judge the URL about to be requested (blocks on DNS): the first one, then each redirect target."""
+        if not self.guard:
+            return
+        context = f"Redirect to {url}" if self.redirects else ""
+        try:
+            check_url(url)
+        except UnresolvableHostError as exc:
+            raise httpx.ConnectError(f"{context}: {exc}" if context else str(exc)) from None
+        except BlockedURLError as exc:
+            if context:
+                raise BlockedURLError(f"{context} refused. {exc}") from None
+            raise
+
+    def follow(self, request: httpx.Request, next_request: httpx.Request) -> httpx.Request:
+        if len(self.redirects) >= self.max_redirects:
+            raise httpx.TooManyRedirects(f"More than {self.max_redirects} redirects.", request=request)
+        self.redirects.append(str(next_request.url))
+        return next_request
+
+    def expect_body(self, response: httpx.Response) -> None:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise ResponseTooLargeError(f"The response is {int(declared)} bytes; the limit is {self.max_bytes} bytes.")
+
+    def add_chunk(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise ResponseTooLargeError(f"The response is larger than the limit of {self.max_bytes} bytes.")
+        self.chunks.append(chunk)
+
+    def response(self, response: httpx.Response) -> GuardedResponse:
+        return GuardedResponse(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=b"".join(self.chunks),
+            url=str(response.url),
+            encoding=response.encoding or "utf-8",
+            redirects=self.redirects,
+        )
 
 
 def guarded_request(
@@ -508,61 +478,64 @@ def guarded_request(
 
     Raises BlockedURLError, ResponseTooLargeError, RequestCancelledError, or httpx errors
     (httpx.TimeoutException, httpx.TransportError, httpx.TooManyRedirects)."""
-    if params:
-        # httpx would replace a query string already in the URL; merge instead.
-        url = str(httpx.URL(url).copy_merge_params(params))
-    if guard:
-        try:
-            check_url(url)
-        except UnresolvableHostError as exc:
-            raise httpx.ConnectError(str(exc)) from None
+    exchange = _Exchange(url, params, guard=guard, max_redirects=max_redirects, max_bytes=max_bytes)
+    exchange.check(exchange.url)
     gc = guarded_client(timeout_s=timeout_s, cancel_event=cancel_event, guard=guard)
-    redirects: list[str] = []
     try:
         with gc as client:
-            request = client.build_request(method, url, headers=headers, content=content, json=json)
+            request = client.build_request(method, exchange.url, headers=headers, content=content, json=json)
             while True:
                 response = client.send(request, stream=True)
                 try:
-                    next_request = response.next_request
-                    if next_request is None:
-                        body = _read_capped(response, max_bytes, gc)
-                        return GuardedResponse(
-                            status_code=response.status_code,
-                            headers=response.headers,
-                            content=body,
-                            url=str(response.url),
-                            encoding=response.encoding or "utf-8",
-                            redirects=redirects,
-                        )
+                    if response.next_request is None:
+                        exchange.expect_body(response)
+                        for chunk in response.iter_bytes():
+                            exchange.add_chunk(chunk)
+                            gc.raise_if_fired()
+                        return exchange.response(response)
                 finally:
                     response.close()
-                if len(redirects) >= max_redirects:
-                    raise httpx.TooManyRedirects(f"More than {max_redirects} redirects.", request=request)
-                redirects.append(str(next_request.url))
-                if guard:
-                    try:
-                        check_url(str(next_request.url))
-                    except UnresolvableHostError as exc:
-                        raise httpx.ConnectError(f"Redirect to {next_request.url}: {exc}") from None
-                    except BlockedURLError as exc:
-                        raise BlockedURLError(f"Redirect to {next_request.url} refused. {exc}") from None
-                request = next_request
+                request = exchange.follow(request, response.next_request)
+                exchange.check(str(request.url))
     except (httpx.TransportError, httpcore.NetworkError) as exc:
         gc.raise_if_fired()
         raise exc
 
 
-def _read_capped(response: httpx.Response, max_bytes: int, gc: guarded_client) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ResponseTooLargeError(f"The response is {int(declared)} bytes; the limit is {max_bytes} bytes.")
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in response.iter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise ResponseTooLargeError(f"The response is larger than the limit of {max_bytes} bytes.")
-        chunks.append(chunk)
-        gc.raise_if_fired()
-    return b"".join(chunks)
+async def guarded_request_async(
+    method: str,
+    url: str,
+    *,
+    headers: dict | None = None,
+    params: dict | None = None,
+    content: bytes | str | None = None,
+    json: Any = None,
+    timeout_s: float,
+    max_bytes: int,
+    guard: bool = True,
+    max_redirects: int = MAX_REDIRECTS,
+) -> GuardedResponse:
+    """`guarded_request` on asyncio. Raises the same errors, and RequestDeadlineError past `timeout_s` (the
+    whole exchange); cancelling the calling task ends the request."""
+    exchange = _Exchange(url, params, guard=guard, max_redirects=max_redirects, max_bytes=max_bytes)
+    try:
+        async with asyncio.timeout(timeout_s):
+            if guard:
+                await asyncio.to_thread(exchange.check, exchange.url)
+            async with async_guarded_client(timeout_s=timeout_s, guard=guard) as client:
+                request = client.build_request(method, exchange.url, headers=headers, content=content, json=json)
+                while True:
+                    response = await client.send(request, stream=True)
+                    try:
+                        if response.next_request is None:
+                            exchange.expect_body(response)
+                            async for chunk in response.aiter_bytes():
+                                exchange.add_chunk(chunk)
+                            return exchange.response(response)
+                    finally:
+                        await response.aclose()
+                    request = exchange.follow(request, response.next_request)
+                    if guard:
+                        await asyncio.to_thread(exchange.check, str(request.url))
+    except TimeoutError:
+        raise RequestDeadlineError("The request took longer than its timeout.") from None

@@ -1,5 +1,6 @@
 """Trellis settings. Every value comes from the environment (see the README's configuration table)."""
 
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -18,8 +19,6 @@ if not SECRET_KEY:
         # A stable per-install key so sessions survive restarts without any setup.
         key_file = VAR_DIR / "secret_key"
         if not key_file.exists():
-            import secrets
-
             key_file.write_text(secrets.token_urlsafe(50))
         SECRET_KEY = key_file.read_text().strip()
     else:

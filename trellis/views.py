@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
@@ -54,6 +55,4 @@ def api_not_found(request, *args, **kwargs):
 
 
 def _json(data, status=200):
-    from django.http import JsonResponse
-
     return JsonResponse(data, status=status)

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Role
 from accounts.permissions import get_in_workspace
+from trellis.bodies import validated
 from trellis.errors import ApplicationError
 
 WORKSPACE_PARAM = OpenApiParameter(
@@ -24,14 +25,6 @@ def refuse_tokens(request, what: str) -> None:
         raise ApplicationError(
             "permission_denied", f"API tokens are scoped to one workspace and cannot {what}.", status=403
         )
-
-
-def validated(serializer_class, data, *, partial: bool = False) -> dict:
-    if not isinstance(data, dict):
-        raise ApplicationError("validation_error", "The request body must be a JSON object.")
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # GET, PATCH and DELETE of one object of a workspace: viewers read, admins change and delete. A subclass names
@@ -58,7 +51,7 @@ class WorkspaceObjectApi(APIView):
 
     def patch(self, request, **kwargs):
         obj = self.find(request, Role.ADMIN, kwargs)
-        self.change(request, obj, validated(self.patch_in, request.data, partial=True))
+        self.change(request, obj, validated(self.patch_in, request, partial=True))
         return Response(self.out(obj).data)
 
     def delete(self, request, **kwargs):

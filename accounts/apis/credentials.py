@@ -7,10 +7,11 @@ from rest_framework.views import APIView
 
 from accounts import providers as provider_services
 from accounts import selectors, services
-from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi, validated
+from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi
 from accounts.apis.serializers import CallbackSecretOut, ProviderOut, SecretOut, TokenOut
 from accounts.models import ApiStyle, ApiToken, ModelProvider, Role, Secret, role_at_least
 from accounts.permissions import current_workspace, get_in_workspace, require_role
+from trellis.bodies import validated
 from trellis.fields import StrictCharField
 
 
@@ -43,7 +44,7 @@ class TokenListApi(APIView):
     )
     def post(self, request):
         membership = current_workspace(request, Role.VIEWER)
-        data = validated(TokenIn, request.data)
+        data = validated(TokenIn, request)
         token, raw = services.api_token_create(workspace=membership.workspace, user=request.user, name=data["name"])
         body = TokenOut(token).data
         body["token"] = raw
@@ -82,7 +83,7 @@ class SecretListApi(APIView):
     @extend_schema(request=SecretIn, responses={201: SecretOut}, summary="Create a secret (admin)")
     def post(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        data = validated(SecretIn, request.data)
+        data = validated(SecretIn, request)
         secret = services.secret_create(
             workspace=membership.workspace, name=data["name"], value=data["value"], by=request.user
         )
@@ -98,7 +99,7 @@ class SecretDetailApi(APIView):
     @extend_schema(request=SecretValueIn, responses=SecretOut, summary="Replace a secret's value (admin)")
     def put(self, request, secret_id):
         secret = get_in_workspace(request, Secret.objects.all(), Role.ADMIN, pk=secret_id)
-        data = validated(SecretValueIn, request.data)
+        data = validated(SecretValueIn, request)
         services.secret_update(secret=secret, value=data["value"], by=request.user)
         return Response(SecretOut(secret).data)
 
@@ -187,7 +188,7 @@ class ProviderListApi(APIView):
     )
     def post(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        data = validated(ProviderIn, request.data)
+        data = validated(ProviderIn, request)
         provider = provider_services.provider_create(workspace=membership.workspace, by=request.user, **data)
         return Response(ProviderOut(provider).data, status=status.HTTP_201_CREATED)
 

@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 
 from accounts import mcp_servers as services
 from accounts import selectors
-from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi, validated
+from accounts.apis.common import WORKSPACE_PARAM, WorkspaceObjectApi
 from accounts.models import McpServer, Role
 from accounts.permissions import current_workspace, get_in_workspace
+from trellis.bodies import validated
 
 
 class McpToolOut(serializers.Serializer):
@@ -62,7 +63,7 @@ class McpServerListApi(APIView):
     @extend_schema(request=McpServerIn, responses={201: McpServerOut}, summary="Add an MCP server (admin)")
     def post(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        data = validated(McpServerIn, request.data)
+        data = validated(McpServerIn, request)
         server = services.mcp_server_create(workspace=membership.workspace, **data)
         return Response(McpServerOut(server).data, status=status.HTTP_201_CREATED)
 

@@ -6,10 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.apis.common import WORKSPACE_PARAM, refuse_tokens, validated
+from accounts.apis.common import WORKSPACE_PARAM, refuse_tokens
 from accounts.apis.serializers import InvitationOut, MemberOut, MeOut, WorkspaceOut, workspace_out
 from accounts.models import Invitation, Membership, Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role, visible_workspaces
+from trellis.bodies import validated
 from trellis.fields import StrictCharField
 
 
@@ -51,7 +52,7 @@ class WorkspaceListApi(APIView):
     @extend_schema(request=WorkspaceIn, responses={201: WorkspaceOut}, summary="Create a workspace (you own it)")
     def post(self, request):
         refuse_tokens(request, "create workspaces")
-        data = validated(WorkspaceIn, request.data)
+        data = validated(WorkspaceIn, request)
         workspace = services.workspace_create(name=data["name"], slug=data.get("slug"), owner=request.user)
         membership = workspace.memberships.get(user=request.user)
         return Response(WorkspaceOut(workspace_out(membership)).data, status=status.HTTP_201_CREATED)
@@ -71,7 +72,7 @@ class WorkspaceDetailApi(APIView):
     @extend_schema(request=WorkspaceRenameIn, responses=WorkspaceOut, summary="Rename or set the time zone (admin)")
     def patch(self, request, workspace_id):
         membership = require_role(request, workspace_id, Role.ADMIN)
-        data = validated(WorkspaceRenameIn, request.data)
+        data = validated(WorkspaceRenameIn, request)
         if "time_zone" in data:
             services.workspace_set_time_zone(workspace=membership.workspace, time_zone=data["time_zone"])
         if "name" in data:
@@ -121,7 +122,7 @@ class MemberDetailApi(APIView):
     @extend_schema(request=MemberRoleIn, responses=MemberOut, summary="Change a member's role (admin; owners: owner)")
     def patch(self, request, member_id):
         target, caller = self._target_and_caller(request, member_id)
-        data = validated(MemberRoleIn, request.data)
+        data = validated(MemberRoleIn, request)
         services.membership_role_change(membership=target, role=data["role"], by=caller)
         return Response(MemberOut(target).data)
 
@@ -161,7 +162,7 @@ class InvitationListApi(APIView):
     )
     def post(self, request):
         membership = current_workspace(request, Role.ADMIN)
-        data = validated(InvitationIn, request.data)
+        data = validated(InvitationIn, request)
         invitation, raw = services.invitation_create(
             workspace=membership.workspace, email=data["email"], role=data["role"], by=membership
         )

@@ -37,11 +37,9 @@ def _session_cookie(user) -> bytes:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
-async def _connect(path="/ws/whoami/", headers=(), application=app, subprotocols=(), accepted_with=None):
-    """(accepted?, first JSON message) for one socket; `accepted_with` (a list) receives the answered
-    subprotocol."""
+def _scope(path: str, headers, subprotocols) -> dict:
     raw_path, _, query = path.partition("?")
-    scope = {
+    return {
         "type": "websocket",
         "path": raw_path,
         "raw_path": raw_path.encode(),
@@ -51,7 +49,12 @@ async def _connect(path="/ws/whoami/", headers=(), application=app, subprotocols
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    communicator = ApplicationCommunicator(application, scope)
+
+
+async def _connect(path="/ws/whoami/", headers=(), application=app, subprotocols=(), accepted_with=None):
+    """(accepted?, first JSON message) for one socket; `accepted_with` (a list) receives the answered
+    subprotocol."""
+    communicator = ApplicationCommunicator(application, _scope(path, headers, subprotocols))
     await communicator.send_input({"type": "websocket.connect"})
     first = await communicator.receive_output(timeout=5)
     if accepted_with is not None:
@@ -201,18 +204,7 @@ def _make_run(workspace):
 async def _accepted(path, headers=(), subprotocols=()):
     from trellis.asgi import application
 
-    raw_path, _, query = path.partition("?")
-    scope = {
-        "type": "websocket",
-        "path": raw_path,
-        "raw_path": raw_path.encode(),
-        "query_string": query.encode(),
-        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-        "subprotocols": list(subprotocols),
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    communicator = ApplicationCommunicator(application, scope)
+    communicator = ApplicationCommunicator(application, _scope(path, headers, subprotocols))
     await communicator.send_input({"type": "websocket.connect"})
     first = await communicator.receive_output(timeout=5)
     await communicator.send_input({"type": "websocket.disconnect", "code": 1000})

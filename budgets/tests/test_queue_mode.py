@@ -2,10 +2,7 @@
 model calls. The reservations of different processes meet only in PostgreSQL, which must keep them from
 overspending."""
 
-import os
-import signal
 import subprocess
-import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -13,61 +10,25 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
-from django.conf import settings as django_settings
-from django.db import connection
 
 from budgets.models import BudgetPeriod
 from budgets.tests.conftest import PRICE, agent_graph, model_calls
 from runs.models import Run, Step
+from runs.testing.worker import redis_url, start_worker, stop_workers
 from runs.tests.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(django_settings.BASE_DIR)
 REDIS_DB = 12  # a broker database of this module's own (test_worker uses 13, test_queue_mode 11)
 QUEUE = f"trellis-budget-test-{uuid.uuid4().hex[:12]}"
-
-
-def _broker_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    return f"{base}/{REDIS_DB}"
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+BROKER = redis_url(REDIS_DB)
 
 
 def _start_worker(name: str, model_url: str, log_path: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
-        "TRELLIS_TEST_QUEUE": QUEUE,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": _broker_url(),
-        "TRELLIS_EXECUTOR": "celery",
-        "TRELLIS_RUN_REAPER_INTERVAL_S": "0",
-        "OPENAI_API_KEY": "test-key",
-        "OPENAI_BASE_URL": model_url,
-        "DEBUG": "false",
-    }
-    cmd = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "trellis",
-        "worker",
-        "-n",
-        f"{name}@%h",
-        "--concurrency=3",
-        "--loglevel=WARNING",
-        "--without-gossip",
-        "--without-mingle",
-        "-Q",
-        QUEUE,
-    ]
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {"TRELLIS_RUN_REAPER_INTERVAL_S": "0", "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": model_url}
+    return start_worker(
+        name, queue=QUEUE, broker_url=BROKER, log_path=log_path, concurrency=3, loglevel="WARNING", env=env
+    )
 
 
 def test_fifty_runs_on_two_worker_processes_never_overspend_a_budget_of_five_calls(
@@ -93,7 +54,7 @@ def test_fifty_runs_on_two_worker_processes_never_overspend_a_budget_of_five_cal
     runs = [make_run(agent_graph()) for _ in range(50)]
     workers = [_start_worker(n, model_server.base_url, tmp_path / f"{n}.log") for n in ("alpha", "beta")]
     try:
-        client = Celery("trellis-budget-test", broker=_broker_url())
+        client = Celery("trellis-budget-test", broker=BROKER)
         for run in runs:
             client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
 
@@ -104,16 +65,8 @@ def test_fifty_runs_on_two_worker_processes_never_overspend_a_budget_of_five_cal
             "the fifty runs to finish on the two workers",
         )
     finally:
-        for proc in workers:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in workers:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        redis.Redis.from_url(_broker_url()).delete(QUEUE)
+        stop_workers(*workers, grace_s=20)
+        redis.Redis.from_url(BROKER).delete(QUEUE)
 
     # then at most five calls reached the model and the budget was never overspent
     calls = model_calls(model_server)

@@ -36,12 +36,6 @@ def refuse_oversized(request) -> None:
         raise ApplicationError("payload_too_large", f"The request is {size} bytes; the limit is {limit}.", status=413)
 
 
-def body_dict(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return request.data
-
-
 def workflow_out(workflow: Workflow) -> dict:
     latest = getattr(workflow, "latest_version", None)
     if latest is None and not hasattr(workflow, "latest_version"):

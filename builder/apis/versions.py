@@ -7,9 +7,10 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from builder import selectors
-from builder.apis.common import body_dict, draft_out, version_number, version_out, workflow_for, workflow_out
+from builder.apis.common import draft_out, version_number, version_out, workflow_for, workflow_out
 from builder.apis.shapes import DraftOut, PublishIn, VersionDetailOut, VersionOut, WorkflowOut
 from builder.services import publish as publish_services
+from trellis.bodies import validated
 
 
 class PublishApi(APIView):
@@ -20,9 +21,7 @@ class PublishApi(APIView):
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
-        body = PublishIn(data=body_dict(request))
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(PublishIn, request)
         version = publish_services.workflow_publish(workflow=workflow, by=request.user, note=data.get("note") or "")
         return Response(version_out(version, with_graph=True, published_id=version.pk), status=201)
 

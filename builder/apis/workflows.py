@@ -15,7 +15,6 @@ from builder.apis.common import (
     PERMANENT_PARAM,
     QUERY_PARAM,
     VERSION_PARAM,
-    body_dict,
     body_size,
     draft_out,
     refuse_oversized,
@@ -40,6 +39,7 @@ from builder.services import workflows as workflow_services
 from builder.services.templates import template_get
 from builder.services.transfer import workflow_export, workflow_import
 from builder.services.validation import validate_graph
+from trellis.bodies import body_dict, validated
 from trellis.errors import ApplicationError
 
 _ARCHIVED = {"true": True, "false": False, "all": None}
@@ -244,9 +244,7 @@ class DuplicateApi(APIView):
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.VIEWER)
         require_role(request, workflow.workspace_id, Role.EDITOR)
-        body = NameIn(data=body_dict(request))
-        body.is_valid(raise_exception=True)
-        name = body.validated_data.get("name")
+        name = validated(NameIn, request).get("name")
         copy = workflow_services.workflow_duplicate(workflow=workflow, by=request.user, name=name)
         return Response(workflow_out(workflow_for(request, copy.pk)), status=201)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from accounts.models import McpServer
+
 
 def check_mcp_references(
     *, workspace_id, nodes: list[tuple[str, dict]], agent_tools: list[tuple[str, str, dict]], add: Callable
@@ -13,7 +15,6 @@ def check_mcp_references(
     """`nodes`: (node id, mcp node config); `agent_tools`: (node id, field, agent tool config)."""
     if workspace_id is None or not (nodes or agent_tools):
         return
-    from accounts.models import McpServer
 
     servers = {s.name: s for s in McpServer.objects.filter(workspace_id=workspace_id)}
     for node_id, field, tool in agent_tools:

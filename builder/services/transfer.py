@@ -8,8 +8,10 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User, Workspace
+from builder.catalog import NODE_TYPES
 from builder.models import Workflow, WorkflowVersion
 from builder.services.graph import check_shape
+from builder.services.validation import schema_issues
 from builder.services.workflows import workflow_create
 from trellis.errors import ApplicationError
 
@@ -35,8 +37,6 @@ def _invalid(message: str, field: str) -> ApplicationError:
 def _unknown_config_fields(graph: dict) -> list[dict]:
     """Config keys no node type defines. A draft in the editor may be unfinished, but a file from
     elsewhere must not smuggle in fields that would be carried along unseen."""
-    from builder.catalog import NODE_TYPES
-    from builder.services.validation import schema_issues
 
     found = []
     for node in graph["nodes"]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
+from accounts.models import ModelProvider, Secret
 from builder import expressions, topology
 from builder.catalog import NODE_TYPES, ports_for
 from builder.services.graph import edge_port, shape_errors, triples
@@ -120,7 +121,6 @@ class _Validator:
         since it is often added after the workflow is drawn."""
         if self.workspace_id is None or not (self.providers or self.secrets):
             return
-        from accounts.models import ModelProvider, Secret
 
         providers = set(ModelProvider.objects.filter(workspace_id=self.workspace_id).values_list("name", flat=True))
         for node_id, field, name in self.providers:

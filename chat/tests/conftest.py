@@ -8,6 +8,7 @@ import pytest
 
 from builder.services.templates import TEMPLATES
 from chat.services import deployment_create
+from runs.testing.workflows import saved_workflow
 from runs.triggers.tests.conftest import _live_server, live_url  # noqa: F401  (fixtures)
 
 CHAT_HEADERS = {"X-Trellis-Chat": "1"}
@@ -29,17 +30,9 @@ def chat_model(settings, model_server, monkeypatch):
 
 @pytest.fixture
 def publish(workspace, owner):
-    from builder.models import Workflow, WorkflowVersion
-
     def make(graph: dict | None = None, name: str = "Helper"):
         graph = graph or TEMPLATES["chat-assistant"].graph()
-        workflow = Workflow.objects.create(workspace=workspace, name=name, draft_graph=graph, created_by=owner)
-        version = WorkflowVersion.objects.create(
-            workflow=workflow, number=1, graph=graph, checksum="0" * 64, created_by=owner
-        )
-        workflow.published_version = version
-        workflow.save(update_fields=["published_version"])
-        return workflow
+        return saved_workflow(workspace=workspace, by=owner, graph=graph, name=name)
 
     return make
 

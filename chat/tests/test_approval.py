@@ -5,44 +5,20 @@ import pytest
 
 from chat.tests.test_visitor_api import api, new_thread, read_answer, send
 from runs.models import Run
+from runs.testing.graphs import MESSAGE_SCHEMA, edge, graph, node, start
 
 
 def approval_graph(approvers: str) -> dict:
-    def end(node_id: str, reply: str, x: int, y: int) -> dict:
-        return {
-            "id": node_id,
-            "type": "end",
-            "name": node_id,
-            "position": {"x": x, "y": y},
-            "config": {"output": {"reply": f'"{reply}"'}},
-        }
-
-    return {
-        "format": "trellis.graph/1",
-        "nodes": [
-            {
-                "id": "start",
-                "type": "start",
-                "name": "Start",
-                "position": {"x": 0, "y": 0},
-                "config": {"input_schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
-            },
-            {
-                "id": "confirm",
-                "type": "user_approval",
-                "name": "Confirm",
-                "position": {"x": 200, "y": 0},
-                "config": {"message": "Send a refund for: {{ workflow.input.message }}?", "approvers": approvers},
-            },
-            end("sent", "Refund sent.", 400, -80),
-            end("kept", "OK, no refund.", 400, 80),
+    message = "Send a refund for: {{ workflow.input.message }}?"
+    return graph(
+        [
+            start(MESSAGE_SCHEMA),
+            node("confirm", "user_approval", message=message, approvers=approvers),
+            node("sent", "end", output={"reply": '"Refund sent."'}),
+            node("kept", "end", output={"reply": '"OK, no refund."'}),
         ],
-        "edges": [
-            {"id": "e1", "source": "start", "target": "confirm"},
-            {"id": "e2", "source": "confirm", "source_port": "approved", "target": "sent"},
-            {"id": "e3", "source": "confirm", "source_port": "rejected", "target": "kept"},
-        ],
-    }
+        [edge("start", "confirm"), edge("confirm", "sent", "approved"), edge("confirm", "kept", "rejected")],
+    )
 
 
 @pytest.mark.parametrize(("decision", "reply"), [("approved", "Refund sent."), ("rejected", "OK, no refund.")])

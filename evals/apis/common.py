@@ -27,14 +27,6 @@ class _FormatIsOurs(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _body(request) -> dict:
-    if request.data in (None, ""):
-        return {}
-    if not isinstance(request.data, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return request.data
-
-
 def _run(request, run_id, role=Role.VIEWER) -> Run:
     return get_in_workspace(request, Run.objects.all(), role, pk=run_id)
 

@@ -14,11 +14,12 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import LIST, OBJ, _body, _dataset, _dataset_by_id, _FormatIsOurs, _run
+from evals.apis.common import LIST, OBJ, _dataset, _dataset_by_id, _FormatIsOurs, _run
 from evals.models import Dataset, DatasetItem
 from evals.services import datasets as dataset_services
 from evals.services import feedback as feedback_services
 from evals.services.datasets import import_too_large
+from trellis.bodies import body_dict
 from trellis.errors import ApplicationError
 
 
@@ -30,7 +31,7 @@ class RunFeedbackApi(APIView):
     @extend_schema(summary="Thumbs up or down on a run's output or a step", request=OBJ, responses={201: OBJ})
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         feedback = feedback_services.feedback_create(
             run=run,
             score=data.get("score"),
@@ -45,7 +46,7 @@ class RunAddToDatasetApi(APIView):
     @extend_schema(summary="Add a run to a dataset (its output becomes expected)", request=OBJ, responses={201: OBJ})
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         dataset = _dataset_by_id(run.workflow, data.get("dataset"))
         item = dataset_services.run_add_to_dataset(
             run=run, dataset=dataset, expected=data.get("expected"), has_expected="expected" in data
@@ -62,7 +63,7 @@ class DatasetListApi(APIView):
     @extend_schema(summary="Create a dataset {name, description?, graders?}", request=OBJ, responses={201: OBJ})
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
-        data = _body(request)
+        data = body_dict(request)
         dataset = dataset_services.dataset_create(
             workflow=workflow,
             name=data.get("name"),
@@ -81,7 +82,7 @@ class DatasetDetailApi(APIView):
     @extend_schema(summary="Rename, describe, or set the graders of a dataset", request=OBJ, responses=OBJ)
     def patch(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
-        return Response(selectors.dataset_json(dataset_services.dataset_update(dataset=dataset, **_body(request))))
+        return Response(selectors.dataset_json(dataset_services.dataset_update(dataset=dataset, **body_dict(request))))
 
     @extend_schema(summary="Delete a dataset with its items and evals", responses={204: None})
     def delete(self, request, workflow_id, dataset_id):
@@ -98,7 +99,7 @@ class DatasetItemsApi(APIView):
     @extend_schema(summary="Add one item or {items: [...]}", request=OBJ, responses={201: OBJ})
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         items = data["items"] if "items" in data else [data]
         created = dataset_services.items_add(dataset=dataset, items=items)
         return Response([selectors.item_json(i) for i in created], status=201)
@@ -115,7 +116,7 @@ class DatasetItemDetailApi(APIView):
     @extend_schema(summary="Edit an item (its revision goes up)", request=OBJ, responses=OBJ)
     def patch(self, request, workflow_id, dataset_id, item_id):
         item = self._item(request, workflow_id, dataset_id, item_id, Role.EDITOR)
-        return Response(selectors.item_json(dataset_services.item_update(item=item, **_body(request))))
+        return Response(selectors.item_json(dataset_services.item_update(item=item, **body_dict(request))))
 
     @extend_schema(summary="Remove an item (evals that used it keep their copy)", responses={204: None})
     def delete(self, request, workflow_id, dataset_id, item_id):
@@ -190,7 +191,7 @@ class DatasetFromRunsApi(APIView):
     )
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         runs = selectors.runs_matching(workflow=dataset.workflow, filters=data.get("filter") or data)
         created = dataset_services.runs_add_to_dataset(dataset=dataset, runs=runs)
         return Response({"added": len(created)}, status=201)

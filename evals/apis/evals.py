@@ -12,10 +12,11 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import LIST, OBJ, OBJ_OR_NULL, _body, _dataset_by_id, _eval
+from evals.apis.common import LIST, OBJ, OBJ_OR_NULL, _dataset_by_id, _eval
 from evals.graders import grader_check
 from evals.services import evals as eval_services
 from evals.services import gate as gate_services
+from trellis.bodies import body_dict
 from trellis.errors import ApplicationError
 
 
@@ -39,7 +40,7 @@ class EvalListApi(APIView):
     @extend_schema(summary='Start an eval {dataset, version: N|"draft", graders?}', request=OBJ, responses={201: OBJ})
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         dataset = _dataset_by_id(workflow, data.get("dataset"))
         ev = eval_services.eval_start(
             workflow=workflow,
@@ -66,7 +67,7 @@ class GraderCheckApi(APIView):
     )
     def post(self, request, workflow_id):
         workflow_for(request, workflow_id, light=True)  # any member may check; the workspace scopes it
-        grader = grader_check(_body(request).get("grader"), "grader")
+        grader = grader_check(body_dict(request).get("grader"), "grader")
         return Response({"valid": True, "grader": grader})
 
 

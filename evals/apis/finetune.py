@@ -11,10 +11,11 @@ from rest_framework.views import APIView
 from accounts.models import ModelProvider, Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from builder.apis.common import workflow_for
-from evals.apis.common import LIST, OBJ, _body, _uuid
+from evals.apis.common import LIST, OBJ, _uuid
 from evals.models import FinetuneExport, FinetuneJob
 from evals.services import finetune_export as export_services
 from evals.services import finetune_jobs as job_services
+from trellis.bodies import body_dict
 from trellis.errors import ApplicationError
 
 
@@ -68,7 +69,7 @@ class FinetuneExportListApi(APIView):
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         export = export_services.finetune_export_create(
             workflow=workflow,
             node_id=data.get("node_id"),
@@ -101,7 +102,7 @@ class FinetuneJobListApi(APIView):
         summary="Launch a job {export, provider, base_model, hyperparameters?}", request=OBJ, responses={201: OBJ}
     )
     def post(self, request):
-        data = _body(request)
+        data = body_dict(request)
         export_id = _uuid(data.get("export"))
         export = FinetuneExport.objects.filter(pk=export_id).first() if export_id else None
         if export is None:
@@ -155,7 +156,7 @@ class TryModelApi(APIView):
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
-        data = _body(request)
+        data = body_dict(request)
         provider = ModelProvider.objects.filter(
             workspace_id=workflow.workspace_id, pk=_int(data.get("provider"))
         ).first()

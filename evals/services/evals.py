@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -16,9 +17,11 @@ from django.utils import timezone
 
 from builder.models import Workflow, WorkflowVersion
 from builder.services.graph import graph_checksum
+from builder.services.validation import ERROR, validate_graph
 from evals.graders import Sample, grade, graders_check
 from evals.models import Dataset, Eval, EvalResult, EvalStatus, ResultStatus
 from runs.models import TERMINAL_STATUSES, Run, RunStatus
+from runs.services import run_cancel, run_start
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.evals")
@@ -28,8 +31,6 @@ NUDGE_S = 2.0
 
 def _version(workflow: Workflow, version) -> tuple[WorkflowVersion | None, dict]:
     if version in (None, "draft"):
-        from builder.services.validation import ERROR, validate_graph
-
         graph = workflow.draft_graph
         errors = [i for i in validate_graph(graph, workspace_id=workflow.workspace_id) if i["severity"] == ERROR]
         if errors:
@@ -151,7 +152,6 @@ def eval_advance(*, eval_id) -> Eval | None:
 def eval_cancel(*, ev: Eval) -> Eval:
     """Stop an eval in progress: no more items start, its runs in flight are cancelled, the results already
     finished keep their grades, and the summary covers what was done (with how many items were cancelled)."""
-    from runs.services import run_cancel
 
     with transaction.atomic():
         ev = Eval.objects.select_for_update(of=("self",)).get(pk=ev.pk)
@@ -184,8 +184,6 @@ def eval_cancel(*, ev: Eval) -> Eval:
 
 
 def _start(ev: Eval, result: EvalResult) -> None:
-    from runs.services import run_start
-
     workflow = ev.workflow
     if ev.is_draft:
         # The snapshot taken when the eval started, not whatever the draft is now.
@@ -261,7 +259,6 @@ def eval_summary(*, results: list[EvalResult]) -> dict:
 
 def eval_wait(*, eval_id, timeout_s: float) -> Eval:
     """The eval once it has finished, or as it is after `timeout_s`."""
-    import time
 
     deadline = time.monotonic() + timeout_s
     nudge_at = time.monotonic() + NUDGE_S

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 
 from evals.models import Feedback
@@ -39,8 +41,6 @@ def feedback_create(*, run: Run, score, comment: str = "", step_id=None, by=None
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:

@@ -19,6 +19,9 @@ from builder.expressions import ExpressionError, render_template
 from builder.models import Workflow
 from evals.graders import grader_check
 from evals.models import EvalResult, Feedback, FinetuneExport
+from evals.selectors import approval_feedback
+from runs.executors.agent import tool_spec
+from runs.executors.base import NodeError
 from runs.executors.guardrails import DEFAULT_PII_ENTITIES, find_pii, mask_pii
 from runs.models import Run, Step, StepStatus
 from trellis.errors import ApplicationError
@@ -173,7 +176,6 @@ def _steps(workflow: Workflow, node_id: str, filters: dict) -> list[Step]:
 
 def _step_ids_with_feedback(workflow: Workflow, node_id: str, score: int) -> set:
     """Steps of the node rated directly, or whose run's output was rated, or that an approval reviewed."""
-    from evals.selectors import approval_feedback
 
     ids = set(
         Feedback.objects.filter(run__workflow=workflow, step__node_id=node_id, score=score).values_list(
@@ -219,8 +221,6 @@ def _prompt(node: dict, step: Step) -> list[dict]:
 def _tools(node: dict) -> list[dict]:
     """The node's tools as the agent declares them to the model (MCP tools need their server: a step that
     called tools carries the exact list in its transcript)."""
-    from runs.executors.agent import tool_spec
-    from runs.executors.base import NodeError
 
     tools = []
     for tool in (node.get("config") or {}).get("tools") or []:

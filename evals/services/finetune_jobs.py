@@ -4,14 +4,19 @@ job adds its fine-tuned model to the provider's models. "Try it in a draft" swap
 
 from __future__ import annotations
 
+import copy as copying
 import logging
 
+import openai
 from django.conf import settings
 from django.db import transaction
 
 from accounts.models import ModelProvider
+from accounts.providers import provider_credentials
 from builder.models import Workflow
+from builder.services.workflows import draft_save, workflow_create
 from evals.models import FinetuneExport, FinetuneJob
+from trellis import net
 from trellis.errors import ApplicationError
 
 log = logging.getLogger("trellis.evals")
@@ -19,10 +24,6 @@ log = logging.getLogger("trellis.evals")
 
 def _client(provider: ModelProvider):
     """An openai client for a workspace provider, its HTTP through the SSRF guard; close `guarded` after."""
-    import openai
-
-    from accounts.providers import provider_credentials
-    from trellis import net
 
     credentials = provider_credentials(provider=provider)
     guarded = net.guarded_client(timeout_s=settings.FINETUNE_REQUEST_TIMEOUT_S, guard=True)
@@ -170,9 +171,6 @@ def finetune_try_in_draft(
 ) -> Workflow:
     """'Try it in a draft': the draft with the fine-tuned model on that agent node, ready for an eval against
     the published version. `copy` puts it in a duplicate of the workflow instead, leaving this draft alone."""
-    import copy as copying
-
-    from builder.services.workflows import draft_save, workflow_create
 
     if not isinstance(model, str) or not model.strip():
         raise ApplicationError("validation_error", "model names the model to try.", [{"field": "model"}])

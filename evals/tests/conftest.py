@@ -3,17 +3,10 @@ local model server."""
 
 import pytest
 
-from builder.models import Workflow, WorkflowVersion
-from builder.services.graph import graph_checksum
+from builder.models import Workflow
+from runs.testing.graphs import shout_graph
+from runs.testing.workflows import saved_workflow
 from runs.tests.helpers import START_SCHEMA, line, node, start
-
-
-def shout_graph(expression: str = "workflow.input.message.upperAscii()") -> dict:
-    return line(
-        start(START_SCHEMA),
-        node("shout", "transform", output={"text": expression}),
-        node("end", "end", output={"text": "nodes.shout.output.text"}),
-    )
 
 
 def agent_graph(model: str = "gpt-4.1-mini") -> dict:
@@ -27,13 +20,7 @@ def agent_graph(model: str = "gpt-4.1-mini") -> dict:
 @pytest.fixture
 def make_flow(workspace, owner):
     def make(graph: dict | None = None, *, publish: bool = False, name: str = "Flow") -> Workflow:
-        graph = graph or shout_graph()
-        wf = Workflow.objects.create(workspace=workspace, name=name, draft_graph=graph, created_by=owner)
-        if publish:
-            version = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum=graph_checksum(graph))
-            wf.published_version = version
-            wf.save(update_fields=["published_version"])
-        return wf
+        return saved_workflow(workspace=workspace, by=owner, graph=graph or shout_graph(), name=name, published=publish)
 
     return make
 

@@ -3,68 +3,32 @@ run-finishing listener grades them and starts the next items until the eval is d
 this process). Its broker is the suite's Redis database (REDIS_URL) with a queue of its own."""
 
 import os
-import signal
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
-from django.db import connection
 
 from evals.models import Eval, EvalResult
 from evals.services.datasets import items_add
 from evals.services.evals import eval_start
 from evals.tests.conftest import shout_graph
 from runs.models import Run
+from runs.testing.worker import start_worker, stop_workers
 from runs.tests.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(settings.BASE_DIR)
 QUEUE = f"trellis-evals-test-{uuid.uuid4().hex[:12]}"
 BROKER = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
 def worker(tmp_path, settings):
     from trellis.celery import app
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
-        "TRELLIS_TEST_QUEUE": QUEUE,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": BROKER,
-        "TRELLIS_EXECUTOR": "celery",
-        "TRELLIS_EVAL_CONCURRENCY": "2",
-        "DEBUG": "false",
-    }
-    cmd = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "trellis",
-        "worker",
-        "-n",
-        f"evals-{QUEUE}@%h",
-        "--concurrency=2",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "-Q",
-        QUEUE,
-    ]
     log_path = tmp_path / "worker.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {"TRELLIS_EVAL_CONCURRENCY": "2"}
+    proc = start_worker(f"evals-{QUEUE}", queue=QUEUE, broker_url=BROKER, log_path=log_path, concurrency=2, env=env)
     # This process dispatches the eval's first runs: to the worker's queue.
     settings.TRELLIS_EXECUTOR = "celery"
     settings.EVAL_CONCURRENCY = 2
@@ -74,9 +38,7 @@ def worker(tmp_path, settings):
         yield log_path
     finally:
         app.conf.task_default_queue = before
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        log.close()
+        stop_workers(proc)
         redis.Redis.from_url(BROKER).delete(QUEUE)
 
 

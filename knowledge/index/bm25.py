@@ -9,17 +9,16 @@ with each chunk as hashes and counts; each process keeps its own copy, rebuilt w
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.index.cache import RevisionCache
+from knowledge.models import Chunk
+
 K1 = 1.2
 B = 0.75
-CACHE_SIZE = 8
-_cache: OrderedDict[str, Index] = OrderedDict()
-_lock = threading.Lock()
+_cache = RevisionCache("trellis-bm25-build")
 
 
 @dataclass
@@ -64,49 +63,23 @@ class Index:
 # Below this many chunks a cold index is built inside the query (tens of ms); above it in the background,
 # with the database's own BM25 (FTS5's bm25(), or the SQL over tsvector statistics) answering meanwhile.
 SYNC_BUILD_MAX_CHUNKS = 20_000
-_building: set[tuple[str, int]] = set()
 
 
 def search(kb, *, hashes, limit: int, file_ids: list[str] | None, fallback) -> list[tuple[int, float]]:
     """Ranks with the cached index of kb's revision; `hashes()` gives the query's term hashes, `fallback()`
     answers from the database while a large index is still being built."""
-    index = cached(kb)
+    index, stale = _cache.lookup(kb)
     if index is None:
         if kb.chunk_count <= SYNC_BUILD_MAX_CHUNKS:
             index = build(kb)
         else:
-            _build_in_background(kb)
+            _cache.build_in_background(kb, _build)
             # An index of an earlier revision (a few files behind, while ingestion runs) answers better and
             # far faster than the database's own BM25; chunks deleted since are dropped by the caller.
-            index = _any_revision(kb)
+            index = stale
             if index is None:
                 return fallback()
     return index.search(hashes(), limit, file_ids)
-
-
-def _any_revision(kb) -> Index | None:
-    with _lock:
-        return _cache.get(str(kb.id))
-
-
-def _build_in_background(kb) -> None:
-    key = (str(kb.id), kb.revision)
-    with _lock:
-        if key in _building:
-            return
-        _building.add(key)
-
-    def run():
-        from django.db import connections
-
-        try:
-            build(kb)
-        finally:
-            with _lock:
-                _building.discard(key)
-            connections.close_all()
-
-    threading.Thread(target=run, name="trellis-bm25-build", daemon=True).start()
 
 
 def term_hash(term: str) -> int:
@@ -120,23 +93,16 @@ def pack(counts: dict[str, int]) -> tuple[bytes, bytes, int]:
     return hashes.tobytes(), tfs.tobytes(), int(sum(counts.values()))
 
 
-def cached(kb) -> Index | None:
-    with _lock:
-        index = _cache.get(str(kb.id))
-        if index is not None and index.revision == kb.revision:
-            _cache.move_to_end(str(kb.id))
-            return index
-    return None
-
-
 def forget(kb_id) -> None:
-    with _lock:
-        _cache.pop(str(kb_id), None)
+    _cache.forget(kb_id)
 
 
 def build(kb) -> Index:
-    from knowledge.models import Chunk
+    """kb's index, built now and cached."""
+    return _cache.store(kb, _build(kb))
 
+
+def _build(kb) -> Index:
     ids, files, lengths, hash_parts, count_parts, file_keys, file_index = [], [], [], [], [], [], {}
     rows = Chunk.objects.filter(knowledge_base_id=kb.id).values_list(
         "id", "file_id", "length", "term_hashes", "term_counts"
@@ -161,7 +127,7 @@ def build(kb) -> Index:
     order = np.argsort(hashes, kind="stable")
     sorted_hashes = hashes[order]
     terms, starts = np.unique(sorted_hashes, return_index=True)
-    index = Index(
+    return Index(
         revision=kb.revision,
         ids=np.asarray(ids, dtype=np.int64),
         files=np.asarray(files, dtype=np.int32),
@@ -171,12 +137,3 @@ def build(kb) -> Index:
         docs=docs[order],
         weights=weights[order].astype(np.float32),
     )
-    with _lock:
-        current = _cache.get(str(kb.id))
-        if current is not None and current.revision > index.revision:
-            return index  # a newer index finished first: keep it cached
-        _cache[str(kb.id)] = index
-        _cache.move_to_end(str(kb.id))
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return index

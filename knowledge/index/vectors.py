@@ -6,15 +6,12 @@ trade recall for speed that is not needed at this size."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-CACHE_SIZE = 8
-_cache: OrderedDict[str, _Matrix] = OrderedDict()
-_lock = threading.Lock()
+from knowledge.index.cache import RevisionCache
+from knowledge.models import Chunk
 
 
 @dataclass
@@ -28,8 +25,6 @@ class _Matrix:
 
 
 def _load(kb) -> _Matrix:
-    from knowledge.models import Chunk
-
     width = kb.embedding_dimensions * 4
     ids, files, blobs, file_keys, file_index = [], [], [], [], {}
     rows = Chunk.objects.filter(knowledge_base_id=kb.id).values_list("id", "file_id", "embedding").iterator(2000)
@@ -55,55 +50,20 @@ def _load(kb) -> _Matrix:
 
 
 SYNC_LOAD_MAX_CHUNKS = 20_000
-_loading: set[tuple[str, int]] = set()
+# A matrix of another embedding width (the model changed) cannot answer: it is as good as none.
+_cache = RevisionCache("trellis-vectors-load", fits=lambda m, kb: m.dimensions == kb.embedding_dimensions)
 
 
 def matrix(kb) -> _Matrix:
-    key = str(kb.id)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None and cached.dimensions == kb.embedding_dimensions:
-            if cached.revision == kb.revision:
-                _cache.move_to_end(key)
-                return cached
-            if kb.chunk_count > SYNC_LOAD_MAX_CHUNKS:
-                # A large matrix loads in the background; the previous revision's answers meanwhile (chunks
-                # deleted since are dropped by the caller, new ones join when the load finishes).
-                _load_in_background(kb)
-                return cached
-    return _store(kb, _load(kb))
-
-
-def _load_in_background(kb) -> None:
-    key = (str(kb.id), kb.revision)
-    if key in _loading:  # called with _lock held
-        return
-    _loading.add(key)
-
-    def run():
-        from django.db import connections
-
-        try:
-            _store(kb, _load(kb))
-        finally:
-            with _lock:
-                _loading.discard(key)
-            connections.close_all()
-
-    threading.Thread(target=run, name="trellis-vectors-load", daemon=True).start()
-
-
-def _store(kb, loaded: _Matrix) -> _Matrix:
-    key = str(kb.id)
-    with _lock:
-        current = _cache.get(key)
-        if current is not None and current.revision > loaded.revision and current.dimensions == loaded.dimensions:
-            return loaded  # a newer matrix finished first: keep it cached
-        _cache[key] = loaded
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return loaded
+    current, stale = _cache.lookup(kb)
+    if current is not None:
+        return current
+    if stale is not None and kb.chunk_count > SYNC_LOAD_MAX_CHUNKS:
+        # A large matrix loads in the background; the previous revision's answers meanwhile (chunks deleted
+        # since are dropped by the caller, new ones join when the load finishes).
+        _cache.build_in_background(kb, _load)
+        return stale
+    return _cache.store(kb, _load(kb))
 
 
 def search(kb, query_vector: np.ndarray, limit: int, file_ids: list[str] | None) -> list[tuple[int, float]]:

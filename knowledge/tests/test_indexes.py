@@ -25,8 +25,8 @@ def two_revisions(kb_client, make_kb, monkeypatch):
     monkeypatch.setattr(bm25, "SYNC_BUILD_MAX_CHUNKS", 0)
     monkeypatch.setattr(vectors, "SYNC_LOAD_MAX_CHUNKS", 0)
     started = []
-    monkeypatch.setattr(bm25, "_build_in_background", lambda kb: started.append(("bm25", kb.revision)))
-    monkeypatch.setattr(vectors, "_load_in_background", lambda kb: started.append(("vectors", kb.revision)))
+    monkeypatch.setattr(bm25._cache, "build_in_background", lambda kb, _: started.append(("bm25", kb.revision)))
+    monkeypatch.setattr(vectors._cache, "build_in_background", lambda kb, _: started.append(("vectors", kb.revision)))
     return old, KnowledgeBase.objects.get(pk=kb["id"]), started
 
 
@@ -59,5 +59,5 @@ def test_a_large_knowledge_bases_vectors_answer_from_the_previous_revision_while
     assert len(vectors.search(new, query, 5, None)) == 1
     assert started == [("vectors", new.revision)]
 
-    vectors._store(new, vectors._load(new))
+    vectors._cache.store(new, vectors._load(new))
     assert len(vectors.search(new, query, 5, None)) == 2

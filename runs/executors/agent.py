@@ -18,6 +18,8 @@ from jsonschema.exceptions import SchemaError
 
 from runs.executors import agent_tools
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
+from runs.executors.file_search import search_knowledge_base
+from runs.executors.http_request import auth_headers
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.metering import metered_call
 from runs.llm.providers import Provider, resolve_provider
@@ -248,8 +250,6 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
 
 
 def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
-    from runs.executors.file_search import search_knowledge_base
-
     query = str(arguments.get("query") or "").strip()
     if not query:
         return "Error: the search needs a non-empty `query`."
@@ -276,8 +276,6 @@ def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> st
 
 
 async def _run_http_tool(ctx: NodeContext, config: dict, arguments: dict, key_suffix: str) -> str:
-    from runs.executors.http_request import auth_headers
-
     method = str(config.get("method") or "GET").upper()
     url = ctx.render(str(config.get("url") or ""))
     arguments = dict(arguments)

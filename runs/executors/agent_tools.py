@@ -25,7 +25,10 @@ from typing import Any
 from django.conf import settings
 
 from runs.executors.base import NodeContext, NodeError, Usage
+from runs.executors.mcp import call as mcp_call
+from runs.executors.mcp import check_allowed, load_server, server_headers
 from runs.llm.adapters import ToolCall, ToolSpec
+from trellis.mcp_client import McpError, list_tools, result_text
 
 TRACE_TEXT_CHARS = 2000
 REJECTED = "The user rejected this tool call; it was not made."
@@ -81,14 +84,10 @@ class ApprovalNeeded(Exception):
 
 def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> list[tuple[str, dict]]:
     """(model-facing name, tool entry) for each tool the model may call on the item's server."""
-    from runs.executors.mcp import load_server
-    from trellis.mcp_client import McpError, list_tools
 
     server = load_server(ctx, str(item.get("server") or ""))
     tools = server.tools
     if tools is None:  # never fetched: ask the server now (the cached list is only a convenience)
-        from runs.executors.mcp import server_headers
-
         try:
             tools = list_tools(
                 url=server.url, headers=server_headers(ctx, server), timeout_s=ctx.remaining_s(settings.MCP_TIMEOUT_S)
@@ -119,12 +118,10 @@ def mcp_tools(ctx: NodeContext, item: dict, name_of: Callable[[str], str]) -> li
 
 async def run_mcp_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
     """The tool's answer as text for the model; an error result is reported to the model, not raised."""
-    from runs.executors.mcp import call, check_allowed, load_server
-    from trellis.mcp_client import result_text
 
     server = await ctx.blocking(load_server, ctx, config["server"])
     check_allowed(server, config["tool"])
-    result = await call(ctx, server, config["tool"], arguments)
+    result = await mcp_call(ctx, server, config["tool"], arguments)
     text = result_text(result)
     return f"Error: {text}" if result.is_error else text
 

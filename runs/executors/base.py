@@ -11,9 +11,12 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from runs.engine import io
 
 
 class NodeError(Exception):
@@ -121,8 +124,6 @@ class NodeContext:
             raise RunCancelled()
 
     def remaining_s(self, default: float) -> float:
-        import time
-
         if self.deadline is None:
             return default
         return max(0.001, min(default, self.deadline - time.monotonic()))
@@ -153,7 +154,6 @@ def wait_on_io_loop(make: Callable[[NodeContext], Awaitable[Any]], ctx: NodeCont
     """Run the coroutine `make(ctx)` on the process's I/O loop and wait for it on this thread, until it is done
     or `ctx.cancel_event` is set (RunCancelled). Unless the engine serves them, its `ctx.blocking` calls run
     here, on this thread (whose database connection the caller's data is on)."""
-    from runs.engine import io
 
     calls: queue.SimpleQueue = queue.SimpleQueue()
     if ctx.blocking is _run_here:

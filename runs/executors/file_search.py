@@ -6,7 +6,9 @@ linked to its file (GET /api/v1/knowledge-bases/<knowledge_base_id>/files/<file_
 
 from __future__ import annotations
 
+from knowledge.selectors import knowledge_base_get, search
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
+from trellis.errors import ApplicationError
 
 DEFAULT_TOP_K = 5
 
@@ -15,8 +17,6 @@ def search_knowledge_base(
     ctx: NodeContext, *, ref: str, query: str, top_k: int, mode: str = "hybrid", filters=None
 ) -> tuple[str, list[dict]]:
     """(knowledge base id, results). Shared by the node and the agent's file_search tool."""
-    from knowledge.selectors import knowledge_base_get, search
-    from trellis.errors import ApplicationError
 
     kb = knowledge_base_get(workspace_id=ctx.workspace_id, ref=ref) if ref else None
     if kb is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts.selectors import mcp_server_by_name
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, register
 from trellis import mcp_client
 
@@ -19,7 +20,6 @@ ERROR_TEXT_CHARS = 2000
 def load_server(ctx: NodeContext, name: str) -> Any:
     """The workspace's MCP server row named `name`, or a NodeError."""
     # Imported here so that executors stay importable without the accounts app being ready.
-    from accounts.selectors import mcp_server_by_name
 
     server = mcp_server_by_name(workspace_id=ctx.workspace_id, name=name) if name else None
     if server is None:

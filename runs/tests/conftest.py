@@ -7,11 +7,12 @@ import sys
 import httpx
 import pytest
 
-from builder.models import Workflow, WorkflowVersion
+from builder.models import Workflow
 from runs.engine.core import Engine, Limits
 from runs.models import Run
 from runs.persistence.engine import DjangoStore
 from runs.testing.live_server import free_port, stop_processes, wait_until_answers
+from runs.testing.workflows import saved_workflow
 from runs.tests import helpers  # noqa: F401 - registers the test-only node types
 
 _n = itertools.count(1)
@@ -20,14 +21,8 @@ _n = itertools.count(1)
 @pytest.fixture
 def make_workflow(workspace, owner):
     def make(graph: dict, *, publish: bool = False, name: str | None = None) -> Workflow:
-        wf = Workflow.objects.create(
-            workspace=workspace, name=name or f"Flow {next(_n)}", draft_graph=graph, created_by=owner
-        )
-        if publish:
-            version = WorkflowVersion.objects.create(workflow=wf, number=1, graph=graph, checksum="0" * 64)
-            wf.published_version = version
-            wf.save(update_fields=["published_version"])
-        return wf
+        name = name or f"Flow {next(_n)}"
+        return saved_workflow(workspace=workspace, by=owner, graph=graph, name=name, published=publish)
 
     return make
 

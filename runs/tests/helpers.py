@@ -1,4 +1,5 @@
-"""Graph builders and test-only node types (I/O stand-ins that sleep, fail or stream)."""
+"""Test-only node types (I/O stand-ins that sleep, fail or stream), and the graph builders of
+runs/testing/graphs.py under the name the tests import them by."""
 
 import logging
 import os
@@ -7,44 +8,7 @@ import threading
 import time
 
 from runs.executors.base import EXECUTORS, NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
-
-START_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
-
-
-def node(id: str, type: str, **config) -> dict:  # noqa: A002
-    return {"id": id, "type": type, "name": id.title(), "position": {"x": 0, "y": 0}, "config": config}
-
-
-def edge(source: str, target: str, port: str | None = None) -> dict:
-    e = {"id": f"{source}-{port or 'out'}-{target}", "source": source, "target": target}
-    if port:
-        e["source_port"] = port
-    return e
-
-
-def graph(nodes: list[dict], edges: list[dict]) -> dict:
-    return {"format": "trellis.graph/1", "nodes": nodes, "edges": edges}
-
-
-def line(*nodes: dict) -> dict:
-    """Nodes connected one after the other on their default port."""
-    return graph(list(nodes), [edge(a["id"], b["id"]) for a, b in zip(nodes, nodes[1:], strict=False)])
-
-
-def start(schema: dict | None = None, state: dict | None = None) -> dict:
-    config = {"input_schema": schema or {"type": "object"}}
-    if state is not None:
-        config["state"] = state
-    return node("start", "start", **config)
-
-
-def shout_graph() -> dict:
-    """start → shout (the message upper-cased) → end: a workflow that runs in a few milliseconds."""
-    return line(
-        start(START_SCHEMA),
-        node("shout", "transform", output={"text": "workflow.input.message.upperAscii()"}),
-        node("end", "end", output={"text": "nodes.shout.output.text"}),
-    )
+from runs.testing.graphs import START_SCHEMA, edge, graph, line, node, shout_graph, start  # noqa: F401
 
 
 def wait_for(predicate, timeout_s: float = 20, what: str = "the condition"):

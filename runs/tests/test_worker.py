@@ -5,7 +5,6 @@ without executing the completed steps again."""
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,73 +12,50 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from runs.dispatch import PRIORITY_FRESH
 from runs.models import Run, RunEvent, Step
+from runs.testing.worker import redis_url, stop_workers
+from runs.testing.worker import start_worker as start_celery_worker
 from runs.tests.helpers import line, node, start, wait_for
 from runs.tests.test_many_in_flight import agent_graph
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(settings.BASE_DIR)
 REDIS_DB = 13  # a broker database apart from the suite's; the queue name is unique per run
 QUEUE = f"trellis-test-{uuid.uuid4().hex[:12]}"
-
-
-def _broker_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    return f"{base}/{REDIS_DB}"
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+BROKER = redis_url(REDIS_DB)
 
 
 def _purge() -> None:
     # kombu's Redis transport keeps one list per priority step: QUEUE, then QUEUE\x06\x16<step>
-    redis.Redis.from_url(_broker_url()).delete(QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
+    redis.Redis.from_url(BROKER).delete(QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
 
 
 def start_worker(
     name: str, log_path: Path, concurrency: int = 1, pool: str = "threads", extra_env: dict | None = None
 ) -> subprocess.Popen:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "runs.tests.worker_settings",
-        "TRELLIS_TEST_QUEUE": QUEUE,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": _broker_url(),
-        "TRELLIS_EXECUTOR": "celery",
         # (not --pool: Celery takes a configured worker_pool over --pool=prefork)
         "TRELLIS_WORKER_POOL": pool,
         **(extra_env or {}),
         "TRELLIS_RUN_LEASE_S": "2",
         "TRELLIS_RUN_REAPER_INTERVAL_S": "0.5",
-        "DEBUG": "false",
     }
-    cmd = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "trellis",
-        "worker",
-        "-n",
-        f"{name}@%h",
-        f"--concurrency={concurrency}",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "-Q",
-        QUEUE,
-        "-I",
-        "runs.tests.helpers",  # the test-only node types
-    ]
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return start_celery_worker(
+        name,
+        queue=QUEUE,
+        broker_url=BROKER,
+        log_path=log_path,
+        concurrency=concurrency,
+        env=env,
+        include="runs.tests.helpers",  # the test-only node types
+    )
+
+
+def _wait_all_finished(ids: list, timeout_s: float, what: str) -> None:
+    wait_for(lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(), timeout_s, what)
 
 
 def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
@@ -94,7 +70,7 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
     first = start_worker("first", tmp_path / "first.log")
     second = None
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
         # when `two` is in flight on the first worker, kill it without warning
         wait_for(
@@ -113,10 +89,7 @@ def test_a_run_survives_sigkill_of_its_worker(make_run, tmp_path):
             "the run to finish on the second worker",
         )
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_workers(first, second)
         _purge()
     logs = (tmp_path / "second.log").read_text() if (tmp_path / "second.log").exists() else ""
     assert run.status == "succeeded", (run.error, logs[-3000:])
@@ -143,7 +116,7 @@ def test_runs_sent_in_one_message_run_side_by_side(make_run, tmp_path):
     quick = [make_run(quick_graph, {"x": i}) for i in range(11)]
     worker = start_worker("batch", tmp_path / "batch.log")
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         client.send_task("runs.run_advance_many", args=[[str(slow.pk), *(str(r.pk) for r in quick)]], queue=QUEUE)
         # then the quick runs finish while the slow one, ahead of them in the message, still sleeps
         wait_for(
@@ -154,8 +127,7 @@ def test_runs_sent_in_one_message_run_side_by_side(make_run, tmp_path):
         assert Run.objects.get(pk=slow.pk).status == "running"
         slow = wait_for(lambda: Run.objects.filter(pk=slow.pk, status="succeeded").first(), 60, "the slow run")
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        stop_workers(worker)
         _purge()
     outputs = sorted(Run.objects.get(pk=r.pk).output["y"] for r in quick)
     assert outputs == [i * 2 for i in range(11)]
@@ -168,7 +140,7 @@ def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_wor
     # (prefork: the worker's pool restarts the child process that was killed)
     worker = start_worker("crash", tmp_path / "crash.log", pool="prefork")
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         client.send_task("runs.run_advance", args=[str(run.pk)], queue=QUEUE)
         # when the reaper hands it back each time its lease expires
         run = wait_for(
@@ -182,8 +154,7 @@ def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_wor
         client.send_task("runs.run_advance", args=[str(quick.pk)], queue=QUEUE)
         quick = wait_for(lambda: Run.objects.filter(pk=quick.pk, status="succeeded").first(), 60, "a quick run")
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        stop_workers(worker)
         _purge()
     assert run.error["code"] == "crashed_repeatedly", run.error
     assert run.error["node_id"] == "boom"
@@ -209,7 +180,7 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
     first = start_worker("first", tmp_path / "first.log", concurrency=2)
     second = None
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         for i in range(0, len(ids), 20):
             batch = [str(pk) for pk in ids[i : i + 20]]
             client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
@@ -229,16 +200,9 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
         held = set(left.filter(status="queued", lease_owner__startswith="hold:").values_list("pk", flat=True))
         backlog = set(left.filter(lease_owner__isnull=True).values_list("pk", flat=True))
         second = start_worker("second", tmp_path / "second.log", concurrency=2)
-        wait_for(
-            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
-            120,
-            "every run to finish on the second worker",
-        )
+        _wait_all_finished(ids, 120, "every run to finish on the second worker")
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_workers(first, second)
         _purge()
     # Every run of a received message starts at once (a run waiting on its node parks): the worker's messages
     # are interrupted runs, few or none are merely held.
@@ -306,7 +270,7 @@ def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_
     first = start_worker("first", tmp_path / "first.log", concurrency=16, extra_env=model_env)
     second = None
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         for i in range(0, len(ids), 32):
             batch = [str(pk) for pk in ids[i : i + 32]]
             client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
@@ -317,16 +281,9 @@ def test_a_sigkill_during_500_model_calls_in_flight_loses_no_run_and_repeats_no_
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         second = start_worker("second", tmp_path / "second.log", concurrency=16, extra_env=model_env)
-        wait_for(
-            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
-            180,
-            "every run to finish on the second worker",
-        )
+        _wait_all_finished(ids, 180, "every run to finish on the second worker")
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        stop_workers(first, second)
         _purge()
     # then no run is lost
     finished = list(Run.objects.filter(pk__in=ids))
@@ -357,7 +314,7 @@ def test_500_runs_waiting_on_the_model_finish_within_seconds_on_one_worker_proce
     model_env = _model_env(slow_model)
     worker = start_worker("many", tmp_path / "many.log", concurrency=16, extra_env=model_env)
     try:
-        client = Celery("trellis-test-client", broker=_broker_url())
+        client = Celery("trellis-test-client", broker=BROKER)
         client.send_task("runs.run_advance", args=[str(ids[0])], queue=QUEUE)  # the worker is up and warm
         wait_for(lambda: Run.objects.filter(pk=ids[0], status="succeeded").exists(), 60, "a first run")
         # when
@@ -365,15 +322,10 @@ def test_500_runs_waiting_on_the_model_finish_within_seconds_on_one_worker_proce
         for i in range(1, len(ids), 32):
             batch = [str(pk) for pk in ids[i : i + 32]]
             client.send_task("runs.run_advance_many", args=[batch], queue=QUEUE, priority=PRIORITY_FRESH)
-        wait_for(
-            lambda: not Run.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists(),
-            120,
-            "every run to finish",
-        )
+        _wait_all_finished(ids, 120, "every run to finish")
         elapsed = time.monotonic() - started
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        stop_workers(worker)
         _purge()
     # then: all succeeded, far more than 16 calls were in flight at once, and the 499 took seconds, not the
     # 499 / 16 = 31 s of a thread per message slot

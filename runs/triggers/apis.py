@@ -11,15 +11,12 @@ from accounts.permissions import get_in_workspace
 from builder.apis.common import workflow_for
 from runs.triggers import selectors, services
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
+from trellis.bodies import int_param, validated
 from trellis.fields import StrictCharField
 
 
-def _workflow(request, workflow_id, role: str):
-    return workflow_for(request, workflow_id, role, light=True)
-
-
 def _trigger(request, workflow_id, trigger_id, role: str) -> Trigger:
-    workflow = _workflow(request, workflow_id, role)
+    workflow = workflow_for(request, workflow_id, role, light=True)
     return get_in_workspace(request, Trigger.objects.filter(workflow=workflow), role, pk=trigger_id)
 
 
@@ -36,8 +33,8 @@ class TriggerIn(serializers.Serializer):
     )
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
     cron = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    timezone = StrictCharField(max_length=64, default="UTC")
-    input = serializers.DictField(required=False, default=dict)
+    timezone = StrictCharField(max_length=64, default="UTC", source="timezone_name")
+    input = serializers.DictField(required=False, default=dict, source="schedule_input")
 
 
 class TriggerPatch(serializers.Serializer):
@@ -50,7 +47,7 @@ class TriggerPatch(serializers.Serializer):
     callback_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
     cron = StrictCharField(max_length=100, required=False)
     timezone = StrictCharField(max_length=64, required=False)
-    input = serializers.DictField(required=False)
+    input = serializers.DictField(required=False, source="schedule_input")
 
 
 class TriggerOut(serializers.Serializer):
@@ -121,40 +118,17 @@ class DeliveryOut(serializers.Serializer):
     last_at = serializers.DateTimeField(allow_null=True, help_text="Refused calls: when the latest one came.")
 
 
-def _changes(data: dict) -> dict:
-    changes = dict(data)
-    if "input" in changes:
-        changes["schedule_input"] = changes.pop("input")
-    return changes
-
-
 class TriggerListApi(APIView):
     @extend_schema(responses=TriggerOut(many=True), summary="List a workflow's triggers")
     def get(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.VIEWER)
+        workflow = workflow_for(request, workflow_id, Role.VIEWER, light=True)
         return Response([trigger_out(t) for t in selectors.trigger_list(workflow=workflow)])
 
     @extend_schema(request=TriggerIn, responses={201: TriggerOut}, summary="Create a trigger (secret shown once)")
     def post(self, request, workflow_id):
-        workflow = _workflow(request, workflow_id, Role.EDITOR)
-        data = TriggerIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        trigger, secret = services.trigger_create(
-            workflow=workflow,
-            by=request.user,
-            kind=values["kind"],
-            name=values["name"],
-            enabled=values["enabled"],
-            auth_mode=values["auth_mode"],
-            response_mode=values["response_mode"],
-            sync_timeout_s=values["sync_timeout_s"],
-            rate_limit_per_minute=values["rate_limit_per_minute"],
-            callback_url=values["callback_url"],
-            cron=values["cron"],
-            timezone_name=values["timezone"],
-            schedule_input=values["input"],
-        )
+        workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
+        values = validated(TriggerIn, request)
+        trigger, secret = services.trigger_create(workflow=workflow, by=request.user, **values)
         return Response(trigger_out(trigger, secret=secret), status=status.HTTP_201_CREATED)
 
 
@@ -166,9 +140,7 @@ class TriggerDetailApi(APIView):
     @extend_schema(request=TriggerPatch, responses=TriggerOut, summary="Change a trigger (enable, disable, …)")
     def patch(self, request, workflow_id, trigger_id):
         trigger = _trigger(request, workflow_id, trigger_id, Role.EDITOR)
-        data = TriggerPatch(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        trigger = services.trigger_update(trigger=trigger, **_changes(data.validated_data))
+        trigger = services.trigger_update(trigger=trigger, **validated(TriggerPatch, request, partial=True))
         return Response(trigger_out(trigger))
 
     @extend_schema(responses={204: None}, summary="Delete a trigger")
@@ -211,12 +183,7 @@ class DeliveryListApi(APIView):
     @extend_schema(responses=DeliveryOut(many=True), summary="A trigger's delivery log, newest first")
     def get(self, request, workflow_id, trigger_id):
         trigger = _trigger(request, workflow_id, trigger_id, Role.VIEWER)
-        try:
-            before = int(request.GET["before"]) if request.GET.get("before") else None
-            limit = min(int(request.GET.get("limit", 50)), 200)
-        except ValueError:
-            from trellis.errors import ApplicationError
-
-            raise ApplicationError("validation_error", "before and limit must be integers.", status=400)
+        before = int_param(request, "before")
+        limit = min(int_param(request, "limit", 50), 200)
         rows = selectors.delivery_list(trigger=trigger, before=before, limit=limit)
         return Response(DeliveryOut(rows, many=True).data)

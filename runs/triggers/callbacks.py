@@ -27,11 +27,14 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from accounts.services import callback_signing_secrets
+from runs.models import Run
 from runs.persistence.deliveries import delivery_record
 from runs.triggers.models import CallbackState, DeliveryKind, Outcome, RunCallback, Trigger
 from runs.triggers.services import trigger_current_secret
 from trellis import signing
 from trellis.errors import ApplicationError
+from trellis.net import BlockedURLError, guarded_request, resolve_checked
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,6 @@ def callback_url_check(url) -> str:
     """The `callback_url` of a run start or rerun request, checked where it is cheap: an http(s) URL of at
     most 2000 characters with a host, whose host is not a blocked address literal (nor `localhost`).
     Host names are resolved and checked again on every delivery, which is what keeps DNS honest."""
-    from trellis.net import BlockedURLError, resolve_checked
 
     if url is None or url == "":
         return ""
@@ -133,8 +135,6 @@ def _target(run) -> _Target | None:
     if trigger is not None:
         return _Target(url=trigger.callback_url, secrets=[trigger_current_secret(trigger)], trigger_id=trigger.pk)
     if getattr(run, "callback_url", ""):
-        from accounts.services import callback_signing_secrets
-
         return _Target(
             url=run.callback_url, secrets=callback_signing_secrets(workspace_id=run.workspace_id), trigger_id=None
         )
@@ -207,7 +207,6 @@ def on_run_finishing(run) -> None:
 def callback_ensure(*, run_id) -> RunCallback | None:
     """The run's callback row, made pending and due now if there is none yet (idempotent). None when the run
     is gone."""
-    from runs.models import Run
 
     existing = RunCallback.objects.filter(run_id=run_id).first()
     if existing is not None or not Run.objects.filter(pk=run_id).exists():
@@ -304,8 +303,6 @@ def _send(*, run_id, attempt: int) -> float | None:
 def callback_attempt(*, run_id, attempt: int) -> int:
     """One delivery attempt; logged. Returns the 2xx status code, or raises CallbackError (retryable or not)
     when it did not land."""
-    from runs.models import Run
-    from trellis.net import BlockedURLError, guarded_request
 
     run = Run.objects.get(pk=run_id)
     target = _target(run)

@@ -30,6 +30,7 @@ from runs.dispatch import dispatch_run
 from runs.models import Run
 from runs.persistence import deliveries
 from runs.persistence.webhooks import insert_group
+from runs.services import run_for_idempotency_key, run_prepare
 from runs.triggers.lookup import cached_webhook_trigger, forget, webhook_trigger
 from runs.triggers.models import Outcome, Trigger
 from runs.triggers.threads import in_thread
@@ -93,7 +94,6 @@ def _stage(index: int, request: InboundRequest, started: float, on_run: OnRun | 
     """Check one call against the cached trigger and build its rows; None leaves it to the full path.
     Refusals are raised (ApplicationError); a repeat of an accepted call that would be refused now gets its
     first run (Accepted), as in run_start. A waiting call's listener joins its run here, before the store."""
-    from runs.services import run_for_idempotency_key, run_prepare
 
     trigger = cached_webhook_trigger(request.key)
     if trigger is None:  # a miss was read afresh
@@ -130,7 +130,6 @@ def _stage(index: int, request: InboundRequest, started: float, on_run: OnRun | 
 
 def _store(staged: list[_Staged], answers: list) -> None:
     """Write the group; from then on no call of it goes to the full path, which could store its run twice."""
-    from runs.services import run_for_idempotency_key
 
     stored, current = _insert(staged)
     new = [item for item in staged if item.run.pk in stored]

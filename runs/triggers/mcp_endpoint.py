@@ -20,6 +20,9 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.authentication import token_lookup
+from accounts.models import Membership, Role, role_at_least
+from builder.models import Workflow
+from runs.services import run_start
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import Listener
 from trellis.errors import ApplicationError
@@ -117,8 +120,6 @@ def build_server():
 
 
 def _exposed(token):
-    from builder.models import Workflow
-
     return Workflow.objects.filter(
         workspace_id=token.workspace_id,
         expose_as_tool=True,
@@ -137,8 +138,6 @@ def _input_schema(graph: dict) -> dict:
 
 
 def _member_role(token) -> str | None:
-    from accounts.models import Membership
-
     return (
         Membership.objects.filter(workspace_id=token.workspace_id, user_id=token.user_id)
         .values_list("role", flat=True)
@@ -160,9 +159,6 @@ def exposed_tools(token) -> list[dict]:
 
 
 def _start(token, name: str, arguments: dict, *, join):
-    from accounts.models import Role, role_at_least
-    from runs.services import run_start
-
     role = _member_role(token)
     if role is None or not role_at_least(role, Role.EDITOR):
         raise ApplicationError("permission_denied", "Running a workflow needs the editor role or higher.", status=403)

@@ -17,8 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.authentication import token_lookup
 from accounts.models import Role
 from accounts.permissions import require_role
+from builder.models import Workflow
+from runs.models import Run
+from runs.services import run_start, run_wait
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import DONE_EVENTS, Listener
+from trellis.bodies import json_body
 from trellis.errors import ApplicationError, error_body
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
@@ -109,8 +113,6 @@ def _authenticate(request):
 
 
 def _workflow_for(token, ref: str):
-    from builder.models import Workflow
-
     qs = Workflow.objects.filter(workspace_id=token.workspace_id, archived_at__isnull=True)
     try:
         workflow = qs.filter(pk=uuid.UUID(ref)).first()
@@ -159,7 +161,6 @@ def _start(request, body: dict, messages: list[dict], *, join):
     workflow = _workflow_for(token, ref)
     require_role(request, workflow.workspace_id, Role.EDITOR)
     graph = _graph_for(workflow, version)
-    from runs.services import run_start
 
     with transaction.atomic():
         run = run_start(
@@ -182,14 +183,10 @@ def _start(request, body: dict, messages: list[dict], *, join):
 
 
 def _wait(run_id, timeout_s: float):
-    from runs.services import run_wait
-
     return run_wait(run_id=run_id, timeout_s=timeout_s)
 
 
 def _load_run(run_id):
-    from runs.models import Run
-
     return Run.objects.get(pk=run_id)
 
 
@@ -442,21 +439,11 @@ async def _closing(stream, listener: Listener):
 # --- views ------------------------------------------------------------------------------------------------
 
 
-def _json_body(request) -> dict:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise ApplicationError("bad_request", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApplicationError("bad_request", "The body must be a JSON object.")
-    return body
-
-
 async def _serve(request, *, api: str):
     if request.method != "POST":
         return _error(ApplicationError("method_not_allowed", "Use POST.", status=405))
     try:
-        body = _json_body(request)
+        body = json_body(request)
         messages = chat_messages(body) if api == "chat" else responses_messages(body)
         model = body.get("model")
         listener = await Listener.open()
@@ -487,8 +474,6 @@ async def _serve(request, *, api: str):
 
 
 def _models(request) -> list[dict]:
-    from builder.models import Workflow
-
     token = _authenticate(request)
     require_role(request, token.workspace_id, Role.VIEWER)
     workflows = Workflow.objects.filter(

@@ -18,6 +18,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from runs.persistence.deliveries import delivery_purge, delivery_record
+from runs.services import run_start
 from runs.triggers.callbacks import callback_sweep
 from runs.triggers.models import DeliveryKind, Outcome, Trigger, TriggerKind
 from runs.triggers.services import schedule_next_fire
@@ -67,7 +68,6 @@ def _fire(pk, now) -> int:
             return 0
         trigger.last_fired_at = now
         trigger.save(update_fields=["next_fire_at", "last_fired_at", "updated_at"])
-        from runs.services import run_start
 
         try:
             with transaction.atomic():

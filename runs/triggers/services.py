@@ -14,6 +14,7 @@ from accounts import crypto
 from runs.triggers.models import AuthMode, ResponseMode, Trigger, TriggerKind
 from trellis import signing
 from trellis.errors import ApplicationError
+from trellis.net import BlockedURLError, check_url
 
 UPDATABLE = {
     "name",
@@ -49,7 +50,6 @@ def _check_schedule(cron: str, tz: str) -> None:
 def _check_callback_url(url: str) -> None:
     if not url:
         return
-    from trellis.net import BlockedURLError, check_url
 
     try:
         check_url(url)

@@ -9,6 +9,8 @@ import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from runs.events import remember_loop, run_group
+from runs.models import Run
 from runs.triggers.threads import in_thread
 
 DONE_EVENTS = {"run.finished", "run.waiting"}
@@ -27,8 +29,6 @@ class Listener:
     async def open(cls) -> "Listener":
         layer = get_channel_layer()
         if isinstance(layer, InMemoryChannelLayer):
-            from runs.events import remember_loop
-
             remember_loop(asyncio.get_running_loop())  # in-memory events are delivered on a listener's loop
         return cls(layer, await layer.new_channel())
 
@@ -41,16 +41,12 @@ class Listener:
         joined.result(timeout=10)
 
     async def _join(self, run_id) -> None:
-        from runs.events import run_group
-
         await self.close()
         self.run_id = run_id
         await self.layer.group_add(run_group(run_id), self.channel)
 
     async def close(self) -> None:
         if self.run_id is not None:
-            from runs.events import run_group
-
             await self.layer.group_discard(run_group(self.run_id), self.channel)
             self.run_id = None
 
@@ -91,6 +87,4 @@ def _unpack(message: dict) -> list[dict]:
 
 
 def _load(run_id) -> dict:
-    from runs.models import Run
-
     return Run.objects.filter(pk=run_id).values("status", "output", "error").get()

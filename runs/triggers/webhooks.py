@@ -11,9 +11,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from io import BytesIO
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
 
 from runs.persistence import deliveries
@@ -321,11 +325,6 @@ def group_fields(pairs) -> dict:
 
 
 def _multipart(full_type: str, body: bytes) -> dict:
-    from io import BytesIO
-
-    from django.http.multipartparser import MultiPartParser, MultiPartParserError
-    from django.utils.datastructures import MultiValueDict
-
     meta = {"CONTENT_TYPE": full_type, "CONTENT_LENGTH": str(len(body))}
     try:
         fields, files = MultiPartParser(meta, BytesIO(body), [_NoFiles()], "utf-8").parse()
@@ -353,8 +352,6 @@ class _NoFiles:
         return None
 
     def file_complete(self, file_size):
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         return SimpleUploadedFile("refused", b"")
 
     def upload_complete(self):

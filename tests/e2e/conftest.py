@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
+from runs.testing.databases import recreate_database, sibling_url
 from runs.testing.live_server import free_port, stop_processes, uvicorn_subprocess, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +36,9 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     wait_until_answers(url, proc=proc, timeout_s=timeout)
 
 
-def e2e_database_url() -> str:
-    """A database of its own beside the one pytest uses (DATABASE_URL + `_e2e`), recreated each session."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        raise RuntimeError("The e2e tests need DATABASE_URL to point at PostgreSQL.")
-    name = f"{parsed.path.lstrip('/') or 'trellis'}_e2e"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
+def e2e_database_url(suffix: str = "_e2e") -> str:
+    """A database of its own beside the one pytest uses (DATABASE_URL + `suffix`), recreated each session."""
+    return recreate_database(sibling_url(suffix))
 
 
 @pytest.fixture(scope="session")
@@ -88,31 +80,41 @@ def model_server():
 def trellis_server(frontend_built, model_server, tmp_path_factory):
     """The server exactly as `make run` starts it (one uvicorn process, inline executor), on PostgreSQL."""
     port = free_port()
-    var_dir = tmp_path_factory.mktemp("var")
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL", "DEBUG"}
+        "DATABASE_URL": e2e_database_url(),
+        "TRELLIS_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        "TRELLIS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "OPENAI_BASE_URL": model_server,
+        "OPENAI_API_KEY": "test-key",
     }
-    env.update(
-        DATABASE_URL=e2e_database_url(),
-        TRELLIS_EXECUTOR="inline",
-        TRELLIS_VAR_DIR=str(var_dir),
-        TRELLIS_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        TRELLIS_DEMO_PASSWORD=PASSWORD,
-        OPENAI_BASE_URL=model_server,
-        OPENAI_API_KEY="test-key",
+    with e2e_server(env, "e2e-server.log", port=port) as url:
+        yield url
+
+
+@contextmanager
+def e2e_server(env: dict, log_name: str, *, port: int | None = None) -> Iterator[str]:
+    """A server as `make run` starts it (one uvicorn process, inline executor) with `env` on top, its database
+    migrated and bootstrapped (the demo user's password is PASSWORD); its log goes to ARTIFACTS/`log_name`."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL", "DEBUG"}
+        },
+        "TRELLIS_EXECUTOR": "inline",
+        "TRELLIS_DEMO_PASSWORD": PASSWORD,
         # The MCP tests' FastMCP server listens on loopback in the test process (tests/e2e/test_mcp.py).
-        TRELLIS_HTTP_ALLOWLIST="127.0.0.1/32",
-        PYTHONUNBUFFERED="1",
-    )
+        "TRELLIS_HTTP_ALLOWLIST": "127.0.0.1/32",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
     python = str(ROOT / ".venv" / "bin" / "python")
     if not Path(python).exists():
         python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([python, "manage.py", "bootstrap"], cwd=ROOT, env=env, check=True, capture_output=True)
     ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "e2e-server.log", "w") as log:
+    with open(ARTIFACTS / log_name, "w") as log:
         with uvicorn_subprocess(
             port=port, python=python, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         ) as url:

@@ -4,37 +4,12 @@ and the keyboard help overlay."""
 import pytest
 from playwright.sync_api import Page, expect
 
+from runs.testing.graphs import agent_graph
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 
-GRAPH = {
-    "format": "trellis.graph/1",
-    "nodes": [
-        {
-            "id": "start",
-            "type": "start",
-            "name": "Start",
-            "position": {"x": 0, "y": 0},
-            "config": {"input_schema": {"type": "object", "properties": {"message": {"type": "string"}}}},
-        },
-        {
-            "id": "answer",
-            "type": "agent",
-            "name": "Answer",
-            "position": {"x": 300, "y": 0},
-            "config": {"model": "gpt-4.1-mini", "instructions": "{{ workflow.input.message }}"},
-        },
-        {
-            "id": "done",
-            "type": "end",
-            "name": "Done",
-            "position": {"x": 600, "y": 0},
-            "config": {"output": {"reply": "nodes.answer.output"}},
-        },
-    ],
-    "edges": [{"id": "e1", "source": "start", "target": "answer"}, {"id": "e2", "source": "answer", "target": "done"}],
-}
+GRAPH = agent_graph("answer")
 
 
 def create_workflow(page: Page, name: str, graph: dict) -> str:

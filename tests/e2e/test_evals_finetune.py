@@ -4,57 +4,27 @@ server and watch it finish, switch the agent to the ft: model, eval again and co
 A Trellis server of its own: its workspace provider must reach the model server on loopback, which the
 SSRF guard blocks unless TRELLIS_HTTP_ALLOWLIST names it (the shared e2e server keeps the default)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
-
-import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from runs.testing.live_server import uvicorn_subprocess
-from tests.e2e.conftest import ARTIFACTS, PASSWORD, ROOT, login
+from tests.e2e.conftest import e2e_database_url, e2e_server, login
 from tests.e2e.screens import Api, graph
 
 pytestmark = pytest.mark.e2e
 
 
-def _database() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis")
-    parsed = urlparse(base)
-    name = f"{parsed.path.lstrip('/') or 'trellis'}_e2e_finetune"
-    admin = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def ft_server(frontend_built, model_server, tmp_path_factory):
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}}
-    env.update(
-        DATABASE_URL=_database(),
-        TRELLIS_EXECUTOR="inline",
-        TRELLIS_VAR_DIR=str(tmp_path_factory.mktemp("var-ft")),
-        TRELLIS_DEMO_PASSWORD=PASSWORD,
-        TRELLIS_DEMO_MODEL_URL=model_server,
-        TRELLIS_DEMO_MODEL_STYLE="chat_completions",
-        TRELLIS_HTTP_ALLOWLIST="127.0.0.1/32",
-        TRELLIS_FINETUNE_MIN_EXAMPLES="5",
-        TRELLIS_SCHEDULE_TICK_S="0.5",
-        PYTHONUNBUFFERED="1",
-    )
-    python = str(ROOT / ".venv" / "bin" / "python")
-    if not Path(python).exists():
-        python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([python, "manage.py", "bootstrap"], cwd=ROOT, env=env, check=True, capture_output=True)
-    with open(ARTIFACTS / "e2e-finetune-server.log", "w") as log:
-        with uvicorn_subprocess(python=python, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) as url:
-            yield url
+    env = {
+        "DATABASE_URL": e2e_database_url("_e2e_finetune"),
+        "TRELLIS_VAR_DIR": str(tmp_path_factory.mktemp("var-ft")),
+        "TRELLIS_DEMO_MODEL_URL": model_server,
+        "TRELLIS_DEMO_MODEL_STYLE": "chat_completions",
+        "TRELLIS_FINETUNE_MIN_EXAMPLES": "5",
+        "TRELLIS_SCHEDULE_TICK_S": "0.5",
+    }
+    with e2e_server(env, "e2e-finetune-server.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ hold left is such a leftover."""
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets.models import BudgetPeriod, RunCostLimit
+from runs.models import Run
 
 
 class Command(BaseCommand):
@@ -17,8 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="release even while runs are active")
 
     def handle(self, *args, force: bool = False, **options):
-        from runs.models import Run
-
         active = Run.objects.filter(status__in=["queued", "running", "waiting"]).count()
         if active and not force:
             raise CommandError(f"{active} runs are queued, running or waiting: their calls may hold amounts now.")

@@ -4,88 +4,55 @@ in a thread of the test process, so it serves the test database)."""
 import httpx
 import pytest
 
+from runs.testing.graphs import line, node, start
 from runs.testing.live_server import live_server_thread
+from runs.testing.workflows import saved_workflow
 from runs.triggers.services import trigger_create
-
-# start → transform → end: echoes the input and shows what expressions see of the trigger.
-GRAPH = {
-    "format": "trellis.graph/1",
-    "nodes": [
-        {
-            "id": "start",
-            "type": "start",
-            "name": "Start",
-            "position": {"x": 0, "y": 0},
-            "config": {
-                "input_schema": {
-                    "type": "object",
-                    "properties": {"message": {"type": "string"}, "count": {"type": "integer"}},
-                    "required": ["message"],
-                },
-                "state": {},
-            },
-        },
-        {
-            "id": "shape",
-            "type": "transform",
-            "name": "Shape",
-            "position": {"x": 200, "y": 0},
-            "config": {
-                "output": {
-                    "echo": "workflow.input.message",
-                    "trigger_type": "trigger.type",
-                    "order": '"x-order" in trigger.headers ? trigger.headers["x-order"] : ""',
-                    "source": '"source" in trigger.query ? trigger.query.source : ""',
-                }
-            },
-        },
-        {
-            "id": "done",
-            "type": "end",
-            "name": "Done",
-            "position": {"x": 400, "y": 0},
-            "config": {
-                "output": {
-                    "reply": "nodes.shape.output.echo",
-                    "trigger_type": "nodes.shape.output.trigger_type",
-                    "order": "nodes.shape.output.order",
-                    "source": "nodes.shape.output.source",
-                }
-            },
-        },
-    ],
-    "edges": [
-        {"id": "e1", "source": "start", "target": "shape"},
-        {"id": "e2", "source": "shape", "target": "done"},
-    ],
-}
 
 
 def make_graph(reply_expression: str = "nodes.shape.output.echo") -> dict:
-    import copy
+    """start → transform → end: echoes the input and shows what expressions see of the trigger."""
+    schema = {
+        "type": "object",
+        "properties": {"message": {"type": "string"}, "count": {"type": "integer"}},
+        "required": ["message"],
+    }
+    return line(
+        start(schema, state={}),
+        node(
+            "shape",
+            "transform",
+            output={
+                "echo": "workflow.input.message",
+                "trigger_type": "trigger.type",
+                "order": '"x-order" in trigger.headers ? trigger.headers["x-order"] : ""',
+                "source": '"source" in trigger.query ? trigger.query.source : ""',
+            },
+        ),
+        node(
+            "done",
+            "end",
+            output={
+                "reply": reply_expression,
+                "trigger_type": "nodes.shape.output.trigger_type",
+                "order": "nodes.shape.output.order",
+                "source": "nodes.shape.output.source",
+            },
+        ),
+    )
 
-    graph = copy.deepcopy(GRAPH)
-    graph["nodes"][2]["config"]["output"]["reply"] = reply_expression
-    return graph
+
+GRAPH = make_graph()
 
 
 @pytest.fixture
 def make_workflow(workspace, owner):
     """make_workflow(published=True, graph=GRAPH, draft_graph=None) -> Workflow."""
-    from builder.models import Workflow, WorkflowVersion
 
     def make(*, published: bool = True, graph: dict | None = None, draft_graph: dict | None = None, name="Echo"):
-        graph = graph or GRAPH
-        workflow = Workflow.objects.create(
-            workspace=workspace, name=name, draft_graph=draft_graph or graph, created_by=owner
+        return saved_workflow(
+            workspace=workspace, by=owner, graph=graph or GRAPH, name=name, published=published, draft_graph=draft_graph
         )
-        if published:
-            version = WorkflowVersion.objects.create(
-                workflow=workflow, number=1, graph=graph, checksum="0" * 64, created_by=owner
-            )
-            workflow.published_version = version
-            workflow.save(update_fields=["published_version"])
-        return workflow
 
     return make
 

@@ -6,40 +6,9 @@ from openai import OpenAI
 
 from accounts.services import api_token_create
 from runs.models import Run
+from runs.testing.graphs import START_SCHEMA, agent_graph
 
-AGENT_GRAPH = {
-    "format": "trellis.graph/1",
-    "nodes": [
-        {
-            "id": "start",
-            "type": "start",
-            "name": "Start",
-            "position": {"x": 0, "y": 0},
-            "config": {
-                "input_schema": {
-                    "type": "object",
-                    "properties": {"message": {"type": "string"}},
-                    "required": ["message"],
-                }
-            },
-        },
-        {
-            "id": "bot",
-            "type": "agent",
-            "name": "Bot",
-            "position": {"x": 200, "y": 0},
-            "config": {"model": "gpt-4.1-mini", "instructions": "{{ workflow.input.message }}"},
-        },
-        {
-            "id": "done",
-            "type": "end",
-            "name": "Done",
-            "position": {"x": 400, "y": 0},
-            "config": {"output": "nodes.bot.output"},
-        },
-    ],
-    "edges": [{"id": "e1", "source": "start", "target": "bot"}, {"id": "e2", "source": "bot", "target": "done"}],
-}
+AGENT_GRAPH = agent_graph("bot", schema=START_SCHEMA, output="nodes.bot.output")
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from django.db import connection
 from standardwebhooks import Webhook
 
 from runs.models import Run
 from runs.testing.callback_receiver import Receiver
+from runs.testing.worker import database_url, redis_url
 from runs.tests.helpers import wait_for
 from runs.triggers.models import Delivery
 from runs.triggers.tests.test_webhooks import BODY, signed
@@ -27,17 +27,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_DB = 11  # this module's own broker, channel layer and cache
-
-
-def _redis_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    return f"{base}/{REDIS_DB}"
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _port() -> int:
@@ -49,13 +38,13 @@ def _port() -> int:
 @pytest.fixture
 def stack(tmp_path):
     """(base_url) of two uvicorn processes plus a Celery worker, all in queue mode."""
-    redis.Redis.from_url(_redis_url()).flushdb()
+    redis.Redis.from_url(redis_url(REDIS_DB)).flushdb()
     port = _port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "trellis.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": _redis_url(),
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url(REDIS_DB),
         "TRELLIS_EXECUTOR": "celery",
         "TRELLIS_SCHEDULER": "off",
         "TRELLIS_HTTP_ALLOWLIST": "127.0.0.1",
