@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from functools import lru_cache
@@ -37,6 +37,7 @@ from runs.models import Run
 from runs.persistence.sql import async_commits
 from runs.triggers.callbacks import _signed_headers, callback_url_check, shown_url
 from trellis.errors import ApplicationError
+from trellis.inflight import InFlight
 from trellis.net import BlockedURLError, guarded_request
 
 log = logging.getLogger("trellis.budgets")
@@ -438,19 +439,16 @@ def _alert_fire(workspace_id, period: BudgetPeriod) -> None:
 
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="trellis-budget-alert")
-_in_flight: set[Future] = set()
+_in_flight = InFlight()
 
 
 def _submit_alert(period_id) -> None:
-    future = _pool.submit(_deliver_alert, period_id)
-    _in_flight.add(future)
-    future.add_done_callback(_in_flight.discard)
+    _in_flight.add(_pool.submit(_deliver_alert, period_id))
 
 
 def inline_wait_idle(timeout_s: float) -> bool:
     """Wait for alert webhooks being sent (tests call it before they empty the database)."""
-    _, not_done = wait(list(_in_flight), timeout=timeout_s)
-    return not not_done
+    return _in_flight.wait_idle(timeout_s)
 
 
 def alert_payload(period: BudgetPeriod) -> dict:

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connections, transaction
+
+from trellis.inflight import InFlight
 
 log = logging.getLogger("trellis.knowledge")
 
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _scheduled: set[str] = set()  # knowledge bases with a job submitted and not started yet
-_in_flight: set[Future] = set()
+_in_flight = InFlight()
 
 
 def dispatch_ingest_on_commit(kb_id) -> None:
@@ -40,7 +41,6 @@ def dispatch_ingest(kb_id) -> None:
             _pool = ThreadPoolExecutor(1, thread_name_prefix="trellis-ingest")
         future = _pool.submit(_inline_ingest, kb_id)
         _in_flight.add(future)
-    future.add_done_callback(_in_flight.discard)
 
 
 def _inline_ingest(kb_id: str) -> None:
@@ -58,10 +58,4 @@ def _inline_ingest(kb_id: str) -> None:
 
 def inline_wait_idle(timeout_s: float) -> bool:
     """True once no ingestion job is queued or running in this process (tests wait on it)."""
-    deadline = time.monotonic() + timeout_s
-    while _in_flight:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        wait(list(_in_flight), timeout=left)
-    return True
+    return _in_flight.wait_idle(timeout_s)

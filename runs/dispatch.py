@@ -23,7 +23,6 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, wait
 
 from celery import current_app
 from django.conf import settings
@@ -37,12 +36,13 @@ from runs.models import Run, RunStatus
 from runs.persistence.engine import HOLD_PREFIX
 from runs.persistence.runs import mark_redispatched
 from runs.process_engine import engine
+from trellis.inflight import InFlight
 
 log = logging.getLogger("trellis.dispatch")
 
 _pool: RunPool | None = None
 _pool_lock = threading.Lock()
-_in_flight: set[Future] = set()  # inline runs submitted and not finished (see inline_wait_idle)
+_in_flight = InFlight()  # inline runs submitted and not finished (see inline_wait_idle)
 _reaper_started = False
 
 
@@ -58,20 +58,11 @@ def dispatch_run(run_id) -> None:
     else:
         future = pool.submit(engine().advance, str(run_id))
     _in_flight.add(future)
-    future.add_done_callback(_in_flight.discard)
 
 
 def inline_wait_idle(timeout_s: float) -> bool:
-    """Wait until the in-process executor has no run left to advance (a run may dispatch another, so
-    this waits again until none is left). True when idle. Tests call it before they empty the database:
-    a run still writing there would deadlock with the TRUNCATE."""
-    deadline = time.monotonic() + timeout_s
-    while _in_flight:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        wait(list(_in_flight), timeout=left)
-    return True
+    """Wait until the in-process executor has no run left to advance. True when idle."""
+    return _in_flight.wait_idle(timeout_s)
 
 
 class _Publisher:

@@ -288,36 +288,33 @@ async def _call_async(executor, ctx: NodeContext):
     ends the coroutine where it awaits: its HTTP call is closed."""
     try:
         return ("ok", await executor.run_async(ctx))
-    except NodeError as exc:
-        return ("error", exc)
-    except RunCancelled:
-        return ("cancelled", None)
-    except ExpressionLimitError as exc:
-        return ("error", NodeError(exc.message, code="expression_limit", details={"limit": exc.limit}))
-    except ExpressionError as exc:
-        return ("error", NodeError(exc.message, code="expression_error"))
-    except Exception as exc:  # an executor bug must not take the run down with it
-        log.exception("node %s raised", ctx.node_id)
-        return ("error", NodeError(f"{type(exc).__name__}: {exc}", code="internal_error"))
+    except Exception as exc:
+        return _outcome_of(exc, ctx.node_id)
 
 
 def _call(executor, ctx: NodeContext, cleanup):
     try:
         return ("ok", executor.run(ctx))
-    except NodeError as exc:
-        return ("error", exc)
-    except RunCancelled:
-        return ("cancelled", None)
-    except ExpressionLimitError as exc:
-        return ("error", NodeError(exc.message, code="expression_limit", details={"limit": exc.limit}))
-    except ExpressionError as exc:
-        return ("error", NodeError(exc.message, code="expression_error"))
-    except Exception as exc:  # an executor bug must not take the run down with it
-        log.exception("node %s raised", ctx.node_id)
-        return ("error", NodeError(f"{type(exc).__name__}: {exc}", code="internal_error"))
+    except Exception as exc:
+        return _outcome_of(exc, ctx.node_id)
     finally:
         if cleanup is not None:
             cleanup()
+
+
+def _outcome_of(exc: Exception, node_id: str) -> tuple[str, NodeError | None]:
+    """What an executor's exception makes of its step. Called while the exception is being handled."""
+    if isinstance(exc, NodeError):
+        return ("error", exc)
+    if isinstance(exc, RunCancelled):
+        return ("cancelled", None)
+    if isinstance(exc, ExpressionLimitError):
+        return ("error", NodeError(exc.message, code="expression_limit", details={"limit": exc.limit}))
+    if isinstance(exc, ExpressionError):
+        return ("error", NodeError(exc.message, code="expression_error"))
+    # An executor bug must not take the run down with it.
+    log.exception("node %s raised", node_id)
+    return ("error", NodeError(f"{type(exc).__name__}: {exc}", code="internal_error"))
 
 
 def _evaluate(source: str, scope: dict, node_id: str) -> Any:

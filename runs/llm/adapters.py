@@ -61,13 +61,17 @@ async def openai_client(provider: Provider, *, timeout_s: float) -> AsyncIterato
         async with asyncio.timeout(timeout_s):
             yield client
     except TimeoutError:
-        raise NodeError(
-            f"Model provider {provider.name!r} did not answer within the node's timeout ({timeout_s:g} s).",
-            retryable=True,
-            code="timeout",
-        ) from None
+        raise _timed_out(provider, timeout_s) from None
     finally:
         clients.give(client)
+
+
+def _timed_out(provider: Provider, timeout_s: float) -> NodeError:
+    return NodeError(
+        f"Model provider {provider.name!r} did not answer within the node's timeout ({timeout_s:g} s).",
+        retryable=True,
+        code="timeout",
+    )
 
 
 class _ClientGroup:
@@ -146,11 +150,7 @@ def sync_openai_client(
             if guarded.watchdog.reason == "cancelled":
                 raise RunCancelled() from exc
             if guarded.watchdog.reason == "deadline" and not isinstance(exc, NodeError):
-                raise NodeError(
-                    f"Model provider {provider.name!r} did not answer within {timeout_s:g} s.",
-                    retryable=True,
-                    code="timeout",
-                ) from exc
+                raise _timed_out(provider, timeout_s) from exc
             raise
 
 
