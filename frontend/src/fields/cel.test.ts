@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import shared from "../../../builder/expressions/token_cases.json";
 import { renameInValue } from "../graph/ids";
 import { insideTemplateHole, quickCheck, tokenizeCel, tokenizeTemplate, wordAt } from "./cel";
 import { issuesForField, normalizeField } from "./issues";
@@ -21,6 +22,15 @@ describe("CEL highlighting", () => {
       "op:&&",
       "keyword:true",
     ]);
+  });
+
+  // The server's tokenizer is tested on the same cases (builder/tests/test_token_cases.py).
+  it.each(shared.cases)("splits $source as the server does", ({ source, tokens }) => {
+    const texts = tokenizeCel(source)
+      .filter((t) => t.kind !== "space")
+      .map((t) => t.text);
+    expect(texts).toEqual(tokens);
+    expect(tokenizeCel(source).map((t) => t.text).join("")).toBe(source);
   });
 
   it("keeps the text of a template intact and highlights only inside the holes", () => {

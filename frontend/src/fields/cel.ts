@@ -10,27 +10,33 @@ export interface Token {
 const KEYWORDS = new Set(["true", "false", "null", "in", "has", "size", "int", "double", "string", "matches", "exists", "all", "map", "filter"]);
 const ROOTS = new Set(["workflow", "nodes", "state", "input", "run", "trigger", "loop"]);
 
+// The server's grammar (builder/expressions/parser.py); both are tested on builder/expressions/token_cases.json.
+const SPACE = /^(?:\s+|\/\/[^\n]*)/;
+const STRING =
+  /^(?:[rR][bB]?|[bB][rR]?)?(?:"""(?:\\[\s\S]|[^\\])*?"""|'''(?:\\[\s\S]|[^\\])*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')/;
+const NUMBER = /^(?:0[xX][0-9a-fA-F]+[uU]?|(?:\d+\.\d+|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+[uU]?)/;
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*/;
+const OP = /^(?:==|!=|<=|>=|&&|\|\||[<>!+\-*/%?:])/;
+const PUNCT = /^(?:\.\?|\[\?|[.[\](){},])/;
+const UNCLOSED = /^["'][^\n]*/; // a string still being typed: highlighted to the end of the line
+
 export function tokenizeCel(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
-    const c = src[i];
     const rest = src.slice(i);
     let m: RegExpMatchArray | null;
-    if ((m = rest.match(/^\s+/))) out.push({ kind: "space", text: m[0] });
-    else if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < src.length && src[j] !== c) j += src[j] === "\\" ? 2 : 1;
-      out.push({ kind: "string", text: src.slice(i, j + 1) });
-      i = j + 1;
-      continue;
-    } else if ((m = rest.match(/^\d+(\.\d+)?[uU]?/))) out.push({ kind: "number", text: m[0] });
-    else if ((m = rest.match(/^[A-Za-z_][A-Za-z0-9_]*/))) {
+    if ((m = rest.match(SPACE))) out.push({ kind: "space", text: m[0] });
+    else if ((m = rest.match(STRING))) out.push({ kind: "string", text: m[0] });
+    else if ((m = rest.match(NUMBER))) out.push({ kind: "number", text: m[0] });
+    else if ((m = rest.match(IDENT))) {
       const prev = out.length ? out[out.length - 1].text : "";
-      const kind = prev === "." ? "ident" : KEYWORDS.has(m[0]) ? "keyword" : ROOTS.has(m[0]) ? "root" : "ident";
-      out.push({ kind, text: m[0] });
-    } else if ((m = rest.match(/^(==|!=|<=|>=|&&|\|\||[<>!+\-*/%?:])/))) out.push({ kind: "op", text: m[0] });
-    else out.push({ kind: "punct", text: c });
+      const field = prev === "." || prev === ".?"; // a field name, even one spelled like a keyword
+      out.push({ kind: field ? "ident" : KEYWORDS.has(m[0]) ? "keyword" : ROOTS.has(m[0]) ? "root" : "ident", text: m[0] });
+    } else if ((m = rest.match(PUNCT))) out.push({ kind: "punct", text: m[0] });
+    else if ((m = rest.match(OP))) out.push({ kind: "op", text: m[0] });
+    else if ((m = rest.match(UNCLOSED))) out.push({ kind: "string", text: m[0] });
+    else out.push({ kind: "punct", text: src[i] });
     i += out[out.length - 1].text.length;
   }
   return out;
