@@ -158,8 +158,15 @@ async def fire(port: int, key: str, n: int) -> list[float]:
 def stub_stats(port: int, reset: bool = False) -> dict:
     import httpx
 
-    response = httpx.request("POST" if reset else "GET", f"http://127.0.0.1:{port}/stats", timeout=10)
-    return response.json()
+    for attempt in range(3):  # the stub serves thousands of streams: a poll may find its connection dropped
+        try:
+            response = httpx.request("POST" if reset else "GET", f"http://127.0.0.1:{port}/stats", timeout=10)
+            return response.json()
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 def measure(mode: str, model_port: int) -> dict:

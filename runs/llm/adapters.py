@@ -338,46 +338,46 @@ class ResponsesConversation(Conversation):
         return params
 
     async def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
-        params = self._params()
         if not stream:
-            return self._turn(await self.client.responses.create(**params))
+            return self._turn(await _post(self.client, "/responses", self._params()))
         final = None
-        events = await self.client.responses.create(**params, stream=True)
+        events = await _post_streaming(self.client, "/responses", {**self._params(), "stream": True})
         try:
             async for event in events:
                 await self._check_cancel(events)
-                if event.type == "response.output_text.delta":
-                    on_delta(event.delta)
-                elif event.type in ("response.completed", "response.incomplete"):
-                    final = event.response
-                elif event.type == "response.failed":
-                    error = getattr(event.response, "error", None)
-                    message = getattr(error, "message", None) or "the model failed"
+                kind = event.get("type")
+                if kind == "response.output_text.delta":
+                    on_delta(event.get("delta") or "")
+                elif kind in ("response.completed", "response.incomplete"):
+                    final = event.get("response")
+                elif kind == "response.failed":
+                    message = ((event.get("response") or {}).get("error") or {}).get("message") or "the model failed"
                     raise NodeError(f"Model provider {self.provider.name!r}: {message}", retryable=True)
-                elif event.type == "error":
-                    raise NodeError(f"Model provider {self.provider.name!r}: {event.message}", retryable=True)
+                elif kind == "error":
+                    raise NodeError(f"Model provider {self.provider.name!r}: {event.get('message')}", retryable=True)
         finally:
             await events.close()
         await self._check_cancel(events)
-        if final is None:
+        if not isinstance(final, dict):
             raise NodeError(f"Model provider {self.provider.name!r} ended the stream early.", retryable=True)
         return self._turn(final)
 
-    def _turn(self, response: Any) -> Turn:
-        turn = Turn(model=getattr(response, "model", None) or self.model)
+    def _turn(self, response: dict) -> Turn:
+        turn = Turn(model=response.get("model") or self.model)
         texts = []
-        for item in response.output or []:
-            if item.type == "function_call":
-                turn.tool_calls.append(ToolCall(call_id=item.call_id, name=item.name, arguments=item.arguments))
-            elif item.type == "message":
-                texts.extend(part.text for part in item.content if getattr(part, "type", "") == "output_text")
-            turn.items.append(item.model_dump(exclude_none=True, mode="json"))
+        for item in response.get("output") or []:
+            if item.get("type") == "function_call":
+                turn.tool_calls.append(ToolCall(item["call_id"], item["name"], item.get("arguments") or ""))
+            elif item.get("type") == "message":
+                texts.extend(p.get("text") or "" for p in item.get("content") or [] if p.get("type") == "output_text")
+            turn.items.append(_without_nulls(item))
         turn.text = "".join(texts)
-        if response.usage is not None:
-            turn.input_tokens = response.usage.input_tokens or 0
-            turn.output_tokens = response.usage.output_tokens or 0
-            turn.cached_input_tokens = _detail(response.usage, "input_tokens_details", "cached_tokens")
-            turn.reasoning_tokens = _detail(response.usage, "output_tokens_details", "reasoning_tokens")
+        usage = response.get("usage")
+        if usage:
+            turn.input_tokens = usage.get("input_tokens") or 0
+            turn.output_tokens = usage.get("output_tokens") or 0
+            turn.cached_input_tokens = _detail(usage, "input_tokens_details", "cached_tokens")
+            turn.reasoning_tokens = _detail(usage, "output_tokens_details", "reasoning_tokens")
         return turn
 
 
@@ -430,43 +430,46 @@ class ChatConversation(Conversation):
         return params
 
     async def _call(self, *, stream: bool, on_delta: Callable[[str], None]) -> Turn:
-        params = self._params()
         turn = Turn(model=self.model)
         if not stream:
-            completion = await self.client.chat.completions.create(**params)
-            turn.model = completion.model or self.model
-            message = completion.choices[0].message if completion.choices else None
-            if message is not None:
-                turn.text = message.content or ""
-                for call in message.tool_calls or []:
-                    turn.tool_calls.append(ToolCall(call.id, call.function.name, call.function.arguments or ""))
-            if completion.usage:
-                _chat_usage(turn, completion.usage)
+            completion = await _post(self.client, "/chat/completions", self._params())
+            turn.model = completion.get("model") or self.model
+            choices = completion.get("choices") or []
+            message = choices[0].get("message") if choices else None
+            if message:
+                turn.text = message.get("content") or ""
+                for call in message.get("tool_calls") or []:
+                    function = call.get("function") or {}
+                    turn.tool_calls.append(
+                        ToolCall(call.get("id") or "", function.get("name") or "", function.get("arguments") or "")
+                    )
+            if completion.get("usage"):
+                _chat_usage(turn, completion["usage"])
             return turn
-        chunks = await self.client.chat.completions.create(
-            **params, stream=True, stream_options={"include_usage": True}
-        )
+        body = {**self._params(), "stream": True, "stream_options": {"include_usage": True}}
+        chunks = await _post_streaming(self.client, "/chat/completions", body)
         texts: list[str] = []
         calls: dict[int, dict] = {}
         try:
             async for chunk in chunks:
                 await self._check_cancel(chunks)
-                turn.model = chunk.model or turn.model
-                if chunk.usage:
-                    _chat_usage(turn, chunk.usage)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta.content:
-                        texts.append(delta.content)
-                        on_delta(delta.content)
-                    for call in delta.tool_calls or []:
-                        slot = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
-                        if call.id:
-                            slot["id"] = call.id
-                        if call.function and call.function.name:
-                            slot["name"] = call.function.name
-                        if call.function and call.function.arguments:
-                            slot["arguments"] += call.function.arguments
+                turn.model = chunk.get("model") or turn.model
+                if chunk.get("usage"):
+                    _chat_usage(turn, chunk["usage"])
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    if delta.get("content"):
+                        texts.append(delta["content"])
+                        on_delta(delta["content"])
+                    for call in delta.get("tool_calls") or []:
+                        slot = calls.setdefault(call.get("index", 0), {"id": "", "name": "", "arguments": ""})
+                        function = call.get("function") or {}
+                        if call.get("id"):
+                            slot["id"] = call["id"]
+                        if function.get("name"):
+                            slot["name"] = function["name"]
+                        if function.get("arguments"):
+                            slot["arguments"] += function["arguments"]
         finally:
             await chunks.close()
         await self._check_cancel(chunks)
@@ -475,16 +478,37 @@ class ChatConversation(Conversation):
         return turn
 
 
-def _detail(usage: Any, group: str, name: str) -> int:
+# The SDK's documented way to call an endpoint with a plain body (`client.post`): `cast_to=object` hands back the
+# JSON as parsed, where `responses.create` would build typed models of every request field and streamed event
+# (pydantic), which cost more CPU than the rest of a model call. Errors, auth and the HTTP client are the SDK's.
+async def _post(client: openai.AsyncOpenAI, path: str, body: dict) -> dict:
+    return await client.post(path, body=body, cast_to=object)
+
+
+async def _post_streaming(client: openai.AsyncOpenAI, path: str, body: dict) -> openai.AsyncStream:
+    return await client.post(path, body=body, cast_to=object, stream=True, stream_cls=openai.AsyncStream[object])
+
+
+def _without_nulls(value: Any) -> Any:
+    """A JSON value without null members (an output item as replayed on the next turn, as the SDK's models
+    dumped it)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _detail(usage: dict, group: str, name: str) -> int:
     """A token count nested in the usage details (absent on many OpenAI-compatible servers: 0)."""
-    details = getattr(usage, group, None)
-    value = getattr(details, name, None) if details is not None else None
+    details = usage.get(group)
+    value = details.get(name) if isinstance(details, dict) else None
     return value if isinstance(value, int) else 0
 
 
-def _chat_usage(turn: Turn, usage: Any) -> None:
-    turn.input_tokens = usage.prompt_tokens or 0
-    turn.output_tokens = usage.completion_tokens or 0
+def _chat_usage(turn: Turn, usage: dict) -> None:
+    turn.input_tokens = usage.get("prompt_tokens") or 0
+    turn.output_tokens = usage.get("completion_tokens") or 0
     turn.cached_input_tokens = _detail(usage, "prompt_tokens_details", "cached_tokens")
     turn.reasoning_tokens = _detail(usage, "completion_tokens_details", "reasoning_tokens")
 
