@@ -1,12 +1,13 @@
 """Group commit on SQLite: the hot writes of many runs (a new run, a lease, a step's commit) share one
-transaction, made by one writer thread.
+transaction.
 
 SQLite has one write lock per file. With a dozen threads each opening its own write transaction, the losers
 sleep in SQLite's busy handler (1, 2, 5, 10… 100 ms between tries) however soon the lock comes free: under a
 flood of runs most of the web process's threads sat there, and a webhook's latency was mostly that sleep.
-Here the callers hand their write to one thread, which takes everything that piled up while it was busy and
-runs it as one transaction, each write in its own savepoint (a write that fails rolls back alone), then
-answers every caller once the transaction has committed. The lock changes hands once per batch, with no sleep.
+Here a thread that wants to write queues its write, then waits for the process's commit lock; whoever holds it
+takes everything queued so far and runs it as one transaction, each write in its own savepoint (a write that
+fails rolls back alone), and answers each writer once the transaction has committed. A write whose thread finds
+the lock free (the usual case when the process is quiet) runs at once on that thread: no hand-off.
 
 Only for SQLite (PostgreSQL locks rows, not the file), and only for a caller that is not inside a transaction
 of its own (its write must stay in that transaction)."""
@@ -14,7 +15,6 @@ of its own (its write must stay in that transaction)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -29,69 +29,50 @@ log = logging.getLogger("trellis.persistence")
 T = TypeVar("T")
 MAX_BATCH = 200  # writes per transaction: bounds how long one commit keeps the others waiting
 
-_lock = threading.Lock()
-_writer: _Writer | None = None
+_queue: deque[tuple[Future, Callable, tuple]] = deque()
+_queue_lock = threading.Lock()
+_commit_lock = threading.Lock()  # one transaction at a time; its holder commits for everyone queued
 
 
 def write(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)`, committed: on SQLite in the writer thread's next transaction, elsewhere (or inside a
-    transaction) here. `fn` runs its statements on `django.db.connection`, whichever thread that is."""
+    """`fn(*args)`, committed: on SQLite in the next group transaction, elsewhere (or inside a transaction)
+    here. `fn` runs its statements on `django.db.connection`, on whichever thread commits the group."""
     if connection.vendor != "sqlite" or connection.in_atomic_block or not settings.SQLITE_GROUP_COMMIT:
         return fn(*args)
-    return _the_writer().run(fn, args)
+    future: Future = Future()
+    with _queue_lock:
+        _queue.append((future, fn, args))
+    while not future.done():
+        with _commit_lock:
+            if future.done():  # the holder before us committed it
+                break
+            with _queue_lock:
+                batch = [_queue.popleft() for _ in range(min(len(_queue), MAX_BATCH))]
+            _commit(batch)
+    return future.result()
 
 
-def _the_writer() -> _Writer:
-    global _writer
-    pid = os.getpid()
-    if _writer is None or _writer.pid != pid:  # a forked child needs its own thread
-        with _lock:
-            if _writer is None or _writer.pid != pid:
-                _writer = _Writer()
-    return _writer
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.jobs: deque[tuple[Future, Callable, tuple]] = deque()
-        self.cond = threading.Condition()
-        threading.Thread(target=self._serve, name="trellis-writer", daemon=True).start()
-
-    def run(self, fn: Callable, args: tuple):
-        future: Future = Future()
-        with self.cond:
-            self.jobs.append((future, fn, args))
-            self.cond.notify()
-        return future.result()
-
-    def _serve(self) -> None:
-        while True:
-            with self.cond:
-                while not self.jobs:
-                    self.cond.wait()
-                batch = [self.jobs.popleft() for _ in range(min(len(self.jobs), MAX_BATCH))]
-            self._commit(batch)
-
-    def _commit(self, batch: list[tuple[Future, Callable, tuple]]) -> None:
-        outcomes: list[tuple[Future, Any, BaseException | None]] = []
-        try:
-            with transaction.atomic():
-                for future, fn, args in batch:
-                    try:
-                        with transaction.atomic():  # a savepoint: this write alone rolls back if it fails
-                            outcomes.append((future, fn(*args), None))
-                    except Exception as exc:
-                        outcomes.append((future, None, exc))
-        except Exception as exc:
-            # The transaction itself failed (the file, the disk): nothing of the batch is stored.
-            log.exception("group commit of %d write(s) failed", len(batch))
-            connection.close()
-            for future, _, _ in batch:
-                future.set_exception(exc)
-            return
-        for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+def _commit(batch: list[tuple[Future, Callable, tuple]]) -> None:
+    outcomes: list[tuple[Future, Any, BaseException | None]] = []
+    try:
+        with transaction.atomic():
+            for future, fn, args in batch:
+                try:
+                    with transaction.atomic():  # a savepoint: this write alone rolls back if it fails
+                        outcomes.append((future, fn(*args), None))
+                except Exception as exc:
+                    outcomes.append((future, None, exc))
+    except BaseException as exc:
+        # The transaction itself failed (the file, the disk), or the thread is going down: nothing of the batch
+        # is stored, and every writer in it hears so (none may wait for an answer that never comes).
+        log.exception("group commit of %d write(s) failed", len(batch))
+        for future, _, _ in batch:
+            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the group commit was cut off"))
+        if not isinstance(exc, Exception):
+            raise
+        return
+    for future, result, error in outcomes:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
