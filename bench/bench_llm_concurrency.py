@@ -13,7 +13,10 @@ For each:
 * webhook accept latency p50 / p99 while the calls are in flight,
 * RSS growth per in-flight run of the process that runs them (the web process, or the worker),
 * CPU time per run of Trellis's processes (web + worker): unlike the rates, load from other processes on the
-  machine barely moves it.
+  machine barely moves it,
+* memory per in-flight run: then BENCH_MEM_N (default 1000) runs of a workflow whose model (`hold`) answers only
+  after 120 s, so that every accepted run is in flight at once; RSS growth of the runs' process divided by the
+  calls in flight (above, the runs accepted but not started yet count too).
 
 Run: .venv/bin/python bench/bench_llm_concurrency.py  (BENCH_N runs, default 2000; BENCH_LATENCY_S, default 1;
 BENCH_MODES, default "parking,thread,queue").
@@ -37,11 +40,13 @@ sys.path.insert(0, str(ROOT))
 from runs.testing.databases import recreate_database as recreate_pg  # noqa: E402
 from runs.testing.graphs import agent_graph  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
+from runs.testing.slow_model import HOLD_MODEL  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "2000"))
 LATENCY_S = float(os.environ.get("BENCH_LATENCY_S", "1.0"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 MODES = os.environ.get("BENCH_MODES", "parking,thread,queue").split(",")
+MEM_N = int(os.environ.get("BENCH_MEM_N", "1000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_llm")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
 
@@ -93,9 +98,12 @@ print(json.dumps({{"keys": keys, "token": api_token_create(workspace=ws, user=us
     return made["keys"], made["token"]
 
 
-def prepare(env: dict) -> str:
-    """The workflow 'Ask' (start → agent → end) published; returns its trigger's key."""
-    return publish(env, {"Ask": GRAPH})[0]["Ask"]
+def prepare(env: dict) -> dict[str, str]:
+    """The workflows 'Ask' (start → agent → end) and 'Hold' (the same, its model answering after 120 s)
+    published; returns their triggers' keys."""
+    hold = json.loads(json.dumps(GRAPH))
+    hold["nodes"][1]["config"]["model"] = HOLD_MODEL
+    return publish(env, {"Ask": GRAPH, "Hold": hold})[0]
 
 
 def rss_kb(pid: int) -> int:
@@ -155,6 +163,26 @@ async def fire(port: int, key: str, n: int) -> list[float]:
     return latencies
 
 
+def hold_in_flight(port: int, key: str, model_port: int, pid: int) -> tuple[int, float]:
+    """Send MEM_N runs whose model call lasts 120 s, wait until they are all in flight (at most 90 s): (calls in
+    flight, RSS growth of process `pid` per call in flight, KB)."""
+
+    before_calls = stub_stats(model_port)["in_flight"]
+    base = rss_kb(pid)
+    asyncio.run(fire(port, key, MEM_N))
+    deadline = time.monotonic() + 90
+    held, grew_at = 0, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - grew_at < 10:  # stop when it stops growing
+        now_held = stub_stats(model_port)["in_flight"] - before_calls
+        if now_held > held:
+            held, grew_at = now_held, time.monotonic()
+        if held >= MEM_N:
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    return held, (rss_kb(pid) - base) / held if held else 0.0
+
+
 def stub_stats(port: int, reset: bool = False) -> dict:
     import httpx
 
@@ -188,7 +216,8 @@ def measure(mode: str, model_port: int) -> dict:
     else:
         db = os.path.join(tmp, "bench.sqlite3")
         env = {**base_env(db, model_port), "TRELLIS_INLINE_PARKING": "true" if mode == "parking" else "false"}
-    key = prepare(env)
+    keys = prepare(env)
+    key = keys["Ask"]
     port = free_port()
     web = start_uvicorn(port, args=["--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
     worker = None
@@ -233,6 +262,7 @@ def measure(mode: str, model_port: int) -> dict:
         used_cpu = cpu_s(web.pid) + (cpu_s(worker.pid) if worker else 0.0) - base_cpu
         stats = stub_stats(model_port)
         failures = failed_runs(db)
+        held, kb_per_held = hold_in_flight(port, keys["Hold"], model_port, runner.pid)
     finally:
         stop_processes(*(p for p in (web, worker) if p is not None))
     peak = max(stats["peak"], peak_in_flight)
@@ -247,6 +277,8 @@ def measure(mode: str, model_port: int) -> dict:
         "rss_kb_per_run": (rss_at_peak - base_rss) / peak if peak else 0.0,
         "peak_rss_mb": peak_rss / 1024,
         "cpu_ms_per_run": used_cpu * 1000 / max(done, 1),
+        "held": held,
+        "kb_per_held": kb_per_held,
         "failures": failures,
     }
 
@@ -274,6 +306,8 @@ def main() -> None:
         ("RSS growth per in-flight run (KB)", "rss_kb_per_run", "{:.1f}"),
         ("peak RSS of the runs' process (MB)", "peak_rss_mb", "{:.0f}"),
         ("CPU per run, web + worker (ms)", "cpu_ms_per_run", "{:.2f}"),
+        (f"runs held in flight (of {MEM_N})", "held", "{:.0f}"),
+        ("RSS growth per run held in flight (KB)", "kb_per_held", "{:.1f}"),
     ]
     names = list(results)
     print(f"  {'':<36}" + "".join(f"{name:>26}" for name in names))

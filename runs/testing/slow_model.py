@@ -1,5 +1,6 @@
 """A stand-in model for load tests: an OpenAI-compatible server on asyncio that answers every call after a
-fixed latency (1 s by default), streaming a short reply, and counts the calls it holds at once.
+fixed latency (1 s by default), streaming a short reply, and counts the calls it holds at once. Calls for the
+model named `hold` wait `--hold` seconds instead (default 120): a bench holds many runs in flight with them.
 
 Endpoints: `POST /v1/chat/completions` and `POST /v1/responses` (streaming or not), `GET /stats` →
 `{"in_flight", "peak", "served", "cancelled"}`, `POST /stats/reset`. Run it with
@@ -15,6 +16,7 @@ import time
 import uuid
 
 REPLY = ["The ", "answer ", "is ", "forty-two."]
+HOLD_MODEL = "hold"
 
 
 class Stats:
@@ -28,7 +30,7 @@ class Stats:
         return {"in_flight": self.in_flight, "peak": self.peak, "served": self.served, "cancelled": self.cancelled}
 
 
-def make_app(latency_s: float):
+def make_app(latency_s: float, hold_s: float = 120.0):
     stats = Stats()
 
     async def read_body(receive) -> bytes:
@@ -63,7 +65,7 @@ def make_app(latency_s: float):
         stats.peak = max(stats.peak, stats.in_flight)
 
         async def answer() -> None:
-            await asyncio.sleep(latency_s)
+            await asyncio.sleep(hold_s if body.get("model") == HOLD_MODEL else latency_s)
             if path == "/v1/chat/completions":
                 await _chat(send, body)
             else:
@@ -185,9 +187,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--hold", type=float, default=120.0)
     args = parser.parse_args()
     uvicorn.run(
-        make_app(args.latency),
+        make_app(args.latency, args.hold),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
