@@ -1,20 +1,25 @@
 """`Authorization: Bearer trl_…` for the REST API. `request.auth` is the ApiToken, which pins the workspace."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Membership
 from accounts.tokens import TOKEN_PREFIX, hash_token
 
 
-def token_lookup(raw: str) -> ApiToken | None:
+def token_lookup(raw: str, *, with_role: bool = False) -> ApiToken | None:
+    """The live token for `raw`, with its user and workspace. `with_role`: also `.role`, its user's role in the
+    token's workspace (None once no longer a member), read in the same query (permissions.require_token_role)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "workspace")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    tokens = ApiToken.objects.select_related("user", "workspace").filter(
+        token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True
     )
+    if with_role:
+        member = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user_id=OuterRef("user_id"))
+        tokens = tokens.annotate(role=Subquery(member.values("role")[:1]))
+    token = tokens.first()
     if token is None:
         return None
     now = timezone.now()

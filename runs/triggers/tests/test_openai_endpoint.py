@@ -61,11 +61,18 @@ def _chat(model: str, **more) -> dict:
 
 
 @pytest.fixture
-def tokens(transactional_db, workspace, editor, viewer):
-    return {
+def tokens(transactional_db, workspace, editor, viewer, member):
+    made = {
         "editor": api_token_create(workspace=workspace, user=editor, name="e")[1],
         "viewer": api_token_create(workspace=workspace, user=viewer, name="v")[1],
     }
+    # tokens made while their users were editors: one was removed from the workspace since, one demoted
+    removed, demoted = member(workspace, "editor"), member(workspace, "editor")
+    made["removed"] = api_token_create(workspace=workspace, user=removed, name="r")[1]
+    made["demoted"] = api_token_create(workspace=workspace, user=demoted, name="d")[1]
+    workspace.memberships.filter(user=removed).delete()
+    workspace.memberships.filter(user=demoted).update(role="viewer")
+    return made
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses"])
@@ -92,6 +99,9 @@ def test_errors_are_the_ones_django_gives(tokens, make_workflow, make_workspace,
         ("POST", body(f"workflow:{theirs.pk}"), tokens["editor"], ()),
         ("POST", body("workflow:Theirs"), tokens["editor"], ()),
         ("POST", body(f"workflow:{mine.pk}"), tokens["viewer"], ()),
+        ("POST", body(f"workflow:{mine.pk}"), tokens["removed"], ()),
+        ("POST", body(f"workflow:{mine.pk}"), tokens["demoted"], ()),
+        ("POST", body("workflow:nope"), tokens["removed"], ()),
         ("POST", body(f"workflow:{mine.pk}"), tokens["editor"], [(b"x-note", b"a\x00b")]),
     ]
     for method, payload, token, extra in cases:
@@ -102,6 +112,9 @@ def test_errors_are_the_ones_django_gives(tokens, make_workflow, make_workspace,
         # then the answers are the same
         assert direct == through_django, (method, payload, token)
         assert direct[0] >= 400
+    # and a token acts with its user's role of now: none once removed, a viewer's once demoted
+    assert _both("POST", path, body(f"workflow:{mine.pk}"), tokens["removed"])[1][0] == 404
+    assert _both("POST", path, body(f"workflow:{mine.pk}"), tokens["demoted"])[1][0] == 403
 
 
 def test_a_run_answers_with_django_headers_streamed_or_not(tokens, make_workflow):
