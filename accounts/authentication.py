@@ -1,6 +1,5 @@
 """`Authorization: Bearer trl_…` for the REST API. `request.auth` is the ApiToken, which pins the workspace."""
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -9,19 +8,22 @@ from accounts.tokens import TOKEN_PREFIX, hash_token
 
 
 def token_lookup(raw: str, *, with_role: bool = False) -> ApiToken | None:
-    """The live token for `raw`, with its user and workspace. `with_role`: also `.role`, its user's role in the
-    token's workspace (None once no longer a member), read in the same query (permissions.require_token_role)."""
+    """The live token for `raw`, with its user and workspace. `with_role` (the OpenAI-compatible API's hot path):
+    also `.role`, its user's role in the token's workspace now (None once no longer a member; see
+    permissions.require_token_role), and without the workspace row, which that path does not read. Two plain
+    queries: a join or subquery for the role costs more to build in the ORM than a second query does."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    tokens = ApiToken.objects.select_related("user", "workspace").filter(
+    related = ("user",) if with_role else ("user", "workspace")
+    tokens = ApiToken.objects.select_related(*related).filter(
         token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True
     )
-    if with_role:
-        member = Membership.objects.filter(workspace_id=OuterRef("workspace_id"), user_id=OuterRef("user_id"))
-        tokens = tokens.annotate(role=Subquery(member.values("role")[:1]))
-    token = tokens.first()
+    token = next(iter(tokens[:1]), None)  # token_hash is unique: no ORDER BY needed
     if token is None:
         return None
+    if with_role:
+        roles = Membership.objects.filter(workspace_id=token.workspace_id, user_id=token.user_id)
+        token.role = next(iter(roles.values_list("role", flat=True)[:1]), None)
     now = timezone.now()
     # Coarse last-used updates keep a busy token from writing on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
