@@ -214,9 +214,9 @@ def _shaping_middleware() -> list[tuple]:
 class OpenAICompatEndpoint:
     """Serves `/v1/chat/completions` and `/v1/responses` straight on ASGI; everything else goes to `app`.
 
-    Under Django's handler every call crossed the sync middleware chain (a thread hop each way per sync
-    middleware, the async view itself bounced back to the loop) before a run could start, which was most of
-    what the API added to a streamed reply's first token. This runs the same view (`openai_compat._serve`)
+    Under Django's handler every call crossed the sync middleware chain (thread hops each way, the async view
+    bounced back to the loop) and Django's request signals before its run could start, time added to a streamed
+    reply's first token. This runs the same view (`openai_compat._serve`)
     on the loop with the middlewares that shape its answer applied in order, Django's exception
     handling (a 404 from the role check is the JSON 404) and logging of error answers, and Django's own
     response sending, so status, headers and body are the ones Django gives. Sits inside
