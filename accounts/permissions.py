@@ -48,13 +48,25 @@ def membership_for(request, workspace: Workspace | str) -> Membership:
 def require_role(request, workspace: Workspace | str, role: str = Role.VIEWER) -> Membership:
     """Membership with at least `role` in the workspace; 404 for non-members, 403 below the role."""
     membership = membership_for(request, workspace)
-    if not role_at_least(membership.role, role):
+    _check_role(membership.role, role)
+    return membership
+
+
+def require_token_role(token: ApiToken, role: str = Role.VIEWER) -> None:
+    """`require_role` in the token's own workspace, from the `.role` that `token_lookup(raw, with_role=True)`
+    read with the token (no query): 404 when its user is no longer a member, 403 below the role."""
+    if token.role is None:
+        raise Http404
+    _check_role(token.role, role)
+
+
+def _check_role(held: str, role: str) -> None:
+    if not role_at_least(held, role):
         raise ApplicationError(
             "permission_denied",
             f"This needs the {Role(role).label.lower()} role or higher in this workspace.",
             status=403,
         )
-    return membership
 
 
 def current_workspace(request, role: str = Role.VIEWER) -> Membership:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -103,10 +102,25 @@ class _Refused(Exception):
 # --- the reservation protocol -----------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _run_facts(run_id: str) -> _RunFacts | None:
-    """What decides which budgets apply to a run. None of it changes after the run is created."""
+# Per process, per run: read once (None of it changes after the run is created). A plain dict rather than an
+# lru_cache so that `budget_reserve_cached` can look without reading.
+_FACTS_KEPT = 4096
+_facts: dict[str, _RunFacts | None] = {}
+_UNKNOWN = object()
 
+
+def _run_facts(run_id: str) -> _RunFacts | None:
+    """What decides which budgets apply to a run."""
+    found = _facts.get(run_id, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = _read_run_facts(run_id)
+        if len(_facts) >= _FACTS_KEPT:
+            _facts.clear()  # a crude bound: a miss costs one read
+        _facts[run_id] = found
+    return found
+
+
+def _read_run_facts(run_id: str) -> _RunFacts | None:
     try:
         row = Run.objects.filter(pk=run_id).values_list("workflow_id", "trigger", "cost_limit__max_cost_usd").first()
     except ValidationError:  # not a run id (executors called by hand)
@@ -164,6 +178,10 @@ def _workspace_budgets(workspace_id) -> list[tuple]:
 
 
 def _applicable(workspace_id, facts: _RunFacts | None) -> list[tuple]:
+    return _applying(_workspace_budgets(workspace_id), facts)
+
+
+def _applying(rows: list[tuple], facts: _RunFacts | None) -> list[tuple]:
     wanted = {(Scope.WORKSPACE, "")}
     if facts is not None:
         wanted.add((Scope.WORKFLOW, facts.workflow_id))
@@ -171,7 +189,7 @@ def _applicable(workspace_id, facts: _RunFacts | None) -> list[tuple]:
             wanted.add((Scope.API_TOKEN, facts.token_id))
         if facts.deployment_id:
             wanted.add((Scope.CHAT_DEPLOYMENT, facts.deployment_id))
-    return [row for row in _workspace_budgets(workspace_id) if (row[1], row[2]) in wanted]
+    return [row for row in rows if (row[1], row[2]) in wanted]
 
 
 def _usd(value: Decimal) -> Decimal:
@@ -183,6 +201,34 @@ def _periods(holds) -> Q:
     for hold in holds:
         where |= Q(budget_id=hold.budget_id, starts_on=hold.starts_on)
     return where
+
+
+def budget_warm(*, workspace_id, run_id: str | None) -> None:
+    """Read what decides whether a run's model calls hold anything (the run's facts, the workspace's budgets)
+    into this process's caches, on a trip to the database made anyway (the agent's provider lookup), so that
+    `budget_reserve_cached` can answer the first call without another."""
+    if workspace_id:
+        if run_id:
+            _run_facts(str(run_id))
+        _workspace_budgets(workspace_id)
+
+
+def budget_reserve_cached(*, workspace_id, run_id: str | None, model: str | None, priced: bool = True):
+    """`budget_reserve`'s answer when this process's caches alone show that nothing is to be held — no budget
+    applies (the same cache `budget_reserve` reads, cleared by this process's budget writes) and the run has no
+    cost cap —, without touching the database (callable on an event loop). None when it cannot tell or something
+    applies: then call `budget_reserve`."""
+    at = timezone.now()
+    reservation = Reservation(workspace_id=str(workspace_id or ""), run_id=run_id, model=model, priced=priced, at=at)
+    if not priced or not workspace_id:
+        return reservation
+    facts = _facts.get(str(run_id), _UNKNOWN) if run_id else None
+    cached = _budgets_cache.get(str(workspace_id))
+    if facts is _UNKNOWN or cached is None or cached[0] <= time.monotonic():
+        return None
+    if (facts is not None and facts.capped) or _applying(cached[1], facts):
+        return None
+    return reservation
 
 
 def budget_reserve(

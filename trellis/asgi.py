@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.websocket import websocket_application  # noqa: E402
-from runs.triggers.asgi import WebhookBodyLimit, WebhookEndpoint  # noqa: E402
+from runs.triggers.asgi import OpenAICompatEndpoint, WebhookBodyLimit, WebhookEndpoint  # noqa: E402
 from runs.triggers.mcp_endpoint import McpEndpoint  # noqa: E402
 from trellis.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,7 +20,7 @@ application = ProtocolTypeRouter(
         # Oversized webhook (and /mcp) bodies are refused (413) before anything reads them; webhooks are
         # then answered without Django's request handler, /mcp by the MCP SDK's streamable HTTP server
         # (published workflows as tools), everything else goes through Django.
-        "http": WebhookBodyLimit(McpEndpoint(WebhookEndpoint(django_asgi_app))),
+        "http": WebhookBodyLimit(McpEndpoint(OpenAICompatEndpoint(WebhookEndpoint(django_asgi_app)))),
         # Origin first (a foreign page can't ride the user's cookie), then who is calling.
         "websocket": websocket_application(URLRouter(websocket_urlpatterns)),
     }

@@ -11,8 +11,15 @@ import pytest
 from django.db import close_old_connections, connection
 
 from budgets.models import BudgetPeriod, RunCostLimit
-from budgets.services import BudgetRefused, budget_reserve, budget_settle, inline_wait_idle
-from budgets.tests.conftest import MAX_OUTPUT, PRICE, agent_graph, model_calls
+from budgets.services import (
+    BudgetRefused,
+    budget_reserve,
+    budget_reserve_cached,
+    budget_settle,
+    budget_warm,
+    inline_wait_idle,
+)
+from budgets.tests.conftest import MAX_OUTPUT, MODEL, PRICE, agent_graph, model_calls
 from builder.models import AuditEvent
 from runs.models import Run, Step
 from runs.tests.helpers import line, node, start
@@ -461,3 +468,47 @@ def test_holds_left_by_a_dead_process_are_released_when_nothing_runs(workspace, 
     call_command("budgets_release_holds")
 
     assert BudgetPeriod.objects.get(budget=budget).reserved_usd == Decimal(0)
+
+
+def test_with_no_budget_a_warmed_run_reserves_nothing_without_reading_the_database(
+    make_run, workspace, django_assert_num_queries
+):
+    # given a run in a workspace without budgets, whose facts were read on an earlier trip
+    run = make_run(agent_graph())
+    budget_warm(workspace_id=workspace.pk, run_id=str(run.pk))
+
+    # when its model call is reserved from the caches
+    with django_assert_num_queries(0):
+        reservation = budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL)
+
+    # then nothing is held
+    assert reservation is not None
+    assert not reservation.holds_anything
+
+
+def test_a_budget_made_after_warming_applies_to_the_next_call_at_once(make_run, workspace, set_budget):
+    # given a run whose caches say that no budget applies
+    run = make_run(agent_graph())
+    assert budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL) is None  # not read yet
+    budget_warm(workspace_id=workspace.pk, run_id=str(run.pk))
+
+    # when a workspace budget is set
+    budget = set_budget(workspace, limit="1")
+
+    # then the cached answer defers to budget_reserve, which holds against the new budget
+    assert budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL) is None
+    reservation = budget_reserve(
+        workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL, prompt_tokens=10, max_output_tokens=MAX_OUTPUT
+    )
+    assert [hold.budget_id for hold in reservation.holds] == [budget.pk]
+    budget_settle(reservation=reservation, failed=True)
+
+
+def test_a_run_with_a_cost_cap_is_always_reserved_in_the_database(make_run, workspace):
+    # given a run with max_cost_usd in a workspace without budgets
+    run = make_run(agent_graph())
+    RunCostLimit.objects.create(run=run, max_cost_usd=Decimal("1"))
+    budget_warm(workspace_id=workspace.pk, run_id=str(run.pk))
+
+    # then the cached answer defers to budget_reserve
+    assert budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL) is None

@@ -93,7 +93,12 @@ class AgentExecutor(NodeExecutor):
 
 
 def _provider_and_tools(ctx: NodeContext, cfg: dict) -> tuple[Provider, dict[str, dict]]:
-    return resolve_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
+    from budgets.services import budget_warm
+
+    provider, tools = resolve_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
+    if provider.priced:
+        budget_warm(workspace_id=ctx.workspace_id, run_id=ctx.run_id or None)  # see metering.metered_call
+    return provider, tools
 
 
 async def _tool_loop(

@@ -78,20 +78,25 @@ async def metered_call(
     """One model call within the budgets that apply to the run; adds its tokens and cost to `usage`.
     Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit.
     The reservation and its settlement are database writes: they run on the run's engine thread (ctx.blocking)."""
-    from budgets.services import BudgetRefused, budget_reserve, budget_settle
+    from budgets.services import BudgetRefused, budget_reserve, budget_reserve_cached, budget_settle
 
-    try:
-        reservation = await ctx.blocking(
-            budget_reserve,
-            workspace_id=ctx.workspace_id,
-            run_id=ctx.run_id or None,
-            model=conv.model,
-            prompt_tokens=lambda: prompt_tokens(conv.request_params()),
-            max_output_tokens=conv.max_output_tokens,
-            priced=priced,
-        )
-    except BudgetRefused as refused:
-        raise NodeError(refused.message, code=refused.code, details=refused.details) from None
+    # Where the caches show that no budget or cap applies (warmed by the agent's provider lookup), the call
+    # goes out without a trip to the database first.
+    run_id = ctx.run_id or None
+    reservation = budget_reserve_cached(workspace_id=ctx.workspace_id, run_id=run_id, model=conv.model, priced=priced)
+    if reservation is None:
+        try:
+            reservation = await ctx.blocking(
+                budget_reserve,
+                workspace_id=ctx.workspace_id,
+                run_id=run_id,
+                model=conv.model,
+                prompt_tokens=lambda: prompt_tokens(conv.request_params()),
+                max_output_tokens=conv.max_output_tokens,
+                priced=priced,
+            )
+        except BudgetRefused as refused:
+            raise NodeError(refused.message, code=refused.code, details=refused.details) from None
     try:
         async with model_call_slot(ctx.workspace_id):
             turn = await conv.call(stream=stream, on_delta=on_delta)

@@ -4,18 +4,23 @@ read, which Django cannot do (its ASGI handler spools the whole body before any 
 A declared Content-Length over the limit is refused at once; a chunked body is counted as it arrives
 and refused as soon as it passes the limit. Wrap the HTTP app: `WebhookBodyLimit(django_asgi_app)`."""
 
+import asyncio
+import io
 import json
 import logging
 import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import RequestAborted
+from django.core.handlers.exception import response_for_exception
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.log import log_response
 
 from runs.triggers.hooks import respond
 from runs.triggers.webhooks import InboundRequest
-from trellis.errors import ApplicationError, error_body
-from trellis.middleware import NUL_MESSAGE
+from trellis.errors import ApplicationError, error_body, error_response
+from trellis.middleware import NUL_MESSAGE, has_nul
 
 logger = logging.getLogger(__name__)
 
@@ -161,3 +166,129 @@ async def _read_all(receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+OPENAI_PATHS = {"/v1/chat/completions": "chat", "/v1/responses": "responses"}
+
+# The middlewares of settings.MIDDLEWARE that shape these answers (redirects, security headers, CSP,
+# Content-Length), run in their order. The others do nothing here: no static files, no session or CSRF
+# (bearer tokens, csrf-exempt views), no messages, no sign-in. ErrorShapeMiddleware keeps its place as
+# its NUL check (its 405 reshaping concerns non-JSON answers, which these views never give).
+_SHAPING_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+)
+_ERROR_SHAPE = "trellis.middleware.ErrorShapeMiddleware"
+
+
+class _NulCheck:
+    def process_request(self, request):
+        query = ((key, value) for key, values in request.GET.lists() for value in values)
+        if has_nul(request.path, query, request.headers.values()):
+            return error_response("bad_request", NUL_MESSAGE)
+        return None
+
+    def process_response(self, request, response):
+        return response
+
+
+def _unreachable(request):
+    raise AssertionError("only the middlewares' process_request and process_response are called")
+
+
+@lru_cache(maxsize=1)
+def _shaping_middleware() -> list[tuple]:
+    """(process_request, process_response) of each, either None where the middleware has none."""
+    from django.utils.module_loading import import_string
+
+    layers = [
+        _NulCheck() if path == _ERROR_SHAPE else import_string(path)(get_response=_unreachable)
+        for path in settings.MIDDLEWARE
+        if path in _SHAPING_MIDDLEWARE or path == _ERROR_SHAPE
+    ]
+    return [(getattr(layer, "process_request", None), getattr(layer, "process_response", None)) for layer in layers]
+
+
+class OpenAICompatEndpoint:
+    """Serves `/v1/chat/completions` and `/v1/responses` straight on ASGI; everything else goes to `app`.
+
+    Under Django's handler every call crossed the sync middleware chain (thread hops each way, the async view
+    bounced back to the loop) and Django's request signals before its run could start, time added to a streamed
+    reply's first token. This runs the same view (`openai_compat._serve`)
+    on the loop with the middlewares that shape its answer applied in order, Django's exception
+    handling (a 404 from the role check is the JSON 404) and logging of error answers, and Django's own
+    response sending, so status, headers and body are the ones Django gives. Sits inside
+    WebhookBodyLimit, which has already bounded and read the body."""
+
+    def __init__(self, app):
+        self.app = app
+        self._sender = None
+
+    async def __call__(self, scope, receive, send):
+        api = OPENAI_PATHS.get(scope["path"]) if scope["type"] == "http" else None
+        if api is None:
+            return await self.app(scope, receive, send)
+        from django.core.handlers.asgi import ASGIHandler, ASGIRequest
+
+        if self._sender is None:
+            self._sender = ASGIHandler.__new__(ASGIHandler)  # only its send_response: no middleware loaded
+        body = await _read_all(receive)
+        try:
+            request = ASGIRequest(scope, io.BytesIO(body))
+        except UnicodeDecodeError:
+            return await self.app(scope, _replay(body, receive), send)  # Django's own 400
+        # As Django's handler does: stop the view (and a stream's run listener) when the client goes away.
+        serving = asyncio.create_task(self._serve(request, api, send))
+        watching = asyncio.create_task(_disconnect(receive))
+        await asyncio.wait((serving, watching), return_when=asyncio.FIRST_COMPLETED)
+        for task in (watching, serving):
+            if not task.done():
+                task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, RequestAborted):
+                pass
+
+    async def _serve(self, request, api: str, send) -> None:
+        from runs.triggers import openai_compat
+
+        middleware = _shaping_middleware()
+        response, depth = None, len(middleware)
+        for index, (process_request, _) in enumerate(middleware):
+            response = process_request(request) if process_request else None
+            if response is not None:  # a redirect or refusal: only the layers it went through see it
+                depth = index + 1
+                break
+        if response is None:
+            try:
+                response = await openai_compat._serve(request, api=api)
+            except Exception as exc:  # Http404, PermissionDenied … as Django renders them; else a 500
+                response = response_for_exception(request, exc)
+        for _, process_response in reversed(middleware[:depth]):
+            if process_response:
+                response = process_response(request, response)
+        if response.status_code >= 400:
+            log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
+        await self._sender.send_response(response, send)
+
+
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _disconnect(receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestAborted()

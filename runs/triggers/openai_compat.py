@@ -6,18 +6,22 @@ allows it); the run's output text (or JSON) is the reply. With `stream: true` th
 node(s) that feed an End node are streamed live from the run's `step.delta` events."""
 
 import json
+import operator
 import time
 import uuid
+from functools import reduce
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import token_lookup
 from accounts.models import Role
-from accounts.permissions import require_role
+from accounts.permissions import require_token_role
 from builder.models import Workflow
+from builder.selectors import version_cached
 from runs.models import Run
 from runs.services import run_start, run_wait
 from runs.triggers.threads import in_thread
@@ -101,9 +105,10 @@ def parse_model(model) -> tuple[str, str | int]:
 
 
 def _authenticate(request):
+    """The request's API token, with its user's role in its workspace (`require_token_role`), or 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    token = token_lookup(raw.strip()) if scheme.lower() == "bearer" else None
+    token = token_lookup(raw.strip(), with_role=True) if scheme.lower() == "bearer" else None
     if token is None:
         raise ApplicationError(
             "invalid_api_key", "Send a Trellis API token as 'Authorization: Bearer trl_…'.", status=401
@@ -113,14 +118,19 @@ def _authenticate(request):
 
 
 def _workflow_for(token, ref: str):
+    """The token's workspace's workflow `ref` (id, or a name matching one workflow only), with its published
+    version from the per-process cache of immutable versions."""
     qs = Workflow.objects.filter(workspace_id=token.workspace_id, archived_at__isnull=True)
     try:
         workflow = qs.filter(pk=uuid.UUID(ref)).first()
     except ValueError:
-        matches = list(qs.filter(name__iexact=ref.replace("-", " ")) | qs.filter(name__iexact=ref))
+        names = {ref, ref.replace("-", " ")}
+        matches = list(qs.filter(reduce(operator.or_, (Q(name__iexact=name) for name in names)))[:2])
         workflow = matches[0] if len(matches) == 1 else None
     if workflow is None:
         raise ApplicationError("model_not_found", f"No workflow {ref!r} in this workspace.", status=404)
+    if workflow.published_version_id is not None:
+        workflow.published_version = version_cached(workflow.published_version_id, workflow.pk)
     return workflow
 
 
@@ -159,7 +169,7 @@ def _start(request, body: dict, messages: list[dict], *, join):
     token = _authenticate(request)
     ref, version = parse_model(body.get("model"))
     workflow = _workflow_for(token, ref)
-    require_role(request, workflow.workspace_id, Role.EDITOR)
+    require_token_role(token, Role.EDITOR)  # the workflow is in the token's workspace
     graph = _graph_for(workflow, version)
 
     with transaction.atomic():
@@ -475,7 +485,7 @@ async def _serve(request, *, api: str):
 
 def _models(request) -> list[dict]:
     token = _authenticate(request)
-    require_role(request, token.workspace_id, Role.VIEWER)
+    require_token_role(token, Role.VIEWER)
     workflows = Workflow.objects.filter(
         workspace_id=token.workspace_id, archived_at__isnull=True, published_version__isnull=False
     ).order_by("name")
