@@ -17,8 +17,8 @@ from accounts.models import Membership
 from chat.models import Access, ChatDeployment, ChatMessage, ChatThread, ChatVisitor, MessageStatus
 from chat.selectors import is_uuid
 from runs.models import Step, StepStatus
+from runs.replies import reply_text
 from runs.services import run_approve, run_start
-from runs.triggers.openai_compat import reply_text
 from runs.triggers.ratelimit import hit
 from trellis.errors import ApplicationError
 

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat import selectors, services, stream
 from chat.models import Access, ChatDeployment, ChatMessage, ChatVisitor
-from runs.triggers.openai_compat import answer_nodes
+from runs.replies import answer_nodes
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import Listener
 from trellis.bodies import json_body

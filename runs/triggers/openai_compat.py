@@ -23,6 +23,7 @@ from accounts.permissions import require_token_role
 from builder.models import Workflow
 from builder.selectors import version_cached
 from runs.models import Run
+from runs.replies import answer_nodes, reply_text
 from runs.services import run_start, run_wait
 from runs.triggers.threads import in_thread
 from runs.triggers.waiting import DONE_EVENTS, Listener
@@ -155,16 +156,6 @@ def run_input_for(graph: dict, messages: list[dict]) -> dict:
     return run_input
 
 
-def answer_nodes(graph: dict) -> set[str]:
-    """Agent nodes that feed an End node: their tokens are the reply being streamed."""
-    types = {n.get("id"): n.get("type") for n in graph.get("nodes", [])}
-    return {
-        e.get("source")
-        for e in graph.get("edges", [])
-        if types.get(e.get("target")) == "end" and types.get(e.get("source")) == "agent"
-    }
-
-
 def _start(request, body: dict, messages: list[dict], *, join):
     token = _authenticate(request)
     ref, version = parse_model(body.get("model"))
@@ -201,19 +192,6 @@ def _load_run(run_id):
 
 
 # --- run → reply -------------------------------------------------------------------------------------
-
-
-def reply_text(output) -> str:
-    """A string output is the reply; an object with a single string field is that string; else JSON."""
-    if output is None:
-        return ""
-    if isinstance(output, str):
-        return output
-    if isinstance(output, dict) and len(output) == 1:
-        (value,) = output.values()
-        if isinstance(value, str):
-            return value
-    return json.dumps(output, ensure_ascii=False)
 
 
 def usage_of(run) -> tuple[int, int]:
