@@ -102,8 +102,9 @@ class RunStartIn(serializers.Serializer):
     )
     max_cost_usd = serializers.FloatField(
         required=False,
+        allow_null=True,
         help_text="the most this run may spend on model calls (USD); a call that would cross it is not sent "
-        "and its step fails with budget_exceeded",
+        "and its step fails with budget_exceeded; null: no limit",
     )
 
 
