@@ -224,6 +224,21 @@ class DatasetFromRunsApi(APIView):
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
         data = body_dict(request)
-        runs = selectors.runs_matching(workflow=dataset.workflow, filters=data.get("filter") or data)
+        filters = data.get("filter") or data
+        _version_filter_check(filters)
+        runs = selectors.runs_matching(workflow=dataset.workflow, filters=filters)
         created = dataset_services.runs_add_to_dataset(dataset=dataset, runs=runs)
         return Response({"added": len(created)}, status=201)
+
+
+def _version_filter_check(filters) -> None:
+    """A version filter that is no number was a 500 (the query's integer lookup raised): it is a 400."""
+    version = filters.get("version") if isinstance(filters, dict) else None
+    if version in (None, "", "draft"):
+        return
+    try:
+        int(version)
+    except (TypeError, ValueError, OverflowError):
+        raise ApplicationError(
+            "validation_error", 'filter.version is "draft" or a version number.', [{"field": "filter.version"}]
+        ) from None
