@@ -3,28 +3,16 @@ JSON objects and the services check them (evals/services, evals/graders.py); the
 These say what both hold, and refuse nothing themselves."""
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evals.graders import GRADER_TYPES, MAX_GRADERS
 from evals.models import EvalStatus, ResultStatus
 from evals.services.datasets import MAX_NAME, MAX_TAGS
 from evals.services.feedback import MAX_COMMENT
-from trellis.openapi import ClosedSerializer
+from trellis.openapi import ClosedSerializer, documented, or_empty
 
 # A version number as the views take it (a PostgreSQL integer).
 MAX_VERSION = 2**31 - 1
-
-
-def documented(schema: dict, **kwargs) -> serializers.Field:
-    """A field documented by a JSON Schema that no serializer field maps to (a union, a value or empty)."""
-    return extend_schema_field(schema)(type("DocumentedField", (serializers.JSONField,), {}))(**kwargs)
-
-
-def or_empty(schema: dict) -> dict:
-    """`schema`, or an empty value: the services read these fields as `value or default`, so null, false, 0, "",
-    [] and {} all mean "not given"."""
-    return {"anyOf": [schema, {"enum": [None, False, 0, "", [], {}]}], "nullable": True}
 
 
 TAGS = or_empty({"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": MAX_TAGS})
@@ -296,7 +284,7 @@ class DatasetPatchIn(ClosedSerializer):
 class ItemIn(ClosedSerializer):
     input = serializers.DictField(help_text="the run input")
     expected = serializers.JSONField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, max_length=MAX_TAGS)
+    tags = documented(TAGS, required=False, help_text=f"at most {MAX_TAGS} non-empty strings")
     source_run = serializers.JSONField(required=False, allow_null=True, help_text="ignored")
 
 
@@ -307,7 +295,7 @@ class ItemsIn(serializers.Serializer):
 class ItemPatchIn(ClosedSerializer):
     input = serializers.DictField(required=False)
     expected = serializers.JSONField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True, max_length=MAX_TAGS)
+    tags = documented(TAGS, required=False, help_text=f"at most {MAX_TAGS} non-empty strings")
 
 
 class RunFilterIn(serializers.Serializer):
@@ -371,7 +359,8 @@ PUBLISH_GATE_IN = {
     "nullable": True,
     "properties": {
         "dataset": {"type": "string", "format": "uuid", "nullable": True, "description": "null: no gate"},
-        "min_pass_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        # Read only with a dataset (then a number from 0 to 1); removing the gate ignores it.
+        "min_pass_rate": {"description": "a number from 0 to 1: the pass rate an eval must reach"},
     },
 }
 

@@ -2160,7 +2160,7 @@ export interface components {
         /** @enum {string} */
         FeedbackEnum: "up" | "down" | "any" | "none";
         FeedbackInRequest: {
-            comment?: (string | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            comment?: (string | Record<string, never> | unknown[] | number | false) | null;
             score: components["schemas"]["ScoreEnum"];
             /** @description a step of this run; empty or null: the run's output */
             step_id?: (string | "") | null;
@@ -2236,11 +2236,11 @@ export interface components {
             message: string;
         };
         FinetuneExportInRequest: {
-            base_model?: (string | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            base_model?: (string | Record<string, never> | unknown[] | number | false) | null;
             /** @description which runs' steps to export */
             filters?: ({
                 [key: string]: unknown;
-            } | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
             /** @description reinforcement: the grader the job uses (a grader object); other methods ignore it */
             grader?: unknown;
             method: components["schemas"]["MethodEnum"];
@@ -2279,7 +2279,7 @@ export interface components {
                 beta?: unknown;
                 learning_rate_multiplier?: unknown;
                 n_epochs?: unknown;
-            } | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
             /** @description a model provider of the workspace */
             provider: number;
         };
@@ -2312,9 +2312,9 @@ export interface components {
             /** @description the filter, with the fields above; empty: the body's own fields are the filter */
             filter?: ({
                 [key: string]: unknown;
-            } | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
             /** @description at most this many runs (1 to 10000), newest first; default 1000 */
-            limit?: ((number | boolean | string) | (null | false | 0 | "" | never[] | Record<string, never>)) | null;
+            limit?: ((number | boolean | string) | Record<string, never> | unknown[] | string | number | false) | null;
             /** @description comma-separated run statuses; default succeeded */
             status?: unknown;
             /** @description "draft" or a version number; empty: any */
@@ -2505,7 +2505,8 @@ export interface components {
             };
             /** @description ignored */
             source_run?: unknown;
-            tags?: string[] | null;
+            /** @description at most 20 non-empty strings */
+            tags?: (string[] | Record<string, never> | unknown[] | string | number | false) | null;
         };
         /** @description The documented shape of a body whose view refuses unknown fields (the graph format's rule). */
         ItemPatchInRequest: {
@@ -2513,7 +2514,8 @@ export interface components {
             input?: {
                 [key: string]: unknown;
             };
-            tags?: string[] | null;
+            /** @description at most 20 non-empty strings */
+            tags?: (string[] | Record<string, never> | unknown[] | string | number | false) | null;
         };
         ItemsInRequest: {
             /** @description all of them or none */
@@ -2777,14 +2779,14 @@ export interface components {
         PurposeEnum: "manual" | "gate";
         RerunInRequest: {
             /** @description as when starting a run; a rerun never inherits the original run's callback_url */
-            callback_url?: string | "";
+            callback_url?: (string | "") | null;
             /**
              * Format: uuid
              * @description keep the steps before this one; run the rest
              */
             from_step?: string | null;
-            /** Format: double */
-            wait?: number;
+            /** @description as when starting a run */
+            wait?: (number | boolean | string) | null;
         };
         /**
          * @description * `async` - Answer 202 at once
@@ -2850,9 +2852,9 @@ export interface components {
         };
         RunStartInRequest: {
             /** @description http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, workflow_id, trigger_id, status, output, error, started_at, finished_at}}, signed with Standard Webhooks using the workspace's callback signing secret (POST /api/v1/workspace/callback-secret/rotate), retried with backoff; private and loopback addresses are refused */
-            callback_url?: string | "";
-            /** @description or the Idempotency-Key header */
-            idempotency_key?: string;
+            callback_url?: (string | "") | null;
+            /** @description or the Idempotency-Key header; empty: none */
+            idempotency_key?: (string | Record<string, never> | unknown[] | number | false) | null;
             /** @description checked against the start node's input_schema */
             input?: {
                 [key: string]: unknown;
@@ -2867,11 +2869,8 @@ export interface components {
              * @default draft
              */
             version: unknown;
-            /**
-             * Format: double
-             * @description seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)
-             */
-            wait?: number;
+            /** @description seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S) */
+            wait?: (number | boolean | string) | null;
         };
         /**
          * @description * `workspace` - workspace
@@ -6845,7 +6844,8 @@ export interface operations {
                      * @description null: no gate
                      */
                     dataset?: string | null;
-                    min_pass_rate?: number;
+                    /** @description a number from 0 to 1: the pass rate an eval must reach */
+                    min_pass_rate?: unknown;
                 } | null;
             };
         };
