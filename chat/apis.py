@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.http import Http404
 from django.utils.html import escape
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.permissions import get_in_workspace
 from builder.apis.common import workflow_for
 from chat import selectors, services
-from chat.models import Access, ChatDeployment
+from chat.models import Access, ChatDeployment, MessageStatus
 from trellis.bodies import validated
 
 
@@ -58,19 +58,28 @@ class DeploymentPatch(_Fields):
             field.required = False
 
 
+class ThemeOut(serializers.Serializer):
+    color = serializers.CharField(required=False, allow_null=True, help_text="#rrggbb")
+
+
+@extend_schema_field(ThemeOut)
+class ThemeField(serializers.DictField):
+    """The theme as stored (what ThemeIn took), documented by ThemeOut."""
+
+
 class DeploymentOut(serializers.Serializer):
     id = serializers.UUIDField()
     workflow_id = serializers.UUIDField()
     public_id = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.CharField(help_text="chat")
     url = serializers.CharField()
     embed_snippet = serializers.CharField()
-    access = serializers.CharField()
+    access = serializers.ChoiceField(Access.choices)
     allowed_origins = serializers.ListField(child=serializers.CharField())
     title = serializers.CharField()
     greeting = serializers.CharField()
     starter_prompts = serializers.ListField(child=serializers.CharField())
-    theme = serializers.DictField()
+    theme = ThemeField()
     enabled = serializers.BooleanField()
     visitor_rate_limit_per_minute = serializers.IntegerField()
     rate_limit_per_minute = serializers.IntegerField()
@@ -154,6 +163,33 @@ class ThreadOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class CitationOut(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField(help_text="an http(s) URL, or empty")
+    text = serializers.CharField()
+
+
+class VisitorApprovalOut(serializers.Serializer):
+    step_id = serializers.UUIDField()
+    message = serializers.CharField()
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    role = serializers.ChoiceField(["user", "assistant"])
+    content = serializers.CharField()
+    html = serializers.CharField(help_text="an answer's content rendered from Markdown (empty for the user's)")
+    status = serializers.ChoiceField(MessageStatus.choices)
+    citations = CitationOut(many=True)
+    approval = VisitorApprovalOut(allow_null=True, help_text="a decision the run waits for from the visitor")
+    created_at = serializers.DateTimeField()
+    run_id = serializers.UUIDField(allow_null=True, help_text="the run that answered (assistant messages)")
+
+
+class ConversationOut(ThreadOut):
+    messages = MessageOut(many=True)
+
+
 class ConversationListApi(APIView):
     @extend_schema(responses=ThreadOut(many=True), summary="A deployment's conversations, newest first")
     def get(self, request, workflow_id, deployment_id):
@@ -163,7 +199,7 @@ class ConversationListApi(APIView):
 
 
 class ConversationDetailApi(APIView):
-    @extend_schema(summary="One conversation with its messages and their runs")
+    @extend_schema(summary="One conversation with its messages and their runs", responses=ConversationOut)
     def get(self, request, workflow_id, deployment_id, thread_id):
         deployment = _deployment(request, workflow_id, deployment_id, Role.VIEWER)
         thread = selectors.deployment_threads(deployment=deployment).filter(pk=thread_id).first()

@@ -103,6 +103,10 @@ class SearchResultOut(serializers.Serializer):
     metadata = serializers.DictField()
 
 
+class SearchOut(serializers.Serializer):
+    results = SearchResultOut(many=True, help_text="best first")
+
+
 def kb_out(kb: KnowledgeBase, used_by: list[dict] | None = None) -> dict:
     counts = {s: getattr(kb, f"files_{s}", None) for s in FileStatus.values}
     if any(v is None for v in counts.values()):
@@ -339,7 +343,7 @@ class KnowledgeChunkApi(APIView):
 
 
 class KnowledgeSearchApi(APIView):
-    @extend_schema(request=SearchIn, responses=SearchResultOut(many=True), operation_id="knowledge_search")
+    @extend_schema(request=SearchIn, responses=SearchOut, operation_id="knowledge_search")
     def post(self, request, kb_id):
         kb = _kb(request, kb_id)
         results = selectors.search(knowledge_base=kb, **validated(SearchIn, request))

@@ -2,6 +2,20 @@
 
 from rest_framework import serializers
 
+from trellis.openapi import documented, or_empty
+
+# `wait` as runs.services.parse_wait takes it: a number of seconds from 0, or its text; null, "" or false: none
+# (true is 1).
+WAIT = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "boolean"},
+        {"type": "string", "maxLength": 0},
+        {"type": "string", "pattern": r"^\s*\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"},
+    ],
+    "nullable": True,
+}
+
 
 class UsageOut(serializers.Serializer):
     input_tokens = serializers.IntegerField()
@@ -85,13 +99,18 @@ class RunPageOut(serializers.Serializer):
 class RunStartIn(serializers.Serializer):
     input = serializers.DictField(default=dict, help_text="checked against the start node's input_schema")
     version = serializers.JSONField(default="draft", help_text='"draft", "published" or a version number')
-    wait = serializers.FloatField(
-        required=False, min_value=0, help_text="seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)"
+    wait = documented(
+        WAIT, required=False, help_text="seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)"
     )
-    idempotency_key = serializers.CharField(required=False, help_text="or the Idempotency-Key header")
+    idempotency_key = documented(
+        or_empty({"type": "string", "maxLength": 200}),
+        required=False,
+        help_text="or the Idempotency-Key header; empty: none",
+    )
     callback_url = serializers.URLField(
         required=False,
         allow_blank=True,
+        allow_null=True,
         max_length=2000,
         help_text=(
             "http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, "
@@ -102,8 +121,9 @@ class RunStartIn(serializers.Serializer):
     )
     max_cost_usd = serializers.FloatField(
         required=False,
+        allow_null=True,
         help_text="the most this run may spend on model calls (USD); a call that would cross it is not sent "
-        "and its step fails with budget_exceeded",
+        "and its step fails with budget_exceeded; null: no limit",
     )
 
 
@@ -117,10 +137,11 @@ class RerunIn(serializers.Serializer):
     from_step = serializers.UUIDField(
         required=False, allow_null=True, help_text="keep the steps before this one; run the rest"
     )
-    wait = serializers.FloatField(required=False, min_value=0)
+    wait = documented(WAIT, required=False, help_text="as when starting a run")
     callback_url = serializers.URLField(
         required=False,
         allow_blank=True,
+        allow_null=True,
         max_length=2000,
         help_text="as when starting a run; a rerun never inherits the original run's callback_url",
     )

@@ -9,8 +9,8 @@ from django.db.models import Count, FloatField, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -118,10 +118,35 @@ def _per_trigger(runs) -> list[dict]:
     return out
 
 
+class UsageRowOut(serializers.Serializer):
+    key = serializers.CharField(help_text="the day (YYYY-MM-DD), workflow id, model, trigger id or trigger type")
+    label = serializers.CharField(required=False, help_text="per workflow and per trigger: a name to show")
+    runs = serializers.IntegerField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost_usd = serializers.FloatField(help_text="of the calls with a known price")
+    price_unknown = serializers.IntegerField(help_text="runs (per model: steps) whose cost is not known")
+
+
+class StatusDayOut(serializers.Serializer):
+    day = serializers.DateField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="run status → runs")
+
+
+class UsageReportOut(serializers.Serializer):
+    days = serializers.IntegerField()
+    source = serializers.ChoiceField(["server"])
+    per_day = UsageRowOut(many=True)
+    per_workflow = UsageRowOut(many=True)
+    per_model = UsageRowOut(many=True)
+    per_trigger = UsageRowOut(many=True)
+    status_by_day = StatusDayOut(many=True)
+
+
 class UsageApi(APIView):
     @extend_schema(
         summary="Tokens and cost per day, workflow and model; runs by status per day (?days=30)",
-        responses=OpenApiTypes.OBJECT,
+        responses=UsageReportOut,
     )
     def get(self, request):
         membership = current_workspace(request, Role.VIEWER)
@@ -132,10 +157,14 @@ class UsageApi(APIView):
         return Response(report)
 
 
+class RunGraphOut(serializers.Serializer):
+    graph = serializers.DictField(help_text="a trellis.graph/1 graph")
+    version = serializers.IntegerField(allow_null=True)
+    is_draft = serializers.BooleanField()
+
+
 class RunGraphApi(APIView):
-    @extend_schema(
-        summary="The graph a run executed (its pinned version or its draft snapshot)", responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(summary="The graph a run executed (its pinned version or its draft snapshot)", responses=RunGraphOut)
     def get(self, request, run_id):
         run = get_in_workspace(request, Run.objects.select_related("version"), Role.VIEWER, pk=run_id)
         return Response(

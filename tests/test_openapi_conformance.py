@@ -13,6 +13,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, membership_add, user_create, workspace_create
+from chat.models import ChatMessage, ChatThread, ChatVisitor
+from evals.services.evals import eval_wait
 from runs.testing.live_server import live_server_thread
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +24,8 @@ RUN_TIMEOUT_S = 420  # a normal run takes about a minute on two cores
 
 def _seed() -> tuple[str, dict[str, str]]:
     """A workspace with one of everything the API reads (a published workflow, a finished run, a trigger, a
-    secret, a provider, a second member), the token the run uses, and spares for it to revoke or delete."""
+    secret, a provider, a second member, a dataset, an eval, a chat conversation), the token the run uses, and
+    spares for it to revoke or delete."""
     owner = user_create(email="schemathesis@example.com", password="unused-Password-1", name="Schema Thesis")
     workspace = workspace_create(name="Conformance", owner=owner)
     spare_workspace = workspace_create(name="Spare", owner=owner)
@@ -48,6 +51,21 @@ def _seed() -> tuple[str, dict[str, str]]:
     secret = call("post", "secrets", {"name": "API_KEY", "value": "s3cret-value"})
     # base_url "" is OpenAI's own endpoint: the value the issue found documented as a URI.
     provider = call("post", "providers", {"name": "OpenAI", "base_url": "", "models": ["gpt-4.1-mini"]})
+    # The evals and chat reads answer with real objects too: a dataset with an item and a grader, a finished eval
+    # of it, feedback on the run, a publish gate, and a chat deployment with a conversation.
+    flow = f"workflows/{workflow['id']}"
+    grader = {"type": "cel", "name": "answered", "expression": "output != null"}
+    dataset = call("post", f"{flow}/datasets", {"name": "golden", "graders": [grader]})
+    call("post", f"{flow}/datasets/{dataset['id']}/items", {"items": [{"input": {"message": "hi"}, "tags": ["a"]}]})
+    started = call("post", f"{flow}/evals", {"dataset": dataset["id"], "version": 1})
+    assert eval_wait(eval_id=started["id"], timeout_s=30).status == "succeeded"
+    call("post", f"runs/{run['id']}/feedback", {"score": 1, "comment": "good"})
+    call("put", f"{flow}/publish-gate", {"dataset": dataset["id"], "min_pass_rate": 0.5}, expect=200)
+    deployment = call("post", f"{flow}/deployments", {"title": "Help"})
+    visitor = ChatVisitor.objects.create(deployment_id=deployment["id"])
+    thread = ChatThread.objects.create(deployment_id=deployment["id"], visitor=visitor, title="hi", message_count=2)
+    ChatMessage.objects.create(thread=thread, role="user", content="hi")
+    ChatMessage.objects.create(thread=thread, role="assistant", content="**hi**", run_id=run["id"])
     return token, {
         "TRELLIS_ST_WORKSPACE_ID": str(workspace.pk),
         "TRELLIS_ST_SPARE_WORKSPACE_ID": str(spare_workspace.pk),
@@ -58,6 +76,10 @@ def _seed() -> tuple[str, dict[str, str]]:
         "TRELLIS_ST_TRIGGER_ID": trigger["id"],
         "TRELLIS_ST_SECRET_ID": str(secret["id"]),
         "TRELLIS_ST_PROVIDER_ID": str(provider["id"]),
+        "TRELLIS_ST_DATASET_ID": dataset["id"],
+        "TRELLIS_ST_EVAL_ID": started["id"],
+        "TRELLIS_ST_DEPLOYMENT_ID": deployment["id"],
+        "TRELLIS_ST_THREAD_ID": str(thread.pk),
     }
 
 

@@ -3,6 +3,7 @@ error answers the API can give it, all in the one error shape of DESIGN §7, and
 the API sends and takes (a URL field that may be blank is not a `format: uri` string)."""
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 ERROR_SCHEMA = {
@@ -118,3 +119,22 @@ class ClosedSerializerSchema(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         return {**schema, "additionalProperties": False}
+
+
+def documented(schema: dict, **kwargs) -> serializers.Field:
+    """A field documented by a JSON Schema that no serializer field maps to (a union, a value or empty)."""
+    return extend_schema_field(schema)(type("DocumentedField", (serializers.JSONField,), {}))(**kwargs)
+
+
+def or_empty(schema: dict) -> dict:
+    """`schema`, or an empty value: the services read these fields as `value or default`, so null, false, 0, "",
+    [] and {} all mean "not given". (Each empty value is written as a bounded type rather than as an enum, which
+    Schemathesis's negative cases would not know to avoid.)"""
+    empty = [
+        {"type": "object", "maxProperties": 0},
+        {"type": "array", "maxItems": 0},
+        {"type": "string", "maxLength": 0},
+        {"type": "number", "minimum": 0, "maximum": 0},
+        {"type": "boolean", "enum": [False]},
+    ]
+    return {"anyOf": [schema, *empty], "nullable": True}

@@ -16,8 +16,6 @@ from runs.models import Run
 from trellis.errors import ApplicationError
 
 OBJ = OpenApiTypes.OBJECT
-LIST = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}  # a bare JSON array
-OBJ_OR_NULL = {"type": "object", "additionalProperties": {}, "nullable": True}
 
 
 class _FormatIsOurs(DefaultContentNegotiation):

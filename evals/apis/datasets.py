@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,22 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import LIST, OBJ, _dataset, _dataset_by_id, _FormatIsOurs, _run
+from evals.apis.common import OBJ, _dataset, _dataset_by_id, _FormatIsOurs, _run
+from evals.apis.serializers import (
+    AddedOut,
+    AddToDatasetIn,
+    DatasetIn,
+    DatasetItemOut,
+    DatasetOut,
+    DatasetPatchIn,
+    FeedbackIn,
+    FeedbackOut,
+    FromRunsIn,
+    ImportedOut,
+    ItemIn,
+    ItemPatchIn,
+    ItemsIn,
+)
 from evals.models import Dataset, DatasetItem
 from evals.services import datasets as dataset_services
 from evals.services import feedback as feedback_services
@@ -24,11 +39,15 @@ from trellis.errors import ApplicationError
 
 
 class RunFeedbackApi(APIView):
-    @extend_schema(summary="Feedback on a run and its steps (approvals included)", responses={200: LIST})
+    @extend_schema(
+        summary="Feedback on a run and its steps (approvals included)", responses={200: FeedbackOut(many=True)}
+    )
     def get(self, request, run_id):
         return Response(selectors.run_feedback(run=_run(request, run_id)))
 
-    @extend_schema(summary="Thumbs up or down on a run's output or a step", request=OBJ, responses={201: OBJ})
+    @extend_schema(
+        summary="Thumbs up or down on a run's output or a step", request=FeedbackIn, responses={201: FeedbackOut}
+    )
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
         data = body_dict(request)
@@ -43,7 +62,11 @@ class RunFeedbackApi(APIView):
 
 
 class RunAddToDatasetApi(APIView):
-    @extend_schema(summary="Add a run to a dataset (its output becomes expected)", request=OBJ, responses={201: OBJ})
+    @extend_schema(
+        summary="Add a run to a dataset (its output becomes expected)",
+        request=AddToDatasetIn,
+        responses={201: DatasetItemOut},
+    )
     def post(self, request, run_id):
         run = _run(request, run_id, Role.EDITOR)
         data = body_dict(request)
@@ -55,12 +78,12 @@ class RunAddToDatasetApi(APIView):
 
 
 class DatasetListApi(APIView):
-    @extend_schema(summary="Datasets of a workflow", responses={200: LIST})
+    @extend_schema(summary="Datasets of a workflow", responses={200: DatasetOut(many=True)})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         return Response([selectors.dataset_json(d) for d in Dataset.objects.filter(workflow=workflow).order_by("name")])
 
-    @extend_schema(summary="Create a dataset {name, description?, graders?}", request=OBJ, responses={201: OBJ})
+    @extend_schema(summary="Create a dataset", request=DatasetIn, responses={201: DatasetOut})
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)
         data = body_dict(request)
@@ -75,11 +98,13 @@ class DatasetListApi(APIView):
 
 
 class DatasetDetailApi(APIView):
-    @extend_schema(summary="A dataset", responses=OBJ)
+    @extend_schema(summary="A dataset", responses=DatasetOut)
     def get(self, request, workflow_id, dataset_id):
         return Response(selectors.dataset_json(_dataset(request, workflow_id, dataset_id)))
 
-    @extend_schema(summary="Rename, describe, or set the graders of a dataset", request=OBJ, responses=OBJ)
+    @extend_schema(
+        summary="Rename, describe, or set the graders of a dataset", request=DatasetPatchIn, responses=DatasetOut
+    )
     def patch(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
         return Response(selectors.dataset_json(dataset_services.dataset_update(dataset=dataset, **body_dict(request))))
@@ -91,12 +116,16 @@ class DatasetDetailApi(APIView):
 
 
 class DatasetItemsApi(APIView):
-    @extend_schema(summary="Items of a dataset", responses={200: LIST})
+    @extend_schema(summary="Items of a dataset", responses={200: DatasetItemOut(many=True)})
     def get(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id)
         return Response([selectors.item_json(i) for i in selectors.dataset_items(dataset=dataset)])
 
-    @extend_schema(summary="Add one item or {items: [...]}", request=OBJ, responses={201: OBJ})
+    @extend_schema(
+        summary="Add one item or {items: [...]}",
+        request=PolymorphicProxySerializer("DatasetItemsIn", [ItemsIn, ItemIn], resource_type_field_name=None),
+        responses={201: DatasetItemOut(many=True)},
+    )
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
         data = body_dict(request)
@@ -113,7 +142,7 @@ class DatasetItemDetailApi(APIView):
             raise Http404
         return item
 
-    @extend_schema(summary="Edit an item (its revision goes up)", request=OBJ, responses=OBJ)
+    @extend_schema(summary="Edit an item (its revision goes up)", request=ItemPatchIn, responses=DatasetItemOut)
     def patch(self, request, workflow_id, dataset_id, item_id):
         item = self._item(request, workflow_id, dataset_id, item_id, Role.EDITOR)
         return Response(selectors.item_json(dataset_services.item_update(item=item, **body_dict(request))))
@@ -140,7 +169,7 @@ class DatasetImportApi(APIView):
     @extend_schema(
         summary="Import items from CSV or JSONL: multipart `file`, or the file as the body (?format=csv|jsonl)",
         request=OBJ,
-        responses={201: OBJ},
+        responses={201: ImportedOut},
     )
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
@@ -171,7 +200,10 @@ class DatasetImportApi(APIView):
 class DatasetExportApi(APIView):
     content_negotiation_class = _FormatIsOurs
 
-    @extend_schema(summary="The items as CSV or JSONL (?format=csv|jsonl)", responses={200: OpenApiTypes.STR})
+    @extend_schema(
+        summary="The items as CSV or JSONL (?format=csv|jsonl)",
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/jsonl"): OpenApiTypes.STR},
+    )
     def get(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id)
         fmt = request.query_params.get("format") or "jsonl"
@@ -186,12 +218,27 @@ class DatasetExportApi(APIView):
 class DatasetFromRunsApi(APIView):
     @extend_schema(
         summary="Add the runs matching a filter {status?, version?, trigger?, feedback?: up|down, limit?}",
-        request=OBJ,
-        responses={201: OBJ},
+        request=FromRunsIn,
+        responses={201: AddedOut},
     )
     def post(self, request, workflow_id, dataset_id):
         dataset = _dataset(request, workflow_id, dataset_id, Role.EDITOR)
         data = body_dict(request)
-        runs = selectors.runs_matching(workflow=dataset.workflow, filters=data.get("filter") or data)
+        filters = data.get("filter") or data
+        _version_filter_check(filters)
+        runs = selectors.runs_matching(workflow=dataset.workflow, filters=filters)
         created = dataset_services.runs_add_to_dataset(dataset=dataset, runs=runs)
         return Response({"added": len(created)}, status=201)
+
+
+def _version_filter_check(filters) -> None:
+    """A version filter that is no number was a 500 (the query's integer lookup raised): it is a 400."""
+    version = filters.get("version") if isinstance(filters, dict) else None
+    if version in (None, "", "draft"):
+        return
+    try:
+        int(version)
+    except (TypeError, ValueError, OverflowError):
+        raise ApplicationError(
+            "validation_error", 'filter.version is "draft" or a version number.', [{"field": "filter.version"}]
+        ) from None

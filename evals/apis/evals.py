@@ -12,7 +12,17 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from builder.apis.common import workflow_for
 from evals import selectors
-from evals.apis.common import LIST, OBJ, OBJ_OR_NULL, _dataset_by_id, _eval
+from evals.apis.common import _dataset_by_id, _eval
+from evals.apis.serializers import (
+    PUBLISH_GATE_IN,
+    PUBLISH_GATE_OR_NULL,
+    EvalCompareOut,
+    EvalOut,
+    EvalStartedOut,
+    EvalStartIn,
+    GraderCheckIn,
+    GraderCheckOut,
+)
 from evals.graders import grader_check
 from evals.services import evals as eval_services
 from evals.services import gate as gate_services
@@ -30,14 +40,20 @@ def _version_arg(value):
 
 class EvalListApi(APIView):
     @extend_schema(
-        summary="Evals of a workflow, newest first", responses={200: LIST}, operation_id="workflow_evals_list"
+        summary="Evals of a workflow, newest first",
+        responses={200: EvalOut(many=True)},
+        operation_id="workflow_evals_list",
     )
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         evals = selectors.eval_queryset().filter(workflow=workflow).order_by("-created_at")[:200]
         return Response([selectors.eval_json(e) for e in evals])
 
-    @extend_schema(summary='Start an eval {dataset, version: N|"draft", graders?}', request=OBJ, responses={201: OBJ})
+    @extend_schema(
+        summary="Start an eval of a version or the draft on a dataset",
+        request=EvalStartIn,
+        responses={201: EvalStartedOut},
+    )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
         data = body_dict(request)
@@ -53,7 +69,7 @@ class EvalListApi(APIView):
 
 
 class EvalDetailApi(APIView):
-    @extend_schema(summary="An eval: status, summary and its items", responses=OBJ)
+    @extend_schema(summary="An eval: status, summary and its items", responses=EvalOut)
     def get(self, request, workflow_id, eval_id):
         return Response(selectors.eval_json(_eval(request, workflow_id, eval_id), results=True))
 
@@ -62,8 +78,8 @@ class GraderCheckApi(APIView):
     @extend_schema(
         summary="Check one grader without saving it {grader}: 200 when valid, else 400 invalid_grader "
         "(a CEL expression that does not compile says why)",
-        request=OBJ,
-        responses=OBJ,
+        request=GraderCheckIn,
+        responses=GraderCheckOut,
     )
     def post(self, request, workflow_id):
         workflow_for(request, workflow_id, light=True)  # any member may check; the workspace scopes it
@@ -72,14 +88,16 @@ class GraderCheckApi(APIView):
 
 
 class EvalCancelApi(APIView):
-    @extend_schema(summary="Cancel an eval in progress (its finished items keep their scores)", responses=OBJ)
+    @extend_schema(
+        summary="Cancel an eval in progress (its finished items keep their scores)", request=None, responses=EvalOut
+    )
     def post(self, request, workflow_id, eval_id):
         ev = eval_services.eval_cancel(ev=_eval(request, workflow_id, eval_id, Role.EDITOR))
         return Response(selectors.eval_json(selectors.eval_queryset().get(pk=ev.pk), results=True))
 
 
 class EvalCompareApi(APIView):
-    @extend_schema(summary="Two evals item by item, with regressions and improvements", responses=OBJ)
+    @extend_schema(summary="Two evals item by item, with regressions and improvements", responses=EvalCompareOut)
     def get(self, request, workflow_id, eval_id, other_id):
         a = _eval(request, workflow_id, eval_id)
         b = _eval(request, workflow_id, other_id)
@@ -92,15 +110,15 @@ def _gate_response(workflow) -> HttpResponse:
 
 
 class PublishGateApi(APIView):
-    @extend_schema(summary="The workflow's publish gate, or null", responses={200: OBJ_OR_NULL})
+    @extend_schema(summary="The workflow's publish gate, or null", responses={200: PUBLISH_GATE_OR_NULL})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         return _gate_response(workflow)
 
     @extend_schema(
         summary="Set the publish gate {dataset, min_pass_rate}, or null to remove it",
-        request={"application/json": OBJ_OR_NULL},
-        responses={200: OBJ_OR_NULL},
+        request={"application/json": PUBLISH_GATE_IN},
+        responses={200: PUBLISH_GATE_OR_NULL},
     )
     def put(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR, light=True)

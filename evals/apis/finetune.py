@@ -11,7 +11,15 @@ from rest_framework.views import APIView
 from accounts.models import ModelProvider, Role
 from accounts.permissions import current_workspace, get_in_workspace, require_role
 from builder.apis.common import workflow_for
-from evals.apis.common import LIST, OBJ, _uuid
+from evals.apis.common import _uuid
+from evals.apis.serializers import (
+    FinetuneExportIn,
+    FinetuneExportOut,
+    FinetuneJobIn,
+    FinetuneJobOut,
+    TriedModelOut,
+    TryModelIn,
+)
 from evals.models import FinetuneExport, FinetuneJob
 from evals.services import finetune_export as export_services
 from evals.services import finetune_jobs as job_services
@@ -55,7 +63,7 @@ def _job_json(job) -> dict:
 
 
 class FinetuneExportListApi(APIView):
-    @extend_schema(summary="Fine-tuning exports of a workflow", responses={200: LIST})
+    @extend_schema(summary="Fine-tuning exports of a workflow", responses={200: FinetuneExportOut(many=True)})
     def get(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, light=True)
         exports = FinetuneExport.objects.filter(workflow=workflow).defer("content").order_by("-created_at")[:100]
@@ -64,8 +72,8 @@ class FinetuneExportListApi(APIView):
     @extend_schema(
         summary='Export one agent node\'s steps {node_id, method: "supervised"|"dpo"|"reinforcement", filters, '
         "grader?, base_model?}, validated",
-        request=OBJ,
-        responses={201: OBJ},
+        request=FinetuneExportIn,
+        responses={201: FinetuneExportOut},
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)
@@ -92,14 +100,16 @@ class FinetuneExportDownloadApi(APIView):
 
 
 class FinetuneJobListApi(APIView):
-    @extend_schema(summary="Fine-tuning jobs of the workspace", responses={200: LIST})
+    @extend_schema(summary="Fine-tuning jobs of the workspace", responses={200: FinetuneJobOut(many=True)})
     def get(self, request):
         membership = current_workspace(request)
         jobs = FinetuneJob.objects.select_related("provider").filter(workspace=membership.workspace)
         return Response([_job_json(j) for j in jobs.order_by("-created_at")[:100]])
 
     @extend_schema(
-        summary="Launch a job {export, provider, base_model, hyperparameters?}", request=OBJ, responses={201: OBJ}
+        summary="Launch a job {export, provider, base_model, hyperparameters?}",
+        request=FinetuneJobIn,
+        responses={201: FinetuneJobOut},
     )
     def post(self, request):
         data = body_dict(request)
@@ -132,7 +142,8 @@ def _int(value) -> int | None:
 
 class FinetuneJobDetailApi(APIView):
     @extend_schema(
-        summary="A job (?refresh=true asks the provider now instead of waiting for the worker)", responses=OBJ
+        summary="A job (?refresh=true asks the provider now instead of waiting for the worker)",
+        responses=FinetuneJobOut,
     )
     def get(self, request, job_id):
         job = get_in_workspace(request, FinetuneJob.objects.select_related("provider"), Role.VIEWER, pk=job_id)
@@ -142,7 +153,7 @@ class FinetuneJobDetailApi(APIView):
 
 
 class FinetuneJobCancelApi(APIView):
-    @extend_schema(summary="Cancel a job in progress", responses=OBJ)
+    @extend_schema(summary="Cancel a job in progress", request=None, responses=FinetuneJobOut)
     def post(self, request, job_id):
         job = get_in_workspace(request, FinetuneJob.objects.select_related("provider"), Role.EDITOR, pk=job_id)
         return Response(_job_json(job_services.finetune_job_cancel(job=job)))
@@ -151,8 +162,8 @@ class FinetuneJobCancelApi(APIView):
 class TryModelApi(APIView):
     @extend_schema(
         summary="Try a model in the draft {node_id, model, provider, copy?: true = in a duplicate workflow}",
-        request=OBJ,
-        responses={201: OBJ},
+        request=TryModelIn,
+        responses={201: TriedModelOut},
     )
     def post(self, request, workflow_id):
         workflow = workflow_for(request, workflow_id, Role.EDITOR)

@@ -249,6 +249,21 @@ def test_the_runs_matching_a_feedback_filter_are_added_in_bulk(dataset, client_f
     assert sorted(i["input"]["message"] for i in items) == ["one", "three"]
 
 
+def test_a_runs_filter_whose_version_is_no_number_is_refused_and_adds_nothing(dataset, client_for, editor, workspace):
+    wf, did = dataset
+    finished_run(wf, "one")
+    api = client_for(editor, workspace)
+
+    res = api.post(
+        f"/api/v1/workflows/{wf.pk}/datasets/{did}/items/from-runs", {"filter": {"version": "AAA"}}, format="json"
+    )
+
+    assert res.status_code == 400
+    assert res.json()["error"]["code"] == "validation_error"
+    assert res.json()["error"]["details"] == [{"field": "filter.version"}]
+    assert DatasetItem.objects.filter(dataset_id=did).count() == 0
+
+
 def test_datasets_of_another_workspace_answer_404(dataset, client_for, make_workspace, make_user):
     wf, did = dataset
     stranger = make_user()

@@ -1,6 +1,7 @@
 /** Run events as the WebSocket sends them (DESIGN §6): one union, mirroring the backend's event types. */
+import type { components } from "./schema";
 
-export type RunStatus = "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export type RunStatus = components["schemas"]["RunOutStatusEnum"];
 
 interface EventBase<T extends string, D> {
   seq: number;
@@ -20,7 +21,7 @@ export interface Usage {
 }
 
 export type RunStatusEvent = EventBase<"run.status", { status: RunStatus }>;
-export type StepStatus = "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
+export type StepStatus = components["schemas"]["StepOutStatusEnum"];
 
 /** What step.finished / step.failed carry (runs/engine: `_finished_data`). */
 export interface StepData {

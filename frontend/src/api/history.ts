@@ -1,7 +1,8 @@
 /** Run history API: run detail with steps, rerun, the pinned graph, approvals. (The filtered list is in runs.ts.) */
 import type { Graph } from "../graph/format";
 import { ApiError, api } from "./client";
-import type { RunDetail } from "./screens";
+import type { RunDetail, RunGraph, VersionDetail } from "./screens";
+import type { Draft } from "./types";
 
 export const getRunDetail = (id: string) => api<RunDetail>("GET", `runs/${id}`);
 
@@ -13,18 +14,17 @@ export const rerunRun = (id: string, fromStep?: string) =>
  * version's graph, or — for a draft run — the current draft (flagged, because it may have changed since).
  */
 export async function getRunGraph(run: RunDetail): Promise<{ graph: Graph; approximate: boolean }> {
-  if (run.graph) return { graph: run.graph, approximate: false };
   try {
-    const data = await api<{ graph: Graph }>("GET", `runs/${run.id}/graph`);
+    const data = await api<RunGraph>("GET", `runs/${run.id}/graph`);
     return { graph: data.graph, approximate: false };
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
   }
   if (run.version != null) {
-    const v = await api<{ graph: Graph }>("GET", `workflows/${run.workflow}/versions/${run.version}`);
+    const v = await api<VersionDetail>("GET", `workflows/${run.workflow}/versions/${run.version}`);
     return { graph: v.graph, approximate: false };
   }
-  const d = await api<{ graph: Graph }>("GET", `workflows/${run.workflow}/draft`);
+  const d = await api<Draft>("GET", `workflows/${run.workflow}/draft`);
   return { graph: d.graph, approximate: true };
 }
 

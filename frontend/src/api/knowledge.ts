@@ -1,43 +1,19 @@
-/** Knowledge bases (DESIGN §9): list/create/delete, files (upload with progress), search. */
+/** Knowledge bases (DESIGN §9): list/create/delete, files (upload with progress), search. The REST shapes come from
+ * the OpenAPI document (schema.d.ts); the WebSocket's progress messages are written here. */
 import { ApiError, api, csrfToken, currentWorkspace, NetworkError, unwrapList } from "./client";
+import type { components } from "./schema";
 import { followSocket } from "./socket";
 
-export type FileStatus = "queued" | "processing" | "ready" | "failed";
-export type SearchMode = "hybrid" | "keyword" | "vector";
+type Schemas = components["schemas"];
 
-export interface KnowledgeBase {
-  id: string;
-  name: string;
-  description: string;
-  embedding: { provider: string; model: string; dimensions: number };
-  files: { total: number } & Record<FileStatus, number>;
-  chunks: number;
-  used_by: { workflow_id: string; workflow_name: string; nodes: string[] }[];
-  created_at: string;
-  updated_at: string;
-}
+export type FileStatus = Schemas["FileOutStatusEnum"];
+export type SearchMode = Schemas["ModeEnum"];
 
-export interface KnowledgeFile {
-  id: string;
-  name: string;
-  kind: string;
-  bytes: number;
-  status: FileStatus;
-  error: string;
-  chunks: number;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-}
+export type KnowledgeBase = Schemas["KnowledgeBaseOut"];
 
-export interface SearchResult {
-  file_id: string;
-  file_name: string;
-  chunk_id: string;
-  score: number;
-  text: string;
-  metadata: Record<string, unknown>;
-}
+export type KnowledgeFile = Schemas["FileOut"];
+
+export type SearchResult = Schemas["SearchResultOut"];
 
 export const listKnowledgeBases = async () => unwrapList(await api<KnowledgeBase[]>("GET", "knowledge-bases"));
 export const createKnowledgeBase = (body: { name: string; description?: string }) =>
@@ -48,7 +24,7 @@ export const listKnowledgeFiles = async (kbId: string) =>
 export const deleteKnowledgeFile = (kbId: string, fileId: string) =>
   api<void>("DELETE", `knowledge-bases/${kbId}/files/${fileId}`);
 export const searchKnowledgeBase = async (kbId: string, body: { query: string; mode: SearchMode; top_k: number }) =>
-  (await api<{ results: SearchResult[] }>("POST", `knowledge-bases/${kbId}/search`, body)).results;
+  (await api<Schemas["SearchOut"]>("POST", `knowledge-bases/${kbId}/search`, body)).results;
 
 /** Multipart upload with progress (fetch cannot report upload progress; XMLHttpRequest can). */
 export function uploadKnowledgeFile(kbId: string, file: File, onProgress: (fraction: number) => void): Promise<KnowledgeFile> {

@@ -84,7 +84,7 @@ export interface paths {
             cookie?: never;
         };
         /** Fine-tuning jobs of the workspace */
-        get: operations["v1_finetune_jobs_retrieve"];
+        get: operations["v1_finetune_jobs_list"];
         put?: never;
         /** Launch a job {export, provider, base_model, hyperparameters?} */
         post: operations["v1_finetune_jobs_create"];
@@ -102,7 +102,7 @@ export interface paths {
             cookie?: never;
         };
         /** A job (?refresh=true asks the provider now instead of waiting for the worker) */
-        get: operations["v1_finetune_jobs_retrieve_2"];
+        get: operations["v1_finetune_jobs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -580,7 +580,7 @@ export interface paths {
             cookie?: never;
         };
         /** Feedback on a run and its steps (approvals included) */
-        get: operations["v1_runs_feedback_retrieve"];
+        get: operations["v1_runs_feedback_list"];
         put?: never;
         /** Thumbs up or down on a run's output or a step */
         post: operations["v1_runs_feedback_create"];
@@ -847,9 +847,9 @@ export interface paths {
             cookie?: never;
         };
         /** Datasets of a workflow */
-        get: operations["v1_workflows_datasets_retrieve"];
+        get: operations["v1_workflows_datasets_list"];
         put?: never;
-        /** Create a dataset {name, description?, graders?} */
+        /** Create a dataset */
         post: operations["v1_workflows_datasets_create"];
         delete?: never;
         options?: never;
@@ -865,7 +865,7 @@ export interface paths {
             cookie?: never;
         };
         /** A dataset */
-        get: operations["v1_workflows_datasets_retrieve_2"];
+        get: operations["v1_workflows_datasets_retrieve"];
         put?: never;
         post?: never;
         /** Delete a dataset with its items and evals */
@@ -884,7 +884,7 @@ export interface paths {
             cookie?: never;
         };
         /** Items of a dataset */
-        get: operations["v1_workflows_datasets_items_retrieve"];
+        get: operations["v1_workflows_datasets_items_list"];
         put?: never;
         /** Add one item or {items: [...]} */
         post: operations["v1_workflows_datasets_items_create"];
@@ -1079,7 +1079,7 @@ export interface paths {
         /** Evals of a workflow, newest first */
         get: operations["workflow_evals_list"];
         put?: never;
-        /** Start an eval {dataset, version: N|"draft", graders?} */
+        /** Start an eval of a version or the draft on a dataset */
         post: operations["v1_workflows_evals_create"];
         delete?: never;
         options?: never;
@@ -1163,7 +1163,7 @@ export interface paths {
             cookie?: never;
         };
         /** Fine-tuning exports of a workflow */
-        get: operations["v1_workflows_finetune_exports_retrieve"];
+        get: operations["v1_workflows_finetune_exports_list"];
         put?: never;
         /** Export one agent node's steps {node_id, method: "supervised"|"dpo"|"reinforcement", filters, grader?, base_model?}, validated */
         post: operations["v1_workflows_finetune_exports_create"];
@@ -1600,6 +1600,18 @@ export interface components {
          * @enum {string}
          */
         AccessEnum: "public" | "members";
+        AddedOut: {
+            added: number;
+        };
+        AddToDatasetInRequest: {
+            /**
+             * Format: uuid
+             * @description a dataset of the run's workflow
+             */
+            dataset: string;
+            /** @description default: the run's output */
+            expected?: unknown;
+        };
         /**
          * @description * `responses` - Responses API
          *     * `chat_completions` - Chat Completions API
@@ -1627,6 +1639,8 @@ export interface components {
          * @enum {string}
          */
         AuthModeEnum: "signature" | "bearer" | "none";
+        /** @enum {unknown} */
+        BlankEnum: "";
         BudgetInRequest: {
             /**
              * Format: double
@@ -1684,7 +1698,7 @@ export interface components {
              *     * `run` - run
              *     * `trigger` - trigger
              */
-            source: components["schemas"]["SourceEnum"];
+            source: components["schemas"]["CallbackOutSourceEnum"];
             /**
              * @description pending: sent when the run finishes (attempts 0) or at next_attempt_at; failed: given up
              *
@@ -1698,6 +1712,12 @@ export interface components {
             /** @description where the result is POSTed, without user info, query or fragment (null: the URL was removed) */
             url: string | null;
         };
+        /**
+         * @description * `run` - run
+         *     * `trigger` - trigger
+         * @enum {string}
+         */
+        CallbackOutSourceEnum: "run" | "trigger";
         CallbackSecretOut: {
             /** Format: date-time */
             created_at: string | null;
@@ -1726,6 +1746,15 @@ export interface components {
             /** @description `whsec_…`; returned only by this call */
             secret: string;
         };
+        /**
+         * @description * `regression` - regression
+         *     * `improvement` - improvement
+         *     * `only_a` - only_a
+         *     * `only_b` - only_b
+         *     * `same` - same
+         * @enum {string}
+         */
+        ChangeEnum: "regression" | "improvement" | "only_a" | "only_b" | "same";
         ChunkOut: {
             /** Format: uuid */
             file_id: string;
@@ -1736,6 +1765,116 @@ export interface components {
             };
             ordinal: number;
             text: string;
+        };
+        CitationOut: {
+            text: string;
+            title: string;
+            /** @description an http(s) URL, or empty */
+            url: string;
+        };
+        CompareDeltaOut: {
+            /** Format: double */
+            cost_usd: number;
+            p50_ms: number | null;
+            /**
+             * Format: double
+             * @description b's minus a's
+             */
+            pass_rate: number;
+        };
+        CompareItemOut: {
+            /** @description null: the item is only in b */
+            a: components["schemas"]["CompareSideOut"] | null;
+            /** @description null: the item is only in a */
+            b: components["schemas"]["CompareSideOut"] | null;
+            change: components["schemas"]["ChangeEnum"];
+            expected: unknown;
+            input: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            item_id: string | null;
+        };
+        CompareSideOut: {
+            /** Format: double */
+            cost_usd: number;
+            error: unknown;
+            latency_ms: number | null;
+            output: unknown;
+            passed: boolean | null;
+            /** Format: uuid */
+            run_id: string | null;
+            /** @description grader name → score */
+            scores: {
+                [key: string]: number | null;
+            };
+        };
+        ConversationOut: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            message_count: number;
+            messages: components["schemas"]["MessageOut"][];
+            title: string;
+            tokens_used: number;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            visitor_id: string;
+        };
+        DatasetInRequest: {
+            /** @description text (another value is kept as its text) */
+            description?: unknown;
+            /** @description at most 20 */
+            graders?: components["schemas"]["GraderInRequest"][] | null;
+            name: string;
+        };
+        DatasetItemOut: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description what the graders compare the output with */
+            expected: unknown;
+            /** Format: uuid */
+            id: string;
+            /** @description the run input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description goes up with every edit */
+            revision: number;
+            /**
+             * Format: uuid
+             * @description the run it was taken from
+             */
+            source_run: string | null;
+            tags: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DatasetItemsInRequest: components["schemas"]["ItemsInRequest"] | components["schemas"]["ItemInRequest"];
+        DatasetOut: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            graders: components["schemas"]["GraderOut"][];
+            /** Format: uuid */
+            id: string;
+            /** @description how many items it holds */
+            items: number;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            workflow: string;
+        };
+        /** @description The documented shape of a body whose view refuses unknown fields (the graph format's rule). */
+        DatasetPatchInRequest: {
+            /** @description text (another value is kept as its text) */
+            description?: unknown;
+            /** @description at most 20 */
+            graders?: components["schemas"]["GraderInRequest"][];
+            name?: string;
         };
         /**
          * @description * `approved` - approved
@@ -1788,7 +1927,7 @@ export interface components {
             visitor_rate_limit_per_minute?: number;
         };
         DeploymentOut: {
-            access: string;
+            access: components["schemas"]["AccessEnum"];
             allowed_origins: string[];
             /** Format: date-time */
             created_at: string;
@@ -1797,6 +1936,7 @@ export interface components {
             greeting: string;
             /** Format: uuid */
             id: string;
+            /** @description chat */
             kind: string;
             max_message_chars: number;
             max_messages_per_thread: number | null;
@@ -1804,9 +1944,7 @@ export interface components {
             public_id: string;
             rate_limit_per_minute: number;
             starter_prompts: string[];
-            theme: {
-                [key: string]: unknown;
-            };
+            theme: components["schemas"]["ThemeOut"];
             title: string;
             url: string;
             visitor_rate_limit_per_minute: number;
@@ -1873,6 +2011,139 @@ export interface components {
             message: string;
             node_id: string | null;
         };
+        EvalCompareOut: {
+            a: components["schemas"]["EvalOut"];
+            b: components["schemas"]["EvalOut"];
+            delta: components["schemas"]["CompareDeltaOut"];
+            /** @description items a failed and b passed */
+            improvements: number;
+            items: components["schemas"]["CompareItemOut"][];
+            /** @description items a passed and b failed */
+            regressions: number;
+        };
+        EvalOut: {
+            /** @description sha256 of the graph evaluated */
+            checksum: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            dataset: string;
+            dataset_name: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            graders: components["schemas"]["GraderOut"][];
+            /** Format: uuid */
+            id: string;
+            is_draft: boolean;
+            /** @description detail only: one per dataset item */
+            items?: components["schemas"]["EvalResultOut"][];
+            /** @description detail only */
+            progress?: components["schemas"]["EvalProgressOut"];
+            purpose: components["schemas"]["PurposeEnum"];
+            status: components["schemas"]["EvalOutStatusEnum"];
+            /** @description null while it runs */
+            summary: components["schemas"]["EvalSummaryOut"] | null;
+            /** @description the version evaluated; null: the draft */
+            version: number | null;
+            /** Format: uuid */
+            workflow: string;
+        };
+        /**
+         * @description * `running` - Running
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        EvalOutStatusEnum: "running" | "succeeded" | "failed" | "cancelled";
+        EvalProgressOut: {
+            done: number;
+            items: number;
+        };
+        EvalResultOut: {
+            /** Format: double */
+            cost_usd: number;
+            error: unknown;
+            expected: unknown;
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description null once the dataset item is gone
+             */
+            item_id: string | null;
+            /** @description the revision of the item the eval used */
+            item_revision: number;
+            latency_ms: number | null;
+            output: unknown;
+            /** @description null until graded */
+            passed: boolean | null;
+            position: number;
+            /** Format: uuid */
+            run_id: string | null;
+            run_status: string | null;
+            /** @description grader name → its grade */
+            scores: {
+                [key: string]: components["schemas"]["GradeOut"];
+            };
+            status: components["schemas"]["EvalResultOutStatusEnum"];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `running` - Running
+         *     * `grading` - Grading
+         *     * `done` - Done
+         * @enum {string}
+         */
+        EvalResultOutStatusEnum: "pending" | "running" | "grading" | "done";
+        EvalStartedOut: {
+            /** Format: uuid */
+            id: string;
+            /** @description as an eval's status (running until its items are done) */
+            status: string;
+        };
+        EvalStartInRequest: {
+            /**
+             * Format: uuid
+             * @description a dataset of this workflow, with items
+             */
+            dataset: string;
+            /** @description default: the dataset's */
+            graders?: components["schemas"]["GraderInRequest"][] | null;
+            /** @description a version number, "published", or "draft" (default) */
+            version?: (("draft" | "published" | "") | number | string) | null;
+        };
+        EvalSummaryOut: {
+            /** @description items a cancellation stopped */
+            cancelled?: number;
+            /**
+             * Format: double
+             * @description the item runs' cost
+             */
+            cost_usd: number;
+            /** @description items whose run did not succeed (cancelled ones aside) */
+            errored: number;
+            failed: number;
+            /**
+             * Format: double
+             * @description the judge models' calls
+             */
+            grading_cost_usd?: number;
+            items: number;
+            /** @description grader name → mean score */
+            mean_scores: {
+                [key: string]: number;
+            };
+            /** @description median run latency */
+            p50_ms: number | null;
+            /**
+             * Format: double
+             * @description 0 to 1
+             */
+            pass_rate: number;
+            passed: number;
+        };
         EventOut: {
             data: unknown;
             node_id: string | null;
@@ -1886,6 +2157,44 @@ export interface components {
         EventsOut: {
             events: components["schemas"]["EventOut"][];
         };
+        /** @enum {string} */
+        FeedbackEnum: "up" | "down" | "any" | "none";
+        FeedbackInRequest: {
+            comment?: (string | Record<string, never> | unknown[] | number | false) | null;
+            score: components["schemas"]["ScoreEnum"];
+            /** @description a step of this run; empty or null: the run's output */
+            step_id?: (string | "") | null;
+        };
+        FeedbackOut: {
+            /** @description who gave it (an email), when known */
+            by: string | null;
+            comment: string;
+            /** Format: date-time */
+            created_at: string | null;
+            /** @description a UUID, or "approval:<step id>" for a user_approval decision */
+            id: string;
+            /** Format: uuid */
+            run_id: string;
+            /**
+             * @description 1 thumbs up (approved), -1 thumbs down (rejected)
+             *
+             *     * `1` - 1
+             *     * `-1` - -1
+             */
+            score: components["schemas"]["ScoreEnum"];
+            source: components["schemas"]["FeedbackOutSourceEnum"];
+            /**
+             * Format: uuid
+             * @description the step judged; null: the run's output
+             */
+            step_id: string | null;
+        };
+        /**
+         * @description * `user` - user
+         *     * `approval` - approval
+         * @enum {string}
+         */
+        FeedbackOutSourceEnum: "user" | "approval";
         FileCountsOut: {
             failed: number;
             processing: number;
@@ -1916,6 +2225,140 @@ export interface components {
          * @enum {string}
          */
         FileOutStatusEnum: "queued" | "processing" | "ready" | "failed";
+        FinetuneErrorOut: {
+            code: string;
+            message: string;
+        };
+        FinetuneEventOut: {
+            /** @description Unix seconds */
+            created_at: number;
+            level: string;
+            message: string;
+        };
+        FinetuneExportInRequest: {
+            base_model?: (string | Record<string, never> | unknown[] | number | false) | null;
+            /** @description which runs' steps to export */
+            filters?: ({
+                [key: string]: unknown;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
+            /** @description reinforcement: the grader the job uses (a grader object); other methods ignore it */
+            grader?: unknown;
+            method: components["schemas"]["MethodEnum"];
+            /** @description an agent node of the draft */
+            node_id: string;
+        };
+        FinetuneExportOut: {
+            /** Format: date-time */
+            created_at: string;
+            download_url: string;
+            /** Format: double */
+            estimated_cost: number;
+            examples: number;
+            filters: {
+                [key: string]: unknown;
+            };
+            /** @description reinforcement: the grader the job uses */
+            grader: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: uuid */
+            id: string;
+            method: components["schemas"]["MethodEnum"];
+            node_id: string;
+            tokens: number;
+            warnings: string[];
+            /** Format: uuid */
+            workflow: string;
+        };
+        FinetuneJobInRequest: {
+            base_model: string;
+            /** Format: uuid */
+            export: string;
+            hyperparameters?: ({
+                batch_size?: unknown;
+                beta?: unknown;
+                learning_rate_multiplier?: unknown;
+                n_epochs?: unknown;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
+            /** @description a model provider of the workspace */
+            provider: number;
+        };
+        FinetuneJobOut: {
+            base_model: string;
+            /** Format: date-time */
+            created_at: string;
+            error: components["schemas"]["FinetuneErrorOut"] | null;
+            /** @description the provider's latest events, oldest first */
+            events: components["schemas"]["FinetuneEventOut"][];
+            /** Format: uuid */
+            export: string;
+            fine_tuned_model: string | null;
+            hyperparameters: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            provider: number;
+            provider_name: string;
+            /** @description the provider's job id; empty until it is created there */
+            remote_id: string;
+            /** @description the provider's status: queued, running, succeeded, failed, cancelled… */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        FromRunsInRequest: {
+            feedback?: (components["schemas"]["FeedbackEnum"] | components["schemas"]["BlankEnum"]) | null;
+            /** @description the filter, with the fields above; empty: the body's own fields are the filter */
+            filter?: ({
+                [key: string]: unknown;
+            } | Record<string, never> | unknown[] | string | number | false) | null;
+            /** @description at most this many runs (1 to 10000), newest first; default 1000 */
+            limit?: ((number | boolean | string) | Record<string, never> | unknown[] | string | number | false) | null;
+            /** @description comma-separated run statuses; default succeeded */
+            status?: unknown;
+            /** @description "draft" or a version number; empty: any */
+            version?: (("draft" | "") | number | boolean | string) | null;
+        };
+        GradeOut: {
+            /**
+             * Format: double
+             * @description model graders: the judge's calls, when priced
+             */
+            cost_usd?: number;
+            /** @description why the grader could not score the output */
+            error?: string;
+            passed: boolean;
+            /** Format: double */
+            score: number;
+        };
+        GraderCheckInRequest: {
+            grader: components["schemas"]["GraderInRequest"];
+        };
+        GraderCheckOut: {
+            /** @description the grader as it would be saved */
+            grader: components["schemas"]["GraderOut"];
+            /** @description always true (an invalid grader is a 400 invalid_grader) */
+            valid: boolean;
+        };
+        /** @description An object whose documented fields are the common ones: the others depend on a kind (a grader's type). */
+        GraderInRequest: {
+            /** @description unique in the dataset */
+            name: string;
+            /** @description string_check, text_similarity, json_schema, cel, score_model, label_model, multi */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description An object whose documented fields are the common ones: the others depend on a kind (a grader's type). */
+        GraderOut: {
+            /** @description unique in the dataset; the key of the grader's score */
+            name: string;
+            /** @description string_check, text_similarity, json_schema, cel, score_model, label_model, multi */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** @description The documented shape of a body whose view refuses unknown fields (the graph format's rule). */
         GraphEdgeInRequest: {
             /** @description unique in the graph */
@@ -1973,6 +2416,9 @@ export interface components {
          * @enum {string}
          */
         GroupEnum: "core" | "tools" | "logic" | "data";
+        ImportedOut: {
+            imported: number;
+        };
         /**
          * @description * `trellis.export/1` - trellis.export/1
          * @enum {string}
@@ -2049,6 +2495,31 @@ export interface components {
             message: string;
             node_id: string | null;
             severity: components["schemas"]["SeverityEnum"];
+        };
+        /** @description The documented shape of a body whose view refuses unknown fields (the graph format's rule). */
+        ItemInRequest: {
+            expected?: unknown;
+            /** @description the run input */
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description ignored */
+            source_run?: unknown;
+            /** @description at most 20 non-empty strings */
+            tags?: (string[] | Record<string, never> | unknown[] | string | number | false) | null;
+        };
+        /** @description The documented shape of a body whose view refuses unknown fields (the graph format's rule). */
+        ItemPatchInRequest: {
+            expected?: unknown;
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description at most 20 non-empty strings */
+            tags?: (string[] | Record<string, never> | unknown[] | string | number | false) | null;
+        };
+        ItemsInRequest: {
+            /** @description all of them or none */
+            items: components["schemas"]["ItemInRequest"][];
         };
         KnowledgeBaseInRequest: {
             /** @default  */
@@ -2136,6 +2607,46 @@ export interface components {
             name: string;
             workspaces: components["schemas"]["MeWorkspace"][];
         };
+        MessageOut: {
+            /** @description a decision the run waits for from the visitor */
+            approval: components["schemas"]["VisitorApprovalOut"] | null;
+            citations: components["schemas"]["CitationOut"][];
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description an answer's content rendered from Markdown (empty for the user's) */
+            html: string;
+            /** Format: uuid */
+            id: string;
+            role: components["schemas"]["MessageOutRoleEnum"];
+            /**
+             * Format: uuid
+             * @description the run that answered (assistant messages)
+             */
+            run_id: string | null;
+            status: components["schemas"]["MessageOutStatusEnum"];
+        };
+        /**
+         * @description * `user` - user
+         *     * `assistant` - assistant
+         * @enum {string}
+         */
+        MessageOutRoleEnum: "user" | "assistant";
+        /**
+         * @description * `done` - Done
+         *     * `pending` - Being answered
+         *     * `waiting` - Waiting for a decision
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        MessageOutStatusEnum: "done" | "pending" | "waiting" | "failed";
+        /**
+         * @description * `supervised` - supervised
+         *     * `dpo` - dpo
+         *     * `reinforcement` - reinforcement
+         * @enum {string}
+         */
+        MethodEnum: "supervised" | "dpo" | "reinforcement";
         MeWorkspace: {
             /** Format: uuid */
             id: string;
@@ -2260,16 +2771,22 @@ export interface components {
         PublishInRequest: {
             note?: string | null;
         };
+        /**
+         * @description * `manual` - manual
+         *     * `gate` - gate
+         * @enum {string}
+         */
+        PurposeEnum: "manual" | "gate";
         RerunInRequest: {
             /** @description as when starting a run; a rerun never inherits the original run's callback_url */
-            callback_url?: string | "";
+            callback_url?: (string | "") | null;
             /**
              * Format: uuid
              * @description keep the steps before this one; run the rest
              */
             from_step?: string | null;
-            /** Format: double */
-            wait?: number;
+            /** @description as when starting a run */
+            wait?: (number | boolean | string) | null;
         };
         /**
          * @description * `async` - Answer 202 at once
@@ -2285,6 +2802,14 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "viewer" | "editor" | "admin" | "owner";
+        RunGraphOut: {
+            /** @description a trellis.graph/1 graph */
+            graph: {
+                [key: string]: unknown;
+            };
+            is_draft: boolean;
+            version: number | null;
+        };
         RunOut: {
             /** @description with the steps (detail only): the outbound callback's delivery; null when the run has none */
             callback?: components["schemas"]["CallbackOut"] | null;
@@ -2327,28 +2852,25 @@ export interface components {
         };
         RunStartInRequest: {
             /** @description http(s) URL that receives the finished run: a POST of {type: run.finished, timestamp, data: {run_id, workflow_id, trigger_id, status, output, error, started_at, finished_at}}, signed with Standard Webhooks using the workspace's callback signing secret (POST /api/v1/workspace/callback-secret/rotate), retried with backoff; private and loopback addresses are refused */
-            callback_url?: string | "";
-            /** @description or the Idempotency-Key header */
-            idempotency_key?: string;
+            callback_url?: (string | "") | null;
+            /** @description or the Idempotency-Key header; empty: none */
+            idempotency_key?: (string | Record<string, never> | unknown[] | number | false) | null;
             /** @description checked against the start node's input_schema */
             input?: {
                 [key: string]: unknown;
             };
             /**
              * Format: double
-             * @description the most this run may spend on model calls (USD); a call that would cross it is not sent and its step fails with budget_exceeded
+             * @description the most this run may spend on model calls (USD); a call that would cross it is not sent and its step fails with budget_exceeded; null: no limit
              */
-            max_cost_usd?: number;
+            max_cost_usd?: number | null;
             /**
              * @description "draft", "published" or a version number
              * @default draft
              */
             version: unknown;
-            /**
-             * Format: double
-             * @description seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S)
-             */
-            wait?: number;
+            /** @description seconds to wait for a finished or waiting run (at most RUN_MAX_WAIT_S) */
+            wait?: (number | boolean | string) | null;
         };
         /**
          * @description * `workspace` - workspace
@@ -2358,6 +2880,12 @@ export interface components {
          * @enum {string}
          */
         ScopeEnum: "workspace" | "workflow" | "api_token" | "chat_deployment";
+        /**
+         * @description * `1` - 1
+         *     * `-1` - -1
+         * @enum {integer}
+         */
+        ScoreEnum: 1 | -1;
         SearchInRequest: {
             filters?: {
                 [key: string]: unknown;
@@ -2369,6 +2897,10 @@ export interface components {
             score_threshold?: number | null;
             /** @default 10 */
             top_k: number;
+        };
+        SearchOut: {
+            /** @description best first */
+            results: components["schemas"]["SearchResultOut"][];
         };
         SearchResultOut: {
             chunk_id: string;
@@ -2404,12 +2936,6 @@ export interface components {
          * @enum {string}
          */
         SeverityEnum: "error" | "warning";
-        /**
-         * @description * `run` - run
-         *     * `trigger` - trigger
-         * @enum {string}
-         */
-        SourceEnum: "run" | "trigger";
         StandingOut: {
             alert_delivery: unknown;
             /** Format: date-time */
@@ -2448,6 +2974,14 @@ export interface components {
          * @enum {string}
          */
         StateEnum: "pending" | "delivered" | "failed";
+        StatusDayOut: {
+            /** @description run status → runs */
+            counts: {
+                [key: string]: number;
+            };
+            /** Format: date */
+            day: string;
+        };
         StepOut: {
             attempt: number;
             duration_ms: number | null;
@@ -2501,6 +3035,10 @@ export interface components {
         ThemeInRequest: {
             color?: string | null;
         };
+        ThemeOut: {
+            /** @description #rrggbb */
+            color?: string | null;
+        };
         ThreadOut: {
             /** Format: date-time */
             created_at: string;
@@ -2541,6 +3079,16 @@ export interface components {
             prefix: string;
             /** Format: email */
             user_email: string;
+        };
+        TriedModelOut: {
+            /**
+             * Format: uuid
+             * @description the workflow whose draft now uses the model
+             */
+            id: string;
+            name: string;
+            /** @description its draft revision */
+            revision: number;
         };
         /**
          * @description * `webhook` - Webhook
@@ -2631,6 +3179,16 @@ export interface components {
             sync_timeout_s?: number;
             timezone?: string;
         };
+        TryModelInRequest: {
+            /** @description true (any true value): in a duplicate of the workflow */
+            copy?: unknown;
+            /** @description the model's name (another value is taken as its text) */
+            model: unknown;
+            /** @description an agent node of the draft (its id) */
+            node_id: unknown;
+            /** @description a model provider of the workspace */
+            provider: number;
+        };
         /**
          * @description * `agent` - agent
          *     * `delay` - delay
@@ -2660,6 +3218,36 @@ export interface components {
             /** @description true when some call had no known price: cost_usd is a lower bound ("price unknown") */
             price_unknown?: boolean;
         };
+        UsageReportOut: {
+            days: number;
+            per_day: components["schemas"]["UsageRowOut"][];
+            per_model: components["schemas"]["UsageRowOut"][];
+            per_trigger: components["schemas"]["UsageRowOut"][];
+            per_workflow: components["schemas"]["UsageRowOut"][];
+            source: components["schemas"]["UsageReportOutSourceEnum"];
+            status_by_day: components["schemas"]["StatusDayOut"][];
+        };
+        /**
+         * @description * `server` - server
+         * @enum {string}
+         */
+        UsageReportOutSourceEnum: "server";
+        UsageRowOut: {
+            /**
+             * Format: double
+             * @description of the calls with a known price
+             */
+            cost_usd: number;
+            input_tokens: number;
+            /** @description the day (YYYY-MM-DD), workflow id, model, trigger id or trigger type */
+            key: string;
+            /** @description per workflow and per trigger: a name to show */
+            label?: string;
+            output_tokens: number;
+            /** @description runs (per model: steps) whose cost is not known */
+            price_unknown: number;
+            runs: number;
+        };
         ValidateInRequest: {
             /** @description Validate this graph instead of the stored draft. */
             graph?: unknown;
@@ -2684,6 +3272,11 @@ export interface components {
             note: string;
             number: number;
             published: boolean;
+        };
+        VisitorApprovalOut: {
+            message: string;
+            /** Format: uuid */
+            step_id: string;
         };
         /**
          * @description * `month` - month
@@ -3082,7 +3675,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_finetune_jobs_retrieve: {
+    v1_finetune_jobs_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -3096,9 +3689,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["FinetuneJobOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3115,11 +3706,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["FinetuneJobInRequest"];
             };
         };
         responses: {
@@ -3128,9 +3717,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FinetuneJobOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3145,7 +3732,7 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    v1_finetune_jobs_retrieve_2: {
+    v1_finetune_jobs_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3161,9 +3748,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FinetuneJobOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3189,9 +3774,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FinetuneJobOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3639,7 +4222,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResultOut"][];
+                    "application/json": components["schemas"]["SearchOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4312,11 +4895,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["AddToDatasetInRequest"];
             };
         };
         responses: {
@@ -4325,9 +4906,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetItemOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4428,7 +5007,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_runs_feedback_retrieve: {
+    v1_runs_feedback_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -4444,9 +5023,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["FeedbackOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4465,11 +5042,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["FeedbackInRequest"];
             };
         };
         responses: {
@@ -4478,9 +5053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FeedbackOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4509,9 +5082,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RunGraphOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4949,9 +5520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UsageReportOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5248,7 +5817,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_workflows_datasets_retrieve: {
+    v1_workflows_datasets_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -5264,9 +5833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["DatasetOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5285,11 +5852,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["DatasetInRequest"];
             };
         };
         responses: {
@@ -5298,9 +5863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5313,7 +5876,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_workflows_datasets_retrieve_2: {
+    v1_workflows_datasets_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -5330,9 +5893,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5383,9 +5944,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["DatasetPatchInRequest"];
             };
         };
         responses: {
@@ -5394,9 +5953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5409,7 +5966,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_workflows_datasets_items_retrieve: {
+    v1_workflows_datasets_items_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -5426,9 +5983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["DatasetItemOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5450,9 +6005,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["DatasetItemsInRequest"];
             };
         };
         responses: {
@@ -5461,9 +6014,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetItemOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5519,9 +6070,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ItemPatchInRequest"];
             };
         };
         responses: {
@@ -5530,9 +6079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatasetItemOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5562,7 +6109,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/jsonl": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5584,9 +6132,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["FromRunsInRequest"];
             };
         };
         responses: {
@@ -5595,9 +6141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AddedOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5639,9 +6183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImportedOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5843,12 +6385,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
@@ -5965,9 +6508,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["EvalOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -5986,11 +6527,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["EvalStartInRequest"];
             };
         };
         responses: {
@@ -5999,9 +6538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EvalStartedOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6031,9 +6568,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EvalOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6060,9 +6595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EvalOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6093,9 +6626,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EvalCompareOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6136,7 +6667,7 @@ export interface operations {
             429: components["responses"]["Throttled"];
         };
     };
-    v1_workflows_finetune_exports_retrieve: {
+    v1_workflows_finetune_exports_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -6152,9 +6683,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["FinetuneExportOut"][];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6173,11 +6702,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["FinetuneExportInRequest"];
             };
         };
         responses: {
@@ -6186,9 +6713,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FinetuneExportOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6210,11 +6735,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["GraderCheckInRequest"];
             };
         };
         responses: {
@@ -6223,9 +6746,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["GraderCheckOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -6288,7 +6809,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Format: uuid */
+                        dataset: string;
+                        dataset_name: string;
+                        /**
+                         * Format: double
+                         * @description 0 to 1
+                         */
+                        min_pass_rate: number;
                     } | null;
                 };
             };
@@ -6311,7 +6839,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /**
+                     * Format: uuid
+                     * @description null: no gate
+                     */
+                    dataset?: string | null;
+                    /** @description a number from 0 to 1: the pass rate an eval must reach */
+                    min_pass_rate?: unknown;
                 } | null;
             };
         };
@@ -6322,7 +6856,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Format: uuid */
+                        dataset: string;
+                        dataset_name: string;
+                        /**
+                         * Format: double
+                         * @description 0 to 1
+                         */
+                        min_pass_rate: number;
                     } | null;
                 };
             };
@@ -6754,11 +7295,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["TryModelInRequest"];
             };
         };
         responses: {
@@ -6767,9 +7306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TriedModelOut"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,7 +1,9 @@
-/** Shapes the screens around the canvas read: run history, versions, triggers, team, usage, audit. */
+/** Shapes the screens around the canvas read: run history, versions, triggers, team, usage, audit. They come from
+ * the OpenAPI document (schema.d.ts), narrowed where a field is free-form JSON there; the version diff and the
+ * audit entry are still written here (their views document little of their bodies). */
 import type { Graph } from "../graph/format";
 import type { RunStatus, StepData, Usage } from "./events";
-import type { components } from "./schema";
+import type { components, operations } from "./schema";
 
 type Schemas = components["schemas"];
 
@@ -14,93 +16,43 @@ export interface RunTrigger {
   [k: string]: unknown;
 }
 
-export interface RunError {
-  code?: string;
-  message?: string;
-  node_id?: string;
-  [k: string]: unknown;
-}
+/** A run's error is ErrorOut; a step's is free-form JSON, usually the same shape. */
+export type RunError = Partial<Schemas["ErrorOut"]> & { [k: string]: unknown };
 
-export interface RunSummary {
-  id: string;
-  workflow: string;
-  version: number | null;
-  is_draft: boolean;
+/** A run as listed (GET /runs): `trigger` and `error` narrowed from the document's free-form JSON. */
+export type RunSummary = Omit<Schemas["RunOut"], "status" | "trigger" | "error" | "steps" | "callback"> & {
   status: RunStatus;
-  input?: unknown;
-  output?: unknown;
-  error?: RunError | string | null;
   trigger: RunTrigger;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  /** price_unknown: some call had no known price, so cost_usd counts only the priced ones. */
-  usage: { input_tokens: number; output_tokens: number; cost_usd: number; price_unknown?: boolean };
-  last_seq: number;
-}
+  error: RunError | null;
+};
 
-export interface StepRecord {
-  id: string;
-  node_id: string;
-  node_type: string;
-  attempt: number;
-  iteration: number;
-  status: "running" | "succeeded" | "failed" | "skipped" | "waiting" | "cancelled";
-  input: unknown;
-  output: unknown;
+/** A step of the run detail; `error`, `wait` and `usage` are free-form JSON in the document. */
+export type StepRecord = Omit<Schemas["StepOut"], "error" | "wait" | "usage"> & {
   error: RunError | string | null;
-  port: string | null;
   wait: StepData["wait"];
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
   usage: (Usage & { model?: string | null }) | null;
-}
+};
 
 /** Where a run's outbound callback stands (GET /api/v1/runs/<id>); the URL comes without its query. */
-export interface RunCallback {
-  url: string | null;
-  source: "run" | "trigger";
-  state: "pending" | "delivered" | "failed";
-  attempts: number;
-  max_attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  updated_at: string | null;
-}
+export type RunCallback = Schemas["CallbackOut"];
 
-export interface RunDetail extends RunSummary {
+export type RunDetail = RunSummary & {
   steps: StepRecord[];
-  graph?: Graph;
   callback?: RunCallback | null;
-}
+};
 
-export interface RunPage {
-  results: RunSummary[];
-  next_cursor: string | null;
-}
+export type RunPage = Omit<Schemas["RunPageOut"], "results"> & { results: RunSummary[] };
 
-export interface RunFilters {
-  workflow?: string;
-  status?: string;
-  version?: string;
-  trigger?: string;
-  since?: string;
-  until?: string;
-  /** up | down | any | none: runs with that feedback on their output (evals/). */
-  feedback?: string;
-}
+/** GET /runs/<id>/graph: the graph the run executed. */
+export type RunGraph = Omit<Schemas["RunGraphOut"], "graph"> & { graph: Graph };
 
-export interface VersionInfo {
-  number: number;
-  note: string;
-  checksum?: string;
-  created_by: string | null;
-  created_at: string;
-  published: boolean;
-  graph?: Graph;
-}
+/** The run list's filters (GET /runs), as the query string takes them; the page and its size are separate. */
+export type RunFilters = Omit<NonNullable<operations["runs_list"]["parameters"]["query"]>, "cursor" | "limit">;
+
+/** A version as listed; one version (GET …/versions/<n>) also has its graph. */
+export type VersionInfo = Schemas["VersionOut"] & { graph?: Graph };
+
+export type VersionDetail = Omit<Schemas["VersionDetailOut"], "graph"> & { graph: Graph };
 
 export interface FieldChange {
   field: string;
@@ -131,30 +83,19 @@ export type ProviderInfo = Omit<Schemas["ProviderOut"], "models"> & { models: st
 
 export type ProviderTestResult = Schemas["ProviderTestOut"];
 
-export interface UsageRow {
-  key: string;
-  label?: string;
-  runs: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  /** Runs (or steps, per model) whose cost is not known: shown as "price unknown", never $0. */
-  price_unknown?: number;
-}
+/** A row of the usage report; `price_unknown` counts runs (per model, steps) whose cost is not known. */
+export type UsageRow = Omit<Schemas["UsageRowOut"], "price_unknown"> & { price_unknown?: number };
 
-export interface UsageReport {
-  days: number;
-  /** Where the figures come from: the server's usage endpoint, or the latest runs read by the browser. */
+/** The usage report: the server's (GET /usage), or the browser's own from the latest runs (`source: "runs"`,
+ * pages/usage/aggregate.ts), which has no per-trigger rows. */
+export type UsageReport = Omit<Schemas["UsageReportOut"], "source" | "per_day" | "per_workflow" | "per_model" | "per_trigger"> & {
   source: "server" | "runs";
   sampled_runs?: number;
   per_day: UsageRow[];
   per_workflow: UsageRow[];
   per_model: UsageRow[];
-  /** Cost per trigger type (api, webhook, schedule, manual, …); servers before budgets leave it out. */
   per_trigger?: UsageRow[];
-  /** day → status → count */
-  status_by_day: { day: string; counts: Record<string, number> }[];
-}
+};
 
 export interface AuditEntry {
   id?: number;

@@ -26,7 +26,7 @@ export function FinetunePanel({ wf, canEdit }: { wf: string; canEdit: boolean })
     refetchInterval: (q) => (q.state.data?.some((j) => !TERMINAL.has(j.status)) ? 2000 : false),
   });
   const [node, setNode] = useState("");
-  const [method, setMethod] = useState("supervised");
+  const [method, setMethod] = useState<FinetuneExportInfo["method"]>("supervised");
   const [feedback, setFeedback] = useState("");
   const [provider, setProvider] = useState("");
   const [baseModel, setBaseModel] = useState("gpt-4.1-mini");
@@ -77,7 +77,7 @@ export function FinetunePanel({ wf, canEdit }: { wf: string; canEdit: boolean })
               </option>
             ))}
           </select>
-          <select aria-label="Export format" value={method} onChange={(e) => setMethod(e.target.value)}>
+          <select aria-label="Export format" value={method} onChange={(e) => setMethod(e.target.value as FinetuneExportInfo["method"])}>
             <option value="supervised">Supervised (SFT)</option>
             <option value="dpo">Preference (DPO)</option>
             <option value="reinforcement">Reinforcement (RFT)</option>

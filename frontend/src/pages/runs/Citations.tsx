@@ -2,6 +2,7 @@
  * whole text a click away (GET knowledge-bases/<id>/chunks/<cid>). */
 import { useState } from "react";
 import { api, errorMessage } from "../../api/client";
+import type { components } from "../../api/schema";
 import type { StepRecord } from "../../api/screens";
 import { citationGroups, fileHref, type Citation } from "./citations";
 import "../knowledge/knowledge.css";
@@ -10,7 +11,7 @@ function ChunkText({ kbId, c }: { kbId: string; c: Citation }) {
   const [full, setFull] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const open = () =>
-    api<{ text: string }>("GET", `knowledge-bases/${kbId}/chunks/${c.chunk_id}`)
+    api<components["schemas"]["ChunkOut"]>("GET", `knowledge-bases/${kbId}/chunks/${c.chunk_id}`)
       .then((chunk) => setFull(chunk.text))
       .catch((e) => setError(errorMessage(e)));
   return (

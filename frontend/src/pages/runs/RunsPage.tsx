@@ -52,7 +52,8 @@ export default function RunsPage() {
     trigger: params.get("trigger") ?? undefined,
     since: params.get("since") ?? undefined,
     until: params.get("until") ?? undefined,
-    feedback: params.get("feedback") ?? undefined,
+    // The server refuses any other value (a 400 the page shows).
+    feedback: (params.get("feedback") ?? undefined) as RunFilters["feedback"],
   };
   const set = (key: keyof RunFilters, value: string) => {
     const next = new URLSearchParams(params);
