@@ -70,7 +70,8 @@ test-python: install-dev frontend
 # Default mode's database: the engine, webhooks, budgets and retrieval again on a SQLite file (WAL, IMMEDIATE
 # transactions), as `make run` serves them; everything else runs on PostgreSQL above.
 SQLITE_TESTS := runs/tests/test_engine.py runs/tests/test_durability.py runs/tests/test_approvals.py \
-	runs/tests/test_many_in_flight.py runs/tests/test_admission.py runs/triggers/tests/test_webhooks.py \
+	runs/tests/test_many_in_flight.py runs/tests/test_admission.py runs/tests/test_group_commit.py \
+	runs/triggers/tests/test_webhooks.py \
 	budgets/tests/test_reservations.py budgets/tests/test_prices.py knowledge/tests/test_retrieval.py
 test-sqlite: install-dev
 	DATABASE_URL=sqlite:///$$(mktemp -u /tmp/trellis-test-XXXXXX).sqlite3 REDIS_URL=$(TEST_REDIS_URL) \
