@@ -234,70 +234,92 @@ def _comprehension(node: ast.Comprehension) -> Closure:
     return run
 
 
-def _each(env, meter, var, items):
-    """Binds `var` to each item in turn, charging one unit per item (Meter.charge(1), inlined: this is the
-    innermost loop of every comprehension)."""
-    for item in items:
-        meter.used += 1
-        if meter.used > meter.check_at:
-            meter.check()
-        env[var] = item
-        yield item
-
-
-def _test(verdict) -> bool:
-    if verdict is True or verdict is False:
-        return verdict
-    raise CelError(NO_SUCH_OVERLOAD)
-
-
-def _commutative(closures, env, decisive: bool) -> bool:
-    """CEL's commutative logic for ||, &&, exists() and all(): the first operand that is `decisive` gives the
-    answer; an error or a non-bool elsewhere only counts when none does."""
-    error = None
-    for closure in closures:
-        try:
-            value = closure(env)
-        except CelError as exc:
-            error = error or exc
-            continue
-        if value is decisive:
-            return decisive
-        if value is not (not decisive):
-            error = error or CelError(NO_SUCH_OVERLOAD)
-    if error is not None:
-        raise error
-    return not decisive
-
-
 def _loop_map(env, meter, var, items, args):
     meter.reserve(8 * len(items))
+    out = []
+    append = out.append
     if len(args) == 1:
         transform = args[0]
-        return [transform(env) for _ in _each(env, meter, var, items)]
-    keep, transform = args
-    return [transform(env) for _ in _each(env, meter, var, items) if _test(keep(env))]
+        for item in items:
+            meter.used += 1
+            if meter.used > meter.check_at:
+                meter.check()
+            env[var] = item
+            append(transform(env))
+    else:
+        keep, transform = args
+        for item in items:
+            meter.used += 1
+            if meter.used > meter.check_at:
+                meter.check()
+            env[var] = item
+            verdict = keep(env)
+            if verdict is True:
+                append(transform(env))
+            elif verdict is not False:
+                raise CelError(NO_SUCH_OVERLOAD)
+    return out
 
 
 def _loop_filter(env, meter, var, items, args):
     meter.reserve(8 * len(items))
     keep = args[0]
-    return [item for item in _each(env, meter, var, items) if _test(keep(env))]
+    out = []
+    for item in items:
+        meter.used += 1
+        if meter.used > meter.check_at:
+            meter.check()
+        env[var] = item
+        verdict = keep(env)
+        if verdict is True:
+            out.append(item)
+        elif verdict is not False:
+            raise CelError(NO_SUCH_OVERLOAD)
+    return out
 
 
 def _quantifier(stop_on: bool):
-    """all() stops at the first false, exists() at the first true."""
+    """all() stops at the first false, exists() at the first true; an error elsewhere only counts when no
+    item decides the answer (CEL's commutative logic)."""
 
     def loop(env, meter, var, items, args):
         predicate = args[0]
-        return _commutative((predicate for _ in _each(env, meter, var, items)), env, stop_on)
+        error = None
+        for item in items:
+            meter.used += 1
+            if meter.used > meter.check_at:
+                meter.check()
+            env[var] = item
+            try:
+                verdict = predicate(env)
+            except CelError as exc:
+                error = error or exc
+                continue
+            if verdict is stop_on:
+                return stop_on
+            if verdict is not (not stop_on):
+                error = error or CelError(NO_SUCH_OVERLOAD)
+        if error is not None:
+            raise error
+        return not stop_on
 
     return loop
 
 
 def _loop_exists_one(env, meter, var, items, args):
     predicate = args[0]
-    return sum(_test(predicate(env)) for _ in _each(env, meter, var, items)) == 1
+    count = 0
+    for item in items:
+        meter.used += 1
+        if meter.used > meter.check_at:
+            meter.check()
+        env[var] = item
+        verdict = predicate(env)
+        if verdict is True:
+            count += 1
+        elif verdict is not False:
+            raise CelError(NO_SUCH_OVERLOAD)
+    return count == 1
 
 
 _LOOPS = {
@@ -509,7 +531,20 @@ def _logical(node: ast.Logical) -> Closure:
     decisive = node.op == "||"  # the value that decides: true for ||, false for &&
 
     def logical(env):
-        return _commutative(operands, env, decisive)
+        error = None
+        for operand in operands:
+            try:
+                value = operand(env)
+            except CelError as exc:
+                error = error or exc
+                continue
+            if value is decisive:
+                return decisive
+            if value is not (not decisive):
+                error = error or CelError(NO_SUCH_OVERLOAD)
+        if error is not None:
+            raise error
+        return not decisive
 
     return logical
 
