@@ -62,10 +62,14 @@ def test_healthz_answers_within_200_ms_while_the_worst_expression_of_each_kind_r
     run_id = response.json()["run_id"]
     latencies = []
     deadline = time.monotonic() + 60
-    while Run.objects.filter(pk=run_id, status__in=["queued", "running"]).exists() and time.monotonic() < deadline:
+    while True:  # ask at least once: on a fast machine the run may be over before the first question
         started = time.perf_counter()
         assert http.get("/healthz").status_code == 200
         latencies.append((time.perf_counter() - started) * 1000)
+        if not Run.objects.filter(pk=run_id, status__in=["queued", "running"]).exists():
+            break
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.02)
     # then
     run = Run.objects.get(pk=run_id)
