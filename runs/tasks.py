@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import wait
+import time
+from concurrent.futures import Future, wait
 
 from celery import shared_task
-from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 from django.conf import settings
 
 from runs.dispatch import reap, start_reaper_thread
@@ -15,43 +22,96 @@ from runs.engine.pool import RunPool
 from runs.persistence.engine import holder_name
 from runs.process_engine import engine
 from runs.redaction import SecretLogFilter
+from trellis.inflight import InFlight
 
 log = logging.getLogger("trellis.tasks")
 
 
 @shared_task(name="runs.run_advance", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance(run_id: str) -> None:
-    # The task (and its acks_late message) lasts until the run's advance is over; the run itself holds a thread
-    # of the batch pool only while it has work, not while its nodes wait on the network.
-    pool = _batch_pool()
-    engine().advance_async(str(run_id), pool.submit, pool.submit_later).result()
+    take_runs([str(run_id)])
 
 
 @shared_task(name="runs.run_advance_many", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_advance_many(run_ids: list[str]) -> None:
-    """Several runs sent in one message (see runs.dispatch): advanced side by side, their steps on a few
-    threads, so a run that waits on an LLM does not hold up the quick ones behind it. The runs not started yet
-    are held (a lease of this process, renewed while they wait): if the worker is killed, the reaper
-    sends them again as soon as the hold expires. The broker redelivers the whole message later (acks_late);
-    runs already finished or taken are skipped then (the lease check)."""
+    """Several runs sent in one message (see runs.dispatch), advanced side by side."""
+    take_runs([str(run_id) for run_id in run_ids])
+
+
+# Runs this process advances whose message is already acked: a warm shutdown waits for them (see below).
+_runs = InFlight()
+ROOM_POLL_S = 0.05
+
+
+def take_runs(run_ids: list[str]) -> None:
+    """Start advancing the runs of one message and return once each is claimed, not when it ends.
+
+    The message is acked then (acks_late: only after this returns), so a worker's message slots do not cap the
+    runs it has in flight; the process's caps do (runs/engine/admission.py). Until a run is claimed, the message
+    is what recovers it: if the worker dies before, the broker delivers the message again. From its claim on,
+    the database does: the run's lease, renewed by the heartbeat thread, expires if the worker dies, and the
+    reaper sends the run again ahead of the queue (runs/dispatch.py). Runs finished or taken meanwhile are
+    skipped (the lease check).
+
+    While the process already advances as many runs as its cap, the message waits here, unacked, its runs held
+    (a lease of this process, renewed while they wait): the backlog stays in the broker for other workers."""
     process_engine = engine()
     holder = holder_name(process_engine.owner)
     lease_s = process_engine.limits.lease_s
     pool = _batch_pool()
+    # Database work goes on the batch pool's threads: with the threads pool a worker has dozens of message
+    # slots, and each would otherwise open a database connection of its own.
+    _guarded(pool, process_engine.store.hold, run_ids, holder, lease_s, what="hold")
+    renewed = time.monotonic()
+
+    def renew_when_due() -> None:
+        nonlocal renewed
+        if time.monotonic() - renewed >= lease_s / 3:
+            _guarded(pool, process_engine.store.renew_holds, run_ids, holder, lease_s, what="renew the holds of")
+            renewed = time.monotonic()
+
+    while not _has_room(process_engine):
+        time.sleep(ROOM_POLL_S)
+        renew_when_due()
+    claims = []
+    for run_id in run_ids:
+        claimed: Future = Future()
+        claims.append(claimed)
+        _starting.add(claimed)
+        _runs.add(
+            process_engine.advance_async(
+                run_id, pool.submit, pool.submit_later, on_claimed=lambda claimed=claimed: claimed.set_result(None)
+            )
+        )
+    while wait(claims, timeout=lease_s / 3).not_done:
+        renew_when_due()
+
+
+_starting = InFlight()  # runs handed to the engine and not claimed yet: they count against the room too
+
+
+def _has_room(process_engine) -> bool:
+    active, waiting = process_engine.admission.counts()
+    return active + waiting + len(_starting.futures) < process_engine.limits.max_active
+
+
+def _guarded(pool: RunPool, fn, run_ids: list[str], holder: str, lease_s: float, *, what: str) -> None:
     try:
-        # On the batch pool's threads, like every database write of the runs: with the threads pool a worker has
-        # dozens of message slots, and each would otherwise open a database connection of its own.
-        pool.submit(process_engine.store.hold, run_ids, holder, lease_s).result()
+        pool.submit(fn, run_ids, holder, lease_s).result()
     except Exception:
         # Only recovery gets slower (these runs wait for their queued grace instead of the hold's expiry).
-        log.exception("could not hold %d run(s)", len(run_ids))
-    # Every run starts at once: a run waiting on a model call parks and gives its thread to the others.
-    futures = [process_engine.advance_async(str(run_id), pool.submit, pool.submit_later) for run_id in run_ids]
-    while wait(futures, timeout=lease_s / 3).not_done:
-        try:
-            pool.submit(process_engine.store.renew_holds, run_ids, holder, lease_s).result()
-        except Exception:
-            log.exception("could not renew the holds of %d run(s)", len(run_ids))
+        log.exception("could not %s %d run(s)", what, len(run_ids))
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def _finish_runs_on_shutdown(**kwargs) -> None:
+    # A warm shutdown waits for the tasks in progress; the runs outlive their task, so wait for them too (a
+    # second signal, or SIGKILL, stops the worker at once: the reaper recovers the runs then).
+    if _runs.futures:
+        log.info("waiting for %d run(s) in flight to finish", len(_runs.futures))
+        while not _runs.wait_idle(60):
+            log.info("still waiting for %d run(s) in flight", len(_runs.futures))
 
 
 _pool: RunPool | None = None

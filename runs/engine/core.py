@@ -61,13 +61,15 @@ class Engine:
         run_id: str,
         schedule: Callable[[Callable[[], None]], object],
         schedule_start: Callable[[Callable[[], None]], object] | None = None,
+        on_claimed: Callable[[], None] = lambda: None,
     ) -> Future:
         """Advance the run like `advance`, without holding a thread while its nodes wait on the network:
         `schedule(fn)` runs fn on one of the caller's threads (the database work happens there), and
         `schedule_start` (default: `schedule`) the first step, taking the lease (runs/engine/pool.py puts it
         after the work of the runs in flight). The run starts when the process's caps allow it
         (runs/engine/admission.py). The future resolves to the status the run was left in once this advance is
-        over."""
+        over. `on_claimed()` is called once the first lease is taken (or was not to be had): from then on the
+        run is this process's, kept by its heartbeat, and recovered by the reaper if the process dies."""
         result: Future = Future()
 
         def attempt(round_: int, status: str | None) -> None:
@@ -82,6 +84,9 @@ class Engine:
                 log.exception("run %s: advance failed", run_id)
                 result.set_exception(exc)
                 return
+            finally:
+                if round_ == 0:
+                    on_claimed()
 
             def done(session: Session) -> None:
                 self.admission.release(ticket)

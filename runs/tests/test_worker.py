@@ -177,7 +177,9 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
         for i in range(300)
     )
     ids = [r.pk for r in runs]
-    first = start_worker("first", tmp_path / "first.log", concurrency=2)
+    # A worker takes messages while it advances fewer runs than its cap: 40 here, two messages' worth.
+    cap = {"TRELLIS_RUN_MAX_ACTIVE": "40"}
+    first = start_worker("first", tmp_path / "first.log", concurrency=2, extra_env=cap)
     second = None
     try:
         client = Celery("trellis-test-client", broker=BROKER)
@@ -199,7 +201,7 @@ def test_after_a_sigkill_interrupted_runs_jump_the_backlog_and_no_finished_step_
         # runs of its messages that it had not started yet: held by that worker
         held = set(left.filter(status="queued", lease_owner__startswith="hold:").values_list("pk", flat=True))
         backlog = set(left.filter(lease_owner__isnull=True).values_list("pk", flat=True))
-        second = start_worker("second", tmp_path / "second.log", concurrency=2)
+        second = start_worker("second", tmp_path / "second.log", concurrency=2, extra_env=cap)
         _wait_all_finished(ids, 120, "every run to finish on the second worker")
     finally:
         stop_workers(first, second)
