@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_engine")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-# Processes of the one worker; the default is the machine's core count, like `celery worker` itself.
-CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", os.cpu_count() or 2))
+# Message slots of the one worker (threads pool); the default is the product's (TRELLIS_WORKER_SLOTS).
+CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY")
 
 
 def line_graph(n: int) -> dict:
@@ -132,10 +132,9 @@ def _start_worker(batch_ms: int, log_path: Path) -> subprocess.Popen:
         "--loglevel=WARNING",
         "--without-gossip",
         "--without-mingle",
-        "--without-heartbeat",
-        "-O",
-        "fair",
-        f"--concurrency={CONCURRENCY}",
+        # (not --without-heartbeat: with the threads pool, the consumer fetches the next message when its event
+        # loop wakes, and without the heartbeat's timer that is up to 10 s after a slot frees)
+        *([f"--concurrency={CONCURRENCY}"] if CONCURRENCY else []),
     ]
     log = open(log_path, "w")  # noqa: SIM115
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -223,7 +222,7 @@ def child_queue(runs: int, throughput_runs: int, batch_ms: int) -> dict:
             "enqueue_s": enqueued - t0,
             "service_runs": len(started),
             "service_runs_per_s": len(started) / (t3 - t2),
-            "worker_concurrency": CONCURRENCY,
+            "worker_concurrency": CONCURRENCY or "default",
         }
     finally:
         os.killpg(worker.pid, 15)
@@ -275,7 +274,7 @@ def main() -> int:
         q = _run_child("queue", args, batch_ms)
         if q:
             print(
-                f"  queue mode (PostgreSQL, 1 Celery worker x{q['worker_concurrency']} processes), {label}: "
+                f"  queue mode (PostgreSQL, 1 Celery worker, {q['worker_concurrency']} slots), {label}: "
                 f"{q['ms_per_node_engine_median']:.3f} ms/node in the engine, "
                 f"{q['ms_per_node_end_to_end_median']:.3f} ms/node end to end"
             )
