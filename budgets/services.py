@@ -19,10 +19,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from budgets.selectors import price_at, prices_cache_clear, runs_cost, scope_run
 from builder.services.audit import audit_record
 from runs.llm.prices import MILLION, Price, price_for
 from runs.models import Run
+from runs.persistence import sql
 from runs.persistence.sql import async_commits
 from runs.triggers.callbacks import _signed_headers, callback_url_check, shown_url
 from trellis.errors import ApplicationError
@@ -121,23 +122,23 @@ def _run_facts(run_id: str) -> _RunFacts | None:
 
 
 def _read_run_facts(run_id: str) -> _RunFacts | None:
+    # Hand-written (read at a run's first model call, on every run): building the ORM's queries cost more than
+    # running them.
     try:
-        row = Run.objects.filter(pk=run_id).values_list("workflow_id", "trigger", "cost_limit__max_cost_usd").first()
-    except ValidationError:  # not a run id (executors called by hand)
+        run_pk = sql.prep(Run._meta.pk, uuid.UUID(str(run_id)))
+    except ValueError:  # not a run id (executors called by hand)
         return None
+    row = sql.fetch_one(_facts_statement(connection.vendor), [run_pk])
     if row is None:
         return None
-    workflow_id, trigger, cap = row
+    workflow_id, trigger, cap = sql.converted(_FACT_FIELDS, row)
     trigger = trigger if isinstance(trigger, dict) else {}
     token = trigger.get("token_id")
     deployment = trigger.get("deployment_id")
     if cap is None and trigger.get("trigger_id"):
         # A run of a trigger with max_cost_usd gets its own cap, made at its first model call.
-        trigger_cap = (
-            TriggerCostLimit.objects.filter(trigger_id=trigger["trigger_id"])
-            .values_list("max_cost_usd", flat=True)
-            .first()
-        )
+        found = sql.fetch_one(_trigger_cap_statement(connection.vendor), [_trigger_pk(trigger["trigger_id"])])
+        trigger_cap = found and sql.converted(_FACT_FIELDS[2:], found)[0]
         if trigger_cap is not None:
             RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
             cap = trigger_cap
@@ -147,6 +148,39 @@ def _read_run_facts(run_id: str) -> _RunFacts | None:
         deployment_id=str(deployment) if deployment else None,
         capped=cap is not None,
     )
+
+
+_FACT_FIELDS = (
+    Run._meta.get_field("workflow"),
+    Run._meta.get_field("trigger"),
+    RunCostLimit._meta.get_field("max_cost_usd"),
+)
+
+
+@lru_cache(maxsize=2)
+def _facts_statement(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    workflow, trigger, cap = (quote(f.column) for f in _FACT_FIELDS)
+    run_id = quote(RunCostLimit._meta.get_field("run").column)
+    return (
+        f"SELECT r.{workflow}, r.{trigger}, c.{cap} FROM {sql.table(Run)} r "
+        f"LEFT JOIN {sql.table(RunCostLimit)} c ON c.{run_id} = r.{quote(Run._meta.pk.column)} "
+        f"WHERE r.{quote(Run._meta.pk.column)} = %s"
+    )
+
+
+@lru_cache(maxsize=2)
+def _trigger_cap_statement(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    meta = TriggerCostLimit._meta
+    return (
+        f"SELECT {quote(meta.get_field('max_cost_usd').column)} FROM {sql.table(TriggerCostLimit)} "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+
+
+def _trigger_pk(trigger_id):
+    return sql.prep(TriggerCostLimit._meta.pk, uuid.UUID(str(trigger_id)))
 
 
 # The workspace's budgets, per process for BUDGET_CACHE_S: which budgets exist (a new or removed budget

@@ -138,6 +138,8 @@ class StepExecution:
             self._complete(rec, ctx, outcome, started, delta)
         elif inline:
             self._complete(rec, ctx, _call(executor, ctx, None), started, delta)
+        elif executor.is_async and (failed := _prepare(executor, ctx)) is not None:
+            self._complete(rec, ctx, failed, started, delta)
         else:
             self._queue_step(rec)
             self._flush()  # the running row is visible while the node works
@@ -281,6 +283,15 @@ def _node_pool(size: int) -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max(size, 4) * 4, thread_name_prefix="trellis-node")
         return _pool
+
+
+def _prepare(executor, ctx: NodeContext):
+    """Run the executor's `prepare` into `ctx.prepared`; None, or the failed outcome when it raised."""
+    try:
+        ctx.prepared = executor.prepare(ctx)
+    except Exception as exc:
+        return _outcome_of(exc, ctx.node_id)
+    return None
 
 
 async def _call_async(executor, ctx: NodeContext):

@@ -48,11 +48,13 @@ class AgentExecutor(NodeExecutor):
 
     is_async = True
 
+    def prepare(self, ctx: NodeContext) -> tuple[Provider, dict[str, dict]]:
+        # Database reads: the provider's key, MCP servers, and what the budgets need (metering.metered_call).
+        return _provider_and_tools(ctx, ctx.config)
+
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
-        # One trip to the run's engine thread for both (database reads: the provider's key, MCP servers), not two:
-        # each trip is a wait before the model call starts.
-        provider, tools = await ctx.blocking(_provider_and_tools, ctx, cfg)
+        provider, tools = ctx.prepared
         model = cfg.get("model") or provider.default_model(DEFAULT_MODEL)
         schema = _output_schema(cfg.get("output"))
         instructions = ctx.render(cfg.get("instructions") or "")

@@ -105,6 +105,7 @@ class NodeContext:
     redact: Callable[[str], str] = lambda text: text  # `text` with every secret resolved so far masked
     emit_delta: Callable[[str], None] = lambda text: None  # streamed text (coalesced by the engine)
     services: dict = field(default_factory=dict)  # optional hooks (model providers, sub-workflows)
+    prepared: Any = None  # what the executor's `prepare` returned for this step
 
     @property
     def config(self) -> dict:
@@ -142,11 +143,20 @@ class NodeExecutor:
             return _run_outside_engine(self, ctx)
         raise NotImplementedError
 
+    def prepare(self, ctx: NodeContext) -> Any:
+        """The database reads an asynchronous executor needs before its first call (a provider and its key):
+        the engine calls this on the run's thread as the step starts, and `run_async` finds the result in
+        `ctx.prepared`. Done there, they cost no trip back from the I/O loop (`ctx.blocking`), a wait before
+        the model call that a user sees in the time to first token. An error raised here fails the step as
+        one raised by `run_async` would."""
+        return None
+
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         raise NotImplementedError
 
 
 def _run_outside_engine(executor: NodeExecutor, ctx: NodeContext) -> NodeResult:
+    ctx.prepared = executor.prepare(ctx)
     return wait_on_io_loop(executor.run_async, ctx)
 
 

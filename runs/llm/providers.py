@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.conf import settings
+from django.db import connection
 
 from accounts.models import ModelProvider
 from accounts.providers import HOW_TO_ADD_KEY, provider_credentials
 from runs.executors.base import NodeContext, NodeError
+from runs.persistence import sql
 from trellis.errors import ApplicationError
 
 RESPONSES = "responses"
@@ -98,10 +101,23 @@ def _local_test_provider() -> Provider:
     )
 
 
-def _workspace_provider(workspace_id: str, name: str | None):
+def _workspace_provider(workspace_id: str, name: str | None) -> ModelProvider | None:
+    """The workspace's provider named `name`, or its default one (each is unique in a workspace). Hand-written:
+    it is read at every agent step, and building the ORM's query cost more than running it."""
     if not workspace_id:
         return None
-    providers = ModelProvider.objects.filter(workspace_id=workspace_id)
-    if name:
-        return providers.filter(name=name).first()
-    return providers.filter(is_default=True).first()
+    meta = ModelProvider._meta
+    key = meta.get_field("name" if name else "is_default")
+    params = [sql.prep(meta.get_field("workspace"), workspace_id), name if name else True]
+    row = sql.fetch_one(_provider_statement(connection.vendor, key.column), params)
+    return None if row is None else sql.from_row(ModelProvider, row)
+
+
+@lru_cache(maxsize=4)
+def _provider_statement(vendor: str, key_column: str) -> str:
+    quote = connection.ops.quote_name
+    meta = ModelProvider._meta
+    return (
+        f"SELECT {sql.columns(ModelProvider, tuple(meta.concrete_fields))} FROM {sql.table(ModelProvider)} "
+        f"WHERE {quote(meta.get_field('workspace').column)} = %s AND {quote(key_column)} = %s"
+    )

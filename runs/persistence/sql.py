@@ -152,6 +152,18 @@ def cursor():
     return psycopg.Cursor(connection.connection)
 
 
+def fetch_one(statement: str, params: list) -> tuple | None:
+    """The first row of a hand-written SELECT (a prepared statement on PostgreSQL), or None. Its values are as
+    the driver returns them: `converted` makes them what the ORM would."""
+    if is_postgresql():
+        with cursor() as c:
+            c.execute(statement, params, prepare=True)
+            return c.fetchone()
+    with connection.cursor() as c:
+        c.execute(statement, params)
+        return c.fetchone()
+
+
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 

@@ -46,15 +46,7 @@ def _read_statement(vendor: str) -> str:
 def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str | None] | None:
     """(the webhook trigger for `key`, its workflow with only the columns a webhook depends on, their guard
     (PostgreSQL; None elsewhere)), or None. One statement, prepared on PostgreSQL."""
-    params = [key, TriggerKind.WEBHOOK.value]
-    if sql.is_postgresql():
-        with sql.cursor() as cursor:
-            cursor.execute(_read_statement("postgresql"), params, prepare=True)
-            row = cursor.fetchone()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_read_statement(connection.vendor), params)
-            row = cursor.fetchone()
+    row = sql.fetch_one(_read_statement(connection.vendor), [key, TriggerKind.WEBHOOK.value])
     if row is None:
         return None
     n = len(Trigger._meta.concrete_fields)
