@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_llm_concurrency import GRAPH as AGENT_GRAPH  # noqa: E402
 from bench_llm_concurrency import base_env, publish  # noqa: E402
+from loadgen import Connection  # noqa: E402
 
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
@@ -59,42 +60,42 @@ TRANSFORM_GRAPH = {
 
 
 async def sync_round(port: int, key: str, n: int) -> list[float]:
-    import httpx
-
     latencies: list[float] = []
     left = iter(range(n))
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
 
-        async def connection() -> None:
+    async def client() -> None:
+        connection = Connection(port)
+        try:
             for i in left:
                 started = time.perf_counter()
-                response = await client.post(f"/hooks/{key}?wait=30", json={"x": i})
+                status, answer = await connection.post(f"/hooks/{key}?wait=30", {"x": i})
                 latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200 or response.json().get("output") != {"y": 2 * i}:
-                    raise RuntimeError(f"sync webhook answered {response.status_code}: {response.text[:300]}")
+                if status != 200 or not isinstance(answer, dict) or answer.get("output") != {"y": 2 * i}:
+                    raise RuntimeError(f"sync webhook answered {status}: {str(answer)[:300]}")
+        finally:
+            await connection.close()
 
-        await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(client() for _ in range(CONNECTIONS)))
     return latencies
 
 
 async def background(port: int, key: str, stop: asyncio.Event) -> int:
     """FLOOD asynchronous agent webhooks from 10 connections (fewer if `stop` comes first); returns how many."""
-    import httpx
-
     sent = 0
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
 
-        async def connection() -> None:
-            nonlocal sent
+    async def client() -> None:
+        nonlocal sent
+        connection = Connection(port)
+        try:
             while not stop.is_set() and sent < FLOOD:
-                response = await client.post(f"/hooks/{key}", json={"message": f"question {sent}"})
-                if response.status_code != 202:
-                    raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
                 sent += 1
+                status, answer = await connection.post(f"/hooks/{key}", {"message": f"question {sent}"})
+                if status != 202:
+                    raise RuntimeError(f"webhook answered {status}: {str(answer)[:200]}")
+        finally:
+            await connection.close()
 
-        await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(client() for _ in range(CONNECTIONS)))
     return sent
 
 

@@ -36,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loadgen import Connection  # noqa: E402
 
 from runs.testing.databases import recreate_database as recreate_pg  # noqa: E402
 from runs.testing.graphs import agent_graph  # noqa: E402
@@ -141,25 +144,22 @@ def failed_runs(db: str) -> list:
 
 
 async def fire(port: int, key: str, n: int) -> list[float]:
-    import httpx
-
     latencies: list[float] = []
-    queue: asyncio.Queue = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
+    left = iter(range(n))
 
-        async def worker() -> None:
-            while not queue.empty():
-                i = queue.get_nowait()
+    async def client() -> None:
+        connection = Connection(port)
+        try:
+            for i in left:
                 started = time.perf_counter()
-                response = await client.post(f"/hooks/{key}", json={"message": f"question {i}"})
+                status, answer = await connection.post(f"/hooks/{key}", {"message": f"question {i}"})
                 latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 202:
-                    raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
+                if status != 202:
+                    raise RuntimeError(f"webhook answered {status}: {str(answer)[:200]}")
+        finally:
+            await connection.close()
 
-        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
     return latencies
 
 
