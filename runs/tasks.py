@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -136,6 +137,9 @@ def _start_worker_reaper(sender=None, **kwargs) -> None:
     # Every worker reaps: no beat process is needed for recovery (duplicates are harmless).
     if settings.RUN_REAPER_INTERVAL_S > 0:
         start_reaper_thread()
+    # What the worker loaded to start lives as long as it: out of the garbage collector's sight (as in
+    # trellis/asgi.py), full collections walk only the runs' objects.
+    gc.freeze()
 
 
 @after_setup_logger.connect
