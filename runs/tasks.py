@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -23,6 +22,7 @@ from runs.engine.pool import RunPool
 from runs.persistence.engine import holder_name
 from runs.process_engine import engine
 from runs.redaction import SecretLogFilter
+from trellis.heap import settle as settle_heap
 from trellis.inflight import InFlight
 
 log = logging.getLogger("trellis.tasks")
@@ -137,9 +137,7 @@ def _start_worker_reaper(sender=None, **kwargs) -> None:
     # Every worker reaps: no beat process is needed for recovery (duplicates are harmless).
     if settings.RUN_REAPER_INTERVAL_S > 0:
         start_reaper_thread()
-    # What the worker loaded to start lives as long as it: out of the garbage collector's sight (as in
-    # trellis/asgi.py), full collections walk only the runs' objects.
-    gc.freeze()
+    settle_heap()  # what the worker loaded to start lives as long as it (trellis/heap.py)
 
 
 @after_setup_logger.connect

@@ -1,6 +1,5 @@
 """One ASGI app for HTTP (Django) and WebSockets (Channels), served by uvicorn."""
 
-import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trellis.settings")
@@ -14,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from accounts.websocket import websocket_application  # noqa: E402
 from runs.triggers.asgi import OpenAICompatEndpoint, WebhookBodyLimit, WebhookEndpoint  # noqa: E402
 from runs.triggers.mcp_endpoint import McpEndpoint  # noqa: E402
+from trellis.heap import settle as settle_heap  # noqa: E402
 from trellis.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -27,7 +27,4 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Everything loaded so far (Django, the apps, the libraries) lives as long as the process: out of the garbage
-# collector's sight, a full collection no longer walks it. Those walks were the default mode's tail: every few
-# seconds under load, one paused the whole web process for ~150 ms (bench/bench_default_tail.py's p99).
-gc.freeze()
+settle_heap()  # what is loaded by now lives as long as the process (trellis/heap.py)
