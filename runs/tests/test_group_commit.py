@@ -55,6 +55,31 @@ def test_concurrent_writes_all_commit_and_a_failing_one_rolls_back_alone():
     assert not writer._queue  # every write was answered
 
 
+def test_streams_of_writes_from_many_threads_all_commit():
+    if connection.vendor != "sqlite":
+        pytest.skip("group commit is SQLite's (make test-sqlite runs this)")
+    # given 12 threads that each write 40 times in a row, one write in ten failing
+    pks = _workspaces(12)
+
+    def stream(pk):
+        done = []
+        for i in range(40):
+            if i % 10 == 9:
+                with pytest.raises(ValueError):
+                    write(_fail_after_rename, pk)
+            else:
+                done.append(write(_rename, pk, f"{pk} #{i}"))
+        return done
+
+    with ThreadPoolExecutor(len(pks)) as pool:
+        results = [f.result(timeout=60) for f in [pool.submit(stream, pk) for pk in pks]]
+    # then every write was answered in order, the last good one stored, and none is left queued
+    assert all(len(done) == 36 for done in results)
+    names = dict(Workspace.objects.filter(pk__in=pks).values_list("pk", "name"))
+    assert all(names[pk] == f"{pk} #38" for pk in pks)
+    assert not writer._queue
+
+
 def test_a_write_inside_a_transaction_joins_it():
     (pk,) = _workspaces(1)
     with pytest.raises(RuntimeError):
