@@ -55,7 +55,8 @@ def take_runs(run_ids: list[str]) -> None:
     skipped (the lease check).
 
     While the process already advances as many runs as its cap, the message waits here, unacked, its runs held
-    (a lease of this process, renewed while they wait): the backlog stays in the broker for other workers."""
+    (a lease of this process, renewed while they wait): the backlog stays in the broker for other workers.
+    With the prefork pool the task lasts until its runs' advance is over, as before (isolation over throughput)."""
     process_engine = engine()
     holder = holder_name(process_engine.owner)
     lease_s = process_engine.limits.lease_s
@@ -74,18 +75,21 @@ def take_runs(run_ids: list[str]) -> None:
     while not _has_room(process_engine):
         time.sleep(ROOM_POLL_S)
         renew_when_due()
-    claims = []
+    claims, advances = [], []
     for run_id in run_ids:
         claimed: Future = Future()
         claims.append(claimed)
         _starting.add(claimed)
-        _runs.add(
-            process_engine.advance_async(
-                run_id, pool.submit, pool.submit_later, on_claimed=lambda claimed=claimed: claimed.set_result(None)
-            )
+        advance = process_engine.advance_async(
+            run_id, pool.submit, pool.submit_later, on_claimed=lambda claimed=claimed: claimed.set_result(None)
         )
+        advances.append(_runs.add(advance))
     while wait(claims, timeout=lease_s / 3).not_done:
         renew_when_due()
+    if settings.CELERY_WORKER_POOL == "prefork":
+        # Prefork is chosen for isolation: a child process advances one message's runs at a time, so a run that
+        # kills its process (sent alone once it is suspected, runs/dispatch.py) takes no other run down with it.
+        wait(advances)
 
 
 _starting = InFlight()  # runs handed to the engine and not claimed yet: they count against the room too

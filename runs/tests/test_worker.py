@@ -133,6 +133,30 @@ def test_runs_sent_in_one_message_run_side_by_side(make_run, tmp_path):
     assert outputs == [i * 2 for i in range(11)]
 
 
+def test_a_message_slot_is_free_again_once_its_run_is_claimed_and_the_cap_holds_the_rest_back(make_run, tmp_path):
+    # given a worker with ONE message slot and a cap of 3 runs in flight, and 5 runs of an 8 s nap, one per message
+    # (with the threads pool the consumer fetches a message when its event loop wakes, at least every 2 s)
+    graph = line(start(), node("nap", "test_sleep", seconds=8), node("end", "end", output={}))
+    runs = [make_run(graph, {}) for _ in range(5)]
+    ids = [r.pk for r in runs]
+    worker = start_worker("slots", tmp_path / "slots.log", concurrency=1, extra_env={"TRELLIS_RUN_MAX_ACTIVE": "3"})
+    try:
+        client = Celery("trellis-test-client", broker=BROKER)
+        for pk in ids:
+            client.send_task("runs.run_advance", args=[str(pk)], queue=QUEUE)
+        # then three nap at once: the one slot took the next message as soon as the last run was claimed
+        napping = Step.objects.filter(run_id__in=ids, node_id="nap", status="running")
+        wait_for(lambda: napping.count() >= 3, 20, "three runs napping at once")
+        # and no more than the cap ever did, while the other two waited in the broker
+        assert napping.count() == 3
+        assert Run.objects.filter(pk__in=ids, status="queued").count() == 2
+        _wait_all_finished(ids, 60, "every run to finish")
+    finally:
+        stop_workers(worker)
+        _purge()
+    assert set(Run.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"succeeded"}
+
+
 def test_a_run_that_kills_every_worker_it_lands_on_fails_after_three_and_the_worker_goes_on(make_run, tmp_path):
     # given a node that SIGKILLs the worker process running it, every time
     run = make_run(line(start(), node("boom", "test_die", sigkill=True), node("end", "end", output="1")), {})
