@@ -246,6 +246,7 @@ def message_send(
             },
             by=visitor.user,
             before_dispatch=before_dispatch,
+            caller_waits=True,  # the visitor watches the answer being written
         )
         answer = ChatMessage.objects.create(thread=thread, role="assistant", status=MessageStatus.PENDING, run=run)
         ChatThread.objects.filter(pk=thread.pk).update(

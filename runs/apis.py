@@ -174,6 +174,7 @@ class WorkflowRunsApi(APIView):
             idempotency_key=key,
             callback_url=callback_url,
             with_rows=(lambda r: [run_cost_limit_row(run=r, max_cost_usd=max_cost)]) if max_cost else None,
+            caller_waits=bool(wait),
         )
         if wait:
             run = services.run_wait(run_id=run.pk, timeout_s=wait)

@@ -46,15 +46,19 @@ _in_flight = InFlight()  # inline runs submitted and not finished (see inline_wa
 _reaper_started = False
 
 
-def dispatch_run(run_id) -> None:
-    """Start advancing a run. Call it on transaction commit."""
+def dispatch_run(run_id, *, caller_waits: bool = False) -> None:
+    """Start advancing a run. Call it on transaction commit. `caller_waits`: someone is waiting for this run's
+    result right now; in default mode its work goes ahead of other runs' (runs/engine/pool.py)."""
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
     pool = _inline_pool()
     if settings.INLINE_PARKING:
         # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
-        future = engine().advance_async(str(run_id), pool.submit, pool.submit_later)
+        if caller_waits:
+            future = engine().advance_async(str(run_id), pool.submit_urgent, pool.submit_urgent)
+        else:
+            future = engine().advance_async(str(run_id), pool.submit, pool.submit_later)
     else:
         future = pool.submit(engine().advance, str(run_id))
     _in_flight.add(future)

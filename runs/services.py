@@ -144,6 +144,7 @@ def run_start(
     callback_url: str | None = None,
     with_rows: Callable[[Run], list] | None = None,
     before_dispatch: Callable[[Run], None] | None = None,
+    caller_waits: bool = False,
 ) -> Run:
     """Create a queued run of the draft, the published version or version N and dispatch it on commit.
 
@@ -151,7 +152,7 @@ def run_start(
     `with_rows(run)` gives rows to store with a new run, atomically (a webhook's delivery-log line);
     `before_dispatch(run)` runs once a new run is stored and before any worker can take it (a caller
     that waits for the result joins the run's events there). Neither is called for an idempotent repeat,
-    which returns the first run."""
+    which returns the first run. `caller_waits`: the caller waits for the result now (runs.dispatch)."""
     if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 200):
         # The column is varchar(200): a longer or non-string key would fail as a 500 at insert time.
         raise ApplicationError(
@@ -185,7 +186,7 @@ def run_start(
     run = stored
     if before_dispatch is not None:
         before_dispatch(run)
-    transaction.on_commit(lambda: dispatch_run(run.pk))
+    transaction.on_commit(lambda: dispatch_run(run.pk, caller_waits=caller_waits))
     return run
 
 

@@ -4,10 +4,12 @@ A workspace's model calls in flight are capped too."""
 
 import statistics
 import threading
+from concurrent.futures import Future
 
 import pytest
 
 from builder.models import Workflow
+from runs import dispatch
 from runs.dispatch import inline_wait_idle
 from runs.engine.admission import Admission
 from runs.engine.pool import RunPool
@@ -172,17 +174,38 @@ def test_a_workspace_model_calls_in_flight_are_capped(make_workflow, slow_model,
     assert stats["served"] == 40 and stats["peak"] == 10, stats
 
 
-def test_the_run_pool_serves_runs_in_flight_before_starting_new_ones():
+def test_the_run_pool_serves_waited_on_runs_then_runs_in_flight_then_new_ones():
     pool = RunPool(1, "test-pool")
     gate = threading.Event()
     order: list[str] = []
     pool.submit(gate.wait)  # the one thread is busy
     later = [pool.submit_later(order.append, f"new {i}") for i in range(2)]
     now = [pool.submit(order.append, f"in flight {i}") for i in range(2)]
+    urgent = [pool.submit_urgent(order.append, f"waited on {i}") for i in range(2)]
     gate.set()
-    for future in now + later:
+    for future in now + later + urgent:
         future.result(timeout=5)
-    assert order == ["in flight 0", "in flight 1", "new 0", "new 1"]
+    assert order == ["waited on 0", "waited on 1", "in flight 0", "in flight 1", "new 0", "new 1"]
     failing = pool.submit(lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         failing.result(timeout=5)
+
+
+def test_a_run_a_caller_waits_on_is_advanced_ahead_of_the_others(monkeypatch, settings):
+    settings.TRELLIS_EXECUTOR, settings.INLINE_PARKING = "inline", True
+    seen = []
+
+    def advance_async(run_id, schedule, schedule_start):
+        seen.append((run_id, schedule, schedule_start))
+        done: Future = Future()
+        done.set_result("succeeded")
+        return done
+
+    monkeypatch.setattr(engine(), "advance_async", advance_async)
+    dispatch.dispatch_run("waited-on", caller_waits=True)
+    dispatch.dispatch_run("fire-and-forget")
+    pool = dispatch._inline_pool()
+    assert seen == [
+        ("waited-on", pool.submit_urgent, pool.submit_urgent),
+        ("fire-and-forget", pool.submit, pool.submit_later),
+    ]

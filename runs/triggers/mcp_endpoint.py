@@ -172,6 +172,7 @@ def _start(token, name: str, arguments: dict, *, join):
             input=arguments,
             trigger={"type": "mcp", "trigger_id": None, "headers": {}, "query": {}, "tool": name},
             by=token.user,
+            caller_waits=True,  # the MCP client waits for the tool's result
         )
         join(run.pk)  # listen before the run is dispatched (on commit), so its end is never missed
     return run

@@ -177,6 +177,7 @@ def _start(request, body: dict, messages: list[dict], *, join):
                 "token_id": str(token.pk),  # the API token's budget applies to the run
             },
             by=token.user,
+            caller_waits=True,
         )
         # Listen to the run's events before it is dispatched (on commit), so no token is missed.
         join(run.pk)

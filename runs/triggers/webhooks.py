@@ -216,6 +216,7 @@ def _receive(trigger: Trigger, request: InboundRequest, started: float, on_run) 
         # Stored with the run in one statement: a run is dispatched only once its log line exists too.
         with_rows=lambda run: [admission.log_line(trigger, request, run, started)],
         before_dispatch=(lambda run: on_run(run.pk)) if on_run is not None and wait_s else None,
+        caller_waits=bool(wait_s),
     )
     duplicate = (getattr(run, "trigger", None) or {}).get("request_id") != admission.request_id
     if duplicate:
