@@ -263,20 +263,9 @@ def _lease_statement(vendor: str) -> str:
 
 def _take_lease(params: list) -> Run | None:
     """One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL."""
-    statement = _lease_statement(connection.vendor)
-    if sql.is_postgresql():
-        with sql.cursor() as cursor:
-            cursor.execute(statement, params, prepare=True)
-            row = cursor.fetchone()
-    else:
-        row = write(_fetch_one, statement, params)  # a write: SQLite's writer thread (runs/persistence/writer.py)
+    # A write: on SQLite it joins the group commit (runs/persistence/writer.py); elsewhere it runs here.
+    row = write(sql.fetch_one, _lease_statement(connection.vendor), params)
     return None if row is None else sql.from_row(Run, row)
-
-
-def _fetch_one(statement: str, params: list):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchone()
 
 
 class DjangoStore:
