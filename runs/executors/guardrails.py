@@ -84,7 +84,8 @@ PII_PATTERNS: list[tuple[str, re.Pattern, Callable[[str], bool] | None]] = [
         re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
         None,
     ),
-    ("phone", re.compile(r"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?!\w)"), _phone_ok),
+    # Not a run of digits inside a longer hyphenated token: a UUID's all-digit group is no phone number.
+    ("phone", re.compile(r"(?<![\w+])(?<!\w-)\+?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,4}\)?){2,5}(?!-?\w)"), _phone_ok),
 ]
 PII_ENTITIES = [name for name, _, _ in PII_PATTERNS]
 DEFAULT_PII_ENTITIES = ["email", "phone", "credit_card", "iban", "api_key", "ssn"]

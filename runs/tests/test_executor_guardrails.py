@@ -71,6 +71,12 @@ def test_dates_and_amounts_are_not_phone_numbers():
     assert find_pii("Shipped 2024-01-15, total 1234.56 EUR, order 42", ["phone", "credit_card"]) == []
 
 
+def test_digit_groups_of_a_uuid_are_not_phone_numbers():
+    text = "key 56267960-dc88-43bc-b0a2-f5265a18d14e, id 1f2e3d4c-5b6a-4789-8abc-123456789012, call 555-867-5309"
+    assert [text[start:end] for start, end, _ in find_pii(text, ["phone"])] == ["555-867-5309"]
+    assert len(find_pii("+1 (415) 555-0100 or 0044 20 7946 0958", ["phone"])) == 2
+
+
 def test_pii_mask_passes_with_masked_text():
     text = f"I am ada@example.com, card {VISA_OK}, token ghp_abcdefghijklmnopqrstuvwxyz0123456789, phone 555-867-5309"
 
