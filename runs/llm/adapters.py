@@ -79,12 +79,12 @@ class _ClientGroup:
 
     A client per call cost each model call a TCP connect, the SDK's set-up and a close, about a fifth of a run's
     CPU; kept clients keep their connections open between calls (each was checked by the SSRF guard when it
-    opened, and stays pinned to the address checked). One client for all calls does not do either: httpcore
-    scans every connection of a pool on each request and response, so a pool of a thousand connections cost more
-    than it saved. Here each client serves at most `PER_CLIENT` calls at once (an exchange uses one connection at
-    a time), new clients are made as calls pile up, and clients left idle beyond `IDLE_KEPT` are closed."""
+    opened, and stays pinned to the address checked). A client's pool is aiohttp's (trellis/net.py
+    `model_http_client`), which finds a free connection without scanning the others, so one client carries
+    `PER_CLIENT` calls at once; more clients are made as calls pile up beyond that, and clients left idle
+    beyond `IDLE_KEPT` are closed."""
 
-    PER_CLIENT = 8
+    PER_CLIENT = 1000
     IDLE_KEPT = 4
     TIMEOUT_S = 3600.0  # a backstop: each call's own deadline is openai_client's asyncio.timeout
     _groups: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # loop -> {provider key: group}
@@ -109,7 +109,7 @@ class _ClientGroup:
             client = openai.AsyncOpenAI(
                 api_key=self.provider.api_key,
                 base_url=self.provider.base_url,
-                http_client=net.async_guarded_client(
+                http_client=net.model_http_client(
                     timeout_s=self.TIMEOUT_S, guard=self.provider.guard, max_connections=self.PER_CLIENT
                 ),
                 max_retries=0,

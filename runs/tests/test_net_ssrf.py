@@ -1,6 +1,7 @@
 """The SSRF guard: every non-public range is refused (IPv4, IPv6, IPv4-mapped), hostnames are judged by
 what they resolve to, the connection goes to the address that was checked, and redirects are re-checked."""
 
+import asyncio
 import socket
 import threading
 
@@ -266,3 +267,41 @@ def test_an_allowlisted_ipv6_network(settings):
     net.check_url("http://[fd00::5]/")
     with pytest.raises(net.BlockedURLError):
         net.check_url("http://[fc00::5]/")
+
+
+# --- the model client (aiohttp under httpx: net.model_http_client) ---------------------------------------
+
+
+async def _model_client_get(url: str) -> httpx.Response:
+    async with net.model_http_client(timeout_s=5, guard=True, max_connections=4) as client:
+        response = await client.get(url)
+        await response.aread()
+        return response
+
+
+def test_the_model_client_refuses_a_hostname_that_resolves_to_a_private_address(monkeypatch, echo_server):
+    monkeypatch.setattr(net, "_getaddrinfo", fake_resolver({"models.example.com": ["127.0.0.1"]}))
+
+    with pytest.raises(net.BlockedURLError, match=r"'models.example.com' \(127.0.0.1\): loopback address"):
+        asyncio.run(_model_client_get(f"http://models.example.com:{echo_server.port}/echo"))
+
+    assert echo_server.requests == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::ffff:127.0.0.1]", "169.254.169.254"])
+def test_the_model_client_refuses_a_blocked_ip_literal(host, echo_server):
+    with pytest.raises(net.BlockedURLError):
+        asyncio.run(_model_client_get(f"http://{host}:{echo_server.port}/echo"))
+
+    assert echo_server.requests == []
+
+
+def test_the_model_client_connects_to_the_checked_address_with_the_original_host_header(
+    monkeypatch, echo_server, allow_loopback
+):
+    monkeypatch.setattr(net, "_getaddrinfo", fake_resolver({"models.internal.test": ["127.0.0.1"]}))
+
+    response = asyncio.run(_model_client_get(f"http://models.internal.test:{echo_server.port}/echo"))
+
+    assert response.status_code == 200
+    assert response.json()["headers"]["host"] == f"models.internal.test:{echo_server.port}"

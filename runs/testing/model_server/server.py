@@ -8,6 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+
 from runs.testing.model_server import chat, embeddings, finetuning, moderations, responses
 from runs.testing.model_server.replies import MODELS
 
@@ -119,8 +121,9 @@ class ModelHTTPServer(ThreadingHTTPServer):
         self.word_delay_s = 0.0
 
     def record(self, path: str, body: dict, headers: dict) -> None:
+        # Header names are case-insensitive, as on the wire (aiohttp sends them in lower case).
         with self.lock:
-            self.requests.append({"path": path, "body": body, "headers": headers})
+            self.requests.append({"path": path, "body": body, "headers": httpx.Headers(headers)})
             if len(self.requests) > 1000:
                 del self.requests[:500]
 
