@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from runs.engine.core import Claim
 from runs.engine.pool import RunPool
 from runs.models import Run, RunStatus
 from runs.persistence.engine import HOLD_PREFIX
@@ -46,19 +47,32 @@ _in_flight = InFlight()  # inline runs submitted and not finished (see inline_wa
 _reaper_started = False
 
 
-def dispatch_run(run_id, *, caller_waits: bool = False) -> None:
+def lease_new_run(run: Run) -> None:
+    """Default mode: lease a new run, before it is stored, to the advance that will start it, which then starts
+    without a write to take the lease (runs/engine/core.py `Claim`). Pass the run as stored to `dispatch_run`."""
+    if settings.TRELLIS_EXECUTOR != "celery" and settings.INLINE_PARKING:
+        the_engine = engine()
+        the_engine.store.claim(run, the_engine.new_owner(), the_engine.limits.lease_s)
+
+
+def dispatch_run(run_id, *, caller_waits: bool = False, stored: Run | None = None) -> None:
     """Start advancing a run. Call it on transaction commit. `caller_waits`: someone is waiting for this run's
-    result right now; in default mode its work goes ahead of other runs' (runs/engine/pool.py)."""
+    result right now; in default mode its work goes ahead of other runs' (runs/engine/pool.py). `stored`: the
+    new run as stored, leased by `lease_new_run`."""
     if settings.TRELLIS_EXECUTOR == "celery":
         _publisher().add(str(run_id))
         return
     pool = _inline_pool()
     if settings.INLINE_PARKING:
         # The run's steps run on the pool's threads; while its nodes wait on the network it holds none.
+        the_engine = engine()
+        claim = None
+        if stored is not None and stored.lease_owner:
+            claim = Claim(stored.lease_owner, stored.lease_expires_at, lambda: the_engine.store.adopt(stored))
         if caller_waits:
-            future = engine().advance_async(str(run_id), pool.submit_urgent, pool.submit_urgent)
+            future = the_engine.advance_async(str(run_id), pool.submit_urgent, pool.submit_urgent, claim=claim)
         else:
-            future = engine().advance_async(str(run_id), pool.submit, pool.submit_later)
+            future = the_engine.advance_async(str(run_id), pool.submit, pool.submit_later, claim=claim)
     else:
         future = pool.submit(engine().advance, str(run_id))
     _in_flight.add(future)

@@ -19,7 +19,7 @@ from accounts.models import role_at_least
 from builder.models import WorkflowVersion
 from builder.services.validation import validate_graph
 from runs import events
-from runs.dispatch import dispatch_run
+from runs.dispatch import dispatch_run, lease_new_run
 from runs.engine.core import ACTIVE_RUNS
 from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step, StepStatus
@@ -176,6 +176,7 @@ def run_start(
         if existing is not None:
             return existing
         raise
+    lease_new_run(run)
     # One statement on PostgreSQL; an idempotency key seen before inserts nothing.
     stored = insert_run(run, [queued, *(with_rows(run) if with_rows else [])])
     if stored is None:
@@ -186,7 +187,7 @@ def run_start(
     run = stored
     if before_dispatch is not None:
         before_dispatch(run)
-    transaction.on_commit(lambda: dispatch_run(run.pk, caller_waits=caller_waits))
+    transaction.on_commit(lambda: dispatch_run(run.pk, caller_waits=caller_waits, stored=run))
     return run
 
 
@@ -267,8 +268,11 @@ def run_wait(*, run_id, timeout_s: float) -> Run:
 
 def _lease_live(run: Run) -> bool:
     """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
-    count: the run is cancelled at once, and that worker's acquire then finds it finished."""
-    if not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
+    count: the run is cancelled at once, and that worker's acquire then finds it finished. Nor does the lease of
+    a run still queued (a new run in default mode is stored leased to the advance that will start it): that
+    advance has stored nothing yet, and its first commit, which comes before any node calls out
+    (runs/engine/steps.py), finds the lease gone."""
+    if run.status == RunStatus.QUEUED or not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
         return False
     return run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
 

@@ -13,24 +13,39 @@ the driver loop), `steps` (executing and recording one step), `writes` (ending a
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
+from runs.engine.activation import now
 from runs.engine.admission import Admission
 from runs.engine.heartbeat import HEARTBEATS
 from runs.engine.limits import Limits, RunFailure
 from runs.engine.session import ACTIVE_RUNS, Session
 from runs.engine.steps import INLINE_TYPES
-from runs.engine.store import Store
+from runs.engine.store import RunSnapshot, Store
 
-__all__ = ["ACTIVE_RUNS", "INLINE_TYPES", "TERMINAL", "Engine", "Limits", "RunFailure"]
+__all__ = ["ACTIVE_RUNS", "INLINE_TYPES", "TERMINAL", "Claim", "Engine", "Limits", "RunFailure"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 MAX_ROUNDS = 100  # a waiting run whose approval arrived meanwhile is picked up again, this often at most
 
 log = logging.getLogger("trellis.engine")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A new run stored already leased to `owner`, the advance that will start it (default mode: runs/dispatch.py).
+    While two thirds of that lease are left, nobody else can have taken it: the advance starts from `snapshot()`
+    without a write to take the lease. Later than that, it takes the lease as any advance does (its own lease:
+    no recovery is counted)."""
+
+    owner: str
+    expires_at: dt.datetime
+    snapshot: Callable[[], RunSnapshot]
 
 
 class Engine:
@@ -40,13 +55,16 @@ class Engine:
         self.owner = owner or f"engine-{uuid.uuid4().hex[:12]}"
         self.admission = Admission(self.limits.max_active, self.limits.max_active_per_workspace)
 
+    def new_owner(self) -> str:
+        # A lease holder names one advance, not a process: two threads of one process that were handed the same
+        # run (a duplicate dispatch) must exclude each other too.
+        return f"{self.owner}:{uuid.uuid4().hex[:8]}"
+
     def advance(self, run_id: str) -> str | None:
         """Advance the run as far as it goes now. Returns the status it was left in (None: not ours)."""
         status = None
         for _ in range(MAX_ROUNDS):
-            # A lease holder names one advance, not a process: two threads of one process that were
-            # handed the same run (a duplicate dispatch) must exclude each other too.
-            owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+            owner = self.new_owner()
             snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
             if snapshot is None:
                 return status
@@ -62,6 +80,7 @@ class Engine:
         schedule: Callable[[Callable[[], None]], object],
         schedule_start: Callable[[Callable[[], None]], object] | None = None,
         on_claimed: Callable[[], None] = lambda: None,
+        claim: Claim | None = None,
     ) -> Future:
         """Advance the run like `advance`, without holding a thread while its nodes wait on the network:
         `schedule(fn)` runs fn on one of the caller's threads (the database work happens there), and
@@ -69,13 +88,18 @@ class Engine:
         after the work of the runs in flight). The run starts when the process's caps allow it
         (runs/engine/admission.py). The future resolves to the status the run was left in once this advance is
         over. `on_claimed()` is called once the first lease is taken (or was not to be had): from then on the
-        run is this process's, kept by its heartbeat, and recovered by the reaper if the process dies."""
+        run is this process's, kept by its heartbeat, and recovered by the reaper if the process dies. `claim`: the
+        run was stored leased to this advance (`Claim`)."""
         result: Future = Future()
 
         def attempt(round_: int, status: str | None) -> None:
             try:
-                owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
-                snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
+                claimed = claim if round_ == 0 else None
+                owner = claimed.owner if claimed else self.new_owner()
+                if claimed and (claimed.expires_at - now()).total_seconds() > self.limits.lease_s * 2 / 3:
+                    snapshot = claimed.snapshot()
+                else:
+                    snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
                 if snapshot is None:
                     result.set_result(status)
                     return

@@ -250,18 +250,21 @@ def holder_name(process_owner: str) -> str:
 
 @lru_cache(maxsize=4)
 def _lease_statement(vendor: str) -> str:
-    # Taking over a lease that expired (not a hold) counts one more recovery: the worker that held it died or
-    # froze. SET expressions read the row as it was before the update.
+    # Taking over a lease that expired (not a hold, not the taker's own) counts one more recovery: the worker that
+    # held it died or froze. An owner may take its own lease again (a run stored leased to the advance that was to
+    # start it, when that advance came late: DjangoStore.claim). SET expressions read the row as it was before the
+    # update.
     return (
-        f"UPDATE {sql.table(Run)} SET lease_owner = %s, lease_expires_at = %s, recoveries = recoveries + CASE "
-        f"WHEN lease_owner IS NULL OR substr(lease_owner, 1, {len(HOLD_PREFIX)}) = '{HOLD_PREFIX}' THEN 0 ELSE 1 END "
-        f"WHERE id = %s AND status IN (%s, %s, %s) "
-        f"AND (lease_owner IS NULL OR lease_expires_at < %s OR lease_owner = %s) "
+        f"UPDATE {sql.table(Run)} SET lease_owner = %(owner)s, lease_expires_at = %(expires)s, "
+        f"recoveries = recoveries + CASE WHEN lease_owner IS NULL OR lease_owner = %(owner)s "
+        f"OR substr(lease_owner, 1, {len(HOLD_PREFIX)}) = '{HOLD_PREFIX}' THEN 0 ELSE 1 END "
+        f"WHERE id = %(id)s AND status IN (%(queued)s, %(running)s, %(waiting)s) AND (lease_owner IS NULL "
+        f"OR lease_expires_at < %(now)s OR lease_owner = %(holder)s OR lease_owner = %(owner)s) "
         f"RETURNING {sql.columns(Run, Run._meta.concrete_fields)}"
     )
 
 
-def _take_lease(params: list) -> Run | None:
+def _take_lease(params: dict) -> Run | None:
     """One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL."""
     # A write: on SQLite it joins the group commit (runs/persistence/writer.py); elsewhere it runs here.
     row = write(sql.fetch_one, _lease_statement(connection.vendor), params)
@@ -278,16 +281,16 @@ class DjangoStore:
         now = timezone.now()
         when = Run._meta.get_field("lease_expires_at")
         run = _take_lease(
-            [
-                owner,
-                sql.prep(when, now + dt.timedelta(seconds=lease_s)),
-                sql.prep(Run._meta.pk, run_id),
-                RunStatus.QUEUED,
-                RunStatus.RUNNING,
-                RunStatus.WAITING,
-                sql.prep(when, now),
-                holder_name(owner.rsplit(":", 1)[0]),
-            ]
+            {
+                "owner": owner,
+                "expires": sql.prep(when, now + dt.timedelta(seconds=lease_s)),
+                "id": sql.prep(Run._meta.pk, run_id),
+                "queued": RunStatus.QUEUED,
+                "running": RunStatus.RUNNING,
+                "waiting": RunStatus.WAITING,
+                "now": sql.prep(when, now),
+                "holder": holder_name(owner.rsplit(":", 1)[0]),
+            }
         )
         if run is None:
             return None
@@ -299,7 +302,22 @@ class DjangoStore:
             if not (due or decided):
                 self.release(run_id, owner)
                 return None
-        self._acquired[str(run_id)] = run
+        return self._snapshot(run, steps)
+
+    @staticmethod
+    def claim(run: Run, owner: str, lease_s: float) -> None:
+        """Lease a new run, before it is stored, to the advance `owner` that will start it: stored so, the run
+        starts without a write to take its lease (`adopt`). In the database it is an ordinary lease: if this
+        process dies first, the lease expires and the reaper sends the run again."""
+        run.lease_owner = owner
+        run.lease_expires_at = timezone.now() + dt.timedelta(seconds=lease_s)
+
+    def adopt(self, run: Run) -> RunSnapshot:
+        """The snapshot of a new run stored by this process with its lease (`claim`), as `acquire` would read it."""
+        return self._snapshot(run, [])
+
+    def _snapshot(self, run: Run, steps: list[Step]) -> RunSnapshot:
+        self._acquired[str(run.pk)] = run
         return RunSnapshot(
             id=str(run.pk),
             workspace_id=str(run.workspace_id),

@@ -195,7 +195,7 @@ def test_a_run_a_caller_waits_on_is_advanced_ahead_of_the_others(monkeypatch, se
     settings.TRELLIS_EXECUTOR, settings.INLINE_PARKING = "inline", True
     seen = []
 
-    def advance_async(run_id, schedule, schedule_start):
+    def advance_async(run_id, schedule, schedule_start, claim=None):
         seen.append((run_id, schedule, schedule_start))
         done: Future = Future()
         done.set_result("succeeded")

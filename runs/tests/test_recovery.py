@@ -4,6 +4,7 @@ and a lost step's re-execution is its next attempt."""
 
 import datetime as dt
 import threading
+from collections import deque
 
 import pytest
 from django.conf import settings
@@ -11,10 +12,10 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from runs import dispatch
-from runs.engine.core import Engine, Limits
+from runs.engine.core import Claim, Engine, Limits
 from runs.models import Run, RunEvent, Step
 from runs.persistence.engine import DjangoStore, holder_name
-from runs.services import run_cancel
+from runs.services import run_cancel, run_start
 from runs.tests.helpers import CALLS, WorkerDied, line, node, start
 
 LIMITS = Limits(lease_s=30, heartbeat_s=3600, max_recoveries=3)
@@ -264,3 +265,84 @@ def test_beats_reap_goes_ahead_of_the_run_backlog_and_expires_instead_of_piling_
     # at broker priority 0, above fresh runs (PRIORITY_FRESH), and dropped by the worker once one interval old
     assert entry["options"] == {"expires": settings.RUN_REAPER_INTERVAL_S, "priority": 0}
     assert dispatch.PRIORITY_RECOVERY == 0 < dispatch.PRIORITY_FRESH
+
+
+# --- a new run stored already leased to the advance that starts it (default mode: runs/dispatch.py) --------
+
+
+def _advance_here(engine: Engine, run, claim: Claim) -> str | None:
+    """engine.advance_async with its work done on this thread (the test's transaction sees the rows)."""
+    work: deque = deque()
+    future = engine.advance_async(str(run.pk), work.append, claim=claim)
+    while not future.done():
+        work.popleft()()
+    return future.result()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_run_in_default_mode_starts_without_taking_its_lease_again(make_workflow, monkeypatch, settings):
+    settings.TRELLIS_EXECUTOR, settings.INLINE_PARKING = "inline", True
+    acquired = []
+    real_acquire = DjangoStore.acquire
+    monkeypatch.setattr(
+        DjangoStore, "acquire", lambda self, run_id, *a: acquired.append(run_id) or real_acquire(self, run_id, *a)
+    )
+    workflow = make_workflow(line(start(), node("end", "end", output="workflow.input.n")))
+    # when
+    run = run_start(workflow=workflow, input={"n": 7})
+    # then: the run was stored with the lease of the advance that runs it, which started without a write to take it
+    assert run.lease_owner.startswith(f"{dispatch.engine().owner}:")
+    assert dispatch.inline_wait_idle(10)
+    run.refresh_from_db()
+    assert (run.status, run.output, run.recoveries, run.lease_owner) == ("succeeded", 7, 0, None)
+    assert acquired == []
+
+
+@pytest.mark.django_db
+def test_a_claimed_run_started_late_takes_its_own_lease_again_without_counting_a_recovery(make_run):
+    run = make_run(line(start(), node("end", "end", output="1")), {})
+    store, engine = DjangoStore(), Engine(DjangoStore(), LIMITS, owner="w9")
+    owner = engine.new_owner()
+    store.claim(run, owner, 30)
+    run.lease_expires_at = timezone.now() + dt.timedelta(seconds=5)  # less than two thirds of a lease left
+    run.save()
+
+    def stale_snapshot():
+        raise AssertionError("a claim with a third of its lease left must not be trusted")
+
+    claim = Claim(owner, run.lease_expires_at, stale_snapshot)
+    # when
+    status = _advance_here(engine, run, claim)
+    # then
+    run.refresh_from_db()
+    assert (status, run.status, run.recoveries) == ("succeeded", "succeeded", 0)
+
+
+@pytest.mark.django_db
+def test_a_claimed_run_whose_process_died_before_starting_it_is_recovered_by_another(make_run, sent):
+    run = make_run(line(start(), node("end", "end", output="1")), {})
+    DjangoStore.claim(run, "dead-engine:0000abcd", 30)
+    run.save()
+    # another advance cannot take it while the lease runs
+    assert _advance(run) is None
+    # when the lease expires, the reaper sends it again at once and another worker runs it
+    assert dispatch.reap(now=timezone.now() + dt.timedelta(seconds=31)) == [str(run.pk)]
+    _expire_lease(run)
+    assert _advance(run) == "succeeded"
+
+
+@pytest.mark.django_db
+def test_cancelling_a_claimed_run_not_started_yet_ends_it_at_once_and_its_advance_then_does_nothing(make_run, owner):
+    run = make_run(line(start(), node("end", "end", output="1")), {})
+    engine = Engine(DjangoStore(), LIMITS, owner="w10")
+    claimed_by = engine.new_owner()
+    DjangoStore.claim(run, claimed_by, 30)
+    run.save()
+    # when
+    assert run_cancel(run=run, by=owner).status == "cancelled"
+    # then: the advance it was leased to starts from what was stored, and its first commit finds the lease gone
+    claim = Claim(claimed_by, run.lease_expires_at, lambda: engine.store.adopt(run))
+    assert _advance_here(engine, run, claim) is None
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert not Step.objects.filter(run=run).exists()
