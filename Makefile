@@ -71,7 +71,7 @@ test-python: install-dev frontend
 # transactions), as `make run` serves them; everything else runs on PostgreSQL above.
 SQLITE_TESTS := runs/tests/test_engine.py runs/tests/test_durability.py runs/tests/test_approvals.py \
 	runs/tests/test_many_in_flight.py runs/tests/test_admission.py runs/tests/test_group_commit.py \
-	runs/triggers/tests/test_webhooks.py \
+	runs/triggers/tests/test_webhooks.py runs/triggers/tests/test_ingest.py \
 	budgets/tests/test_reservations.py budgets/tests/test_prices.py knowledge/tests/test_retrieval.py
 test-sqlite: install-dev
 	DATABASE_URL=sqlite:///$$(mktemp -u /tmp/trellis-test-XXXXXX).sqlite3 REDIS_URL=$(TEST_REDIS_URL) \

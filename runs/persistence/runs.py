@@ -57,7 +57,7 @@ def insert_run(run: Run, rows: list) -> Run | None:
 
 
 @lru_cache(maxsize=16)
-def _insert_one(model, ignore_conflict: bool) -> str:
+def insert_one_statement(model, ignore_conflict: bool) -> str:
     fields = sql.insert_fields(model)
     values = ", ".join(["%s"] * len(fields))
     tail = " ON CONFLICT DO NOTHING" if ignore_conflict else ""
@@ -67,11 +67,11 @@ def _insert_one(model, ignore_conflict: bool) -> str:
 def _insert_each(run: Run, rows: list) -> Run | None:
     """insert_run where one statement cannot do it all (SQLite): an INSERT per row, in one transaction."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_insert_one(Run, True), sql.values_of(run))
+        cursor.execute(insert_one_statement(Run, True), sql.values_of(run))
         if cursor.rowcount != 1:
             return None
         for obj in rows:
-            cursor.execute(_insert_one(type(obj), False), sql.values_of(obj))
+            cursor.execute(insert_one_statement(type(obj), False), sql.values_of(obj))
     return sql.loaded(Run, run)
 
 

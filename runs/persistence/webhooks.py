@@ -2,12 +2,14 @@
 
 - reading its trigger with the workflow columns it depends on (any database): the ORM's select_related query
   cost about a third of a webhook's CPU (building the SQL, not running it);
-- storing a group of webhook runs with their first events and delivery-log lines (runs/triggers/ingest.py):
-  one prepared statement for any group size, which stores a run only where its trigger's rows are still what
-  was read (`guard_sql`) and its idempotency key is new."""
+- storing a group of webhook runs with their first events and delivery-log lines (runs/triggers/ingest.py),
+  only where the trigger's rows are still what was read (their `guard`) and the run's idempotency key is new:
+  on PostgreSQL one prepared statement for any group size (`guard_sql`), elsewhere (SQLite) INSERTs in the
+  writer thread's transaction after reading the triggers again under its write lock."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 from django.db import connection
@@ -15,6 +17,8 @@ from django.db import connection
 from builder.models import Workflow
 from runs.models import Run, RunEvent
 from runs.persistence import sql
+from runs.persistence.runs import insert_one_statement
+from runs.persistence.writer import write
 from runs.triggers.models import Delivery, Trigger, TriggerKind
 
 # The workflow columns a webhook depends on (the trigger's are all of its row).
@@ -30,7 +34,7 @@ def guard_sql(t: str = "t", w: str = "w") -> str:
 
 
 @lru_cache(maxsize=2)
-def _read_statement(vendor: str) -> str:
+def _read_columns(vendor: str) -> str:
     quote = connection.ops.quote_name
     t, w = Trigger._meta, Workflow._meta
     columns = [f"t.{quote(f.column)}" for f in t.concrete_fields]
@@ -39,14 +43,24 @@ def _read_statement(vendor: str) -> str:
     return (
         f"SELECT {', '.join(columns)} FROM {sql.table(Trigger)} t "
         f"JOIN {sql.table(Workflow)} w ON w.{quote(w.pk.column)} = t.{quote(t.get_field('workflow').column)} "
-        f"WHERE t.{quote(t.get_field('key').column)} = %s AND t.{quote(t.get_field('kind').column)} = %s"
+        f"WHERE t.{quote(t.get_field('kind').column)} = %s AND "
     )
 
 
-def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str | None] | None:
-    """(the webhook trigger for `key`, its workflow with only the columns a webhook depends on, their guard
-    (PostgreSQL; None elsewhere)), or None. One statement, prepared on PostgreSQL."""
-    row = sql.fetch_one(_read_statement(connection.vendor), [key, TriggerKind.WEBHOOK.value])
+@lru_cache(maxsize=2)
+def _read_statement(vendor: str) -> str:
+    return _read_columns(vendor) + f"t.{connection.ops.quote_name(Trigger._meta.get_field('key').column)} = %s"
+
+
+def _fingerprint(row) -> str:
+    """The guard where the database computes none (not PostgreSQL): a digest of the row as read."""
+    return hashlib.blake2b(repr(tuple(row[:-1])).encode(), digest_size=16).hexdigest()
+
+
+def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str] | None:
+    """(the webhook trigger for `key`, its workflow with only the columns a webhook depends on, their guard:
+    a fingerprint of those rows), or None. One statement, prepared on PostgreSQL."""
+    row = sql.fetch_one(_read_statement(connection.vendor), [TriggerKind.WEBHOOK.value, key])
     if row is None:
         return None
     n = len(Trigger._meta.concrete_fields)
@@ -57,7 +71,7 @@ def read_webhook_trigger(key: str) -> tuple[Trigger, Workflow, str | None] | Non
     # from_db wants the values in the order of the model's fields; the others are deferred.
     names = [f.attname for f in Workflow._meta.concrete_fields if f.attname in read]
     workflow = Workflow.from_db(connection.alias, names, [read[name] for name in names])
-    return trigger, workflow, row[-1]
+    return trigger, workflow, row[-1] if row[-1] is not None else _fingerprint(row)
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +112,9 @@ def _column_values(objects: list) -> list[list]:
 def insert_group(guards: dict, runs: list[tuple[Run, object, RunEvent, Delivery]]) -> tuple[dict, set]:
     """Store webhook runs, each (run, its trigger's id, its queued event, its log line), where the trigger's
     guard is still `guards[trigger id]`: returns ({id: the run as stored} of the runs stored, ids of the
-    triggers found unchanged). One statement: atomic by itself."""
+    triggers found unchanged). Atomic: one statement on PostgreSQL, one transaction elsewhere."""
+    if not sql.is_postgresql():
+        return write(_insert_group_each, guards, runs)
     params = [list(guards), list(guards.values())]
     params += _column_values([run for run, *_ in runs]) + [[trigger_id for _, trigger_id, *_ in runs]]
     params += _column_values([event for *_, event, _ in runs])
@@ -108,3 +124,26 @@ def insert_group(guards: dict, runs: list[tuple[Run, object, RunEvent, Delivery]
         stored, current = cursor.fetchone()
     stored = set(stored)
     return {run.pk: sql.loaded(Run, run) for run, *_ in runs if run.pk in stored}, set(current)
+
+
+def _insert_group_each(guards: dict, runs: list[tuple[Run, object, RunEvent, Delivery]]) -> tuple[dict, set]:
+    """insert_group where one statement cannot do it all (SQLite): in the writer's transaction, which holds the
+    database's write lock, the triggers are read again and compared with their guards, then a run (ignored if
+    its idempotency key was seen), its event and its log line are INSERTed per call."""
+    pk = Trigger._meta.pk
+    keys = {sql.prep(pk, trigger_id): trigger_id for trigger_id in guards}
+    statement = _read_columns(connection.vendor) + f"t.{connection.ops.quote_name(pk.column)} IN "
+    stored: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(statement + f"({', '.join(['%s'] * len(keys))})", [TriggerKind.WEBHOOK.value, *keys])
+        current = {keys[row[0]] for row in cursor.fetchall() if guards[keys[row[0]]] == _fingerprint(row)}
+        for run, trigger_id, event, line in runs:
+            if trigger_id not in current:
+                continue
+            cursor.execute(insert_one_statement(Run, True), sql.values_of(run))
+            if cursor.rowcount != 1:
+                continue  # an idempotency key seen before
+            cursor.execute(insert_one_statement(RunEvent, False), sql.values_of(event))
+            cursor.execute(insert_one_statement(Delivery, False), sql.values_of(line))
+            stored[run.pk] = sql.loaded(Run, run)
+    return stored, current

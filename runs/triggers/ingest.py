@@ -1,10 +1,10 @@
-"""Grouped webhook ingest: the fast path for `POST /hooks/<key>` on PostgreSQL.
+"""Grouped webhook ingest: the fast path for `POST /hooks/<key>`.
 
 Webhooks that arrive while the previous group is being written are accepted together: one trip to a
-database thread, the runs, their first events and their delivery-log lines stored by one statement,
-one hand-over to the dispatcher. The checks are the ones `webhooks.webhook_receive` makes (`admit`),
-against a trigger kept per process (`lookup.cached_webhook_trigger`); the statement stores a run only
-where that trigger's rows are still what was read (runs/persistence/webhooks.py).
+database thread, the runs, their first events and their delivery-log lines stored together (one statement on
+PostgreSQL, one write of the group commit on SQLite), one hand-over to the dispatcher. The checks are the ones
+`webhooks.webhook_receive` makes (`admit`), against a trigger kept per process (`lookup.cached_webhook_trigger`);
+a run is stored only where that trigger's rows are still what was read (runs/persistence/webhooks.py).
 
 Answers are the full path's: a refusal is given only once the trigger has been read afresh and found
 unchanged, and logged; a repeated idempotency key gets the first run. A call that waits for its result
@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
-from runs.dispatch import dispatch_run
+from runs.dispatch import dispatch_run, lease_new_run
 from runs.models import Run
 from runs.persistence import deliveries
 from runs.persistence.webhooks import insert_group
@@ -47,7 +47,7 @@ OnRun = Callable[[object], None]  # on_run(run_id): a waiting caller starts list
 
 
 def enabled() -> bool:
-    return settings.WEBHOOK_GROUP_MAX > 0 and connection.vendor == "postgresql"
+    return settings.WEBHOOK_GROUP_MAX > 0
 
 
 @dataclass
@@ -124,6 +124,7 @@ def _stage(index: int, request: InboundRequest, started: float, on_run: OnRun | 
         raise
     if admission.wait_s:
         on_run(run.pk)  # before the store: the run is dispatched once the group is stored
+    lease_new_run(run)
     rows = [queued, admission.log_line(trigger, request, run, started)]
     return _Staged(index, request, trigger, admission, run, rows, started, on_run)
 
@@ -152,7 +153,11 @@ def _store(staged: list[_Staged], answers: list) -> None:
                 )
     finally:
         # Last: a waiting repeat of a run stored in this group listens to it before it starts.
-        transaction.on_commit(lambda: [dispatch_run(item.run.pk) for item in new], robust=True)
+        transaction.on_commit(lambda: [_dispatch(item) for item in new], robust=True)
+
+
+def _dispatch(item: _Staged) -> None:
+    dispatch_run(item.run.pk, caller_waits=bool(item.admission.wait_s), stored=item.run)
 
 
 def _repeat(trigger, request, admission, first: Run, started: float, on_run: OnRun | None) -> Accepted:

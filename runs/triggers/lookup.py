@@ -16,8 +16,7 @@ from runs.triggers.models import Trigger, TriggerKind
 
 def webhook_trigger(key: str, *, test: bool) -> Trigger | None:
     """The enabled-or-not webhook trigger for `key` with `.workflow` (and its published version), or None.
-    Not for the test URL, it carries `.guard`: on PostgreSQL the fingerprint of its rows
-    (runs/persistence/webhooks.py `guard_sql`), elsewhere None."""
+    Not for the test URL, it carries `.guard`: the fingerprint of its rows (runs/persistence/webhooks.py)."""
     if test:
         # The test URL runs the draft (a large, mutable graph): load it the plain way.
         return (
@@ -41,7 +40,7 @@ _cached: dict[str, Trigger] = {}
 
 
 def cached_webhook_trigger(key: str) -> Trigger | None:
-    """`webhook_trigger(key)` kept per process (PostgreSQL only). Only for a call whose run is stored with the
+    """`webhook_trigger(key)` kept per process. Only for a call whose run is stored with the
     guard (ingest.py); anything else that depends on the trigger's current state must `forget` it first."""
     trigger = _cached.get(key)
     if trigger is None:

@@ -52,7 +52,7 @@ def outcomes(trigger) -> list[str]:
 def test_a_group_of_calls_is_stored_with_events_and_log_lines_and_dispatched(live_url, make_trigger, monkeypatch):
     trigger, secret = make_trigger()
     dispatched = []
-    monkeypatch.setattr(ingest, "dispatch_run", dispatched.append)
+    monkeypatch.setattr(ingest, "dispatch_run", lambda run_id, **_: dispatched.append(run_id))
 
     answers = ingest.accept_group([inbound(trigger, secret) for _ in range(5)])
 
