@@ -129,8 +129,10 @@ def send_to_group(group: str, payload: dict) -> None:
         return
     if isinstance(layer, InMemoryChannelLayer):
         loop = _consumer_loop
-        if loop is None or loop.is_closed():
-            return  # nobody in this process has ever listened
+        if loop is None or loop.is_closed() or not layer.groups.get(group):
+            # Nobody listens (a listener joins the group before it reads what was stored: it misses nothing).
+            # Most runs are watched by no one, and each message was a hop onto the web server's event loop.
+            return
     else:
         loop = _background_loop()
     _sender_for(loop).submit(layer, group, payload)

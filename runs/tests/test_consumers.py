@@ -46,7 +46,16 @@ def run_and_token(make_run, workspace, owner):
     return run, raw
 
 
-async def test_replay_then_live_has_no_gap_and_no_duplicate_under_a_concurrent_publisher(run_and_token):
+@pytest.fixture(params=["redis", "in-memory"])
+def layer(request, settings):
+    """The channel layer of queue mode (Redis) or of default mode (in memory: a message for a group nobody has
+    joined yet is not sent at all, runs/events.py)."""
+    if request.param == "in-memory":
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return request.param
+
+
+async def test_replay_then_live_has_no_gap_and_no_duplicate_under_a_concurrent_publisher(run_and_token, layer):
     run, token = run_and_token
     total = 300
     started = threading.Event()
