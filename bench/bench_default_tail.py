@@ -13,7 +13,6 @@ Run: .venv/bin/python bench/bench_default_tail.py  (BENCH_TAIL_N requests per ro
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from bench_llm_concurrency import GRAPH as AGENT_GRAPH  # noqa: E402
 from bench_llm_concurrency import base_env, publish  # noqa: E402
 from loadgen import Connection  # noqa: E402
 
+from runs.testing import slow_model  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 N = int(os.environ.get("BENCH_TAIL_N", "600"))
@@ -121,13 +121,9 @@ def summary(latencies: list[float]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    model_port = free_port()
-    stub = subprocess.Popen(
-        [sys.executable, "-m", "runs.testing.slow_model", "--port", str(model_port), "--latency", "1.0"], cwd=ROOT
-    )
+    stub, model_port = slow_model.start_process(1.0)
     web = None
     try:
-        wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
         db_path = os.path.join(tempfile.mkdtemp(prefix="trellis-bench-tail-"), "bench.sqlite3")
         env = base_env(db_path, model_port)
         keys, _ = publish(env, {"Double": TRANSFORM_GRAPH, "Ask": AGENT_GRAPH})

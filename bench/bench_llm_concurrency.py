@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import Connection  # noqa: E402
 
+from runs.testing import slow_model  # noqa: E402
 from runs.testing.databases import recreate_database as recreate_pg  # noqa: E402
 from runs.testing.graphs import agent_graph  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
@@ -284,13 +285,8 @@ def measure(mode: str, model_port: int) -> dict:
 
 
 def main() -> None:
-    model_port = free_port()
-    stub = subprocess.Popen(
-        [sys.executable, "-m", "runs.testing.slow_model", "--port", str(model_port), "--latency", str(LATENCY_S)],
-        cwd=ROOT,
-    )
+    stub, model_port = slow_model.start_process(LATENCY_S)
     try:
-        wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
         names = {"parking": "default: parking", "thread": "default: thread/run (old)", "queue": "queue: 1 worker"}
         results = {names[mode]: measure(mode, model_port) for mode in MODES}
     finally:

@@ -13,7 +13,6 @@ Run: .venv/bin/python bench/bench_model_client.py. Asserts nothing (CONVENTIONS 
 import asyncio
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,8 @@ django.setup()
 
 import openai  # noqa: E402
 
-from runs.testing.live_server import free_port, stop_processes, wait_until_answers  # noqa: E402
+from runs.testing import slow_model  # noqa: E402
+from runs.testing.live_server import stop_processes  # noqa: E402
 from trellis import net  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_MC_CALLS", "3000"))
@@ -78,13 +78,8 @@ async def measure(name: str, base_url: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    port = free_port()
-    model = subprocess.Popen(
-        [sys.executable, "-m", "runs.testing.slow_model", "--port", str(port), "--latency", str(LATENCY_S)],
-        cwd=ROOT,
-    )
+    model, port = slow_model.start_process(LATENCY_S)
     try:
-        wait_until_answers(f"http://127.0.0.1:{port}/stats", proc=model)
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in CLIENTS}
         for _ in range(2):
             for name in CLIENTS:

@@ -12,7 +12,6 @@ Run: .venv/bin/python bench/bench_ttft.py  (BENCH_TTFT_N requests each, default 
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_llm_concurrency import GRAPH, base_env, publish  # noqa: E402
 
+from runs.testing import slow_model  # noqa: E402
 from runs.testing.live_server import free_port, start_uvicorn, stop_processes, wait_until_answers  # noqa: E402
 
 N = int(os.environ.get("BENCH_TTFT_N", "60"))
@@ -58,14 +58,9 @@ def summary(times: list[float]) -> tuple[float, float]:
 
 
 def main() -> None:
-    model_port = free_port()
-    stub = subprocess.Popen(
-        [sys.executable, "-m", "runs.testing.slow_model", "--port", str(model_port), "--latency", str(LATENCY_S)],
-        cwd=ROOT,
-    )
+    stub, model_port = slow_model.start_process(LATENCY_S)
     web = None
     try:
-        wait_until_answers(f"http://127.0.0.1:{model_port}/stats", proc=stub)
         db_path = os.path.join(tempfile.mkdtemp(prefix="trellis-bench-ttft-"), "bench.sqlite3")
         env = base_env(db_path, model_port)
         token = publish(env, {"Ask": GRAPH})[1]

@@ -12,8 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 REPLY = ["The ", "answer ", "is ", "forty-two."]
 HOLD_MODEL = "hold"
@@ -179,6 +182,22 @@ async def _responses(send, body: dict) -> None:
     ]
     events.append({"type": "response.completed", "response": response, "sequence_number": len(REPLY)})
     await _sse(send, events)
+
+
+def start_process(latency_s: float) -> tuple[subprocess.Popen, int]:
+    """The stub in a process of its own on a free port, once it answers: (the process, its port). The benches use
+    it; stop it with runs.testing.live_server.stop_processes."""
+    from runs.testing.live_server import free_port, stop_processes, wait_until_answers
+
+    port = free_port()
+    command = [sys.executable, "-m", "runs.testing.slow_model", "--port", str(port), "--latency", str(latency_s)]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2])
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/stats", proc=process)
+    except BaseException:
+        stop_processes(process)
+        raise
+    return process, port
 
 
 def main() -> None:
