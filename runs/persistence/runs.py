@@ -45,7 +45,7 @@ def insert_run(run: Run, rows: list) -> Run | None:
     itself), which bench/bench_webhooks.py showed to pay; on SQLite hand-written INSERTs in the writer
     thread's transaction (runs/persistence/writer.py). The rows' primary keys (UUIDs) are set beforehand."""
     if not sql.is_postgresql():
-        return write(_insert_each, run, rows)
+        return write(insert_each, run, rows)
     params = []
     for obj in (run, *rows):
         params += sql.values_of(obj)
@@ -57,21 +57,22 @@ def insert_run(run: Run, rows: list) -> Run | None:
 
 
 @lru_cache(maxsize=16)
-def insert_one_statement(model, ignore_conflict: bool) -> str:
+def _insert_one(model, ignore_conflict: bool) -> str:
     fields = sql.insert_fields(model)
     values = ", ".join(["%s"] * len(fields))
     tail = " ON CONFLICT DO NOTHING" if ignore_conflict else ""
     return f"INSERT INTO {sql.table(model)} ({sql.columns(model)}) VALUES ({values}){tail}"
 
 
-def _insert_each(run: Run, rows: list) -> Run | None:
-    """insert_run where one statement cannot do it all (SQLite): an INSERT per row, in one transaction."""
+def insert_each(run: Run, rows: list) -> Run | None:
+    """insert_run where one statement cannot do it all (SQLite): an INSERT per row, in one transaction (a savepoint
+    inside the caller's)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(insert_one_statement(Run, True), sql.values_of(run))
+        cursor.execute(_insert_one(Run, True), sql.values_of(run))
         if cursor.rowcount != 1:
             return None
         for obj in rows:
-            cursor.execute(insert_one_statement(type(obj), False), sql.values_of(obj))
+            cursor.execute(_insert_one(type(obj), False), sql.values_of(obj))
     return sql.loaded(Run, run)
 
 

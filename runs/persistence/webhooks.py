@@ -17,7 +17,7 @@ from django.db import connection
 from builder.models import Workflow
 from runs.models import Run, RunEvent
 from runs.persistence import sql
-from runs.persistence.runs import insert_one_statement
+from runs.persistence.runs import insert_each
 from runs.persistence.writer import write
 from runs.triggers.models import Delivery, Trigger, TriggerKind
 
@@ -34,7 +34,7 @@ def guard_sql(t: str = "t", w: str = "w") -> str:
 
 
 @lru_cache(maxsize=2)
-def _read_columns(vendor: str) -> str:
+def _select_where(vendor: str) -> str:
     quote = connection.ops.quote_name
     t, w = Trigger._meta, Workflow._meta
     columns = [f"t.{quote(f.column)}" for f in t.concrete_fields]
@@ -49,7 +49,7 @@ def _read_columns(vendor: str) -> str:
 
 @lru_cache(maxsize=2)
 def _read_statement(vendor: str) -> str:
-    return _read_columns(vendor) + f"t.{connection.ops.quote_name(Trigger._meta.get_field('key').column)} = %s"
+    return _select_where(vendor) + f"t.{connection.ops.quote_name(Trigger._meta.get_field('key').column)} = %s"
 
 
 def _fingerprint(row) -> str:
@@ -129,21 +129,15 @@ def insert_group(guards: dict, runs: list[tuple[Run, object, RunEvent, Delivery]
 def _insert_group_each(guards: dict, runs: list[tuple[Run, object, RunEvent, Delivery]]) -> tuple[dict, set]:
     """insert_group where one statement cannot do it all (SQLite): in the writer's transaction, which holds the
     database's write lock, the triggers are read again and compared with their guards, then a run (ignored if
-    its idempotency key was seen), its event and its log line are INSERTed per call."""
+    its idempotency key was seen), its event and its log line are stored per call (`insert_each`)."""
     pk = Trigger._meta.pk
     keys = {sql.prep(pk, trigger_id): trigger_id for trigger_id in guards}
-    statement = _read_columns(connection.vendor) + f"t.{connection.ops.quote_name(pk.column)} IN "
+    statement = _select_where(connection.vendor) + f"t.{connection.ops.quote_name(pk.column)} IN "
     stored: dict = {}
     with connection.cursor() as cursor:
         cursor.execute(statement + f"({', '.join(['%s'] * len(keys))})", [TriggerKind.WEBHOOK.value, *keys])
         current = {keys[row[0]] for row in cursor.fetchall() if guards[keys[row[0]]] == _fingerprint(row)}
-        for run, trigger_id, event, line in runs:
-            if trigger_id not in current:
-                continue
-            cursor.execute(insert_one_statement(Run, True), sql.values_of(run))
-            if cursor.rowcount != 1:
-                continue  # an idempotency key seen before
-            cursor.execute(insert_one_statement(RunEvent, False), sql.values_of(event))
-            cursor.execute(insert_one_statement(Delivery, False), sql.values_of(line))
-            stored[run.pk] = sql.loaded(Run, run)
+    for run, trigger_id, event, line in runs:
+        if trigger_id in current and (inserted := insert_each(run, [event, line])) is not None:
+            stored[run.pk] = inserted  # else an idempotency key seen before
     return stored, current
