@@ -313,8 +313,10 @@ class DjangoStore:
         run.lease_expires_at = timezone.now() + dt.timedelta(seconds=lease_s)
 
     def adopt(self, run: Run) -> RunSnapshot:
-        """The snapshot of a new run stored by this process with its lease (`claim`), as `acquire` would read it."""
-        return self._snapshot(run, [])
+        """The snapshot of a new run stored by this process with its lease (`claim`), as `acquire` would read it.
+        From a copy: the run-finishing listeners update the row kept here, and `run` is the caller's (a webhook
+        answers with its status, queued, even once the run has finished)."""
+        return self._snapshot(sql.loaded(Run, run), [])
 
     def _snapshot(self, run: Run, steps: list[Step]) -> RunSnapshot:
         self._acquired[str(run.pk)] = run
