@@ -39,9 +39,10 @@ log = logging.getLogger("trellis.engine")
 @dataclass(frozen=True)
 class Claim:
     """A new run stored already leased to `owner`, the advance that will start it (default mode: runs/dispatch.py).
-    While two thirds of that lease are left, nobody else can have taken it: the advance starts from `snapshot()`
-    without a write to take the lease. Later than that, it takes the lease as any advance does (its own lease:
-    no recovery is counted)."""
+    While half of that lease is left, nobody else can have taken it: the advance starts from `snapshot()` without a
+    write to take the lease, and its session knows how old the lease is, so its first commit or the heartbeat
+    extends it in time (a run that waited for a slot under a burst does not pay a write to take its own lease).
+    Later than that, it takes the lease as any advance does (its own lease: no recovery is counted)."""
 
     owner: str
     expires_at: dt.datetime
@@ -96,7 +97,9 @@ class Engine:
             try:
                 claimed = claim if round_ == 0 else None
                 owner = claimed.owner if claimed else self.new_owner()
-                if claimed and (claimed.expires_at - now()).total_seconds() > self.limits.lease_s * 2 / 3:
+                left_s = (claimed.expires_at - now()).total_seconds() if claimed else 0.0
+                trusted = left_s > self.limits.lease_s / 2
+                if trusted:
                     snapshot = claimed.snapshot()
                 else:
                     snapshot = self.store.acquire(str(run_id), owner, self.limits.lease_s)
@@ -104,6 +107,8 @@ class Engine:
                     result.set_result(status)
                     return
                 session = Session(self, snapshot, owner)
+                if trusted:
+                    session.lease_extended_at -= self.limits.lease_s - left_s  # the lease's age, not the session's
             except Exception as exc:
                 log.exception("run %s: advance failed", run_id)
                 result.set_exception(exc)

@@ -140,15 +140,23 @@ class StepExecution:
             self._complete(rec, ctx, _call(executor, ctx, None), started, delta)
         elif executor.is_async and (failed := _prepare(executor, ctx)) is not None:
             self._complete(rec, ctx, failed, started, delta)
-        else:
+        elif executor.is_async:
+            # A node that waits on the network starts before its running row is committed, so its call (a model's
+            # first token) does not wait for the write. The run's lease is held (just taken, or a claim with half of
+            # it left) and the commit still checks it: a lost lease or a cancel it finds cuts the call off at once
+            # (`_close`, `_flush`); at most a call that another worker makes again was started.
+            fut = io.submit(_call_async(executor, ctx))
+            self.inflight[fut] = InFlight(rec, ctx, fut, started, step_deadline, delta)
             self._queue_step(rec)
             self._flush()  # the running row is visible while the node works
-            if executor.is_async:
-                fut = io.submit(_call_async(executor, ctx))
-            else:
-                fut = _node_pool(self.limits.pool_size).submit(
-                    _call, executor, ctx, getattr(self.store, "thread_cleanup", None)
-                )
+        else:
+            # A node on a thread may take the process down with it (memory, a native crash): its running row is
+            # committed first, so that recovery knows which node was in flight (worker_lost, crashed_repeatedly).
+            self._queue_step(rec)
+            self._flush()
+            fut = _node_pool(self.limits.pool_size).submit(
+                _call, executor, ctx, getattr(self.store, "thread_cleanup", None)
+            )
             self.inflight[fut] = InFlight(rec, ctx, fut, started, step_deadline, delta)
 
     def _complete(self, rec: StepRecord, ctx: NodeContext, outcome, started: float, delta: Delta) -> None:

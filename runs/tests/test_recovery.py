@@ -304,11 +304,11 @@ def test_a_claimed_run_started_late_takes_its_own_lease_again_without_counting_a
     store, engine = DjangoStore(), Engine(DjangoStore(), LIMITS, owner="w9")
     owner = engine.new_owner()
     store.claim(run, owner, 30)
-    run.lease_expires_at = timezone.now() + dt.timedelta(seconds=5)  # less than two thirds of a lease left
+    run.lease_expires_at = timezone.now() + dt.timedelta(seconds=5)  # less than half of a lease left
     run.save()
 
     def stale_snapshot():
-        raise AssertionError("a claim with a third of its lease left must not be trusted")
+        raise AssertionError("a claim with less than half of its lease left must not be trusted")
 
     claim = Claim(owner, run.lease_expires_at, stale_snapshot)
     # when
@@ -316,6 +316,32 @@ def test_a_claimed_run_started_late_takes_its_own_lease_again_without_counting_a
     # then
     run.refresh_from_db()
     assert (status, run.status, run.recoveries) == ("succeeded", "succeeded", 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("left_s, extends", [(29, False), (17, True)])
+def test_a_claimed_run_that_waited_is_trusted_and_its_first_commit_extends_the_lease_by_its_age(
+    make_run, monkeypatch, left_s, extends
+):
+    run = make_run(line(start(), node("end", "end", output="1")), {})
+    engine = Engine(DjangoStore(), LIMITS, owner="w9")
+    owner = engine.new_owner()
+    DjangoStore.claim(run, owner, LIMITS.lease_s)
+    run.lease_expires_at = timezone.now() + dt.timedelta(seconds=left_s)  # it waited for a slot this long
+    run.save()
+    monkeypatch.setattr(DjangoStore, "acquire", lambda *a: pytest.fail("a claim with half its lease left is trusted"))
+    commits = []
+    real_commit = DjangoStore.commit
+    monkeypatch.setattr(
+        DjangoStore,
+        "commit",
+        lambda self, run_id, o, s, commit: commits.append(commit) or real_commit(self, run_id, o, s, commit),
+    )
+    # when
+    status = _advance_here(engine, run, Claim(owner, run.lease_expires_at, lambda: engine.store.adopt(run)))
+    # then: over a third of the lease gone, the first commit extends it (a fresh claim's does not)
+    assert status == "succeeded"
+    assert commits[0].extend_lease is extends
 
 
 @pytest.mark.django_db
