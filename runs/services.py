@@ -270,8 +270,8 @@ def _lease_live(run: Run) -> bool:
     """A worker is advancing the run. A hold (a worker received the run and has not started it) does not
     count: the run is cancelled at once, and that worker's acquire then finds it finished. Nor does the lease of
     a run still queued (a new run in default mode is stored leased to the advance that will start it): that
-    advance has stored nothing yet, and its first commit, which comes before any node calls out
-    (runs/engine/steps.py), finds the lease gone."""
+    advance has stored nothing yet, and its first commit (runs/engine/steps.py: before a node on a thread starts, as
+    a node that waits on the network starts) finds the lease gone and ends it, cutting off that call."""
     if run.status == RunStatus.QUEUED or not run.lease_owner or run.lease_owner.startswith(HOLD_PREFIX):
         return False
     return run.lease_expires_at is not None and run.lease_expires_at > timezone.now()

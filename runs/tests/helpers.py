@@ -1,6 +1,7 @@
 """Test-only node types (I/O stand-ins that sleep, fail or stream), and the graph builders of
 runs/testing/graphs.py under the name the tests import them by."""
 
+import asyncio
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ class WorkerDied(BaseException):
 
 # Calls per (node id) — tests read them to prove a step did or did not run again.
 CALLS: dict[str, int] = {}
+CUT_OFF: dict[str, int] = {}  # asynchronous calls cancelled where they waited, per node id
 _lock = threading.Lock()
 
 
@@ -90,6 +92,23 @@ if "test_sleep" not in EXECUTORS:
                 output={"text": "".join(text), "echo": f"key={secret}"},
                 usage=Usage(input_tokens=10, output_tokens=5, cost_usd=0.001, model="test"),
             )
+
+    @register
+    class AsyncSleepExecutor(NodeExecutor):
+        """Waits `seconds` on the I/O loop, as a model call does; a call cut off is counted in CUT_OFF."""
+
+        type = "test_async_sleep"
+        is_async = True
+
+        async def run_async(self, ctx: NodeContext) -> NodeResult:
+            _count(ctx)
+            try:
+                await asyncio.sleep(float(ctx.config.get("seconds", 0)))
+            except asyncio.CancelledError:
+                with _lock:
+                    CUT_OFF[ctx.node_id] = CUT_OFF.get(ctx.node_id, 0) + 1
+                raise
+            return NodeResult(output={"slept": ctx.config.get("seconds", 0)})
 
     @register
     class BigExecutor(NodeExecutor):

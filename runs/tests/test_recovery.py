@@ -4,6 +4,7 @@ and a lost step's re-execution is its next attempt."""
 
 import datetime as dt
 import threading
+import time
 from collections import deque
 
 import pytest
@@ -16,7 +17,7 @@ from runs.engine.core import Claim, Engine, Limits
 from runs.models import Run, RunEvent, Step
 from runs.persistence.engine import DjangoStore, holder_name
 from runs.services import run_cancel, run_start
-from runs.tests.helpers import CALLS, WorkerDied, line, node, start
+from runs.tests.helpers import CALLS, CUT_OFF, WorkerDied, line, node, start, wait_for
 
 LIMITS = Limits(lease_s=30, heartbeat_s=3600, max_recoveries=3)
 
@@ -369,6 +370,30 @@ def test_cancelling_a_claimed_run_not_started_yet_ends_it_at_once_and_its_advanc
     # then: the advance it was leased to starts from what was stored, and its first commit finds the lease gone
     claim = Claim(claimed_by, run.lease_expires_at, lambda: engine.store.adopt(run))
     assert _advance_here(engine, run, claim) is None
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert not Step.objects.filter(run=run).exists()
+
+
+@pytest.mark.django_db
+def test_a_call_started_before_the_first_commit_is_cut_off_when_that_commit_finds_the_run_cancelled(make_run, owner):
+    # given a claimed run whose first node waits on the network, cancelled before its advance starts
+    run = make_run(line(start(), node("nap", "test_async_sleep", seconds=30), node("end", "end", output="1")), {})
+    engine = Engine(DjangoStore(), LIMITS, owner="w11")
+    claimed_by = engine.new_owner()
+    DjangoStore.claim(run, claimed_by, 30)
+    run.save()
+    CALLS.pop("nap", None)
+    CUT_OFF.pop("nap", None)
+    assert run_cancel(run=run, by=owner).status == "cancelled"
+    # when its advance starts the node's call, then commits its running row
+    claim = Claim(claimed_by, run.lease_expires_at, lambda: engine.store.adopt(run))
+    assert _advance_here(engine, run, claim) is None
+    # then the commit found the lease gone: the call was cut off where it waited (or before it began), and nothing
+    # was stored
+    wait_for(lambda: CALLS.get("nap", 0) == CUT_OFF.get("nap", 0), 5, "the call to be cut off")
+    time.sleep(0.2)
+    assert CALLS.get("nap", 0) == CUT_OFF.get("nap", 0) <= 1
     run.refresh_from_db()
     assert run.status == "cancelled"
     assert not Step.objects.filter(run=run).exists()
