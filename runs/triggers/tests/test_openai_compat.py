@@ -124,3 +124,62 @@ def test_models_lists_the_published_workflows(client, agent, make_workflow):
     listed = client.models.list()
 
     assert [m.id for m in listed.data] == [f"workflow:{agent.pk}"]
+
+
+# --- the hand-written lookups before a streamed answer's first token -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_token_lookup_finds_live_tokens_only_with_the_role_its_user_has_now(workspace, editor, make_workspace):
+    from accounts.authentication import token_lookup
+    from accounts.services import api_token_revoke
+
+    token, raw = api_token_create(workspace=workspace, user=editor, name="t")
+    found = token_lookup(raw, with_role=True)
+    assert (found.pk, found.user, found.role, found.workspace_id) == (token.pk, editor, "editor", workspace.pk)
+    assert found.last_used_at is not None
+    # no longer a member: found, with no role (require_token_role refuses it)
+    workspace.memberships.filter(user=editor).delete()
+    assert token_lookup(raw, with_role=True).role is None
+    # a user made inactive, a revoked token, an unknown one: nothing
+    editor.is_active = False
+    editor.save()
+    assert token_lookup(raw, with_role=True) is None
+    editor.is_active = True
+    editor.save()
+    api_token_revoke(token=token)
+    assert token_lookup(raw, with_role=True) is None
+    assert token_lookup("trl_" + "x" * 40, with_role=True) is None
+
+
+@pytest.mark.django_db
+def test_a_workflow_is_found_by_id_or_one_name_in_the_tokens_workspace_only(
+    workspace, editor, make_workflow, make_workspace
+):
+    from builder.models import Workflow
+    from runs.triggers.openai_compat import _workflow_for
+    from trellis.errors import ApplicationError
+
+    token, _ = api_token_create(workspace=workspace, user=editor, name="t")
+    bot = make_workflow(graph=AGENT_GRAPH, name="Support Bot")
+    assert _workflow_for(token, str(bot.pk)) == bot
+    found = _workflow_for(token, "SUPPORT-bot")
+    assert found == bot and found.published_version.graph == bot.published_version.graph
+
+    def missing(ref: str) -> bool:
+        try:
+            _workflow_for(token, ref)
+        except ApplicationError as error:
+            return error.status == 404
+        return False
+
+    other = make_workflow(graph=AGENT_GRAPH, name="Elsewhere")
+    Workflow.objects.filter(pk=other.pk).update(workspace=make_workspace())
+    assert missing(str(other.pk)) and missing("elsewhere")  # another workspace's
+    twin = make_workflow(graph=AGENT_GRAPH, name="support bot")
+    assert missing("support bot")  # two match: ambiguous
+    assert _workflow_for(token, str(twin.pk)) == twin
+    Workflow.objects.filter(pk=bot.pk).update(archived_at="2026-01-01T00:00:00Z")
+    assert missing(str(bot.pk))
+    assert _workflow_for(token, "Support Bot") == twin  # the archived one no longer counts
+    assert missing("50%") and missing("support_bot")  # no wildcards
