@@ -76,14 +76,24 @@ def _workspace_prices(workspace_id) -> list[tuple[str, dt.datetime, Price]]:
     return rows
 
 
-def price_at(*, workspace_id, model: str | None, at: dt.datetime | None = None) -> Price | None:
+def cached_prices(workspace_id) -> list | None:
+    """The workspace's prices as this process's cache holds them (for `price_at`'s `rows`), or None when they are
+    not there or too old."""
+    cached = _prices_cache.get(str(workspace_id))
+    return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+
+def price_at(
+    *, workspace_id, model: str | None, at: dt.datetime | None = None, rows: list | None = None
+) -> Price | None:
     """The workspace's own price for `model` in force at `at`, else the operator's (TRELLIS_MODEL_PRICES and
-    the built-in table), else None. A dated snapshot name falls back to its base model."""
+    the built-in table), else None. A dated snapshot name falls back to its base model. `rows`: the workspace's
+    prices as `cached_prices` gave them (else read, through the cache)."""
     if not model:
         return None
     at = at or timezone.now()
     own: dict[str, Price] = {}
-    for name, since, price in _workspace_prices(workspace_id):  # newest first
+    for name, since, price in rows if rows is not None else _workspace_prices(workspace_id):  # newest first
         if since <= at:
             own.setdefault(name, price)
     return lookup(own, model) or lookup(price_table(), model)

@@ -512,3 +512,30 @@ def test_a_run_with_a_cost_cap_is_always_reserved_in_the_database(make_run, work
 
     # then the cached answer defers to budget_reserve
     assert budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL) is None
+
+
+def test_with_nothing_held_and_the_prices_cached_a_call_is_settled_without_reading_the_database(
+    make_run, workspace, set_budget, django_assert_num_queries
+):
+    from budgets.selectors import prices_cache_clear
+    from budgets.services import NOT_CACHED, budget_settle_cached
+
+    run = make_run(agent_graph())
+    budget_warm(workspace_id=workspace.pk, run_id=str(run.pk))
+    reservation = budget_reserve_cached(workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL)
+    used = {"model": MODEL, "input_tokens": 1000, "output_tokens": 200}
+    # the prices not read yet: it defers to budget_settle, which reads them into the cache
+    prices_cache_clear(workspace.pk)
+    assert budget_settle_cached(reservation=reservation, **used) is NOT_CACHED
+    cost = budget_settle(reservation=reservation, **used)
+    # when settled again from the caches: the same cost, no query
+    with django_assert_num_queries(0):
+        assert budget_settle_cached(reservation=reservation, **used) == cost
+    assert cost == float(PRICE.cost(input_tokens=1000, output_tokens=200).quantize(Decimal("1e-9")))
+    # a reservation that holds a budget is always settled in the database
+    set_budget(workspace, limit="1")
+    held = budget_reserve(
+        workspace_id=workspace.pk, run_id=str(run.pk), model=MODEL, prompt_tokens=10, max_output_tokens=MAX_OUTPUT
+    )
+    assert budget_settle_cached(reservation=held, **used) is NOT_CACHED
+    budget_settle(reservation=held, failed=True)

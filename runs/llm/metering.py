@@ -78,7 +78,14 @@ async def metered_call(
     """One model call within the budgets that apply to the run; adds its tokens and cost to `usage`.
     Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit.
     The reservation and its settlement are database writes: they run on the run's engine thread (ctx.blocking)."""
-    from budgets.services import BudgetRefused, budget_reserve, budget_reserve_cached, budget_settle
+    from budgets.services import (
+        NOT_CACHED,
+        BudgetRefused,
+        budget_reserve,
+        budget_reserve_cached,
+        budget_settle,
+        budget_settle_cached,
+    )
 
     # Where the caches show that no budget or cap applies (warmed by the agent's provider lookup), the call
     # goes out without a trip to the database first.
@@ -108,15 +115,17 @@ async def metered_call(
         )
         await asyncio.shield(ctx.blocking(budget_settle, reservation=reservation, failed=True, keep_estimate=billed))
         raise
-    cost = await ctx.blocking(
-        budget_settle,
-        reservation=reservation,
-        model=turn.model,
-        input_tokens=turn.input_tokens,
-        output_tokens=turn.output_tokens,
-        cached_input_tokens=turn.cached_input_tokens,
-        reasoning_tokens=turn.reasoning_tokens,
-    )
+    used = {
+        "model": turn.model,
+        "input_tokens": turn.input_tokens,
+        "output_tokens": turn.output_tokens,
+        "cached_input_tokens": turn.cached_input_tokens,
+        "reasoning_tokens": turn.reasoning_tokens,
+    }
+    # As with the reservation: where nothing is held and the price is cached, settled here, without a trip.
+    cost = budget_settle_cached(reservation=reservation, **used)
+    if cost is NOT_CACHED:
+        cost = await ctx.blocking(budget_settle, reservation=reservation, **used)
     add_turn_usage(usage, turn, cost)
     return turn
 
