@@ -6,6 +6,7 @@ is serialised with `default=str` as the engine always did (an executor's output 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 import weakref
@@ -45,6 +46,22 @@ def _same(value):
     return value
 
 
+def _sqlite_datetime(value):
+    """SQLite's text for an aware datetime, as Django's adapt_datetimefield_value writes it when the connection's
+    time zone is UTC, without its per-call lookups (it was a tenth of a step commit's Python time)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return str(value)
+
+
+def _uuid_hex(value):
+    if value is None:
+        return None
+    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
+
+
 @lru_cache(maxsize=256)
 def _preparer(field: models.Field, vendor: str):
     """How `field`'s values are handed to the driver: `get_db_prep_save` for most; for the types the hot
@@ -56,11 +73,13 @@ def _preparer(field: models.Field, vendor: str):
     if isinstance(target, models.DateTimeField):
         if vendor == "postgresql":
             return _same
+        if vendor == "sqlite" and settings.USE_TZ and connection.timezone == dt.UTC:
+            return _sqlite_datetime
         return lambda value: connection.ops.adapt_datetimefield_value(value)
     if isinstance(target, models.UUIDField):
         if vendor == "postgresql":
             return _same  # the statements cast to uuid
-        return lambda value: None if value is None else uuid.UUID(str(value)).hex
+        return _uuid_hex
     if isinstance(target, models.CharField | models.IntegerField | models.BooleanField):
         return _same
     return lambda value: field.get_db_prep_save(value, connection)
