@@ -101,8 +101,22 @@ def preparers(fields: tuple) -> tuple:
 
 def values_of(obj: models.Model, fields=None) -> list:
     """An unsaved model instance's values for an INSERT, as the ORM would write them (defaults, auto_now_add)."""
-    fields = fields if fields is not None else insert_fields(type(obj))
-    return [convert(f.pre_save(obj, True)) for f, convert in zip(fields, preparers(fields), strict=True)]
+    if fields is not None:
+        return [convert(f.pre_save(obj, True)) for f, convert in zip(fields, preparers(fields), strict=True)]
+    return [
+        convert(getattr(obj, attname) if attname else f.pre_save(obj, True))
+        for attname, f, convert in _insert_plan(type(obj), connection.vendor)
+    ]
+
+
+@lru_cache(maxsize=64)
+def _insert_plan(model: type[models.Model], vendor: str) -> tuple:
+    """Per field of an INSERT: (its attribute name where its pre_save is the plain read, the field, its conversion).
+    Looked up by model: hashing a tuple of thirty fields for `preparers` cost more than converting the values."""
+    return tuple(
+        (f.attname if type(f).pre_save is models.Field.pre_save else None, f, _preparer(f, vendor))
+        for f in insert_fields(model)
+    )
 
 
 def rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
