@@ -134,24 +134,36 @@ def rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
 def loaded(model: type[models.Model], obj: models.Model) -> models.Model:
     """`obj`, just written by a hand-written statement, as the ORM would load it (Model.from_db): saving it
     again updates its row."""
-    fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [f.attname for f in fields], [getattr(obj, f.attname) for f in fields])
+    attnames, _ = _row_plan(model, connection.vendor)
+    return model.from_db(connection.alias, attnames, [getattr(obj, name) for name in attnames])
 
 
 def from_row(model: type[models.Model], row) -> models.Model:
     """An instance from a row of all of `model`'s columns read by a hand-written statement, as the ORM would
     load it: each column converted as the ORM converts it, then Model.from_db."""
-    fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [f.attname for f in fields], converted(fields, row))
+    attnames, converters = _row_plan(model, connection.vendor)
+    return model.from_db(connection.alias, attnames, _convert(converters, row))
 
 
 def converted(fields: tuple, row) -> list:
     """A row's values (one per field) as the ORM would hand them over: the database backend's conversions
     (SQLite returns UUIDs, datetimes and booleans as text and numbers) and each field's own (JSON)."""
+    return _convert(_converters(fields, connection.vendor), row)
+
+
+def _convert(converters: tuple, row) -> list:
     return [
         value if value is None or not convert else _apply(convert, value)
-        for convert, value in zip(_converters(fields, connection.vendor), row, strict=True)
+        for convert, value in zip(converters, row, strict=True)
     ]
+
+
+@lru_cache(maxsize=64)
+def _row_plan(model: type[models.Model], vendor: str) -> tuple[list[str], tuple]:
+    """(attribute names, converters) of all of `model`'s columns, looked up by model (hashing its fields for
+    `_converters`' cache on every row cost more than converting it)."""
+    fields = tuple(model._meta.concrete_fields)
+    return [f.attname for f in fields], _converters(fields, vendor)
 
 
 def _apply(convert: tuple, value):
