@@ -77,7 +77,8 @@ async def metered_call(
 ) -> Turn:
     """One model call within the budgets that apply to the run; adds its tokens and cost to `usage`.
     Raises NodeError `budget_exceeded` (or `price_unknown`) before anything is sent when it does not fit.
-    The reservation and its settlement are database writes: they run on the run's engine thread (ctx.blocking)."""
+    The reservation and its settlement are database writes: they run on the run's engine thread (ctx.blocking),
+    except where this process's caches show that nothing is held (no budget, no cap): then they are answered here."""
     from budgets.services import (
         NOT_CACHED,
         BudgetRefused,
