@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,6 @@ from runs.executors.base import (
     RunCancelled,
     Usage,
     register,
-    wait_on_io_loop,
 )
 from runs.llm.adapters import conversation_for, map_error, openai_client, parse_json_text
 from runs.llm.metering import metered_call
@@ -126,13 +125,27 @@ def mask_pii(text: str, spans: list[tuple[int, int, str]]) -> str:
 class GuardrailsExecutor(NodeExecutor):
     type = "guardrails"
 
-    def run(self, ctx: NodeContext) -> NodeResult:
+    is_async = True  # its model checks wait on the network: a task on the I/O loop, no thread held
+
+    def prepare(self, ctx: NodeContext) -> Provider | None:
+        # Database reads (the provider and its key, what the budgets need), on the run's thread: only when a check
+        # asks a model.
+        if not any(_asks_model(check) for check in ctx.config.get("checks") or [] if isinstance(check, dict)):
+            return None
+        provider = resolve_provider(ctx, ctx.config.get("provider"))
+        if provider.priced:
+            from budgets.services import budget_warm
+
+            budget_warm(workspace_id=ctx.workspace_id, run_id=ctx.run_id or None)  # see metering.metered_call
+        return provider
+
+    async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config
         checks = cfg.get("checks") or []
         if not checks:
             raise NodeError("Add at least one check.")
         text = _as_text(ctx.evaluate(cfg["text"]) if cfg.get("text") else ctx.scope.get("input"))
-        state = _State(ctx, text)
+        state = _State(ctx, text, ctx.prepared)
         results = []
         for check in checks:
             ctx.check_cancelled()
@@ -140,7 +153,7 @@ class GuardrailsExecutor(NodeExecutor):
             handler = HANDLERS.get(kind)
             if handler is None:
                 raise NodeError(f"Unknown guardrail check {kind!r}.")
-            results.append({"type": kind, **handler(state, check)})
+            results.append({"type": kind, **await handler(state, check)})
         passed = all(r["passed"] for r in results)
         usage = None
         if state.usage.input_tokens or state.usage.output_tokens:
@@ -152,40 +165,43 @@ class GuardrailsExecutor(NodeExecutor):
         )
 
 
+def _asks_model(check: dict) -> bool:
+    kind = check.get("type")
+    return kind in ("moderation", "jailbreak") or (
+        kind == "custom" and not check.get("condition") and bool(check.get("criterion"))
+    )
+
+
 class _State:
-    def __init__(self, ctx: NodeContext, text: str):
+    def __init__(self, ctx: NodeContext, text: str, provider: Provider | None):
         self.ctx = ctx
         self.text = text
         self.usage = Usage()
-        self._provider: Provider | None = None
+        self._provider = provider
 
     @property
     def provider(self) -> Provider:
-        if self._provider is None:
-            self._provider = resolve_provider(self.ctx, self.ctx.config.get("provider"))
+        if self._provider is None:  # prepare resolves it for every check that asks a model
+            raise NodeError("This check asks a model, but no provider was resolved for it.")
         return self._provider
 
-    def judge(self, *, instructions: str, schema: dict, model: str | None = None) -> dict:
+    async def judge(self, *, instructions: str, schema: dict, model: str | None = None) -> dict:
         """A small structured LLM call about the text (jailbreak classifier, custom criterion)."""
         provider = self.provider
         model = model or self.ctx.config.get("model") or provider.default_model()
         timeout_s = self.ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
-
-        async def call():
-            async with openai_client(provider, timeout_s=timeout_s) as client:
-                conv = conversation_for(
-                    provider,
-                    client,
-                    model=model,
-                    instructions=instructions,
-                    messages=[{"role": "user", "content": self.text}],
-                    schema=schema,
-                    temperature=0,
-                    cancel_event=self.ctx.cancel_event,
-                )
-                return await metered_call(self.ctx, conv, self.usage, priced=provider.priced, stream=False)
-
-        turn = _on_io_loop(call, self.ctx)
+        async with openai_client(provider, timeout_s=timeout_s) as client:
+            conv = conversation_for(
+                provider,
+                client,
+                model=model,
+                instructions=instructions,
+                messages=[{"role": "user", "content": self.text}],
+                schema=schema,
+                temperature=0,
+                cancel_event=self.ctx.cancel_event,
+            )
+            turn = await metered_call(self.ctx, conv, self.usage, priced=provider.priced, stream=False)
         try:
             value = parse_json_text(turn.text)
         except ValueError:
@@ -195,12 +211,7 @@ class _State:
         return value
 
 
-def _on_io_loop(make, ctx: NodeContext):
-    """The model call runs on the process's I/O loop (runs/engine/io.py); this check's thread waits for it."""
-    return wait_on_io_loop(lambda _ctx: make(), ctx)
-
-
-def _pii(state: _State, check: dict) -> dict:
+async def _pii(state: _State, check: dict) -> dict:
     entities = check.get("entities") or DEFAULT_PII_ENTITIES
     unknown = sorted(set(entities) - set(PII_ENTITIES))
     if unknown:
@@ -216,16 +227,12 @@ def _pii(state: _State, check: dict) -> dict:
     return {"passed": not spans, "mode": "detect", "found": found}
 
 
-def _moderation(state: _State, check: dict) -> dict:
+async def _moderation(state: _State, check: dict) -> dict:
     provider = state.provider
     timeout_s = state.ctx.remaining_s(settings.LLM_REQUEST_TIMEOUT_S)
-
-    async def call():
-        async with openai_client(provider, timeout_s=timeout_s) as client:
-            return await client.moderations.create(model=check.get("model") or MODERATION_MODEL, input=state.text)
-
     try:
-        response = _on_io_loop(call, state.ctx)
+        async with openai_client(provider, timeout_s=timeout_s) as client:
+            response = await client.moderations.create(model=check.get("model") or MODERATION_MODEL, input=state.text)
     except (NodeError, RunCancelled):
         raise
     except Exception as exc:
@@ -264,9 +271,9 @@ JAILBREAK_SCHEMA = {
 }
 
 
-def _jailbreak(state: _State, check: dict) -> dict:
+async def _jailbreak(state: _State, check: dict) -> dict:
     threshold = float(check.get("threshold", DEFAULT_JAILBREAK_THRESHOLD))
-    verdict = state.judge(instructions=JAILBREAK_INSTRUCTIONS, schema=JAILBREAK_SCHEMA, model=check.get("model"))
+    verdict = await state.judge(instructions=JAILBREAK_INSTRUCTIONS, schema=JAILBREAK_SCHEMA, model=check.get("model"))
     try:
         score = float(verdict.get("score"))
     except (TypeError, ValueError):
@@ -287,7 +294,7 @@ CRITERION_SCHEMA = {
 }
 
 
-def _custom(state: _State, check: dict) -> dict:
+async def _custom(state: _State, check: dict) -> dict:
     name = check.get("name") or "custom"
     if check.get("condition"):
         value = state.ctx.evaluate(check["condition"])
@@ -300,12 +307,12 @@ def _custom(state: _State, check: dict) -> dict:
             f"{check['criterion']}\n"
             "Reply with JSON: passed (true when the text meets the criterion) and a short reason."
         )
-        verdict = state.judge(instructions=instructions, schema=CRITERION_SCHEMA, model=check.get("model"))
+        verdict = await state.judge(instructions=instructions, schema=CRITERION_SCHEMA, model=check.get("model"))
         return {"name": name, "passed": verdict.get("passed") is True, "reason": str(verdict.get("reason", ""))[:500]}
     raise NodeError(f"Custom check {name!r} needs a condition or a criterion.")
 
 
-HANDLERS: dict[str, Callable[[_State, dict], dict]] = {
+HANDLERS: dict[str, Callable[[_State, dict], Awaitable[dict]]] = {
     "pii": _pii,
     "moderation": _moderation,
     "jailbreak": _jailbreak,

@@ -203,3 +203,32 @@ def test_a_provider_without_a_moderation_endpoint_is_named_clearly(settings, mod
 
     assert failed.value.code == "moderation_unavailable"
     assert failed.value.retryable is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_run_the_checks_wait_on_the_io_loop_without_holding_a_node_thread(env_provider, make_run, monkeypatch):
+    from runs.engine import steps
+    from runs.engine.core import Engine
+    from runs.models import Step
+    from runs.persistence.engine import DjangoStore
+    from runs.tests.helpers import edge, line, node, start
+
+    # the node threads are for nodes that are not asynchronous: a guardrails step must not take one
+    monkeypatch.setattr(steps, "_node_pool", lambda size: pytest.fail("a guardrails step took a node thread"))
+    checks = [{"type": "pii", "mode": "mask"}, {"type": "jailbreak"}]
+    nodes = [start(), node("guard", "guardrails", text="workflow.input.message", checks=checks), node("end", "end")]
+    graph = {
+        **line(*nodes),
+        "edges": [edge("start", "guard"), edge("guard", "end", "pass"), edge("guard", "end", "fail")],
+    }
+    run = make_run(graph, {"message": f"How do I reset my password? My card is {VISA_OK}"})
+    # when
+    status = Engine(DjangoStore()).advance(str(run.pk))
+    run.refresh_from_db()
+    assert status == "succeeded", (run.error, list(Step.objects.filter(run=run).values_list("node_id", "error")))
+    # then the step ran both checks, its model call metered like an agent's
+    step = Step.objects.get(run=run, node_id="guard")
+    assert (step.status, step.port) == ("succeeded", "pass")
+    assert [c["type"] for c in step.output["checks"]] == ["pii", "jailbreak"]
+    assert VISA_OK not in step.output["text"] and VISA_OK not in env_provider.requests[0]["body"]["input"][0]["content"]
+    assert step.usage["input_tokens"] > 0
