@@ -66,13 +66,27 @@ def make_app(latency_s: float, hold_s: float = 120.0):
         body = json.loads(await read_body(receive) or b"{}")
         stats.in_flight += 1
         stats.peak = max(stats.peak, stats.in_flight)
+        holding = True
+
+        def release() -> None:
+            nonlocal holding
+            if holding:
+                holding = False
+                stats.in_flight -= 1
+
+        async def send_answer(message: dict) -> None:
+            # The call is over for the model once its last bytes are on their way: its client may read them and start
+            # its next call before this handler runs again, and that call must not count as one more held at once.
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                release()
+            await send(message)
 
         async def answer() -> None:
             await asyncio.sleep(hold_s if body.get("model") == HOLD_MODEL else latency_s)
             if path == "/v1/chat/completions":
-                await _chat(send, body)
+                await _chat(send_answer, body)
             else:
-                await _responses(send, body)
+                await _responses(send_answer, body)
 
         async def disconnected() -> None:
             while (await receive())["type"] != "http.disconnect":
@@ -90,7 +104,7 @@ def make_app(latency_s: float, hold_s: float = 120.0):
                 stats.cancelled += 1
         finally:
             watch.cancel()
-            stats.in_flight -= 1
+            release()
 
     return app
 
