@@ -21,8 +21,8 @@ from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult
 from runs.executors.file_search import search_knowledge_base
 from runs.executors.http_request import auth_headers
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
-from runs.llm.metering import metered_call
-from runs.llm.providers import Provider, resolve_provider
+from runs.llm.metering import metered_call, metered_provider
+from runs.llm.providers import Provider
 from trellis import net
 
 DEFAULT_MODEL = "gpt-4.1-mini"
@@ -95,12 +95,7 @@ class AgentExecutor(NodeExecutor):
 
 
 def _provider_and_tools(ctx: NodeContext, cfg: dict) -> tuple[Provider, dict[str, dict]]:
-    from budgets.services import budget_warm
-
-    provider, tools = resolve_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
-    if provider.priced:
-        budget_warm(workspace_id=ctx.workspace_id, run_id=ctx.run_id or None)  # see metering.metered_call
-    return provider, tools
+    return metered_provider(ctx, cfg.get("provider")), _tools(ctx, cfg.get("tools") or [])
 
 
 async def _tool_loop(

@@ -22,8 +22,8 @@ from runs.executors.base import (
     register,
 )
 from runs.llm.adapters import conversation_for, map_error, openai_client, parse_json_text
-from runs.llm.metering import metered_call
-from runs.llm.providers import Provider, resolve_provider
+from runs.llm.metering import metered_call, metered_provider
+from runs.llm.providers import Provider
 
 DEFAULT_JAILBREAK_THRESHOLD = 0.7
 MODERATION_MODEL = "omni-moderation-latest"
@@ -132,12 +132,7 @@ class GuardrailsExecutor(NodeExecutor):
         # asks a model.
         if not any(_asks_model(check) for check in ctx.config.get("checks") or [] if isinstance(check, dict)):
             return None
-        provider = resolve_provider(ctx, ctx.config.get("provider"))
-        if provider.priced:
-            from budgets.services import budget_warm
-
-            budget_warm(workspace_id=ctx.workspace_id, run_id=ctx.run_id or None)  # see metering.metered_call
-        return provider
+        return metered_provider(ctx, ctx.config.get("provider"))
 
     async def run_async(self, ctx: NodeContext) -> NodeResult:
         cfg = ctx.config

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from runs.executors.base import NodeContext, NodeError, RunCancelled, Usage
 from runs.llm.adapters import Conversation, Turn
+from runs.llm.providers import Provider, resolve_provider
 
 log = logging.getLogger("trellis.budgets")
 
@@ -64,6 +65,18 @@ def prompt_tokens(params: dict) -> int:
         if params.get(key):
             parts.append(json.dumps(params[key], separators=(",", ":"), default=str))
     return sum(count_tokens(p) for p in parts) + PER_MESSAGE_OVERHEAD * (len(messages) + 1)
+
+
+def metered_provider(ctx: NodeContext, name: str | None) -> Provider:
+    """The node's provider (`resolve_provider`), with what `metered_call` decides by (the run's facts, the
+    workspace's budgets) read into this process's caches: a model-calling executor's `prepare`, on the run's thread,
+    so that its calls need no trip to the database first."""
+    from budgets.services import budget_warm
+
+    provider = resolve_provider(ctx, name)
+    if provider.priced:
+        budget_warm(workspace_id=ctx.workspace_id, run_id=ctx.run_id or None)
+    return provider
 
 
 async def metered_call(

@@ -546,11 +546,11 @@ def test_the_repair_turn_keeps_tools_declared_but_forbids_calling_them(env_provi
 
 
 def test_cancelling_closes_an_in_flight_chat_completions_stream(env_provider, monkeypatch):
-    import runs.executors.agent as agent_module
+    import runs.llm.metering as metering
     from runs.llm.providers import CHAT_COMPLETIONS, Provider
 
     chat = Provider("chat", env_provider.base_url, CHAT_COMPLETIONS, "k", guard=False)
-    monkeypatch.setattr(agent_module, "resolve_provider", lambda ctx, name=None: chat)
+    monkeypatch.setattr(metering, "resolve_provider", lambda ctx, name=None: chat)
     cancel = threading.Event()
     seen = []
 
