@@ -21,7 +21,7 @@ from runs.executors.base import NodeError
 from runs.finishing import notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
 from runs.persistence import sql
-from runs.persistence.writer import write
+from runs.persistence.writer import atomic, write
 
 
 def _record(step: Step) -> StepRecord:
@@ -364,7 +364,7 @@ class DjangoStore:
             resumed = False
             with contextlib.ExitStack() as stack:
                 if not single:
-                    stack.enter_context(transaction.atomic())
+                    stack.enter_context(atomic())
                 cursor = stack.enter_context(sql.cursor() if pg else connection.cursor())
                 row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped)
                 if row is None:

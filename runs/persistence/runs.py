@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from runs.models import Run, RunEvent, RunStatus, Step, StepStatus
 from runs.persistence import sql
-from runs.persistence.writer import write
+from runs.persistence.writer import atomic, write
 
 
 def queued_event(run: Run) -> RunEvent:
@@ -65,9 +65,9 @@ def _insert_one(model, ignore_conflict: bool) -> str:
 
 
 def insert_each(run: Run, rows: list) -> Run | None:
-    """insert_run where one statement cannot do it all (SQLite): an INSERT per row, in one transaction (a savepoint
-    inside the caller's)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """insert_run where one statement cannot do it all (SQLite): an INSERT per row, all or nothing (`atomic`: in a
+    group commit, the write's own savepoint)."""
+    with atomic(), connection.cursor() as cursor:
         cursor.execute(_insert_one(Run, True), sql.values_of(run))
         if cursor.rowcount != 1:
             return None

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Workspace
 from runs.persistence import writer
@@ -96,3 +97,35 @@ def test_a_lone_write_runs_on_the_calling_thread():
     assert seen == [threading.current_thread()]
     assert Workspace.objects.get(pk=pk).name == "lone"
     assert connection.vendor != "sqlite" or not connection.in_atomic_block
+
+
+def _rename_both_then_fail(first, second) -> None:
+    with writer.atomic():
+        Workspace.objects.filter(pk=first).update(name="half-written")
+        Workspace.objects.filter(pk=second).update(name="half-written")
+        raise ValueError("this write fails")
+
+
+def _rename_both(first, second) -> None:
+    with writer.atomic():
+        Workspace.objects.filter(pk__in=[first, second]).update(name="both")
+
+
+def test_a_write_is_all_or_nothing_with_one_savepoint():
+    # given a write whose statements must go together (writer.atomic), as an engine commit's
+    first, second = _workspaces(2)
+    # when it fails after its first statements, then nothing of it is stored
+    with pytest.raises(ValueError, match="this write fails"):
+        write(_rename_both_then_fail, first, second)
+    assert set(Workspace.objects.filter(pk__in=[first, second]).values_list("name", flat=True)) == {"w0", "w1"}
+    # and when it succeeds on SQLite, the group commit's savepoint for it is the only one opened
+    with CaptureQueriesContext(connection) as queries:
+        write(_rename_both, first, second)
+    assert set(Workspace.objects.filter(pk__in=[first, second]).values_list("name", flat=True)) == {"both"}
+    if connection.vendor == "sqlite":
+        savepoints = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+        assert len(savepoints) == 1, savepoints
+    # and outside any write it is a transaction of its own
+    with pytest.raises(ValueError):
+        _rename_both_then_fail(first, second)
+    assert set(Workspace.objects.filter(pk__in=[first, second]).values_list("name", flat=True)) == {"both"}
