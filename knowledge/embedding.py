@@ -17,7 +17,7 @@ from django.conf import settings
 
 from accounts.services import secret_value
 from runs.executors.base import NodeContext, NodeError
-from runs.llm.adapters import sync_openai_client
+from runs.llm.adapters import openai_client, sync_openai_client
 from runs.llm.providers import resolve_provider
 from trellis import net
 
@@ -100,17 +100,42 @@ def embed_texts(kb, texts: list[str], provider=None, on_batch=None) -> np.ndarra
                     rows.append(np.asarray(item.embedding, dtype=np.float32))
                 if on_batch is not None:
                     on_batch(len(rows))
-    except EmbeddingFailure:
-        raise
-    except NodeError as exc:
-        raise EmbeddingFailure(f"The embedding provider failed: {exc.message}", retryable=exc.retryable) from None
-    except Exception as exc:  # the SDK's errors (status, connection) carry a readable message
-        status = getattr(exc, "status_code", None)
-        retryable = status is None or status == 429 or status >= 500
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        raise EmbeddingFailure(f"The embedding provider failed: {message}", retryable=retryable) from None
+    except Exception as exc:
+        raise _failure(exc) from None
+    return _normalised(kb, rows, len(texts))
+
+
+async def embed_query(kb, query: str, provider) -> np.ndarray:
+    """One query's embedding, L2-normalised, asked for on the caller's event loop (the file_search node, on the
+    engine's I/O loop): through the kept async clients of runs/llm/adapters.py, whose connections obey the same
+    SSRF guard. No thread waits for the answer."""
+    try:
+        async with openai_client(provider, timeout_s=QUERY_TIMEOUT_S) as client:
+            answer = await client.embeddings.create(
+                model=kb.embedding_model, input=[query], dimensions=kb.embedding_dimensions
+            )
+    except Exception as exc:
+        raise _failure(exc) from None
+    return _normalised(kb, [np.asarray(item.embedding, dtype=np.float32) for item in answer.data], 1)[0]
+
+
+def _failure(exc: Exception) -> EmbeddingFailure:
+    if isinstance(exc, EmbeddingFailure):
+        return exc
+    if isinstance(exc, NodeError):
+        return EmbeddingFailure(f"The embedding provider failed: {exc.message}", retryable=exc.retryable)
+    # The SDK's errors (status, connection) carry a readable message.
+    status = getattr(exc, "status_code", None)
+    retryable = status is None or status == 429 or status >= 500
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return EmbeddingFailure(f"The embedding provider failed: {message}", retryable=retryable)
+
+
+def _normalised(kb, rows: list[np.ndarray], expected: int) -> np.ndarray:
+    if len(rows) != expected:
+        raise EmbeddingFailure(f"The embedding model returned {len(rows)} vectors for {expected} texts.")
     matrix = np.vstack(rows)
-    if matrix.shape != (len(texts), kb.embedding_dimensions):
+    if matrix.shape != (expected, kb.embedding_dimensions):
         raise EmbeddingFailure(
             f"The embedding model returned vectors of {matrix.shape[1]} dimensions; the knowledge base expects "
             f"{kb.embedding_dimensions}."

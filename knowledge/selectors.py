@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Count, Q, QuerySet
 
 from builder.models import Workflow
@@ -105,7 +107,24 @@ def _file_filter(kb: KnowledgeBase, filters: dict | None) -> list[str] | None:
     return [str(pk) for pk in qs.values_list("pk", flat=True)]
 
 
-def search(
+@dataclass
+class Search:
+    """One search, in the phases its callers interleave with the query's embedding (a network call): `plan_search`
+    (database reads), then the keyword ranking (`keyword_ranking`) while the query is embedded, then
+    `ranked_chunks`. The search API and the agent tool run them on a thread (`search`); the file_search node
+    embeds on the I/O loop in between (runs/executors/file_search.py)."""
+
+    kb: KnowledgeBase
+    query: str
+    top_k: int
+    mode: str
+    allowed: list[str] | None  # the files the filters let through; None: all
+    depth: int  # how many each ranking keeps before fusion
+    provider: object | None  # whom to ask for the query's embedding; None: no embedding is wanted
+    score_threshold: float | None
+
+
+def plan_search(
     *,
     knowledge_base: KnowledgeBase,
     query: str,
@@ -113,43 +132,56 @@ def search(
     mode: str = "hybrid",
     filters: dict | None = None,
     score_threshold: float | None = None,
-) -> list[dict]:
-    """Ranked chunks: [{file_id, file_name, chunk_id, score, text, metadata}]. Keyword scores are BM25,
-    vector scores cosine similarity, hybrid scores reciprocal-rank-fusion sums."""
+) -> Search:
     if mode not in MODES:
         raise ApplicationError("validation_error", f"`mode` must be one of {', '.join(MODES)}.")
-    kb = knowledge_base
-    allowed = _file_filter(kb, filters)
-    depth = top_k if mode != "hybrid" else max(top_k * 2, 50)
-    embedding = None
+    allowed = _file_filter(knowledge_base, filters)
+    provider = None
     if mode in ("vector", "hybrid") and query.strip():
-        # The query's embedding is a network call: it runs while the keyword index is searched.
         try:
-            provider = provider_for(kb)
+            provider = provider_for(knowledge_base)
         except EmbeddingFailure as exc:
             if mode == "vector":
                 raise ApplicationError("embedding_failed", exc.reason, status=502) from None
-        else:
-            embedding = _embedder.submit(embed_texts, kb, [query], provider)
-    keyword = index.backend().search(kb, query, depth, allowed) if mode in ("keyword", "hybrid") else []
+    return Search(
+        kb=knowledge_base,
+        query=query,
+        top_k=top_k,
+        mode=mode,
+        allowed=allowed,
+        depth=top_k if mode != "hybrid" else max(top_k * 2, 50),
+        provider=provider,
+        score_threshold=score_threshold,
+    )
+
+
+def keyword_ranking(plan: Search) -> list[tuple[int, float]]:
+    if plan.mode not in ("keyword", "hybrid"):
+        return []
+    return index.backend().search(plan.kb, plan.query, plan.depth, plan.allowed)
+
+
+def embedding_failed(plan: Search, exc: Exception) -> None:
+    """A vector search cannot answer without the query's embedding; a hybrid one still answers from the keyword
+    index."""
+    if plan.mode == "vector":
+        reason = getattr(exc, "reason", None) or "The query could not be embedded."
+        raise ApplicationError("embedding_failed", reason, status=502) from None
+
+
+def ranked_chunks(plan: Search, keyword: list[tuple[int, float]], query_vector: np.ndarray | None) -> list[dict]:
+    """Ranked chunks: [{file_id, file_name, chunk_id, score, text, metadata}]. Keyword scores are BM25,
+    vector scores cosine similarity, hybrid scores reciprocal-rank-fusion sums."""
+    kb, depth = plan.kb, plan.depth
     semantic: list[tuple[int, float]] = []
-    if embedding is not None:
-        try:
-            query_vector = embedding.result()[0]
-        except Exception as exc:
-            if mode == "vector":
-                raise ApplicationError(
-                    "embedding_failed", getattr(exc, "reason", None) or "The query could not be embedded.", status=502
-                ) from None
-            query_vector = None  # hybrid still answers from the keyword index
-        if query_vector is not None:
-            if allowed is None and pgvector.enabled():  # HNSW in the database (filtered searches stay exact)
-                semantic = pgvector.search(kb, query_vector, depth)
-            else:
-                semantic = vectors.search(kb, query_vector, depth, allowed)
-    if mode == "keyword":
+    if query_vector is not None:
+        if plan.allowed is None and pgvector.enabled():  # HNSW in the database (filtered searches stay exact)
+            semantic = pgvector.search(kb, query_vector, depth)
+        else:
+            semantic = vectors.search(kb, query_vector, depth, plan.allowed)
+    if plan.mode == "keyword":
         ranked = keyword
-    elif mode == "vector":
+    elif plan.mode == "vector":
         ranked = semantic
     else:
         fused: dict[int, float] = {}
@@ -157,9 +189,9 @@ def search(
             for rank, (chunk_id, _score) in enumerate(results, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-    if score_threshold is not None:
-        ranked = [(c, s) for c, s in ranked if s >= score_threshold]
-    ranked = ranked[:top_k]
+    if plan.score_threshold is not None:
+        ranked = [(c, s) for c, s in ranked if s >= plan.score_threshold]
+    ranked = ranked[: plan.top_k]
     rows = {
         c.id: c
         for c in Chunk.objects.filter(id__in=[c for c, _ in ranked], knowledge_base_id=kb.id)
@@ -178,3 +210,33 @@ def search(
         for chunk_id, score in ranked
         if chunk_id in rows
     ]
+
+
+def search(
+    *,
+    knowledge_base: KnowledgeBase,
+    query: str,
+    top_k: int = 10,
+    mode: str = "hybrid",
+    filters: dict | None = None,
+    score_threshold: float | None = None,
+) -> list[dict]:
+    """Ranked chunks (`ranked_chunks`), searched on this thread; the query's embedding is asked for on another
+    meanwhile."""
+    plan = plan_search(
+        knowledge_base=knowledge_base,
+        query=query,
+        top_k=top_k,
+        mode=mode,
+        filters=filters,
+        score_threshold=score_threshold,
+    )
+    embedding = _embedder.submit(embed_texts, plan.kb, [query], plan.provider) if plan.provider is not None else None
+    keyword = keyword_ranking(plan)
+    query_vector = None
+    if embedding is not None:
+        try:
+            query_vector = embedding.result()[0]
+        except Exception as exc:
+            embedding_failed(plan, exc)
+    return ranked_chunks(plan, keyword, query_vector)

@@ -2,6 +2,7 @@
 runs API; the step in the trace holds the query and the ranked chunks."""
 
 import json
+import time
 
 import pytest
 
@@ -10,6 +11,22 @@ from knowledge.tests.conftest import settled, upload
 from runs.tests.helpers import line, node, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def threaded_embeddings(monkeypatch) -> list:
+    """A run's searches hold no thread while their query is embedded: no node thread is taken, and the queries
+    embedded on a thread (the search API's way) are listed here; a run's searches should leave it empty."""
+    from knowledge import selectors
+    from runs.engine import steps
+
+    monkeypatch.setattr(steps, "_node_pool", lambda size: pytest.fail("a file_search step took a node thread"))
+    embedded_on_a_thread: list = []
+    embed_texts = selectors.embed_texts
+    monkeypatch.setattr(
+        selectors, "embed_texts", lambda kb, texts, *a: embedded_on_a_thread.extend(texts) or embed_texts(kb, texts, *a)
+    )
+    return embedded_on_a_thread
 
 
 def search_then_answer(kb_ref: str, **search_config) -> dict:
@@ -29,7 +46,9 @@ def search_then_answer(kb_ref: str, **search_config) -> dict:
     )
 
 
-def test_a_file_search_node_feeds_an_agent_that_cites_the_top_chunk(kb_client, make_kb, workspace, owner):
+def test_a_file_search_node_feeds_an_agent_that_cites_the_top_chunk(
+    kb_client, make_kb, workspace, owner, threaded_embeddings
+):
     kb = make_kb("Policies")
     refunds = upload(kb_client, kb["id"], "refunds.md", b"# Refunds\nRefunds are paid back within five days.")
     upload(kb_client, kb["id"], "parking.md", b"# Parking\nVisitors park in the basement garage.")
@@ -55,6 +74,15 @@ def test_a_file_search_node_feeds_an_agent_that_cites_the_top_chunk(kb_client, m
     assert results[0]["text"] == "# Refunds\nRefunds are paid back within five days."
     assert results[0]["metadata"] == {"heading": "Refunds", "ordinal": 0}
     assert results[0]["score"] > results[1]["score"]
+    assert threaded_embeddings == []  # the query was embedded on the I/O loop
+    # the same ranking as the search API's, which embeds on a thread
+    searched = kb_client.post(
+        f"/api/v1/knowledge-bases/{kb['id']}/search",
+        {"query": "how fast are refunds paid back", "top_k": 2},
+        format="json",
+    ).json()["results"]
+    assert [(r["chunk_id"], r["score"]) for r in searched] == [(r["chunk_id"], r["score"]) for r in results]
+    assert threaded_embeddings == ["how fast are refunds paid back"]
     top = results[0]
     assert run["output"]["answer"] == (
         f"You said: Answer from this source: {top['text']} [cite: refunds.md#{top['chunk_id']}]"
@@ -84,7 +112,7 @@ def test_a_file_search_node_naming_another_workspaces_knowledge_base_fails_the_s
 
 
 def test_an_agent_with_a_file_search_tool_searches_with_its_own_query_and_gets_citable_chunks(
-    kb_client, make_kb, workspace, owner
+    kb_client, make_kb, workspace, owner, threaded_embeddings
 ):
     kb = make_kb("Policies")
     refunds = upload(kb_client, kb["id"], "refunds.md", b"# Refunds\nRefunds are paid back within five days.")
@@ -111,6 +139,7 @@ def test_an_agent_with_a_file_search_tool_searches_with_its_own_query_and_gets_c
 
     run = kb_client.get(f"/api/v1/runs/{response.json()['id']}").json()
     assert run["status"] == "succeeded", run
+    assert threaded_embeddings == []  # the tool's query was embedded on the I/O loop
     chunk = kb_client.post(
         f"/api/v1/knowledge-bases/{kb['id']}/search",
         {"query": "Use the handbook: refunds paid back", "top_k": 1},
@@ -168,3 +197,30 @@ def test_a_knowledge_base_lists_the_workflows_that_use_it(kb_client, make_kb, wo
     ]
     assert listed["Unused"] == []
     assert kb_client.get(f"/api/v1/knowledge-bases/{other['id']}").json()["used_by"] == []
+
+
+def test_cancelling_a_run_ends_its_search_waiting_for_the_embedding(kb_client, make_kb, workspace, owner):
+    # given a run whose search's embedding call hangs (the local model's `[[hang]]` fault: 30 s)
+    kb = make_kb("Policies")
+    refunds = upload(kb_client, kb["id"], "refunds.md", b"# Refunds\nRefunds are paid back within five days.")
+    settled(kb_client, kb["id"], refunds.json()["id"])
+    graph = line(
+        start(), node("search", "file_search", knowledge_base="Policies", query="refunds [[hang]]"), node("end", "end")
+    )
+    workflow = Workflow.objects.create(workspace=workspace, name="Hang", draft_graph=graph, created_by=owner)
+    started = kb_client.post(f"/api/v1/workflows/{workflow.pk}/runs", {"input": {}, "version": "draft"}, format="json")
+    assert started.status_code == 201, started.json()
+    run_id = started.json()["id"]
+    deadline = time.monotonic() + 20
+    while not any(s["status"] == "running" for s in kb_client.get(f"/api/v1/runs/{run_id}").json()["steps"]):
+        assert time.monotonic() < deadline, "the search never started"
+        time.sleep(0.05)
+    # when it is cancelled
+    cancelled_at = time.monotonic()
+    assert kb_client.post(f"/api/v1/runs/{run_id}/cancel").status_code == 202
+    # then the run ends at once, long before the embedding call would have
+    while (run := kb_client.get(f"/api/v1/runs/{run_id}").json())["status"] not in ("cancelled", "failed", "succeeded"):
+        assert time.monotonic() - cancelled_at < 5, "the run was still going 5 s after its cancel"
+        time.sleep(0.05)
+    assert run["status"] == "cancelled"
+    assert [s["status"] for s in run["steps"] if s["node_id"] == "search"] == ["cancelled"]

@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 
 from runs.executors import agent_tools
 from runs.executors.base import NodeContext, NodeError, NodeExecutor, NodeResult, Usage, register
-from runs.executors.file_search import search_knowledge_base
+from runs.executors.file_search import plan_knowledge_search, search_planned
 from runs.executors.http_request import auth_headers
 from runs.llm.adapters import Conversation, ToolCall, ToolSpec, conversation_for, openai_client, parse_json_text
 from runs.llm.metering import metered_call, metered_provider
@@ -246,19 +246,19 @@ async def _run_tool(ctx: NodeContext, tools: dict, call: ToolCall, key_suffix: s
         # On the I/O loop, like the model call (the server row and its secrets are read through ctx.blocking).
         return _clip(ctx, await agent_tools.run_mcp_tool(ctx, config, arguments))
     if config["type"] == "file_search":
-        # The search reads the knowledge base and embeds the query: on the run's thread.
-        return _clip(ctx, await ctx.blocking(_run_file_search_tool, ctx, config, arguments))
+        # Like the file_search node: database reads on the run's thread, the query's embedding on the I/O loop.
+        return _clip(ctx, await _run_file_search_tool(ctx, config, arguments))
     return await _run_http_tool(ctx, config, arguments, key_suffix)
 
 
-def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
+async def _run_file_search_tool(ctx: NodeContext, config: dict, arguments: dict) -> str:
     query = str(arguments.get("query") or "").strip()
     if not query:
         return "Error: the search needs a non-empty `query`."
     try:
-        kb_id, results = search_knowledge_base(
-            ctx, ref=str(config.get("knowledge_base") or ""), query=query, top_k=int(config.get("top_k") or 5)
-        )
+        ref, top_k = str(config.get("knowledge_base") or ""), int(config.get("top_k") or 5)
+        plan = await ctx.blocking(plan_knowledge_search, ctx, ref=ref, query=query, top_k=top_k)
+        kb_id, results = str(plan.kb.id), await search_planned(ctx, plan)
     except NodeError as exc:
         return f"Error: {exc.message}"
     cited = [
