@@ -2,7 +2,8 @@
 fixed latency (1 s by default), streaming a short reply, and counts the calls it holds at once. Calls for the
 model named `hold` wait `--hold` seconds instead (default 120): a bench holds many runs in flight with them.
 
-Endpoints: `POST /v1/chat/completions` and `POST /v1/responses` (streaming or not), `GET /stats` →
+Endpoints: `POST /v1/chat/completions` and `POST /v1/responses` (streaming or not), `POST /v1/embeddings` (the
+local model's vectors, runs/testing/model_server/embeddings.py), `GET /stats` →
 `{"in_flight", "peak", "served", "cancelled"}`, `POST /stats/reset`. Run it with
 `python -m runs.testing.slow_model --port P --latency 1.0` (uvicorn, one process, no thread per call).
 """
@@ -17,6 +18,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+from runs.testing.model_server import embeddings
 
 REPLY = ["The ", "answer ", "is ", "forty-two."]
 HOLD_MODEL = "hold"
@@ -60,7 +63,7 @@ def make_app(latency_s: float, hold_s: float = 120.0):
                 stats.__init__()
             await send_json(send, 200, stats.as_dict())
             return
-        if method != "POST" or path not in ("/v1/chat/completions", "/v1/responses"):
+        if method != "POST" or path not in ("/v1/chat/completions", "/v1/responses", "/v1/embeddings"):
             await send_json(send, 404, {"error": {"message": "not found"}})
             return
         body = json.loads(await read_body(receive) or b"{}")
@@ -85,6 +88,9 @@ def make_app(latency_s: float, hold_s: float = 120.0):
             await asyncio.sleep(hold_s if body.get("model") == HOLD_MODEL else latency_s)
             if path == "/v1/chat/completions":
                 await _chat(send_answer, body)
+            elif path == "/v1/embeddings":
+                inputs = [body["input"]] if isinstance(body.get("input"), str) else body.get("input") or [""]
+                await send_json(send_answer, 200, embeddings.answer(body, inputs, body.get("dimensions") or 256))
             else:
                 await _responses(send_answer, body)
 

@@ -75,6 +75,11 @@ def respond(handler: Handler, body: dict) -> None:
         return handler.send_error_json(400, "`dimensions` must be 1..4096.", "invalid_request_error")
     if apply_fault(handler, body, None) == "done":
         return
+    handler.send_json(200, answer(body, inputs, dimensions))
+
+
+def answer(body: dict, inputs: list[str], dimensions: int) -> dict:
+    """The embeddings response for valid `inputs` (also the 1 s model stub's, runs/testing/slow_model.py)."""
     as_base64 = body.get("encoding_format") == "base64"
     data = []
     tokens = 0
@@ -84,7 +89,4 @@ def respond(handler: Handler, body: dict) -> None:
         value = base64.b64encode(array("f", vector).tobytes()).decode() if as_base64 else vector
         data.append({"object": "embedding", "index": index, "embedding": value})
     model = body.get("model") or "text-embedding-3-small"
-    handler.send_json(
-        200,
-        {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}},
-    )
+    return {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
