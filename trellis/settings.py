@@ -371,6 +371,7 @@ BUDGET_OUTPUT_TOKENS_ESTIMATE = env_int("TRELLIS_BUDGET_OUTPUT_TOKENS_ESTIMATE",
 # How long a process keeps a workspace's list of budgets (a new or removed budget reaches other processes
 # within this time; a changed limit applies at once).
 BUDGET_CACHE_S = env_float("TRELLIS_BUDGET_CACHE_S", 2.0)
+PROVIDER_CACHE_S = env_float("TRELLIS_PROVIDER_CACHE_S", 2.0)  # runs/llm/providers.py
 BUDGET_ALERT_BACKOFF_S = [float(s) for s in env_list("TRELLIS_BUDGET_ALERT_BACKOFF_S", ["5", "30"])]
 # Demo without a key: when OPENAI_API_KEY is empty, the default provider is a deterministic local test
 # model (runs/testing/model_server/) started inside the process. Never a real LLM; off by default.

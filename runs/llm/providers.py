@@ -6,11 +6,13 @@ the environment default (OPENAI_API_KEY / OPENAI_BASE_URL, Responses API)."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
 
 from accounts.models import ModelProvider
 from accounts.providers import HOW_TO_ADD_KEY, provider_credentials
@@ -101,11 +103,50 @@ def _local_test_provider() -> Provider:
     )
 
 
+# The provider rows read (by workspace and name, None for the default), per process for PROVIDER_CACHE_S: they
+# are read at every agent and guardrails step, and a database round trip per model call was one of the few a run
+# makes. Saving or deleting a provider clears its workspace's rows in this process, at once and again once
+# committed; other processes see the change within PROVIDER_CACHE_S. Only the row is kept: the key is still read
+# through the step's `resolve_secret`, which also masks it in the run's trace.
+_rows: dict[tuple[str, str | None], tuple[float, ModelProvider | None]] = {}
+_ROWS_KEPT = 10_000
+
+
+def provider_cache_clear(workspace_id=None) -> None:
+    if workspace_id is None:
+        _rows.clear()
+        return
+    for key in [k for k in list(_rows) if k[0] == str(workspace_id)]:
+        _rows.pop(key, None)
+
+
+def _provider_changed(sender, instance: ModelProvider, **kwargs) -> None:
+    provider_cache_clear(instance.workspace_id)
+    transaction.on_commit(lambda: provider_cache_clear(instance.workspace_id))
+
+
+post_save.connect(_provider_changed, sender=ModelProvider, dispatch_uid="trellis-provider-cache-save")
+post_delete.connect(_provider_changed, sender=ModelProvider, dispatch_uid="trellis-provider-cache-delete")
+
+
 def _workspace_provider(workspace_id: str, name: str | None) -> ModelProvider | None:
-    """The workspace's provider named `name`, or its default one (each is unique in a workspace). Hand-written:
-    it is read at every agent step, and building the ORM's query cost more than running it."""
+    """The workspace's provider named `name`, or its default one (each is unique in a workspace)."""
     if not workspace_id:
         return None
+    key = (str(workspace_id), name)
+    now = time.monotonic()
+    cached = _rows.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = _read_provider(workspace_id, name)
+    if len(_rows) >= _ROWS_KEPT:
+        _rows.clear()  # a crude bound: a miss costs one read
+    _rows[key] = (now + settings.PROVIDER_CACHE_S, row)
+    return row
+
+
+def _read_provider(workspace_id: str, name: str | None) -> ModelProvider | None:
+    # Hand-written: building the ORM's query cost more than running it.
     meta = ModelProvider._meta
     key = meta.get_field("name" if name else "is_default")
     params = [sql.prep(meta.get_field("workspace"), workspace_id), name if name else True]

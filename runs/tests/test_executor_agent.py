@@ -595,3 +595,39 @@ def test_cancelling_a_run_closes_its_agents_model_stream(make_run, env_provider)
             break
         time.sleep(0.05)
     assert env_provider.stats["disconnects"] == 1
+
+
+def test_provider_rows_are_kept_for_a_moment_and_a_change_in_this_process_is_seen_at_once(
+    db, workspace, settings, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from runs.llm import providers
+    from runs.llm.providers import resolve_provider
+
+    settings.OPENAI_API_KEY = "env-key"
+    settings.PROVIDER_CACHE_S = 60.0
+    ctx, _ = make_node_context("agent", {}, workspace_id=str(workspace.id), secrets={"K": "sk-one", "L": "sk-two"})
+    # given a workspace without providers: the environment's, read once
+    assert resolve_provider(ctx).name == "environment"
+    with CaptureQueriesContext(connection) as reads:
+        assert resolve_provider(ctx).name == "environment"
+    assert len(reads) == 0
+    # when this process adds a default provider, the next step uses it at once
+    provider = ModelProvider.objects.create(
+        workspace=workspace, name="mine", base_url="https://api.example.com/v1", api_key_secret="K", is_default=True
+    )
+    assert (resolve_provider(ctx).name, resolve_provider(ctx).api_key) == ("mine", "sk-one")
+    # and its key is read each time, through the step's secrets (which mask it in the trace)
+    ctx.resolve_secret = lambda name: {"K": "sk-rotated"}[name]
+    assert resolve_provider(ctx).api_key == "sk-rotated"
+    # a change made by another process (a queryset update sends no signal) is seen once the row's time is up
+    ModelProvider.objects.filter(pk=provider.pk).update(name="renamed")
+    assert resolve_provider(ctx).name == "mine"
+    later = time.monotonic() + 61
+    monkeypatch.setattr(providers.time, "monotonic", lambda: later)
+    assert resolve_provider(ctx).name == "renamed"
+    # and a deleted provider is not used again
+    provider.delete()
+    assert resolve_provider(ctx).name == "environment"
