@@ -8,8 +8,7 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from chat.services import on_run_finishing
-        from runs.finishing import RUN_FINISHING_LISTENERS
+        from chat.services import is_chat_run, on_run_finishing
+        from runs.finishing import FinishingListener, listen_to_finishing
 
-        if on_run_finishing not in RUN_FINISHING_LISTENERS:
-            RUN_FINISHING_LISTENERS.append(on_run_finishing)
+        listen_to_finishing(FinishingListener(heard=on_run_finishing, concerns=is_chat_run))

@@ -304,10 +304,13 @@ def citations_of(output) -> list[dict]:
     return out
 
 
+def is_chat_run(run) -> bool:
+    return (run.trigger or {}).get("type") == "chat"
+
+
 def on_run_finishing(run) -> None:
-    """In the transaction that ends a run: a chat run's answer is stored with it, so it cannot be lost."""
-    if (run.trigger or {}).get("type") != "chat":
-        return
+    """In the transaction that ends a chat run (`is_chat_run`): its answer is stored with it, so it cannot be
+    lost."""
     with transaction.atomic():
         message = ChatMessage.objects.filter(run_id=run.pk).select_related("thread").first()
         if message is None:

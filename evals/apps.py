@@ -7,14 +7,13 @@ class EvalsConfig(AppConfig):
 
     def ready(self) -> None:
         from builder.services.publish import PUBLISH_GATES
-        from evals.services.evals import eval_on_run_finishing
+        from evals.services.evals import eval_on_run_finishing, is_eval_run
         from evals.services.gate import publish_gate_check
         from evals.services.ticks import evals_tick
-        from runs.finishing import RUN_FINISHING_LISTENERS
+        from runs.finishing import FinishingListener, listen_to_finishing
         from runs.triggers.scheduler import TICK_HOOKS
 
-        if eval_on_run_finishing not in RUN_FINISHING_LISTENERS:
-            RUN_FINISHING_LISTENERS.append(eval_on_run_finishing)
+        listen_to_finishing(FinishingListener(heard=eval_on_run_finishing, concerns=is_eval_run))
         if publish_gate_check not in PUBLISH_GATES:
             PUBLISH_GATES.append(publish_gate_check)
         if evals_tick not in TICK_HOOKS:

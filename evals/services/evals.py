@@ -102,12 +102,15 @@ def eval_start(
     return ev
 
 
-def eval_on_run_finishing(run: Run) -> None:
-    """Run-finishing listener: a run of an eval moves its eval on once the run's end is committed."""
+def is_eval_run(run: Run) -> bool:
     trigger = run.trigger or {}
-    if trigger.get("type") != EVAL_TRIGGER or not trigger.get("eval_id"):
-        return
-    eval_id = trigger["eval_id"]
+    return trigger.get("type") == EVAL_TRIGGER and bool(trigger.get("eval_id"))
+
+
+def eval_on_run_finishing(run: Run) -> None:
+    """Run-finishing listener: a run of an eval (`is_eval_run`) moves its eval on once the run's end is
+    committed."""
+    eval_id = run.trigger["eval_id"]
     transaction.on_commit(lambda: _advance_quietly(eval_id))
 
 

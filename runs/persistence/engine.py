@@ -18,7 +18,7 @@ from django.utils import timezone
 from runs import events
 from runs.engine.store import Commit, CommitResult, LeaseLost, RunSnapshot, StepRecord
 from runs.executors.base import NodeError
-from runs.finishing import notify_finishing
+from runs.finishing import listened_to, notify_finishing
 from runs.models import TERMINAL_STATUSES, Run, RunEvent, RunStatus, Step
 from runs.persistence import sql
 from runs.persistence.writer import atomic, write
@@ -149,9 +149,10 @@ def _step_table() -> str:
     return sql.table(Step)
 
 
-def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
-    """UPDATE the run (lease-guarded), INSERT new steps and events: one statement, one round trip.
-    When the lease is lost the UPDATE matches nothing, the inserts see no row, and None comes back."""
+def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list, updated: list):
+    """UPDATE the run (lease-guarded), INSERT new steps and events, UPDATE the steps already stored: one
+    statement, one round trip. When the lease is lost the run's UPDATE matches nothing, the other writes see no
+    row, and None comes back."""
     vendor = "postgresql"
     update, params = _update_run(vendor, fields, len(stamped))
     statement = [f"WITH r AS ({update})"]
@@ -173,12 +174,38 @@ def _commit_pg(cursor, run_id, owner, fields: dict, steps: list[StepRecord], sta
         source, values = sql.rows_source(("int", *_shape("event", vendor)[1]), rows)
         statement.append(_event_insert(source))
         params += [run_id, len(stamped), *values]
+    if updated:
+        source, values = sql.rows_source(
+            _step_update_types(), [[rec.id, *_step_values("step update", vendor, run_id, rec)] for rec in updated]
+        )
+        statement.append(_step_update(source))
+        params += values
     statement.append(" SELECT last_seq, cancel_requested FROM r")
     cursor.execute("".join(statement), params, prepare=True)
     return cursor.fetchone()
 
 
-def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list):
+@lru_cache(maxsize=1)
+def _step_update_types() -> tuple:
+    return ("uuid", *sql.casts(_step_fields()[1]))
+
+
+@lru_cache(maxsize=8)
+def _step_update(source: str) -> str:
+    """Steps already stored (a step that ran and now has its outcome) rewritten from `source` (id, then the
+    columns of a step's later commits), in the same statement as the lease-guarded run UPDATE."""
+    quote = connection.ops.quote_name
+    fields = _step_fields()[1]
+    names = [f"c{i}" for i in range(len(fields))]
+    sets = ", ".join(f"{quote(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
+    pk = quote(Step._meta.pk.column)
+    return (
+        f", u AS (UPDATE {_step_table()} AS t SET {sets} FROM {source} AS v (id, {', '.join(names)}) "
+        f"WHERE t.{pk} = v.id AND EXISTS (SELECT 1 FROM r))"
+    )
+
+
+def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], stamped: list, updated: list):
     """The same writes on another database (SQLite in development): one statement each."""
     vendor = connection.vendor
     update, params = _update_run(vendor, fields, len(stamped))
@@ -196,6 +223,8 @@ def _commit_other(cursor, run_id, owner, fields: dict, steps: list[StepRecord], 
             for k, (ev, ts) in enumerate(stamped, 1)
         ]
         _insert(cursor, "event row", vendor, rows)
+    for rec in updated:
+        _update_step(cursor, run_id, rec)
     return row
 
 
@@ -349,6 +378,12 @@ class DjangoStore:
         terminal = fields.get("status") in TERMINAL_STATUSES
         # The lease ends with this commit: the remembered row goes to the listeners or is dropped.
         acquired = self._acquired.pop(str(run_id), None) if commit.release else None
+        if terminal and acquired is not None:
+            for name, value in fields.items():
+                setattr(acquired, name, value)
+        # Most runs' ends concern no run-finishing listener (decided from the run's trigger): then no
+        # transaction is needed for their writes to join.
+        finishing = terminal and listened_to(acquired)
         sql.async_commits()
         pg = sql.is_postgresql()
         stamped = [(ev, ev.ts or timezone.now()) for ev in commit.events]
@@ -356,9 +391,9 @@ class DjangoStore:
         updated = [r for r in commit.steps if r.persisted]
         waiting = commit.release and fields.get("status") == RunStatus.WAITING
         # Raw SQL: this runs once per step, and the ORM's query building was most of its cost. On
-        # PostgreSQL a plain step commit is a single statement in autocommit: one round trip. The final
-        # commit is a transaction, which the run-finishing listeners' writes join.
-        single = pg and not updated and not waiting and not terminal
+        # PostgreSQL a commit is a single statement in autocommit: one round trip. A commit that a listener
+        # hears of, or that may resume a waiting run, is a transaction.
+        single = pg and not waiting and not finishing
 
         def store() -> CommitResult:
             resumed = False
@@ -366,13 +401,11 @@ class DjangoStore:
                 if not single:
                     stack.enter_context(atomic())
                 cursor = stack.enter_context(sql.cursor() if pg else connection.cursor())
-                row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped)
+                row = (_commit_pg if pg else _commit_other)(cursor, run_id, owner, fields, new, stamped, updated)
                 if row is None:
                     self._acquired.pop(str(run_id), None)
                     raise LeaseLost()
                 last_seq, cancel_requested = row
-                for rec in updated:
-                    _update_step(cursor, run_id, rec)
                 if waiting:
                     # An approval decided while we were still running: go round again instead of waiting.
                     if Step.objects.filter(run_id=run_id, order__isnull=True, status="succeeded").exists():
@@ -385,10 +418,8 @@ class DjangoStore:
                 ]
                 if messages:
                     transaction.on_commit(lambda: events.broadcast(run_id, messages))
-                if terminal:
+                if finishing:
                     if acquired is not None:
-                        for name, value in fields.items():
-                            setattr(acquired, name, value)
                         acquired.last_seq = last_seq
                     notify_finishing(run_id, run=acquired)
             return CommitResult(cancel_requested=bool(cancel_requested), resumed=resumed)

@@ -10,10 +10,9 @@ class TriggersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from runs.finishing import RUN_FINISHING_LISTENERS
+        from runs.finishing import FinishingListener, listen_to_finishing
         from runs.triggers import callbacks, scheduler
 
-        if callbacks.on_run_finishing not in RUN_FINISHING_LISTENERS:
-            RUN_FINISHING_LISTENERS.append(callbacks.on_run_finishing)
+        listen_to_finishing(FinishingListener(heard=callbacks.on_run_finishing, concerns=callbacks.has_callback))
         if scheduler.should_autostart():
             scheduler.start_thread()

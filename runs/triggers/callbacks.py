@@ -141,7 +141,7 @@ def _target(run) -> _Target | None:
     return None
 
 
-def _has_callback(run) -> bool:
+def has_callback(run) -> bool:
     """Whether the run's result is posted. A trigger's run records at its start whether the trigger had a
     callback URL (`trigger.callback`), so finishing the many runs without one costs no query; the URL itself
     is read when sending. Runs started before that was recorded ask the trigger."""
@@ -195,13 +195,12 @@ def _lease_s() -> float:
 
 
 def on_run_finishing(run) -> None:
-    """RUN_FINISHING_LISTENERS hook, inside the transaction that finishes the run: the first attempt is stored,
-    due now, with the run's end (a process that dies right after that commit cannot lose the callback), and a
-    sender is woken once it commits."""
-    if _has_callback(run):
-        with transaction.atomic():  # a savepoint: a failure here must not undo the run's end
-            callback_ensure(run_id=run.pk)
-        transaction.on_commit(lambda: _wake(run.pk, delay_s=0))
+    """Run-finishing listener for a run whose result is posted (`has_callback`), inside the transaction that
+    finishes the run: the first attempt is stored, due now, with the run's end (a process that dies right after
+    that commit cannot lose the callback), and a sender is woken once it commits."""
+    with transaction.atomic():  # a savepoint: a failure here must not undo the run's end
+        callback_ensure(run_id=run.pk)
+    transaction.on_commit(lambda: _wake(run.pk, delay_s=0))
 
 
 def callback_ensure(*, run_id) -> RunCallback | None:

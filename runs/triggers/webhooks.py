@@ -188,7 +188,7 @@ def admit(trigger: Trigger, request: InboundRequest) -> Admission:
         "headers": {k: v for k, v in request.headers.items() if k not in AUTH_HEADERS},
         "query": request.query,
         "request_id": request_id,
-        "callback": bool(trigger.callback_url),  # whether the run's result is posted: see callbacks._has_callback
+        "callback": bool(trigger.callback_url),  # whether the run's result is posted: see callbacks.has_callback
     }
     if request.test:
         trigger_info["test"] = True

@@ -115,7 +115,7 @@ def test_the_celery_task_retries_with_backoff(transactional_db, make_trigger, re
 def test_whether_a_trigger_run_calls_back_is_recorded_at_its_start(
     http, make_trigger, receiver_factory, django_assert_num_queries
 ):
-    from runs.triggers.callbacks import _has_callback
+    from runs.triggers.callbacks import has_callback
 
     receiver = receiver_factory()
     plain, _ = make_trigger(auth_mode="none")
@@ -127,6 +127,6 @@ def test_whether_a_trigger_run_calls_back_is_recorded_at_its_start(
 
     assert (without.trigger["callback"], with_one.trigger["callback"]) == (False, True)
     with django_assert_num_queries(0):  # finishing a run without a callback asks the database nothing
-        assert not _has_callback(without)
-        assert _has_callback(with_one)
+        assert not has_callback(without)
+        assert has_callback(with_one)
     receiver.wait_for(1)  # and the one with a callback does call back
