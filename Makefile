@@ -72,7 +72,8 @@ test-python: install-dev frontend
 SQLITE_TESTS := runs/tests/test_engine.py runs/tests/test_durability.py runs/tests/test_approvals.py \
 	runs/tests/test_many_in_flight.py runs/tests/test_admission.py runs/tests/test_group_commit.py \
 	runs/triggers/tests/test_webhooks.py runs/triggers/tests/test_ingest.py \
-	budgets/tests/test_reservations.py budgets/tests/test_prices.py knowledge/tests/test_retrieval.py
+	budgets/tests/test_reservations.py budgets/tests/test_prices.py knowledge/tests/test_retrieval.py \
+	runs/tests/test_listeners.py knowledge/tests/test_file_search_node.py
 test-sqlite: install-dev
 	DATABASE_URL=sqlite:///$$(mktemp -u /tmp/trellis-test-XXXXXX).sqlite3 REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) -m pytest -q -p no:randomly -m "not e2e and not openapi" $(SQLITE_TESTS)
