@@ -139,17 +139,14 @@ def _read_run_facts(run_id: str) -> _RunFacts | None:
     row = sql.fetch_one(_facts_statement(connection.vendor), [run_pk])
     if row is None:
         return None
-    workflow_id, trigger, cap = sql.converted(_FACT_FIELDS, row)
+    workflow_id, trigger, cap, trigger_cap = sql.converted(_FACT_FIELDS, row)
     trigger = trigger if isinstance(trigger, dict) else {}
     token = trigger.get("token_id")
     deployment = trigger.get("deployment_id")
-    if cap is None and trigger.get("trigger_id"):
+    if cap is None and trigger_cap is not None:
         # A run of a trigger with max_cost_usd gets its own cap, made at its first model call.
-        found = sql.fetch_one(_trigger_cap_statement(connection.vendor), [_trigger_pk(trigger["trigger_id"])])
-        trigger_cap = found and sql.converted(_FACT_FIELDS[2:], found)[0]
-        if trigger_cap is not None:
-            RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
-            cap = trigger_cap
+        RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
+        cap = trigger_cap
     return _RunFacts(
         workflow_id=str(workflow_id),
         token_id=str(token) if token else None,
@@ -162,33 +159,33 @@ _FACT_FIELDS = (
     Run._meta.get_field("workflow"),
     Run._meta.get_field("trigger"),
     RunCostLimit._meta.get_field("max_cost_usd"),
+    TriggerCostLimit._meta.get_field("max_cost_usd"),
 )
+# A trigger id as the run's `trigger` JSON holds it, turned into the cost limits' key column.
+_TRIGGER_KEY = {
+    # Only a well-formed UUID is cast (a malformed one would fail the statement): the JSON is Trellis's own.
+    "postgresql": (
+        "CASE WHEN r.{trigger} ->> 'trigger_id' ~ "
+        "'^[0-9a-fA-F]{{8}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{12}}$' "
+        "THEN (r.{trigger} ->> 'trigger_id')::uuid END"
+    ),
+    "sqlite": "replace(json_extract(r.{trigger}, '$.trigger_id'), '-', '')",  # UUIDs are stored as 32 hex digits
+}
 
 
 @lru_cache(maxsize=2)
 def _facts_statement(vendor: str) -> str:
+    """The run's workflow and trigger, its own cost cap and its trigger's, in one read."""
     quote = connection.ops.quote_name
-    workflow, trigger, cap = (quote(f.column) for f in _FACT_FIELDS)
+    workflow, trigger, cap, trigger_cap = (quote(f.column) for f in _FACT_FIELDS)
     run_id = quote(RunCostLimit._meta.get_field("run").column)
+    trigger_key = _TRIGGER_KEY[vendor].format(trigger=trigger)
     return (
-        f"SELECT r.{workflow}, r.{trigger}, c.{cap} FROM {sql.table(Run)} r "
+        f"SELECT r.{workflow}, r.{trigger}, c.{cap}, t.{trigger_cap} FROM {sql.table(Run)} r "
         f"LEFT JOIN {sql.table(RunCostLimit)} c ON c.{run_id} = r.{quote(Run._meta.pk.column)} "
+        f"LEFT JOIN {sql.table(TriggerCostLimit)} t ON t.{quote(TriggerCostLimit._meta.pk.column)} = {trigger_key} "
         f"WHERE r.{quote(Run._meta.pk.column)} = %s"
     )
-
-
-@lru_cache(maxsize=2)
-def _trigger_cap_statement(vendor: str) -> str:
-    quote = connection.ops.quote_name
-    meta = TriggerCostLimit._meta
-    return (
-        f"SELECT {quote(meta.get_field('max_cost_usd').column)} FROM {sql.table(TriggerCostLimit)} "
-        f"WHERE {quote(meta.pk.column)} = %s"
-    )
-
-
-def _trigger_pk(trigger_id):
-    return sql.prep(TriggerCostLimit._meta.pk, uuid.UUID(str(trigger_id)))
 
 
 # The workspace's budgets, per process for BUDGET_CACHE_S: which budgets exist (a new or removed budget
