@@ -346,5 +346,5 @@ class KnowledgeSearchApi(APIView):
     @extend_schema(request=SearchIn, responses=SearchOut, operation_id="knowledge_search")
     def post(self, request, kb_id):
         kb = _kb(request, kb_id)
-        results = selectors.search(knowledge_base=kb, **validated(SearchIn, request))
+        results = selectors.search(selectors.plan_search(knowledge_base=kb, **validated(SearchIn, request)))
         return Response({"results": results})

@@ -111,8 +111,8 @@ def _file_filter(kb: KnowledgeBase, filters: dict | None) -> list[str] | None:
 class Search:
     """One search, in the phases its callers interleave with the query's embedding (a network call): `plan_search`
     (database reads), then the keyword ranking (`keyword_ranking`) while the query is embedded, then
-    `ranked_chunks`. The search API and the agent tool run them on a thread (`search`); the file_search node
-    embeds on the I/O loop in between (runs/executors/file_search.py)."""
+    `ranked_chunks`. The search API runs them on its thread (`search`); the file_search node and the agent's
+    file_search tool embed on the I/O loop in between (runs/executors/file_search.py)."""
 
     kb: KnowledgeBase
     query: str
@@ -212,26 +212,12 @@ def ranked_chunks(plan: Search, keyword: list[tuple[int, float]], query_vector: 
     ]
 
 
-def search(
-    *,
-    knowledge_base: KnowledgeBase,
-    query: str,
-    top_k: int = 10,
-    mode: str = "hybrid",
-    filters: dict | None = None,
-    score_threshold: float | None = None,
-) -> list[dict]:
-    """Ranked chunks (`ranked_chunks`), searched on this thread; the query's embedding is asked for on another
-    meanwhile."""
-    plan = plan_search(
-        knowledge_base=knowledge_base,
-        query=query,
-        top_k=top_k,
-        mode=mode,
-        filters=filters,
-        score_threshold=score_threshold,
+def search(plan: Search) -> list[dict]:
+    """Ranked chunks (`ranked_chunks`) for a planned search (`plan_search`), searched on this thread; the query's
+    embedding is asked for on another meanwhile."""
+    embedding = (
+        _embedder.submit(embed_texts, plan.kb, [plan.query], plan.provider) if plan.provider is not None else None
     )
-    embedding = _embedder.submit(embed_texts, plan.kb, [query], plan.provider) if plan.provider is not None else None
     keyword = keyword_ranking(plan)
     query_vector = None
     if embedding is not None:
