@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import threading
+import uuid
 from functools import lru_cache
 
 from django.db import connection, connections, transaction
@@ -293,6 +294,19 @@ def _lease_statement(vendor: str) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _claim_held_statement() -> str:
+    # The owners are matched to the ids by position (unnest of two arrays). Taking over this process's own hold
+    # counts no recovery.
+    return (
+        f"UPDATE {sql.table(Run)} AS r SET lease_owner = v.owner, lease_expires_at = %s "
+        f"FROM unnest(%s::text[], %s::uuid[]) AS v(owner, id) "
+        f"WHERE r.id = v.id AND r.lease_owner = %s AND r.status = %s "
+        f"AND r.step_counter = 0 AND r.started_at IS NULL "
+        f"RETURNING {', '.join('r.' + c for c in sql.columns(Run, Run._meta.concrete_fields).split(', '))}"
+    )
+
+
 def _take_lease(params: dict) -> Run | None:
     """One round trip: take the lease and read the row (UPDATE … RETURNING), a prepared statement on PostgreSQL."""
     # A write: on SQLite it joins the group commit (runs/persistence/writer.py); elsewhere it runs here.
@@ -473,6 +487,24 @@ class DjangoStore:
         return Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED, lease_owner__isnull=True).update(
             lease_owner=holder, lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
         )
+
+    def claim_held(self, owners: dict[str, str], holder: str, lease_s: float) -> dict[str, tuple]:
+        """Lease fresh runs this process holds (queued, never started) to the advances that will start them, in
+        one statement: {run id: (owner, lease expiry, the run as stored)}. A run left out (no longer held by
+        `holder`, or not fresh: it replays steps) takes its lease as any advance does (`acquire`). PostgreSQL
+        only (queue mode); elsewhere nothing is claimed."""
+        if not owners or not sql.is_postgresql():
+            return {}
+        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+        ids = [uuid.UUID(run_id) for run_id in owners]
+        with sql.cursor() as cursor:
+            cursor.execute(_claim_held_statement(), [expires, list(owners.values()), ids, holder, RunStatus.QUEUED])
+            rows = cursor.fetchall()
+        claimed = {}
+        for row in rows:
+            run = sql.from_row(Run, row)
+            claimed[str(run.pk)] = (owners[str(run.pk)], expires, run)
+        return claimed
 
     def renew_holds(self, run_ids: list[str], holder: str, lease_s: float) -> int:
         return Run.objects.filter(pk__in=run_ids, lease_owner=holder).update(

@@ -9,7 +9,7 @@ from collections import deque
 
 import pytest
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from runs import dispatch
@@ -258,6 +258,35 @@ def test_a_held_run_is_taken_by_its_own_worker_and_cancelled_at_once(make_run, o
     assert run_cancel(run=cancelled, by=owner).status == "cancelled"
     assert Engine(DjangoStore(), LIMITS, owner="w7").advance(str(cancelled.pk)) is None
     assert not Step.objects.filter(run=cancelled).exists()
+
+
+@pytest.mark.django_db
+def test_a_workers_fresh_held_runs_are_leased_to_their_advances_in_one_statement(make_run, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("queue mode's batched lease is PostgreSQL's (elsewhere each run takes its lease as it starts)")
+    # given runs a worker holds: two fresh, one that already ran a step (it replays), one held by another worker
+    graph = line(start(), node("end", "end", output="1"))
+    fresh, other_fresh, replaying, elsewhere = (make_run(graph, {}) for _ in range(4))
+    store = DjangoStore()
+    store.hold([str(r.pk) for r in (fresh, other_fresh, replaying)], holder_name("w7"), 30)
+    store.hold([str(elsewhere.pk)], holder_name("w9"), 30)
+    Run.objects.filter(pk=replaying.pk).update(step_counter=1)
+    owners = {str(r.pk): f"w7:{i}" for i, r in enumerate((fresh, other_fresh, replaying, elsewhere))}
+    # when the worker leases them at once
+    leased = store.claim_held(owners, holder_name("w7"), 30)
+    # then only its fresh runs are leased, each to its own advance
+    assert sorted(leased) == sorted([str(fresh.pk), str(other_fresh.pk)])
+    for run_id, (owner, expires_at, run) in leased.items():
+        assert owner == owners[run_id] == Run.objects.get(pk=run_id).lease_owner == run.lease_owner
+        assert run.recoveries == 0 and expires_at > timezone.now() + dt.timedelta(seconds=25)
+    # and such a run starts from its claim, without taking its lease again
+    owner, expires_at, run = leased[str(fresh.pk)]
+    monkeypatch.setattr(DjangoStore, "acquire", lambda *a: pytest.fail("a leased run took its lease again"))
+    claim = Claim(owner, expires_at, lambda: store.adopt(run))
+    assert _advance_here(Engine(store, LIMITS, owner="w7"), fresh, claim) == "succeeded"
+    # the others take their leases as they start, as before
+    assert Run.objects.get(pk=replaying.pk).lease_owner == holder_name("w7")
+    assert Run.objects.get(pk=elsewhere.pk).lease_owner == holder_name("w9")
 
 
 def test_beats_reap_goes_ahead_of_the_run_backlog_and_expires_instead_of_piling_up():
