@@ -68,3 +68,39 @@ def test_a_finished_run_is_never_advanced_again(make_run, advance):
     assert run.status == "succeeded"
     assert Engine(DjangoStore(), Limits(heartbeat_s=3600)).advance(str(run.pk)) is None
     assert Step.objects.filter(run=run).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_one_commit_finishes_several_stored_steps_and_none_without_the_lease(make_run, n_steps):
+    import uuid
+
+    from runs.engine.store import Commit, LeaseLost, StepRecord
+
+    # given a run whose steps were stored running (on PostgreSQL one row is written as VALUES, several as arrays)
+    run = make_run(line(start(), node("end", "end")))
+    store = DjangoStore()
+    assert store.acquire(str(run.pk), "me", 30) is not None
+    started = timezone.now()
+    records = [
+        StepRecord(id=str(uuid.uuid4()), node_id=f"n{i}", node_type="transform", started_at=started)
+        for i in range(n_steps)
+    ]
+    store.commit(str(run.pk), "me", 30, Commit(steps=records))
+    # when one commit finishes them all
+    for i, rec in enumerate(records):
+        rec.persisted, rec.status, rec.output, rec.order = True, "succeeded", {"i": i}, i + 1
+        rec.finished_at, rec.duration_ms = timezone.now(), 5
+    store.commit(str(run.pk), "me", 30, Commit(steps=records, run={"status": "running"}))
+    # then every row has its outcome
+    rows = {s.node_id: s for s in Step.objects.filter(run=run)}
+    assert [(rows[f"n{i}"].status, rows[f"n{i}"].output, rows[f"n{i}"].order) for i in range(n_steps)] == [
+        ("succeeded", {"i": i}, i + 1) for i in range(n_steps)
+    ]
+    # and a commit without the lease changes no step
+    Run.objects.filter(pk=run.pk).update(lease_owner="someone else")
+    for rec in records:
+        rec.status = "failed"
+    with pytest.raises(LeaseLost):
+        store.commit(str(run.pk), "me", 30, Commit(steps=records))
+    assert set(Step.objects.filter(run=run).values_list("status", flat=True)) == {"succeeded"}
