@@ -13,7 +13,7 @@ For each:
 * webhook accept latency p50 / p99 while the calls are in flight,
 * RSS growth per in-flight run of the process that runs them (the web process, or the worker),
 * CPU time per run of Trellis's processes (web + worker): unlike the rates, load from other processes on the
-  machine barely moves it,
+  machine barely moves it; and that of the runs' process alone (the worker in queue mode, which one core bounds),
 * memory per in-flight run: then BENCH_MEM_N (default 1000) runs of a workflow whose model (`hold`) answers only
   after 120 s, so that every accepted run is in flight at once; RSS growth of the runs' process divided by the
   calls in flight (above, the runs accepted but not started yet count too).
@@ -242,6 +242,7 @@ def measure(mode: str, model_port: int) -> dict:
         stub_stats(model_port, reset=True)
         base_rss = rss_kb(runner.pid)
         base_cpu = cpu_s(web.pid) + (cpu_s(worker.pid) if worker else 0.0)
+        base_runner_cpu = cpu_s(runner.pid)
         peak_rss = base_rss
         started = time.monotonic()
         latencies = asyncio.run(fire(port, key, N))
@@ -261,6 +262,7 @@ def measure(mode: str, model_port: int) -> dict:
         elapsed = time.monotonic() - started
         done = finished_runs(db) - 20
         used_cpu = cpu_s(web.pid) + (cpu_s(worker.pid) if worker else 0.0) - base_cpu
+        runner_cpu = cpu_s(runner.pid) - base_runner_cpu
         stats = stub_stats(model_port)
         failures = failed_runs(db)
         held, kb_per_held = hold_in_flight(port, keys["Hold"], model_port, runner.pid)
@@ -278,6 +280,7 @@ def measure(mode: str, model_port: int) -> dict:
         "rss_kb_per_run": (rss_at_peak - base_rss) / peak if peak else 0.0,
         "peak_rss_mb": peak_rss / 1024,
         "cpu_ms_per_run": used_cpu * 1000 / max(done, 1),
+        "runner_cpu_ms_per_run": runner_cpu * 1000 / max(done, 1),
         "held": held,
         "kb_per_held": kb_per_held,
         "failures": failures,
@@ -302,6 +305,7 @@ def main() -> None:
         ("RSS growth per in-flight run (KB)", "rss_kb_per_run", "{:.1f}"),
         ("peak RSS of the runs' process (MB)", "peak_rss_mb", "{:.0f}"),
         ("CPU per run, web + worker (ms)", "cpu_ms_per_run", "{:.2f}"),
+        ("CPU per run, the runs' process (ms)", "runner_cpu_ms_per_run", "{:.2f}"),
         (f"runs held in flight (of {MEM_N})", "held", "{:.0f}"),
         ("RSS growth per run held in flight (KB)", "kb_per_held", "{:.1f}"),
     ]

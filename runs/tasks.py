@@ -64,7 +64,9 @@ def take_runs(run_ids: list[str]) -> None:
     pool = _batch_pool()
     # Database work goes on the batch pool's threads: with the threads pool a worker has dozens of message
     # slots, and each would otherwise open a database connection of its own.
-    _guarded(pool, process_engine.store.hold, run_ids, holder, lease_s, what="hold")
+    if not _has_room(process_engine):
+        # They wait here: hold them meanwhile. With room (the usual case) they are leased at once, below.
+        _guarded(pool, process_engine.store.hold, run_ids, holder, lease_s, what="hold")
     renewed = time.monotonic()
 
     def renew_when_due() -> None:

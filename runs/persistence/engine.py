@@ -296,15 +296,27 @@ def _lease_statement(vendor: str) -> str:
 
 @lru_cache(maxsize=1)
 def _claim_held_statement() -> str:
-    # The owners are matched to the ids by position (unnest of two arrays). Taking over this process's own hold
-    # counts no recovery.
+    # The owners are matched to the ids by position (unnest of two arrays). Taking over this process's own hold,
+    # or a run nobody holds, counts no recovery.
     return (
         f"UPDATE {sql.table(Run)} AS r SET lease_owner = v.owner, lease_expires_at = %s "
         f"FROM unnest(%s::text[], %s::uuid[]) AS v(owner, id) "
-        f"WHERE r.id = v.id AND r.lease_owner = %s AND r.status = %s "
+        f"WHERE r.id = v.id AND (r.lease_owner = %s OR r.lease_owner IS NULL) AND r.status = %s "
         f"AND r.step_counter = 0 AND r.started_at IS NULL "
         f"RETURNING {', '.join('r.' + c for c in sql.columns(Run, Run._meta.concrete_fields).split(', '))}"
     )
+
+
+def _update_by_ids(sets: str, where: str, set_params: list, where_params: list, run_ids: list[str]) -> int:
+    """UPDATE runs by id, the ids as one array parameter: a worker holds a message's runs, and renews the
+    holds while they wait for room; the ORM quoting each id into the SQL text was most of that work."""
+    with sql.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {sql.table(Run)} SET {sets} WHERE id = ANY(%s::uuid[]) AND {where}",
+            [*set_params, [uuid.UUID(str(pk)) for pk in run_ids], *where_params],
+            prepare=True,
+        )
+        return cursor.rowcount
 
 
 def _take_lease(params: dict) -> Run | None:
@@ -484,15 +496,24 @@ class DjangoStore:
         """Mark queued runs that this worker received (one message of several runs) and will start soon: if the
         worker dies first, their hold expires like a lease and the reaper sends them again at once, instead of
         leaving them to the broker's redelivery (an hour on Redis). Returns how many were held."""
+        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+        if sql.is_postgresql():
+            return _update_by_ids(
+                "lease_owner = %s, lease_expires_at = %s",
+                "status = %s AND lease_owner IS NULL",
+                [holder, expires],
+                [RunStatus.QUEUED],
+                run_ids,
+            )
         return Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED, lease_owner__isnull=True).update(
-            lease_owner=holder, lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
+            lease_owner=holder, lease_expires_at=expires
         )
 
     def claim_held(self, owners: dict[str, str], holder: str, lease_s: float) -> dict[str, tuple]:
-        """Lease fresh runs this process holds (queued, never started) to the advances that will start them, in
-        one statement: {run id: (owner, lease expiry, the run as stored)}. A run left out (no longer held by
-        `holder`, or not fresh: it replays steps) takes its lease as any advance does (`acquire`). PostgreSQL
-        only (queue mode); elsewhere nothing is claimed."""
+        """Lease fresh runs (queued, never started) that this process holds, or that nobody holds yet, to the
+        advances that will start them, in one statement: {run id: (owner, lease expiry, the run as stored)}. A
+        run left out (held or leased by another, or not fresh: it replays steps) takes its lease as any advance
+        does (`acquire`). PostgreSQL only (queue mode); elsewhere nothing is claimed."""
         if not owners or not sql.is_postgresql():
             return {}
         expires = timezone.now() + dt.timedelta(seconds=lease_s)
@@ -507,9 +528,10 @@ class DjangoStore:
         return claimed
 
     def renew_holds(self, run_ids: list[str], holder: str, lease_s: float) -> int:
-        return Run.objects.filter(pk__in=run_ids, lease_owner=holder).update(
-            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_s)
-        )
+        expires = timezone.now() + dt.timedelta(seconds=lease_s)
+        if sql.is_postgresql():
+            return _update_by_ids("lease_expires_at = %s", "lease_owner = %s", [expires], [holder], run_ids)
+        return Run.objects.filter(pk__in=run_ids, lease_owner=holder).update(lease_expires_at=expires)
 
     def release(self, run_id: str, owner: str) -> None:
         self._acquired.pop(str(run_id), None)

@@ -261,21 +261,42 @@ def test_a_held_run_is_taken_by_its_own_worker_and_cancelled_at_once(make_run, o
 
 
 @pytest.mark.django_db
+def test_a_worker_holds_only_unleased_queued_runs_and_renews_only_its_own_holds(make_run):
+    graph = line(start(), node("end", "end", output="1"))
+    free, taken, started = (make_run(graph, {}) for _ in range(3))
+    Run.objects.filter(pk=taken.pk).update(lease_owner="w9:1", lease_expires_at=timezone.now())
+    Run.objects.filter(pk=started.pk).update(status="running")
+    store, ids = DjangoStore(), [str(r.pk) for r in (free, taken, started)]
+    # a hold takes only the queued run nobody leases
+    assert store.hold(ids, holder_name("w7"), 30) == 1
+    assert Run.objects.get(pk=free.pk).lease_owner == holder_name("w7")
+    assert Run.objects.get(pk=taken.pk).lease_owner == "w9:1"
+    # and renewing moves only this worker's holds on
+    before = {r.pk: r.lease_expires_at for r in Run.objects.filter(pk__in=ids)}
+    assert store.renew_holds(ids, holder_name("w7"), 300) == 1
+    after = {r.pk: r.lease_expires_at for r in Run.objects.filter(pk__in=ids)}
+    assert after[free.pk] > before[free.pk] + dt.timedelta(seconds=200)
+    assert after[taken.pk] == before[taken.pk] and after[started.pk] == before[started.pk]
+
+
+@pytest.mark.django_db
 def test_a_workers_fresh_held_runs_are_leased_to_their_advances_in_one_statement(make_run, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("queue mode's batched lease is PostgreSQL's (elsewhere each run takes its lease as it starts)")
-    # given runs a worker holds: two fresh, one that already ran a step (it replays), one held by another worker
+    # given runs a worker received: two fresh it holds, one fresh nobody holds yet (a worker with room leases
+    # without holding first), one that already ran a step (it replays), one held by another worker
     graph = line(start(), node("end", "end", output="1"))
-    fresh, other_fresh, replaying, elsewhere = (make_run(graph, {}) for _ in range(4))
+    fresh, other_fresh, unheld, replaying, elsewhere = (make_run(graph, {}) for _ in range(5))
     store = DjangoStore()
     store.hold([str(r.pk) for r in (fresh, other_fresh, replaying)], holder_name("w7"), 30)
     store.hold([str(elsewhere.pk)], holder_name("w9"), 30)
     Run.objects.filter(pk=replaying.pk).update(step_counter=1)
-    owners = {str(r.pk): f"w7:{i}" for i, r in enumerate((fresh, other_fresh, replaying, elsewhere))}
+    runs = (fresh, other_fresh, unheld, replaying, elsewhere)
+    owners = {str(r.pk): f"w7:{i}" for i, r in enumerate(runs)}
     # when the worker leases them at once
     leased = store.claim_held(owners, holder_name("w7"), 30)
-    # then only its fresh runs are leased, each to its own advance
-    assert sorted(leased) == sorted([str(fresh.pk), str(other_fresh.pk)])
+    # then only the fresh runs not held by another are leased, each to its own advance
+    assert sorted(leased) == sorted([str(fresh.pk), str(other_fresh.pk), str(unheld.pk)])
     for run_id, (owner, expires_at, run) in leased.items():
         assert owner == owners[run_id] == Run.objects.get(pk=run_id).lease_owner == run.lease_owner
         assert run.recoveries == 0 and expires_at > timezone.now() + dt.timedelta(seconds=25)
