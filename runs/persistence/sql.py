@@ -192,9 +192,21 @@ def cursor():
     statement once it has seen it a few times, so PostgreSQL skips parsing and planning too."""
     import psycopg
 
+    _keep_statements_parsed()
     connection.ensure_connection()
     # Django opens its connections with a client-binding cursor factory: ask for the plain cursor by name.
     return psycopg.Cursor(connection.connection)
+
+
+@lru_cache(maxsize=1)
+def _keep_statements_parsed() -> None:
+    """psycopg keeps a statement's text parsed (split at its placeholders) only if it has at most 50 parameters:
+    ORM-made statements of ever-varying shapes would flood its cache. These statements have few shapes
+    (`rows_source`), and a run's last commit (the run, its step's outcome, its events) has 50 to 70: parsing it
+    again was about 90 µs of every run's commit. psycopg reads the limit on each execution."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 128)
 
 
 def fetch_one(statement: str, params: list) -> tuple | None:

@@ -104,3 +104,49 @@ def test_one_commit_finishes_several_stored_steps_and_none_without_the_lease(mak
     with pytest.raises(LeaseLost):
         store.commit(str(run.pk), "me", 30, Commit(steps=records))
     assert set(Step.objects.filter(run=run).values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_runs_last_commit_is_parsed_once_though_it_has_over_50_parameters(make_run, monkeypatch):
+    import uuid
+
+    from django.db import connection
+    from psycopg import _queries
+
+    from runs.engine.store import Commit, Event, StepRecord
+
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg parses the statements on PostgreSQL")
+    sizes: list[int] = []
+    convert = _queries.PostgresQuery.convert
+    monkeypatch.setattr(
+        _queries.PostgresQuery,
+        "convert",
+        lambda self, query, params: sizes.append(len(params or ())) or convert(self, query, params),
+    )
+
+    def last_commit(run) -> None:
+        # a run's last commit: its agent step's outcome, its end step, its events, and the run finished
+        store = DjangoStore()
+        assert store.acquire(str(run.pk), "me", 30) is not None
+        rec = StepRecord(id=str(uuid.uuid4()), node_id="agent", node_type="agent", started_at=timezone.now())
+        store.commit(str(run.pk), "me", 30, Commit(steps=[rec]))
+        rec.persisted, rec.status, rec.output, rec.finished_at = True, "succeeded", {"text": "hi"}, timezone.now()
+        events = [
+            Event("step.completed", "agent", {"status": "succeeded"}),
+            Event("step.started", "end", {}),
+            Event("run.completed", None, {}),
+        ]
+        run_fields = {"status": "succeeded", "output": {"text": "hi"}, "finished_at": timezone.now(), "usage": {}}
+        end = StepRecord(id=str(uuid.uuid4()), node_id="end", node_type="end", started_at=timezone.now())
+        end.status, end.output, end.finished_at = "succeeded", {"text": "hi"}, timezone.now()
+        commit = Commit(steps=[rec, end], events=events, run=run_fields, step_counter=3, release=True)
+        store.commit(str(run.pk), "me", 30, commit)
+
+    last_commit(make_run(line(start(), node("end", "end"))))
+    # when another run's last commit has the same statement
+    monkeypatch.setattr(_queries, "_query2pg_nocache", lambda *a: pytest.fail("a statement was parsed again"))
+    sizes.clear()
+    last_commit(make_run(line(start(), node("end", "end"))))
+    # then psycopg did not parse it again, though it has more than 50 parameters (its default limit)
+    assert max(sizes) > 50
+    assert Run.objects.filter(status="succeeded").count() == 2
