@@ -2,7 +2,9 @@
 
 Broadcasting happens on a long-lived event loop (a daemon thread for Redis; the consumers' own loop
 for the in-memory layer, whose queues are bound to it), through one ordered queue per loop, so the
-engine never blocks on the channel layer and listeners see events in `seq` order.
+engine never blocks on the channel layer and listeners see events in `seq` order. Messages are sent
+only to groups someone listens to (the in-memory layer's groups are read here; Redis is asked once per
+batch, trellis/channel_layer.py).
 """
 
 from __future__ import annotations
@@ -83,11 +85,35 @@ class _LoopSender:
     async def _drain(self) -> None:
         assert self.queue is not None
         while True:
-            layer, group, payload = await self.queue.get()
-            try:
-                await layer.group_send(group, payload)
-            except Exception:
-                log.exception("could not broadcast to %s", group)
+            # What was handed over while the last batch was sent goes as one batch (see _send).
+            batch = [await self.queue.get()]
+            while not self.queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(self.queue.get_nowait())
+            await _send(batch)
+
+
+MAX_BATCH = 500
+
+
+async def _send(batch: list[tuple]) -> None:
+    """Send a batch of (layer, group, payload) in order, skipping groups nobody listens to when the layer can
+    tell which in one round trip (trellis/channel_layer.py): most runs are watched by no one."""
+    watched: dict[int, set[str] | None] = {}
+    for layer in {id(layer): layer for layer, _, _ in batch}.values():
+        ask = getattr(layer, "watched_groups", None)
+        try:
+            watched[id(layer)] = None if ask is None else await ask({g for each, g, _ in batch if each is layer})
+        except Exception:
+            log.exception("could not ask which groups are watched: sending to all")
+            watched[id(layer)] = None
+    for layer, group, payload in batch:
+        listened = watched[id(layer)]
+        if listened is not None and group not in listened:
+            continue
+        try:
+            await layer.group_send(group, payload)
+        except Exception:
+            log.exception("could not broadcast to %s", group)
 
 
 _senders: dict[int, _LoopSender] = {}
