@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections import deque
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
@@ -67,28 +68,40 @@ def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class _LoopSender:
-    """Sends messages in submission order on one event loop."""
+    """Sends messages in submission order on one event loop, in batches: what was handed over while the last
+    batch was being sent goes as the next one. The loop is woken once per batch, not per message (each wake-up
+    is a write to its self-pipe)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.queue: asyncio.Queue | None = None
+        self._pending: deque = deque()
+        self._lock = threading.Lock()
+        self._draining = False
 
     def submit(self, layer, group: str, payload: dict) -> None:
-        self.loop.call_soon_threadsafe(self._enqueue, layer, group, payload)
+        with self._lock:
+            self._pending.append((layer, group, payload))
+            if self._draining:
+                return
+            self._draining = True
+        try:
+            self.loop.call_soon_threadsafe(self._start)
+        except RuntimeError:  # the loop is closed: nothing will send these
+            with self._lock:
+                self._pending.clear()
+                self._draining = False
+            raise
 
-    def _enqueue(self, layer, group, payload) -> None:
-        if self.queue is None:
-            self.queue = asyncio.Queue()
-            self.loop.create_task(self._drain())
-        self.queue.put_nowait((layer, group, payload))
+    def _start(self) -> None:
+        self.loop.create_task(self._drain())
 
     async def _drain(self) -> None:
-        assert self.queue is not None
         while True:
-            # What was handed over while the last batch was sent goes as one batch (see _send).
-            batch = [await self.queue.get()]
-            while not self.queue.empty() and len(batch) < MAX_BATCH:
-                batch.append(self.queue.get_nowait())
+            with self._lock:
+                if not self._pending:
+                    self._draining = False
+                    return
+                batch = [self._pending.popleft() for _ in range(min(len(self._pending), MAX_BATCH))]
             await _send(batch)
 
 

@@ -10,9 +10,8 @@ from channels.layers import get_channel_layer
 from runs import events
 from trellis.channel_layer import RedisLayer
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 async def test_watched_groups_are_those_with_a_member_whose_membership_has_not_expired():
     layer = get_channel_layer()
     assert isinstance(layer, RedisLayer)
@@ -29,6 +28,7 @@ async def test_watched_groups_are_those_with_a_member_whose_membership_has_not_e
     await layer.group_discard(listened, channel)
 
 
+@pytest.mark.asyncio
 async def test_a_batch_of_run_events_is_sent_only_to_the_runs_someone_watches(monkeypatch):
     layer = get_channel_layer()
     watched_run, *others = (uuid.uuid4() for _ in range(50))
@@ -51,6 +51,7 @@ async def test_a_batch_of_run_events_is_sent_only_to_the_runs_someone_watches(mo
     await layer.group_discard(events.run_group(watched_run), channel)
 
 
+@pytest.mark.asyncio
 async def test_when_the_layer_cannot_tell_who_listens_every_message_is_sent(monkeypatch):
     layer = get_channel_layer()
 
@@ -63,3 +64,44 @@ async def test_when_the_layer_cannot_tell_who_listens_every_message_is_sent(monk
     groups = [f"run_{uuid.uuid4().hex}" for _ in range(3)]
     await events._send([(layer, group, {"type": "run.events", "events": []}) for group in groups])
     assert sent == groups
+
+
+def test_messages_handed_over_while_the_loop_is_busy_go_as_one_batch_in_order():
+    import threading
+
+    class Layer:
+        def __init__(self):
+            self.asked, self.sent = [], []
+
+        async def watched_groups(self, groups):
+            self.asked.append(set(groups))
+            return {g for g in groups if g.endswith("0")}
+
+        async def group_send(self, group, payload):
+            self.sent.append((group, payload["n"]))
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    busy, layer = threading.Event(), Layer()
+    loop.call_soon_threadsafe(busy.wait)  # the loop is busy (a batch being sent) while messages come in
+    wakes = []
+    real_call_soon_threadsafe = loop.call_soon_threadsafe
+    loop.call_soon_threadsafe = lambda *a: wakes.append(a) or real_call_soon_threadsafe(*a)
+    sender = events._LoopSender(loop)
+    for n in range(100):
+        sender.submit(layer, f"run_{n % 20}", {"n": n})
+    loop.call_soon_threadsafe = real_call_soon_threadsafe
+    busy.set()
+    asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(5)
+    # the loop was woken once to send them, not once per message
+    assert len(wakes) == 1
+    # one question for the whole batch, and only the watched groups' messages, in the order handed over
+    assert layer.asked == [{f"run_{i}" for i in range(20)}]
+    assert layer.sent == [(f"run_{n % 20}", n) for n in range(100) if n % 20 in (0, 10)]
+    # and the sender is ready for the next batch
+    loop.call_soon_threadsafe = lambda *a: wakes.append(a) or real_call_soon_threadsafe(*a)
+    sender.submit(layer, "run_0", {"n": 100})
+    loop.call_soon_threadsafe = real_call_soon_threadsafe
+    asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(5)
+    assert layer.sent[-1] == ("run_0", 100) and len(layer.asked) == 2 and len(wakes) == 2
+    loop.call_soon_threadsafe(loop.stop)
