@@ -105,3 +105,23 @@ def test_messages_handed_over_while_the_loop_is_busy_go_as_one_batch_in_order():
     asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(5)
     assert layer.sent[-1] == ("run_0", 100) and len(layer.asked) == 2 and len(wakes) == 2
     loop.call_soon_threadsafe(loop.stop)
+
+
+def test_through_redis_a_workers_messages_are_gathered_briefly_into_one_batch(monkeypatch):
+    # given a worker's events, published over 50 ms through the Redis layer (gathering for 200 ms here)
+    batches = []
+
+    async def record(batch):
+        batches.append([payload["n"] for _, _, payload in batch])
+
+    monkeypatch.setattr(events, "_send", record)
+    monkeypatch.setattr(events, "REDIS_GATHER_S", 0.2)
+    monkeypatch.setattr(events, "_senders", {})
+    for n in range(5):
+        events.send_to_group(f"run_{uuid.uuid4().hex}", {"type": "run.events", "n": n})
+        time.sleep(0.01)
+    deadline = time.monotonic() + 5
+    while not batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # then they went as one batch, in order
+    assert batches == [[0, 1, 2, 3, 4]]
