@@ -123,10 +123,14 @@ def _run_facts(run_id: str) -> _RunFacts | None:
     found = _facts.get(run_id, _UNKNOWN)
     if found is _UNKNOWN:
         found = _read_run_facts(run_id)
-        if len(_facts) >= _FACTS_KEPT:
-            _facts.clear()  # a crude bound: a miss costs one read
-        _facts[run_id] = found
+        _keep_facts(run_id, found)
     return found
+
+
+def _keep_facts(run_id: str, facts: _RunFacts | None) -> None:
+    if len(_facts) >= _FACTS_KEPT:
+        _facts.clear()  # a crude bound: a miss costs one read
+    _facts[run_id] = facts
 
 
 def _read_run_facts(run_id: str) -> _RunFacts | None:
@@ -140,13 +144,17 @@ def _read_run_facts(run_id: str) -> _RunFacts | None:
     if row is None:
         return None
     workflow_id, trigger, cap, trigger_cap = sql.converted(_FACT_FIELDS, row)
-    trigger = trigger if isinstance(trigger, dict) else {}
-    token = trigger.get("token_id")
-    deployment = trigger.get("deployment_id")
     if cap is None and trigger_cap is not None:
         # A run of a trigger with max_cost_usd gets its own cap, made at its first model call.
         RunCostLimit.objects.get_or_create(run_id=run_id, defaults={"max_cost_usd": trigger_cap})
         cap = trigger_cap
+    return _facts_of(workflow_id, trigger, cap)
+
+
+def _facts_of(workflow_id, trigger, cap) -> _RunFacts:
+    trigger = trigger if isinstance(trigger, dict) else {}
+    token = trigger.get("token_id")
+    deployment = trigger.get("deployment_id")
     return _RunFacts(
         workflow_id=str(workflow_id),
         token_id=str(token) if token else None,
@@ -165,11 +173,11 @@ _FACT_FIELDS = (
 _TRIGGER_KEY = {
     # Only a well-formed UUID is cast (a malformed one would fail the statement): the JSON is Trellis's own.
     "postgresql": (
-        "CASE WHEN r.{trigger} ->> 'trigger_id' ~ "
+        "CASE WHEN {run}.{trigger} ->> 'trigger_id' ~ "
         "'^[0-9a-fA-F]{{8}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{4}}-?[0-9a-fA-F]{{12}}$' "
-        "THEN (r.{trigger} ->> 'trigger_id')::uuid END"
+        "THEN ({run}.{trigger} ->> 'trigger_id')::uuid END"
     ),
-    "sqlite": "replace(json_extract(r.{trigger}, '$.trigger_id'), '-', '')",  # UUIDs are stored as 32 hex digits
+    "sqlite": "replace(json_extract({run}.{trigger}, '$.trigger_id'), '-', '')",  # UUIDs are stored as 32 hex digits
 }
 
 
@@ -179,13 +187,37 @@ def _facts_statement(vendor: str) -> str:
     quote = connection.ops.quote_name
     workflow, trigger, cap, trigger_cap = (quote(f.column) for f in _FACT_FIELDS)
     run_id = quote(RunCostLimit._meta.get_field("run").column)
-    trigger_key = _TRIGGER_KEY[vendor].format(trigger=trigger)
+    trigger_key = _TRIGGER_KEY[vendor].format(run="r", trigger=trigger)
     return (
         f"SELECT r.{workflow}, r.{trigger}, c.{cap}, t.{trigger_cap} FROM {sql.table(Run)} r "
         f"LEFT JOIN {sql.table(RunCostLimit)} c ON c.{run_id} = r.{quote(Run._meta.pk.column)} "
         f"LEFT JOIN {sql.table(TriggerCostLimit)} t ON t.{quote(TriggerCostLimit._meta.pk.column)} = {trigger_key} "
         f"WHERE r.{quote(Run._meta.pk.column)} = %s"
     )
+
+
+def run_caps_sql(run_alias: str) -> str:
+    """Two columns for a statement that reads runs anyway (`run_alias`, a queue worker's lease on the runs it
+    starts): the run's own cost cap and its trigger's. `remember_run_facts` takes them with the run, so that the
+    run's first model call reads nothing (PostgreSQL)."""
+    quote = connection.ops.quote_name
+    _, trigger, cap, trigger_cap = (quote(f.column) for f in _FACT_FIELDS)
+    run_id = quote(RunCostLimit._meta.get_field("run").column)
+    run_pk = f"{run_alias}.{quote(Run._meta.pk.column)}"
+    trigger_key = _TRIGGER_KEY["postgresql"].format(run=run_alias, trigger=trigger)
+    return (
+        f"(SELECT c.{cap} FROM {sql.table(RunCostLimit)} c WHERE c.{run_id} = {run_pk}), "
+        f"(SELECT t.{trigger_cap} FROM {sql.table(TriggerCostLimit)} t "
+        f"WHERE t.{quote(TriggerCostLimit._meta.pk.column)} = {trigger_key})"
+    )
+
+
+def remember_run_facts(run: Run, cap, trigger_cap) -> None:
+    """A run's facts from its row and the two columns of `run_caps_sql`. A run whose trigger has a cap and that
+    has none of its own yet is left to its first model call, which makes it one."""
+    if cap is None and trigger_cap is not None:
+        return
+    _keep_facts(str(run.pk), _facts_of(run.workflow_id, run.trigger, cap))
 
 
 # The workspace's budgets, per process for BUDGET_CACHE_S: which budgets exist (a new or removed budget

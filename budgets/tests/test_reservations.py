@@ -539,3 +539,40 @@ def test_with_nothing_held_and_the_prices_cached_a_call_is_settled_without_readi
     )
     assert budget_settle_cached(reservation=held, **used) is NOT_CACHED
     budget_settle(reservation=held, failed=True)
+
+
+def test_a_queue_workers_claim_reads_what_decides_the_runs_budgets_so_their_first_call_reads_nothing(
+    make_run, make_workflow, workspace, owner, monkeypatch
+):
+    from budgets import services
+    from budgets.models import TriggerCostLimit
+    from runs.persistence.engine import DjangoStore, holder_name
+    from runs.triggers.services import trigger_create
+
+    if connection.vendor != "postgresql":
+        pytest.skip("queue mode's batched lease is PostgreSQL's")
+    # given fresh runs a worker received: one plain, one with its own cost cap, one whose trigger has a cap
+    plain, capped = make_run(agent_graph()), make_run(agent_graph())
+    RunCostLimit.objects.create(run=capped, max_cost_usd=Decimal("1"))
+    flow = make_workflow(agent_graph(), publish=True)
+    trigger, _ = trigger_create(workflow=flow, by=owner, auth_mode="none")
+    TriggerCostLimit.objects.create(trigger=trigger, max_cost_usd=Decimal("2"))
+    by_trigger = Run.objects.create(
+        workspace=workspace,
+        workflow=flow,
+        version=flow.published_version,
+        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
+        input={},
+    )
+    runs = (plain, capped, by_trigger)
+    services._facts.clear()
+    # when the worker leases them at once
+    DjangoStore().claim_held({str(r.pk): f"w7:{i}" for i, r in enumerate(runs)}, holder_name("w7"), 30)
+    # then the plain and the capped runs' facts came with the lease: no read at their first model call
+    monkeypatch.setattr(services, "_read_run_facts", lambda run_id: pytest.fail(f"read the facts of {run_id}"))
+    assert services._run_facts(str(plain.pk)).capped is False
+    assert services._run_facts(str(plain.pk)).workflow_id == str(plain.workflow_id)
+    assert services._run_facts(str(capped.pk)).capped is True
+    assert budget_reserve_cached(workspace_id=workspace.pk, run_id=str(capped.pk), model=MODEL) is None
+    # and the run of a capped trigger is left to its first call, which gives it a cap of its own
+    assert str(by_trigger.pk) not in services._facts

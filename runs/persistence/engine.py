@@ -296,6 +296,8 @@ def _lease_statement(vendor: str) -> str:
 
 @lru_cache(maxsize=1)
 def _claim_held_statement() -> str:
+    from budgets.services import run_caps_sql
+
     # The owners are matched to the ids by position (unnest of two arrays). Taking over this process's own hold,
     # or a run nobody holds, counts no recovery.
     return (
@@ -303,7 +305,8 @@ def _claim_held_statement() -> str:
         f"FROM unnest(%s::text[], %s::uuid[]) AS v(owner, id) "
         f"WHERE r.id = v.id AND (r.lease_owner = %s OR r.lease_owner IS NULL) AND r.status = %s "
         f"AND r.step_counter = 0 AND r.started_at IS NULL "
-        f"RETURNING {', '.join('r.' + c for c in sql.columns(Run, Run._meta.concrete_fields).split(', '))}"
+        f"RETURNING {', '.join('r.' + c for c in sql.columns(Run, Run._meta.concrete_fields).split(', '))}, "
+        f"{run_caps_sql('r')}"
     )
 
 
@@ -521,9 +524,13 @@ class DjangoStore:
         with sql.cursor() as cursor:
             cursor.execute(_claim_held_statement(), [expires, list(owners.values()), ids, holder, RunStatus.QUEUED])
             rows = cursor.fetchall()
+        from budgets.services import remember_run_facts
+
         claimed = {}
         for row in rows:
-            run = sql.from_row(Run, row)
+            run = sql.from_row(Run, row[:-2])
+            # What decides the run's budgets, read with it: its first model call reads nothing.
+            remember_run_facts(run, *row[-2:])
             claimed[str(run.pk)] = (owners[str(run.pk)], expires, run)
         return claimed
 
