@@ -9,8 +9,7 @@
 For each:
 
 * peak model calls in flight (counted by the stub),
-* runs completed per second (N / time from the first webhook to the last run finished), and at the best
-  STEADY_WINDOW_S (3 s) of the run, the rate sustained once runs flow,
+* runs completed per second (N / time from the first webhook to the last run finished),
 * webhook accept latency p50 / p99 while the calls are in flight,
 * RSS growth per in-flight run of the process that runs them (the web process, or the worker),
 * CPU time per run of Trellis's processes (web + worker): unlike the rates, load from other processes on the
@@ -54,7 +53,6 @@ MODES = os.environ.get("BENCH_MODES", "parking,thread,queue").split(",")
 MEM_N = int(os.environ.get("BENCH_MEM_N", "1000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/trellis_bench_llm")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
-STEADY_WINDOW_S = 3.0
 
 GRAPH = agent_graph(instructions="Answer: {{ workflow.input.message }}")
 
@@ -136,19 +134,6 @@ def query(db: str, sql: str) -> list:
 
     with sqlite3.connect(db, timeout=30) as conn:
         return conn.execute(sql).fetchall()
-
-
-def best_rate(progress: list[tuple[float, int]], window_s: float) -> float:
-    """The most runs finished per second over any `window_s` of the run: the rate the process sustains once
-    its runs are flowing, without the first model call's latency and the ramp up that the whole-run rate
-    (N over the time from the first webhook to the last finish) includes."""
-    best = 0.0
-    for i, (start_t, start_n) in enumerate(progress):
-        for end_t, end_n in progress[i:]:
-            if end_t - start_t >= window_s:
-                best = max(best, (end_n - start_n) / (end_t - start_t))
-                break
-    return best
 
 
 def finished_runs(db: str) -> int:
@@ -265,15 +250,13 @@ def measure(mode: str, model_port: int) -> dict:
         peak_in_flight = 0
         rss_at_peak = base_rss
         deadline = time.monotonic() + max(120.0, N * LATENCY_S / 4)
-        progress: list[tuple[float, int]] = []  # (when, runs finished so far)
         while time.monotonic() < deadline:
             stats = stub_stats(model_port)
             if stats["in_flight"] >= peak_in_flight:
                 peak_in_flight = stats["in_flight"]
                 rss_at_peak = rss_kb(runner.pid)
             peak_rss = max(peak_rss, rss_kb(runner.pid))
-            progress.append((time.monotonic(), finished_runs(db)))
-            if progress[-1][1] >= N + 20:
+            if finished_runs(db) >= N + 20:
                 break
             time.sleep(0.1)
         elapsed = time.monotonic() - started
@@ -289,7 +272,6 @@ def measure(mode: str, model_port: int) -> dict:
     return {
         "peak_in_flight": peak,
         "runs_per_s": done / elapsed,
-        "steady_runs_per_s": best_rate(progress, STEADY_WINDOW_S),
         "completed": done,
         "elapsed_s": elapsed,
         "accept_p50_ms": statistics.median(latencies),
@@ -316,7 +298,6 @@ def main() -> None:
     rows = [
         ("peak model calls in flight", "peak_in_flight", "{:.0f}"),
         ("runs completed per second", "runs_per_s", "{:.1f}"),
-        (f"  at the best {STEADY_WINDOW_S:g} s (steady state)", "steady_runs_per_s", "{:.1f}"),
         ("runs completed", "completed", "{:.0f}"),
         ("webhook accept p50 (ms)", "accept_p50_ms", "{:.1f}"),
         ("webhook accept p99 (ms)", "accept_p99_ms", "{:.1f}"),
