@@ -119,12 +119,17 @@ def _insert_plan(model: type[models.Model], vendor: str) -> tuple:
     )
 
 
+VALUES_MAX = 40
+
+
 def rows_source(types: tuple[str, ...], rows: list[list]) -> tuple[str, list]:
-    """A FROM item for `rows` (one value per column of `types`) and its parameters. A row or two: a VALUES
-    list. More: one array per column (unnest, in binary so that elements are not escaped one by one), so
-    the statement's text and parameter count stay the same however many rows there are: psycopg re-parses
-    a statement with over 50 parameters on every call, and PostgreSQL plans a new text anew."""
-    if len(rows) * len(types) <= 24:
+    """A FROM item for `rows` (one value per column of `types`) and its parameters. Up to VALUES_MAX values
+    (two steps, eight events): a VALUES list, the cheapest to send (an array costs psycopg twice the CPU of
+    its values sent one by one). More: one array per column (unnest, in binary so that elements are not escaped
+    one by one), so that the statement's text and parameter count stay the same however many rows there are:
+    PostgreSQL plans each new text anew, and psycopg keeps a statement parsed only up to 128 parameters
+    (`_keep_statements_parsed`): three sources at their most and a run's fields stay under it."""
+    if len(rows) * len(types) <= VALUES_MAX:
         one = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
         return f"(VALUES {', '.join([one] * len(rows))})", [value for row in rows for value in row]
     arrays = ", ".join(f"%b::{kind}[]" for kind in types)
