@@ -311,8 +311,9 @@ def _claim_held_statement() -> str:
 
 
 def _update_by_ids(sets: str, where: str, set_params: list, where_params: list, run_ids: list[str]) -> int:
-    """UPDATE runs by id, the ids as one array parameter: a worker holds a message's runs, and renews the
-    holds while they wait for room; the ORM quoting each id into the SQL text was most of that work."""
+    """UPDATE runs by id, the ids as one array parameter (PostgreSQL): a worker holds a message's runs and
+    renews the holds while they wait for room, and extends the leases of every run in flight; the ORM quoting
+    each id into the SQL text was most of that work."""
     with sql.cursor() as cursor:
         cursor.execute(
             f"UPDATE {sql.table(Run)} SET {sets} WHERE id = ANY(%s::uuid[]) AND {where}",
@@ -320,6 +321,21 @@ def _update_by_ids(sets: str, where: str, set_params: list, where_params: list, 
             prepare=True,
         )
         return cursor.rowcount
+
+
+def _lease_states(run_ids: list[str]) -> list[tuple]:
+    """(id, lease owner, cancel requested) of each run: a heartbeat reads them for every run in flight each
+    second. On PostgreSQL the ids travel as one array parameter (the ORM quoting a thousand ids into the SQL
+    text cost more than the read)."""
+    if not sql.is_postgresql():
+        return list(Run.objects.filter(pk__in=run_ids).values_list("pk", "lease_owner", "cancel_requested"))
+    with sql.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, lease_owner, cancel_requested FROM {sql.table(Run)} WHERE id = ANY(%s::uuid[])",
+            [[uuid.UUID(str(pk)) for pk in run_ids]],
+            prepare=True,
+        )
+        return cursor.fetchall()
 
 
 def _take_lease(params: dict) -> Run | None:
@@ -474,9 +490,7 @@ class DjangoStore:
         held: dict[str, str] = {}
         for i in range(0, len(leases), 500):
             ids = [run_id for run_id, _ in leases[i : i + 500]]
-            for pk, lease_owner, cancel_requested in Run.objects.filter(pk__in=ids).values_list(
-                "pk", "lease_owner", "cancel_requested"
-            ):
+            for pk, lease_owner, cancel_requested in _lease_states(ids):
                 if lease_owner == owners[str(pk)]:
                     held[str(pk)] = lease_owner
                     if cancel_requested:
@@ -491,9 +505,11 @@ class DjangoStore:
         # Owners name one advance of one run: matching either list is matching the pair.
         for i in range(0, len(leases), 500):
             chunk = leases[i : i + 500]
-            Run.objects.filter(pk__in=[r for r, _ in chunk], lease_owner__in=[o for _, o in chunk]).update(
-                lease_expires_at=expires
-            )
+            run_ids, owners = [r for r, _ in chunk], [o for _, o in chunk]
+            if sql.is_postgresql():
+                _update_by_ids("lease_expires_at = %s", "lease_owner = ANY(%s::text[])", [expires], [owners], run_ids)
+            else:
+                Run.objects.filter(pk__in=run_ids, lease_owner__in=owners).update(lease_expires_at=expires)
 
     def hold(self, run_ids: list[str], holder: str, lease_s: float) -> int:
         """Mark queued runs that this worker received (one message of several runs) and will start soon: if the

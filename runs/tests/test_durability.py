@@ -150,3 +150,23 @@ def test_a_runs_last_commit_is_parsed_once_though_it_has_over_50_parameters(make
     # then psycopg did not parse it again, though it has more than 50 parameters (its default limit)
     assert max(sizes) > 50
     assert Run.objects.filter(status="succeeded").count() == 2
+
+
+def test_a_heartbeat_sees_cancels_and_lost_leases_and_extends_only_the_leases_still_held(make_run):
+    # given three runs this worker leased: one still held, one with a cancel requested, one taken by another
+    store = DjangoStore()
+    held, cancelled, taken = (make_run(line(start(), node("end", "end"))) for _ in range(3))
+    for i, run in enumerate((held, cancelled, taken)):
+        assert store.acquire(str(run.pk), f"me:{i}", 30) is not None
+    Run.objects.filter(pk=cancelled.pk).update(cancel_requested=True)
+    Run.objects.filter(pk=taken.pk).update(lease_owner="other:1")
+    before = {r.pk: r.lease_expires_at for r in Run.objects.all()}
+    leases = [(str(held.pk), "me:0"), (str(cancelled.pk), "me:1"), (str(taken.pk), "me:2")]
+    # when a beat checks them all and extends all three
+    seen_cancelled, lost = store.heartbeat_many(leases, 300, extend={run_id for run_id, _ in leases})
+    # then it sees the cancel and the lost lease, and extends only the leases this worker still holds
+    assert seen_cancelled == {str(cancelled.pk)} and lost == {str(taken.pk)}
+    after = {r.pk: r.lease_expires_at for r in Run.objects.all()}
+    assert after[held.pk] > before[held.pk] + dt.timedelta(seconds=200)
+    assert after[cancelled.pk] > before[cancelled.pk] + dt.timedelta(seconds=200)
+    assert after[taken.pk] == before[taken.pk]
