@@ -335,7 +335,7 @@ RUN_MAX_ACTIVE = env_int("TRELLIS_RUN_MAX_ACTIVE", 2000, minimum=1)
 RUN_MAX_ACTIVE_PER_WORKSPACE = env_int("TRELLIS_RUN_MAX_ACTIVE_PER_WORKSPACE", 1000, minimum=1)
 # Model calls one workspace has in flight at once in one process (runs/llm/metering.py); more wait for a slot.
 MODEL_CALLS_MAX_PER_WORKSPACE = env_int("TRELLIS_MODEL_CALLS_MAX_PER_WORKSPACE", 1000, minimum=1)
-WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 4, minimum=1)
+WORKER_RUN_THREADS = env_int("TRELLIS_WORKER_RUN_THREADS", 8, minimum=1)
 RUN_REAPER_INTERVAL_S = env_float("TRELLIS_RUN_REAPER_INTERVAL_S", 15.0)  # 0 disables the reaper thread
 # A queued run whose message has gone this long without a worker taking the run is sent again (then after
 # twice as long, and so on): a message lost before a worker got it. A run a worker took and lost is sent at once.
