@@ -130,6 +130,9 @@ INLINE_PARKING = env_bool("TRELLIS_INLINE_PARKING", True)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+# Celery looks the (disabled) result backend up once per thread otherwise, and each lookup scans every installed
+# package's entry points: ~10 ms for each of a threads-pool worker's dozens of message slots.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
