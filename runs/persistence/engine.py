@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import json
 import threading
-import uuid
 from functools import lru_cache
 
 from django.db import connection, connections, transaction
@@ -317,7 +316,7 @@ def _update_by_ids(sets: str, where: str, set_params: list, where_params: list, 
     with sql.cursor() as cursor:
         cursor.execute(
             f"UPDATE {sql.table(Run)} SET {sets} WHERE id = ANY(%s::uuid[]) AND {where}",
-            [*set_params, [uuid.UUID(str(pk)) for pk in run_ids], *where_params],
+            [*set_params, [str(pk) for pk in run_ids], *where_params],
             prepare=True,
         )
         return cursor.rowcount
@@ -332,7 +331,7 @@ def _lease_states(run_ids: list[str]) -> list[tuple]:
     with sql.cursor() as cursor:
         cursor.execute(
             f"SELECT id, lease_owner, cancel_requested FROM {sql.table(Run)} WHERE id = ANY(%s::uuid[])",
-            [[uuid.UUID(str(pk)) for pk in run_ids]],
+            [[str(pk) for pk in run_ids]],
             prepare=True,
         )
         return cursor.fetchall()
@@ -536,7 +535,7 @@ class DjangoStore:
         if not owners or not sql.is_postgresql():
             return {}
         expires = timezone.now() + dt.timedelta(seconds=lease_s)
-        ids = [uuid.UUID(run_id) for run_id in owners]
+        ids = [str(run_id) for run_id in owners]
         with sql.cursor() as cursor:
             cursor.execute(_claim_held_statement(), [expires, list(owners.values()), ids, holder, RunStatus.QUEUED])
             rows = cursor.fetchall()
