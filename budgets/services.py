@@ -185,26 +185,22 @@ _TRIGGER_KEY = {
 def _facts_statement(vendor: str) -> str:
     """The run's workflow and trigger, its own cost cap and its trigger's, in one read."""
     quote = connection.ops.quote_name
-    workflow, trigger, cap, trigger_cap = (quote(f.column) for f in _FACT_FIELDS)
-    run_id = quote(RunCostLimit._meta.get_field("run").column)
-    trigger_key = _TRIGGER_KEY[vendor].format(run="r", trigger=trigger)
+    workflow, trigger = (quote(f.column) for f in _FACT_FIELDS[:2])
     return (
-        f"SELECT r.{workflow}, r.{trigger}, c.{cap}, t.{trigger_cap} FROM {sql.table(Run)} r "
-        f"LEFT JOIN {sql.table(RunCostLimit)} c ON c.{run_id} = r.{quote(Run._meta.pk.column)} "
-        f"LEFT JOIN {sql.table(TriggerCostLimit)} t ON t.{quote(TriggerCostLimit._meta.pk.column)} = {trigger_key} "
+        f"SELECT r.{workflow}, r.{trigger}, {run_caps_sql('r', vendor)} FROM {sql.table(Run)} r "
         f"WHERE r.{quote(Run._meta.pk.column)} = %s"
     )
 
 
-def run_caps_sql(run_alias: str) -> str:
-    """Two columns for a statement that reads runs anyway (`run_alias`, a queue worker's lease on the runs it
-    starts): the run's own cost cap and its trigger's. `remember_run_facts` takes them with the run, so that the
-    run's first model call reads nothing (PostgreSQL)."""
+def run_caps_sql(run_alias: str, vendor: str = "postgresql") -> str:
+    """Two columns for a statement that reads runs (`run_alias`): the run's own cost cap and its trigger's. The
+    facts read above uses them, and so does a queue worker's lease on the runs it starts: `remember_run_facts`
+    takes them with the run, so that the run's first model call reads nothing."""
     quote = connection.ops.quote_name
     _, trigger, cap, trigger_cap = (quote(f.column) for f in _FACT_FIELDS)
     run_id = quote(RunCostLimit._meta.get_field("run").column)
     run_pk = f"{run_alias}.{quote(Run._meta.pk.column)}"
-    trigger_key = _TRIGGER_KEY["postgresql"].format(run=run_alias, trigger=trigger)
+    trigger_key = _TRIGGER_KEY[vendor].format(run=run_alias, trigger=trigger)
     return (
         f"(SELECT c.{cap} FROM {sql.table(RunCostLimit)} c WHERE c.{run_id} = {run_pk}), "
         f"(SELECT t.{trigger_cap} FROM {sql.table(TriggerCostLimit)} t "
