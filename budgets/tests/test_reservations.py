@@ -32,6 +32,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PARALLEL_RUNS = 12
 
 
+def _run_of_trigger(flow, trigger) -> Run:
+    """A queued run of the workflow's published version, started by the webhook `trigger`."""
+    return Run.objects.create(
+        workspace_id=flow.workspace_id,
+        workflow=flow,
+        version=flow.published_version,
+        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
+        input={},
+    )
+
+
 def _call_cost(run: Run) -> Decimal:
     usage = Step.objects.get(run=run, node_id="agent").usage
     return PRICE.cost(input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"])
@@ -411,13 +422,7 @@ def test_a_triggers_max_cost_usd_caps_each_run_it_starts(
     assert client_for(editor, workspace).get(path).json() == {"max_cost_usd": 0.000001}
 
     # when the trigger starts a run
-    run = Run.objects.create(
-        workspace=workspace,
-        workflow=flow,
-        version=flow.published_version,
-        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
-        input={},
-    )
+    run = _run_of_trigger(flow, trigger)
     run = advance(run)
 
     # then the run was capped by its trigger's max_cost_usd before the model was called
@@ -557,13 +562,7 @@ def test_a_queue_workers_claim_reads_what_decides_the_runs_budgets_so_their_firs
     flow = make_workflow(agent_graph(), publish=True)
     trigger, _ = trigger_create(workflow=flow, by=owner, auth_mode="none")
     TriggerCostLimit.objects.create(trigger=trigger, max_cost_usd=Decimal("2"))
-    by_trigger = Run.objects.create(
-        workspace=workspace,
-        workflow=flow,
-        version=flow.published_version,
-        trigger={"type": "webhook", "trigger_id": str(trigger.pk)},
-        input={},
-    )
+    by_trigger = _run_of_trigger(flow, trigger)
     runs = (plain, capped, by_trigger)
     services._facts.clear()
     # when the worker leases them at once
